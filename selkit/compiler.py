@@ -1,0 +1,90 @@
+"""The compile pipeline as a library: ``.sel`` → IR → emitted sources → ``.pp`` → files.
+
+Nothing here prints or exits; callers get values or a DiagnosticError.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from selkit.base import BaseSpec, load_kb
+from selkit.dsl.loader import Program, load
+from selkit.emit import Output, Target, emit
+from selkit.ir import nodes as ir
+from selkit.ir import passes
+from selkit.ir.kb import KnowledgeBase
+from selkit.ir.lower import lower
+
+
+@dataclass
+class CompiledModule:
+    """One daemon's module: its IR and the bytes of every output file."""
+
+    module: ir.PolicyModule
+    files: dict[str, bytes] = field(default_factory=dict)
+    outputs: dict[str, Output] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        """The module name."""
+        return self.module.name
+
+    def rule_counts(self) -> dict[str, int]:
+        """Allow rules per phase (by source domain), as the summary shows them."""
+        return {p.name: len(self.module.allows(p.domain)) for p in self.module.phases}
+
+
+def front_end(path: str, kb: KnowledgeBase, text: str | None = None
+              ) -> tuple[Program, tuple[ir.PolicyModule, ...]]:
+    """Parse, lower and run the passes; the result is checked IR."""
+    program = load(path, text)
+    modules = tuple(passes.run(m, kb) for m in lower(program, kb))
+    return program, modules
+
+
+def compile_modules(modules: tuple[ir.PolicyModule, ...], kb: KnowledgeBase,
+                    targets: tuple[Target, ...], build_pp=None) -> list[CompiledModule]:
+    """Emit each target for each module; ``build_pp(raw_te, raw_fc, name) -> bytes``."""
+    results = []
+    for module in modules:
+        compiled = CompiledModule(module)
+        for target in targets:
+            if target is Target.PP:
+                if build_pp is None:
+                    continue
+                te, fc = emit(module, Target.PP, kb.attributes)
+                compiled.files[f"{module.name}.pp"] = build_pp(te, fc, module.name)
+                continue
+            for out in emit(module, target, kb.attributes):
+                compiled.outputs[out.name] = out
+                compiled.files[out.name] = out.text().encode()
+        results.append(compiled)
+    return results
+
+
+def check_file(path: str, base: BaseSpec = BaseSpec()) -> tuple[ir.PolicyModule, ...]:
+    """Parse and resolve one file (``selkit check``)."""
+    return front_end(path, load_kb(base))[1]
+
+
+def write_atomically(directory: str, files: dict[str, bytes]) -> list[str]:
+    """Write every file or none: each goes to a temporary name first, then is renamed."""
+    os.makedirs(directory, exist_ok=True)
+    staged: list[tuple[str, str]] = []
+    try:
+        for name, data in sorted(files.items()):
+            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=directory)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.chmod(tmp, 0o644)
+            staged.append((tmp, os.path.join(directory, name)))
+    except BaseException:
+        for tmp, _ in staged:
+            Path(tmp).unlink(missing_ok=True)
+        raise
+    for tmp, final in staged:
+        os.replace(tmp, final)
+    return [final for _, final in staged]

@@ -1,0 +1,180 @@
+"""Diagnostics: source spans, coded messages, and a plain-text (rustc-style) renderer.
+
+Every layer reports problems as :class:`Diagnostic` values. Only the CLI decides how to show
+them (rich on a terminal, this module's plain renderer in a pipe, JSON with ``--json``).
+
+Code ranges: SEL1xx syntax, SEL2xx names and resolution, SEL3xx semantic checks, SEL4xx the
+target cannot express it, SEL5xx the toolchain refused output, SEL6xx prove/audit, SEL9xx input
+files (unreadable, not UTF-8, ...).
+"""
+
+from __future__ import annotations
+
+import difflib
+import enum
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    """A region of a source file; lines and columns are 1-based, ``end_column`` exclusive."""
+
+    path: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    @classmethod
+    def point(cls, path: str, line: int = 1, column: int = 1, width: int = 1) -> "Span":
+        """A span of ``width`` characters on one line."""
+        return cls(path, line, column, line, column + max(width, 1))
+
+    def label(self) -> str:
+        """``path:line:col``, the form editors and terminals make clickable."""
+        return f"{self.path}:{self.line}:{self.column}"
+
+    def short(self) -> str:
+        """``file.sel:line`` with the directory dropped, used in provenance comments."""
+        return f"{self.path.rsplit('/', 1)[-1]}:{self.line}"
+
+
+class Severity(str, enum.Enum):
+    """How bad a diagnostic is; only errors stop compilation."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    NOTE = "note"
+
+
+@dataclass(frozen=True)
+class Related:
+    """A secondary location that explains a diagnostic (for example the forbid it breaks)."""
+
+    span: Span
+    message: str
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One coded message about the input, anchored to a span."""
+
+    code: str
+    message: str
+    span: Span | None = None
+    severity: Severity = Severity.ERROR
+    hint: str | None = None
+    related: tuple[Related, ...] = ()
+
+    def to_dict(self) -> dict:
+        """A JSON-ready form (``--json``)."""
+        out: dict = {"code": self.code, "severity": self.severity.value, "message": self.message}
+        if self.span is not None:
+            out["span"] = {
+                "path": self.span.path,
+                "line": self.span.line,
+                "column": self.span.column,
+                "end_line": self.span.end_line,
+                "end_column": self.span.end_column,
+            }
+        if self.hint:
+            out["hint"] = self.hint
+        if self.related:
+            out["related"] = [
+                {"message": r.message, "path": r.span.path, "line": r.span.line,
+                 "column": r.span.column}
+                for r in self.related
+            ]
+        return out
+
+
+class SelkitError(Exception):
+    """Root of selkit's exceptions."""
+
+
+class DiagnosticError(SelkitError):
+    """Raised by a layer that found errors; carries every diagnostic it collected."""
+
+    def __init__(self, diagnostics: Sequence[Diagnostic]):
+        self.diagnostics = tuple(diagnostics)
+        first = self.diagnostics[0] if self.diagnostics else None
+        super().__init__(f"{first.code}: {first.message}" if first else "error")
+
+
+class DiagnosticSink:
+    """Collects diagnostics during a pass; :meth:`check` raises if any error was seen."""
+
+    def __init__(self) -> None:
+        self.items: list[Diagnostic] = []
+
+    def error(self, code: str, message: str, span: Span | None = None, *,
+              hint: str | None = None, related: Iterable[Related] = ()) -> None:
+        """Record an error."""
+        self.items.append(Diagnostic(code, message, span, Severity.ERROR, hint, tuple(related)))
+
+    def warning(self, code: str, message: str, span: Span | None = None, *,
+                hint: str | None = None) -> None:
+        """Record a warning (does not stop compilation)."""
+        self.items.append(Diagnostic(code, message, span, Severity.WARNING, hint))
+
+    @property
+    def has_errors(self) -> bool:
+        """True when at least one error was recorded."""
+        return any(d.severity is Severity.ERROR for d in self.items)
+
+    def check(self) -> None:
+        """Raise :class:`DiagnosticError` if an error was recorded."""
+        if self.has_errors:
+            raise DiagnosticError(sorted(self.items, key=_sort_key))
+
+
+def _sort_key(d: Diagnostic) -> tuple:
+    return (d.span or Span("", 0, 0, 0, 0), d.code)
+
+
+def did_you_mean(word: str, candidates: Iterable[str], *, n: int = 1,
+                 cutoff: float = 0.72) -> str | None:
+    """The closest candidate to ``word`` as a hint ("did you mean 'x'?"), or None."""
+    matches = difflib.get_close_matches(word, sorted(set(candidates)), n=n, cutoff=cutoff)
+    if not matches:
+        return None
+    if len(matches) == 1:
+        return f"did you mean '{matches[0]}'?"
+    return "did you mean one of " + ", ".join(f"'{m}'" for m in matches) + "?"
+
+
+def render_plain(diag: Diagnostic, sources: dict[str, str] | None = None) -> str:
+    """Render a diagnostic rustc-style, without colour.
+
+    ``sources`` maps a path to its text so the offending line can be quoted with a caret.
+    """
+    lines = [f"{diag.severity.value}[{diag.code}]: {diag.message}"]
+    if diag.span is not None:
+        lines.extend(_snippet(diag.span, sources, diag.hint))
+    elif diag.hint:
+        lines.append(f"  = help: {diag.hint}")
+    for rel in diag.related:
+        lines.append(f"  = note: {rel.message} at {rel.span.label()}")
+    return "\n".join(lines)
+
+
+def _snippet(span: Span, sources: dict[str, str] | None, hint: str | None) -> list[str]:
+    text = (sources or {}).get(span.path)
+    out = [f"  --> {span.label()}"]
+    src_lines = text.splitlines() if text is not None else []
+    if not 1 <= span.line <= len(src_lines):
+        if hint:
+            out.append(f"  = help: {hint}")
+        return out
+    source_line = src_lines[span.line - 1].expandtabs(1)
+    gutter = len(str(span.line))
+    pad = " " * gutter
+    width = (span.end_column - span.column) if span.end_line == span.line else (
+        len(source_line) - span.column + 1)
+    width = max(1, width)
+    caret = " " * (span.column - 1) + "^" * width
+    out.append(f"{pad} |")
+    out.append(f"{span.line} | {source_line}")
+    out.append(f"{pad} | {caret}" + (f" {hint}" if hint else ""))
+    return out

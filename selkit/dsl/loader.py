@@ -1,0 +1,121 @@
+"""Reading ``.sel`` files: decoding, size limits, and following ``use`` to other files.
+
+Every problem with the input file itself (missing, a directory, unreadable, not UTF-8, too
+large, empty) becomes a coded diagnostic (SEL9xx); nothing here prints or exits.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from selkit.diagnostics import Diagnostic, DiagnosticError, DiagnosticSink, Related, Span
+from selkit.dsl import ast
+from selkit.dsl.parser import MAX_SOURCE_BYTES, parse
+
+
+@dataclass
+class Program:
+    """A main file, every file it ``use``s, and the fragments they define."""
+
+    main: ast.Module
+    modules: dict[str, ast.Module]
+    texts: dict[str, str]
+    fragments: dict[str, ast.Fragment] = field(default_factory=dict)
+
+
+def read_source(path: str) -> str:
+    """The text of ``path``, or a :class:`DiagnosticError` saying precisely why not."""
+    where = Span.point(path)
+    p = Path(path)
+    if p.is_dir():
+        raise DiagnosticError([Diagnostic("SEL903", f"'{path}' is a directory, not a .sel file",
+                                          None, hint="pass the .sel files inside it")])
+    try:
+        size = p.stat().st_size
+        if size > MAX_SOURCE_BYTES:
+            raise DiagnosticError([Diagnostic(
+                "SEL905", f"input is larger than {MAX_SOURCE_BYTES} bytes; refusing to parse it",
+                where)])
+        data = p.read_bytes()
+    except FileNotFoundError:
+        raise DiagnosticError([Diagnostic("SEL901", f"no such file: '{path}'")]) from None
+    except PermissionError:
+        raise DiagnosticError([Diagnostic("SEL904", f"cannot read '{path}': permission denied")]
+                              ) from None
+    except OSError as exc:
+        raise DiagnosticError([Diagnostic("SEL904", f"cannot read '{path}': {exc.strerror}")]
+                              ) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise DiagnosticError([Diagnostic(
+            "SEL902", f"'{path}' is not UTF-8 text (byte 0x{data[exc.start]:02x})",
+            Span.point(path, line, column), hint="save the file as UTF-8")]) from None
+
+
+def load(path: str, text: str | None = None) -> Program:
+    """Parse ``path`` (or ``text`` as if it were ``path``) and every file it ``use``s."""
+    if text is None:
+        text = read_source(path)
+    if not text.strip() or not _has_code(text):
+        raise DiagnosticError([Diagnostic(
+            "SEL907", f"'{path}' is empty: it declares no daemon", Span.point(path),
+            hint="a policy file holds at least one 'daemon NAME { ... }'")])
+    main = parse(text, path)
+    program = Program(main, {path: main}, {path: text})
+    sink = DiagnosticSink()
+    _follow_uses(program, main, sink, stack=[os.path.abspath(path)])
+    _collect_fragments(program, sink)
+    sink.check()
+    return program
+
+
+def _has_code(text: str) -> bool:
+    return any(line.split("#", 1)[0].strip() for line in text.splitlines())
+
+
+def _follow_uses(program: Program, module: ast.Module, sink: DiagnosticSink,
+                 stack: list[str]) -> None:
+    base = os.path.dirname(module.path)
+    for use in module.of(ast.Use):
+        target = os.path.normpath(os.path.join(base, use.path.value))
+        absolute = os.path.abspath(target)
+        if absolute in stack:
+            sink.error("SEL322", f"'use' cycle: {use.path.value} is already being read",
+                       use.path.span)
+            continue
+        if target in program.modules:
+            continue
+        try:
+            text = read_source(target)
+            used = parse(text, target)
+        except DiagnosticError as exc:
+            for d in exc.diagnostics:
+                if d.span is None or d.code in ("SEL901", "SEL903", "SEL904"):
+                    sink.error("SEL214", f"cannot use '{use.path.value}': {d.message}",
+                               use.path.span)
+                else:
+                    sink.items.append(d)
+            continue
+        program.modules[target] = used
+        program.texts[target] = text
+        if used.of(ast.Daemon):
+            sink.error("SEL323", f"'{use.path.value}' declares a daemon; 'use' only brings "
+                       "fragments", use.path.span, hint="move the shared statements into a "
+                       "'fragment' in a file of their own")
+        _follow_uses(program, used, sink, stack + [absolute])
+
+
+def _collect_fragments(program: Program, sink: DiagnosticSink) -> None:
+    for module in program.modules.values():
+        for frag in module.of(ast.Fragment):
+            first = program.fragments.get(frag.name.text)
+            if first is not None:
+                sink.error("SEL321", f"fragment '{frag.name.text}' is defined twice",
+                           frag.name.span, related=[Related(first.name.span, "first defined here")])
+                continue
+            program.fragments[frag.name.text] = frag

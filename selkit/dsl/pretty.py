@@ -1,0 +1,125 @@
+"""AST → canonical ``.sel`` text (``selkit fmt``, and the print → parse round-trip tests).
+
+Comments are kept on the module (:class:`~selkit.dsl.ast.Comment`) and put back next to the
+statements they preceded or trailed.
+"""
+
+from __future__ import annotations
+
+from selkit.dsl import ast
+
+INDENT = "    "
+
+
+def format_module(module: ast.Module) -> str:
+    """The canonical text of a whole file, comments kept in place.
+
+    Canonical means: one statement per line, four-space indentation, ``{ ... }`` permission
+    sets with single spaces, at most one blank line between statements (kept where the source
+    had one), comments on their own line or after a statement as in the source.
+    """
+    printer = _Printer(module.comments)
+    printer.items(module.items, 0)
+    printer.flush_before(10**9, 0)
+    text = "\n".join(printer.lines).strip("\n")
+    return text + "\n" if text else ""
+
+
+class _Printer:
+    """Emits statements and interleaves the comments that precede or trail them."""
+
+    def __init__(self, comments):
+        self.pending = sorted(comments, key=lambda c: (c.span.line, c.span.column))
+        self.lines: list[str] = []
+        self.last_line = 0  # source line of the last thing printed
+
+    def flush_before(self, line: int, depth: int) -> None:
+        while self.pending and self.pending[0].span.line < line:
+            comment = self.pending.pop(0)
+            self._gap(comment.span.line)
+            self.lines.append(INDENT * depth + comment.text)
+            self.last_line = comment.span.line
+
+    def _gap(self, line: int) -> None:
+        if self.lines and self.last_line and line > self.last_line + 1:
+            if self.lines[-1] != "" and not self.lines[-1].endswith("{"):
+                self.lines.append("")
+
+    def _trailing(self, line: int) -> str:
+        if self.pending and self.pending[0].span.line == line:
+            return "  " + self.pending.pop(0).text
+        return ""
+
+    def simple(self, item, depth: int) -> None:
+        self.flush_before(item.span.line, depth)
+        self._gap(item.span.line)
+        self.lines.append(INDENT * depth + item_text(item) + self._trailing(item.span.end_line))
+        self.last_line = item.span.end_line
+
+    def block(self, head: str, item, children, depth: int) -> None:
+        self.flush_before(item.span.line, depth)
+        self._gap(item.span.line)
+        self.lines.append(INDENT * depth + head + " {" + self._trailing(item.span.line))
+        self.last_line = item.span.line
+        self.items(children, depth + 1)
+        self.flush_before(item.span.end_line, depth + 1)
+        self.lines.append(INDENT * depth + "}" + self._trailing(item.span.end_line))
+        self.last_line = item.span.end_line
+
+    def items(self, items, depth: int) -> None:
+        for item in items:
+            if isinstance(item, ast.Fragment):
+                self.block(f"fragment {item.name.text}", item, item.body, depth)
+            elif isinstance(item, ast.Daemon):
+                self.block(f"daemon {item.name.text}", item, item.items, depth)
+            elif isinstance(item, ast.Phase):
+                self.block(f"phase {item.name.text}", item, item.body, depth)
+            elif isinstance(item, ast.Switch):
+                head = f"switch {item.source.text} -> {item.target.text}"
+                self.block(head, item, item.items, depth)
+            elif isinstance(item, ast.Forbid):
+                self.block(f"forbid {item.phase.text}", item, item.items, depth)
+            else:
+                self.simple(item, depth)
+
+
+def item_text(item) -> str:
+    """One statement on one line, as used in provenance comments."""
+    if isinstance(item, ast.Verb):
+        return " ".join([item.name.text, *(_arg(a) for a in item.args)])
+    if isinstance(item, ast.Allow):
+        return f"allow {item.target.text}:{item.tclass.text} {_perms(item.perms)}"
+    if isinstance(item, ast.Include):
+        return f"include {item.name.text}"
+    if isinstance(item, ast.Exec):
+        text = f"exec {item.path.raw}"
+        return text + (f" from {item.source.text}" if item.source else "")
+    if isinstance(item, ast.User):
+        return f"user {item.name.text}"
+    if isinstance(item, ast.FileDecl):
+        text = f"file {item.name.text} {item.regex.raw}"
+        return text + (f" {item.kind.text}" if item.kind else "")
+    if isinstance(item, ast.Option):
+        return f"option {item.template.raw}"
+    if isinstance(item, ast.PatchAnchor):
+        return f"patch {item.file.raw} {item.position.text} {item.anchor.raw}"
+    if isinstance(item, ast.ForbidItem):
+        head = f"{item.target.text}:{item.name.text}" if item.target else item.name.text
+        return head + (f" {_perms(item.perms)}" if item.perms else "")
+    if isinstance(item, ast.Use):
+        return f"use {item.path.raw}"
+    raise TypeError(f"not a statement: {type(item).__name__}")
+
+
+def _arg(arg: ast.Arg) -> str:
+    if arg.kind == "string":
+        return '"' + arg.text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return arg.text
+
+
+def _perms(perms: ast.PermSet) -> str:
+    if perms.kind == "all":
+        return "*"
+    if perms.kind == "one":
+        return perms.perms[0].text
+    return "{ " + " ".join(p.text for p in perms.perms) + " }"

@@ -1,0 +1,63 @@
+"""CIL: the same module for ``secilc`` and ``semodule -i NAME.cil``."""
+
+from __future__ import annotations
+
+from selkit.emit.base import Output, header_lines, provenance, rule_sections
+from selkit.ir import nodes as ir
+
+#: CIL ``filecon`` file-type keyword for each IR file kind.
+CIL_KIND = {"any": "any", "file": "file", "dir": "dir", "symlink": "symlink",
+            "socket": "socket", "pipe": "pipe", "char": "char", "block": "block"}
+
+
+class CilEmitter:
+    """Emit the ``.cil`` text of a module."""
+
+    # Whether attribute membership may be written as an expression (CIL typeattributeset can).
+    ATTRIBUTE_EXPRESSIONS = True
+
+    def emit(self, module: ir.PolicyModule) -> Output:
+        """The ``.cil`` file."""
+        out = Output(f"{module.name}.cil")
+        for line in header_lines(module, ";"):
+            out.add(line)
+        out.add()
+        out.add("; Declarations")
+        for decl in module.types:
+            out.add(f"(type {decl.name})\t; {provenance(decl.origin)}", decl.origin)
+            role = "system_r" if decl.role is ir.TypeRole.DOMAIN else "object_r"
+            out.add(f"(roletype {role} {decl.name})", decl.origin)
+            for attr in decl.attributes:
+                out.add(f"(typeattributeset {attr} ({decl.name}))", decl.origin)
+        for title, rules in rule_sections(module):
+            out.add()
+            out.add(f"; {title}")
+            for rule in rules:
+                out.add(f"{_rule(rule)}\t; {provenance(rule.origin)}", rule.origin)
+        if module.file_contexts:
+            out.add()
+            out.add("; File contexts")
+            for fc in module.file_contexts:
+                out.add(f'(filecon "{_cil_string(fc.regex)}" {CIL_KIND[fc.kind]} '
+                        f"{_context(fc.type, module.mls)})", fc.origin)
+        return out
+
+
+def _rule(rule: ir.Rule) -> str:
+    if isinstance(rule, ir.TypeBounds):
+        return f"(typebounds {rule.parent} {rule.child})"
+    if isinstance(rule, ir.TypeTransition):
+        return f"(typetransition {rule.source} {rule.target} {rule.tclass} {rule.default})"
+    target = "self" if rule.target == rule.source else rule.target
+    return f"(allow {rule.source} {target} ({rule.tclass} ({' '.join(rule.perms)})))"
+
+
+def _context(type_name: str, mls: bool) -> str:
+    level = " ((s0) (s0))" if mls else ""
+    return f"(system_u object_r {type_name}{level})"
+
+
+def _cil_string(text: str) -> str:
+    if '"' in text:
+        raise ValueError(f"a file context regex cannot contain '\"' in CIL: {text}")
+    return text

@@ -1,0 +1,1 @@
+"""The middle: target-neutral IR, the verb vocabulary, lowering and passes."""

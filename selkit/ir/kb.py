@@ -1,0 +1,65 @@
+"""What the compiler knows about the base policy it targets: names, classes, ports, attributes.
+
+A :class:`KnowledgeBase` is plain data. :mod:`selkit.base` fills it from a binary policy with
+SETools; unit tests build small ones by hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, order=True)
+class PortRange:
+    """A ``portcon``: protocol, inclusive port range and the port type."""
+
+    protocol: str
+    low: int
+    high: int
+    type: str
+
+    @property
+    def width(self) -> int:
+        """How many ports the range covers (smaller is more specific)."""
+        return self.high - self.low + 1
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    """Names and facts of the base policy that specs are resolved against."""
+
+    types: frozenset[str]
+    attributes: frozenset[str]
+    classes: dict[str, frozenset[str]]
+    portcons: tuple[PortRange, ...] = ()
+    attribute_members: dict[str, frozenset[str]] = field(default_factory=dict)
+    roles: frozenset[str] = frozenset({"object_r", "system_r"})
+    mls: bool = True
+    source: str = "<memory>"
+
+    def is_type_or_attribute(self, name: str) -> bool:
+        """True if ``name`` is a type, alias or attribute of the base policy."""
+        return name in self.types or name in self.attributes
+
+    @property
+    def port_types(self) -> frozenset[str]:
+        """Types usable as port types (members of ``port_type``, or named in a portcon)."""
+        named = {p.type for p in self.portcons}
+        return frozenset(named | set(self.attribute_members.get("port_type", ())))
+
+    def port_type_for(self, protocol: str, port: int) -> str:
+        """The type the base policy gives ``port`` (most specific portcon, else ``port_t``)."""
+        hits = [p for p in self.portcons if p.protocol == protocol and p.low <= port <= p.high]
+        if not hits:
+            return "port_t"
+        return min(hits, key=lambda p: (p.width, p.type)).type
+
+    def port_ranges_of(self, port_type: str) -> tuple[PortRange, ...]:
+        """Every portcon that labels ports with ``port_type``."""
+        return tuple(p for p in self.portcons if p.type == port_type)
+
+    def expand(self, name: str) -> frozenset[str]:
+        """The types an attribute stands for (a type stands for itself)."""
+        if name in self.attribute_members:
+            return self.attribute_members[name]
+        return frozenset({name})

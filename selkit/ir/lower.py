@@ -1,0 +1,609 @@
+"""AST → IR: check the daemon's structure, resolve names, expand verbs into rules.
+
+This is where an author's statement becomes rules with a source span. Phase semantics the
+compiler owns (typebounds, setcurrent, fd plumbing, entry) are added afterwards by the passes
+in :mod:`selkit.ir.passes`, so this module only records what the author asked for.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from selkit.diagnostics import DiagnosticSink, Related, Span, did_you_mean
+from selkit.dsl import ast
+from selkit.dsl.loader import Program
+from selkit.dsl.pretty import item_text
+from selkit.ir import nodes as ir
+from selkit.ir import vocab
+from selkit.ir.kb import KnowledgeBase
+
+ENTRY_PHASE = "startup"
+REQUIRED_PHASES = ("startup", "steady")
+DEFAULT_STARTER = "init_t"
+MODULE_VERSION = "1.0.0"
+
+FILE_KINDS = {
+    "any": "any", "regular": "file", "file": "file", "dir": "dir", "symlink": "symlink",
+    "socket": "socket", "pipe": "pipe", "char": "char", "block": "block",
+}
+
+#: Attributes the refpolicy base requires on each kind of type (design.md §4).
+DOMAIN_ATTRIBUTES = ("domain",)
+SWITCHING_ATTRIBUTES = ("set_curr_context",)
+EXEC_ATTRIBUTES = ("entry_type", "exec_type", "file_type", "non_auth_file_type",
+                   "non_security_file_type")
+FILE_ATTRIBUTES = ("file_type", "non_auth_file_type", "non_security_file_type")
+
+_NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def lower(program: Program, kb: KnowledgeBase) -> tuple[ir.PolicyModule, ...]:
+    """Lower every daemon of ``program``; raise DiagnosticError listing all problems found."""
+    sink = DiagnosticSink()
+    seen: dict[str, ast.Daemon] = {}
+    modules = []
+    for daemon in program.main.of(ast.Daemon):
+        first = seen.get(daemon.name.text)
+        if first is not None:
+            sink.error("SEL303", f"daemon '{daemon.name.text}' is declared twice",
+                       daemon.name.span, related=[Related(first.name.span, "first declared here")])
+            continue
+        seen[daemon.name.text] = daemon
+        module = _DaemonLowering(program, daemon, kb, sink).run()
+        if module is not None:
+            modules.append(module)
+    if not seen and not sink.has_errors:
+        sink.error("SEL907", f"'{program.main.path}' declares no daemon",
+                   Span.point(program.main.path),
+                   hint="a policy file holds at least one 'daemon NAME { ... }'")
+    sink.check()
+    return tuple(modules)
+
+
+@dataclass
+class _PhaseState:
+    """What lowering learns about one phase."""
+
+    node: ast.Phase
+    domain: str
+    parent: str | None = None
+    opens: dict[str, ast.Verb] = field(default_factory=dict)
+
+
+class _DaemonLowering:
+    """Lowers one ``daemon`` block."""
+
+    def __init__(self, program: Program, daemon: ast.Daemon, kb: KnowledgeBase,
+                 sink: DiagnosticSink):
+        self.program, self.daemon, self.kb, self.sink = program, daemon, kb, sink
+        self.name = daemon.name.text
+        self.phases: dict[str, _PhaseState] = {}
+        self.files: dict[str, ast.FileDecl] = {}
+        self.types: list[ir.TypeDecl] = []
+        self.rules: list[ir.Rule] = []
+        self.fcs: list[ir.FileContext] = []
+        self.starter = DEFAULT_STARTER
+
+    # -- driver -----------------------------------------------------------------------------
+
+    def run(self) -> ir.PolicyModule | None:
+        errors_before = len(self.sink.items)
+        if not _NAME_RE.match(self.name):
+            self.sink.error("SEL215", f"daemon name '{self.name}' is not a valid module name",
+                            self.daemon.name.span,
+                            hint="use lower-case letters, digits and '_', starting with a letter")
+            return None
+        self._declare_phases()
+        self._declare_files()
+        execs = self._declare_execs()
+        user = self._user()
+        switches = self._switches()
+        for name in self._phase_order():
+            self._lower_phase(self.phases[name])
+        forbids = self._forbids()
+        if len(self.sink.items) > errors_before and self.sink.has_errors:
+            return None
+        phases = tuple(
+            ir.Phase(n, s.domain, s.parent, self._origin(s.node.name.span, f"phase {n}",
+                                                         ir.Cause.DECL))
+            for n, s in ((n, self.phases[n]) for n in self._phase_order()))
+        return ir.PolicyModule(
+            name=self.name, version=MODULE_VERSION, source_path=self.program.main.path,
+            phases=phases, types=tuple(self.types), rules=tuple(self.rules),
+            file_contexts=tuple(self.fcs), switches=switches, forbids=forbids, user=user,
+            mls=self.kb.mls, starter=self.starter,
+        ) if execs else None
+
+    def _origin(self, span: Span, statement: str, cause: ir.Cause = ir.Cause.SPEC) -> ir.Origin:
+        return ir.Origin(span, statement, cause)
+
+    # -- declarations -----------------------------------------------------------------------
+
+    def _new_type(self, name: str, span: Span) -> bool:
+        if self.kb.is_type_or_attribute(name):
+            self.sink.error("SEL208", f"type '{name}' already exists in the base policy", span,
+                            hint="rename the daemon, phase or file so its type is new")
+            return False
+        return True
+
+    def _declare_phases(self) -> None:
+        for node in self.daemon.of(ast.Phase):
+            name = node.name.text
+            if name in self.phases:
+                self.sink.error("SEL304", f"phase '{name}' is declared twice", node.name.span,
+                                related=[Related(self.phases[name].node.name.span,
+                                                 "first declared here")])
+                continue
+            if not _NAME_RE.match(name):
+                self.sink.error("SEL215", f"phase name '{name}' is not a valid type name part",
+                                node.name.span, hint="use lower-case letters, digits and '_'")
+                continue
+            domain = f"{self.name}_{name}_t"
+            self._new_type(domain, node.name.span)
+            self.phases[name] = _PhaseState(node, domain)
+        for required, code in zip(REQUIRED_PHASES, ("SEL305", "SEL306")):
+            if required not in self.phases:
+                what = ("the phase the daemon starts in" if required == ENTRY_PHASE
+                        else "the phase after the daemon's switch")
+                self.sink.error(code, f"daemon '{self.name}' has no '{required}' phase "
+                                f"({what})", self.daemon.name.span,
+                                hint=f"add 'phase {required} {{ ... }}'")
+
+    def _declare_files(self) -> None:
+        for node in self.daemon.of(ast.FileDecl):
+            name = node.name.text
+            if name in self.files:
+                self.sink.error("SEL311", f"file '{name}' is declared twice", node.name.span,
+                                related=[Related(self.files[name].name.span,
+                                                 "first declared here")])
+                continue
+            self.files[name] = node
+            type_name = f"{self.name}_{name}_t"
+            self._new_type(type_name, node.name.span)
+            kind = self._file_kind(node.kind)
+            self._check_regex(node.regex)
+            origin = self._origin(node.span, item_text(node), ir.Cause.DECL)
+            self.types.append(ir.TypeDecl(type_name, ir.TypeRole.FILE,
+                                          self._attrs(FILE_ATTRIBUTES, node.span), origin))
+            if kind is not None:
+                self.fcs.append(ir.FileContext(node.regex.value, kind, type_name, origin))
+
+    def _file_kind(self, word: ast.Word | None) -> str | None:
+        if word is None:
+            return "any"
+        kind = FILE_KINDS.get(word.text)
+        if kind is None:
+            self.sink.error("SEL211", f"unknown file kind '{word.text}'", word.span,
+                            hint=did_you_mean(word.text, FILE_KINDS) or
+                            "kinds: " + ", ".join(sorted(FILE_KINDS)))
+        return kind
+
+    def _check_regex(self, regex: ast.Str) -> None:
+        if not regex.value.startswith("/"):
+            self.sink.error("SEL312", "a file context must be an absolute path regex",
+                            regex.span, hint="start it with '/'")
+            return
+        try:
+            re.compile(regex.value)
+        except re.error as exc:
+            column = regex.span.column + 1 + (exc.pos or 0)
+            self.sink.error("SEL312", f"file context regex does not compile: {exc.msg}",
+                            Span.point(regex.span.path, regex.span.line, column))
+
+    def _attrs(self, names: tuple[str, ...], span: Span) -> tuple[str, ...]:
+        for name in names:
+            if name not in self.kb.attributes:
+                self.sink.error("SEL401", f"the base policy has no attribute '{name}', which "
+                                "the refpolicy target needs", span,
+                                hint="compile against a refpolicy-based policy (--base)")
+        return tuple(sorted(names))
+
+    def _declare_execs(self) -> bool:
+        execs = self.daemon.of(ast.Exec)
+        if not execs:
+            self.sink.error("SEL310", f"daemon '{self.name}' has no 'exec' statement",
+                            self.daemon.name.span,
+                            hint='add exec "/usr/sbin/NAME" (the program init starts)')
+            return False
+        exec_type = f"{self.name}_{ENTRY_PHASE}_exec_t"
+        self._new_type(exec_type, execs[0].span)
+        sources = {e.source.text for e in execs if e.source}
+        if len(sources) > 1:
+            self.sink.error("SEL324", "all exec statements of a daemon must name the same "
+                            "starting domain", execs[-1].source.span)  # type: ignore[union-attr]
+        first = execs[0]
+        if first.source is not None:
+            self.starter = self._resolve_type(first.source, allow_attribute=False) or "init_t"
+        origin = self._origin(first.span, item_text(first), ir.Cause.DECL)
+        self.types.append(ir.TypeDecl(exec_type, ir.TypeRole.EXEC,
+                                      self._attrs(EXEC_ATTRIBUTES, first.span), origin))
+        for node in execs:
+            if not node.path.value.startswith("/"):
+                self.sink.error("SEL312", "an exec path must be absolute", node.path.span)
+                continue
+            self.fcs.append(ir.FileContext(re.escape(node.path.value).replace("\\/", "/"),
+                                           "file", exec_type,
+                                           self._origin(node.span, item_text(node),
+                                                        ir.Cause.ENTRY)))
+        return True
+
+    def _user(self) -> str | None:
+        users = self.daemon.of(ast.User)
+        for extra in users[1:]:
+            self.sink.error("SEL315", "a daemon has at most one 'user'", extra.span,
+                            related=[Related(users[0].span, "first given here")])
+        return users[0].name.text if users else None
+
+    # -- phases and switches ----------------------------------------------------------------
+
+    def _switches(self) -> tuple[ir.Switch, ...]:
+        out = []
+        incoming: dict[str, ast.Switch] = {}
+        for node in self.daemon.of(ast.Switch):
+            ok = True
+            for word in (node.source, node.target):
+                if word.text not in self.phases:
+                    ok = False
+                    self.sink.error("SEL210", f"switch names an unknown phase '{word.text}'",
+                                    word.span, hint=did_you_mean(word.text, self.phases))
+            if not ok:
+                continue
+            src, dst = node.source.text, node.target.text
+            if src == dst:
+                self.sink.error("SEL316", "a switch must go to another phase", node.target.span)
+                continue
+            if dst == ENTRY_PHASE:
+                self.sink.error("SEL307", f"nothing may switch back into '{ENTRY_PHASE}'",
+                                node.target.span,
+                                hint="phases only lose privileges; the entry phase is left once")
+                continue
+            if dst in incoming:
+                self.sink.error("SEL308", f"phase '{dst}' is entered by two switches; each "
+                                "phase has one parent (its typebounds)", node.target.span,
+                                related=[Related(incoming[dst].span, "first switch here")])
+                continue
+            incoming[dst] = node
+            self.phases[dst].parent = src
+            out.append(self._switch(node))
+        for name, state in self.phases.items():
+            if name != ENTRY_PHASE and state.parent is None:
+                self.sink.error("SEL309", f"phase '{name}' is never switched into",
+                                state.node.name.span,
+                                hint=f"add 'switch {ENTRY_PHASE} -> {name} {{ option \"...\" }}'")
+        self._check_reachable()
+        return tuple(out)
+
+    def _check_reachable(self) -> None:
+        for name, state in self.phases.items():
+            seen, cur = {name}, state.parent
+            while cur is not None:
+                if cur in seen:
+                    self.sink.error("SEL309", f"phase '{name}' is not reachable from "
+                                    f"'{ENTRY_PHASE}' (the switches form a cycle)",
+                                    state.node.name.span)
+                    state.parent = None
+                    break
+                seen.add(cur)
+                cur = self.phases[cur].parent if cur in self.phases else None
+
+    def _switch(self, node: ast.Switch) -> ir.Switch:
+        options = [i for i in node.items if isinstance(i, ast.Option)]
+        patches = [i for i in node.items if isinstance(i, ast.PatchAnchor)]
+        if not options and not patches:
+            self.sink.error("SEL317", "a switch must say how the daemon switches", node.span,
+                            hint='add option "-z {context}" (an existing option) or '
+                                 'patch "FILE" after "TEXT" (where the setcon() hook goes)')
+        for extra in (options[1:] + patches[1:]):
+            self.sink.error("SEL325", "a switch has at most one option and one patch", extra.span)
+        for opt in options:
+            if "{context}" not in opt.template.value:
+                self.sink.error("SEL318", "the option template must contain {context}",
+                                opt.template.span, hint='for example "--setcon {context}"')
+        patch = patches[0] if patches else None
+        return ir.Switch(
+            node.source.text, node.target.text,
+            options[0].template.value if options else None,
+            patch.file.value if patch else None,
+            patch.position.text if patch else None,
+            patch.anchor.value if patch else None,
+            self._origin(node.span, f"switch {node.source.text} -> {node.target.text}",
+                         ir.Cause.PHASE))
+
+    def _phase_order(self) -> list[str]:
+        """Phases ordered parents first (entry first), then by source position."""
+        order, placed = [], set()
+        pending = sorted(self.phases, key=lambda n: self.phases[n].node.span)
+        while pending:
+            progressed = False
+            for name in list(pending):
+                parent = self.phases[name].parent
+                if parent is None or parent in placed:
+                    order.append(name)
+                    placed.add(name)
+                    pending.remove(name)
+                    progressed = True
+            if not progressed:
+                order.extend(pending)
+                break
+        return order
+
+    def _ancestors(self, phase: str) -> list[str]:
+        out, cur = [], self.phases[phase].parent
+        while cur is not None and cur not in out:
+            out.append(cur)
+            cur = self.phases[cur].parent
+        return out
+
+    # -- phase bodies -----------------------------------------------------------------------
+
+    def _lower_phase(self, state: _PhaseState) -> None:
+        for item in self._expand_includes(state.node.body, []):
+            if isinstance(item, ast.Allow):
+                self._lower_allow(state, item)
+            elif isinstance(item, ast.Verb):
+                self._lower_verb(state, item)
+
+    def _expand_includes(self, items, stack: list[str]):
+        for item in items:
+            if not isinstance(item, ast.Include):
+                yield item
+                continue
+            name = item.name.text
+            frag = self.program.fragments.get(name)
+            if frag is None:
+                self.sink.error("SEL213", f"unknown fragment '{name}'", item.name.span,
+                                hint=did_you_mean(name, self.program.fragments))
+                continue
+            if name in stack:
+                self.sink.error("SEL320", f"fragment '{name}' includes itself",
+                                item.name.span)
+                continue
+            yield from self._expand_includes(frag.body, stack + [name])
+
+    def _lower_allow(self, state: _PhaseState, node: ast.Allow) -> None:
+        target = self._resolve_target(node.target, state)
+        tclass = self._resolve_class(node.tclass)
+        perms = self._resolve_perms(tclass, node.perms) if tclass else None
+        if target and tclass and perms:
+            self.rules.append(ir.Allow(state.domain, target, tclass, perms,
+                                       self._origin(node.span, item_text(node))))
+
+    def _lower_verb(self, state: _PhaseState, node: ast.Verb) -> None:
+        verb = node.name.text
+        if verb not in vocab.VERBS:
+            self.sink.error("SEL206", f"unknown verb '{verb}'", node.name.span,
+                            hint=did_you_mean(verb, vocab.VERBS) or
+                            "see dsl/REFERENCE.md for the vocabulary")
+            return
+        words = [("word", verb)] + [(a.kind, a.text) for a in node.args]
+        found = vocab.match(words)
+        if found is None:
+            forms = " | ".join(f.text() for f in vocab.forms_of(verb))
+            span = node.args[0].span if node.args else node.name.span
+            self.sink.error("SEL207", f"'{verb}' does not take these arguments", span,
+                            hint=f"forms: {forms}")
+            return
+        form, params = found
+        is_entry = state.node.name.text == ENTRY_PHASE
+        if form.entry_only and not is_entry:
+            self.sink.error("SEL319", f"'{form.text()}' only makes sense in the "
+                            f"'{ENTRY_PHASE}' phase", node.span)
+            return
+        opener = None
+        if form.uses:
+            opener = self._opener(state, form, node)
+            if opener is None:
+                return
+        if form.opens:
+            state.opens.setdefault(form.opens, node)
+        bindings = self._bind_params(form, params, node)
+        if bindings is None:
+            return
+        origin = self._origin(node.span, item_text(node))
+        for tpl in form.rules:
+            if tpl.when == "privileged_port" and not bindings.get("$privileged"):
+                continue
+            sources = self._symbol(tpl.source, state, opener, bindings)
+            targets = self._symbol(tpl.target, state, opener, bindings)
+            for source in sources:
+                for target in targets:
+                    self.rules.append(ir.Allow(source, target, tpl.tclass, tpl.perms, origin))
+        for tt in form.transitions:
+            for source in self._symbol(tt.source, state, opener, bindings):
+                for target in self._symbol(tt.target, state, opener, bindings):
+                    for default in self._symbol(tt.default, state, opener, bindings):
+                        self.rules.append(ir.TypeTransition(source, target, tt.tclass, default,
+                                                            origin))
+
+    def _opener(self, state: _PhaseState, form: vocab.VerbForm, node: ast.Verb) -> str | None:
+        openers = [f.text() for f in vocab.FORMS if f.opens == form.uses]
+        if state.node.name.text == ENTRY_PHASE:
+            self.sink.error("SEL314", f"'{form.text()}' uses a {form.uses} object opened by an "
+                            f"earlier phase, but '{ENTRY_PHASE}' is the first phase", node.span,
+                            hint="open it here instead: " + " or ".join(openers))
+            return None
+        for ancestor in self._ancestors(state.node.name.text):
+            if form.uses in self.phases[ancestor].opens:
+                return self.phases[ancestor].domain
+        self.sink.error("SEL314", f"phase '{state.node.name.text}' asks for more than its "
+                        f"earlier phases have: no earlier phase opens a {form.uses} object for "
+                        f"'{form.text()}' to use", node.span,
+                        hint=f"add {' or '.join(repr(o) for o in openers)} to phase "
+                             f"'{state.parent or ENTRY_PHASE}'")
+        return None
+
+    def _symbol(self, symbol: str, state: _PhaseState, opener: str | None,
+                bindings: dict) -> list[str]:
+        if symbol == "self":
+            return [state.domain]
+        if symbol == "$opener":
+            return [opener] if opener else []
+        if symbol == "$starter":
+            return [self.starter]
+        if symbol.startswith("$"):
+            value = bindings.get(symbol)
+            return list(value) if isinstance(value, tuple) else ([value] if value else [])
+        return [symbol]
+
+    def _bind_params(self, form: vocab.VerbForm, params: list[str],
+                     node: ast.Verb) -> dict | None:
+        bindings: dict = {}
+        slots = form.params
+        args = [a for a, pat in zip(node.args, form.pattern[1:]) if pat.startswith("<")]
+        ok = True
+        for slot, arg in zip(slots, args):
+            if slot == "<port>":
+                resolved = self._resolve_port(arg, form.protocol or "tcp")
+                if resolved is None:
+                    ok = False
+                    continue
+                types, privileged = resolved
+                bindings["$port"] = types
+                bindings["$privileged"] = privileged
+            elif slot in ("<file>", "<dir>", "<exec>"):
+                if arg.kind != "word":
+                    self._not_a_name(arg)
+                    ok = False
+                    continue
+                name = self._resolve_type(ast.Word(arg.text, arg.span))
+                ok = ok and name is not None
+                bindings["$arg"] = name
+            elif slot == "<domain>":
+                if arg.kind != "word":
+                    self._not_a_name(arg)
+                    ok = False
+                    continue
+                name = self._resolve_type(ast.Word(arg.text, arg.span), allow_attribute=False)
+                ok = ok and name is not None
+                bindings["$domain"] = name
+        return bindings if ok else None
+
+    def _not_a_name(self, arg: ast.Arg) -> None:
+        self.sink.error("SEL207", f"expected a type name here, found {arg.kind} '{arg.text}'",
+                        arg.span)
+
+    # -- name resolution --------------------------------------------------------------------
+
+    def _own_names(self) -> dict[str, str]:
+        names = {n: f"{self.name}_{n}_t" for n in self.files}
+        names.update({t.name: t.name for t in self.types})
+        return names
+
+    def _resolve_type(self, word: ast.Word, *, allow_attribute: bool = True) -> str | None:
+        own = self._own_names()
+        if word.text in own:
+            return own[word.text]
+        if word.text in self.phases:
+            return self.phases[word.text].domain
+        if word.text in {s.domain for s in self.phases.values()}:
+            return word.text
+        if word.text in self.kb.types:
+            return word.text
+        if word.text in self.kb.attributes:
+            if allow_attribute:
+                return word.text
+            self.sink.error("SEL209", f"'{word.text}' is an attribute; a type is needed here",
+                            word.span)
+            return None
+        candidates = set(own) | set(self.phases) | set(self.kb.types) | set(self.kb.attributes)
+        self.sink.error("SEL201", f"unknown type '{word.text}'", word.span,
+                        hint=did_you_mean(word.text, candidates))
+        return None
+
+    def _resolve_target(self, word: ast.Word, state: _PhaseState) -> str | None:
+        if word.text == "self":
+            return state.domain
+        return self._resolve_type(word)
+
+    def _resolve_class(self, word: ast.Word) -> str | None:
+        if word.text in self.kb.classes:
+            return word.text
+        self.sink.error("SEL202", f"unknown class '{word.text}'", word.span,
+                        hint=did_you_mean(word.text, self.kb.classes))
+        return None
+
+    def _resolve_perms(self, tclass: str, perms: ast.PermSet) -> tuple[str, ...] | None:
+        valid = self.kb.classes[tclass]
+        if perms.kind == "all":
+            return tuple(sorted(valid))
+        out, ok = set(), True
+        for word in perms.perms:
+            if word.text not in valid:
+                ok = False
+                self.sink.error("SEL203", f"unknown permission '{word.text}' for class "
+                                f"'{tclass}'", word.span, hint=did_you_mean(word.text, valid))
+            out.add(word.text)
+        return tuple(sorted(out)) if ok else None
+
+    def _resolve_port(self, arg: ast.Arg, protocol: str) -> tuple[tuple[str, ...], bool] | None:
+        if arg.kind == "int":
+            port = int(arg.text)
+            if not 1 <= port <= 65535:
+                self.sink.error("SEL205", f"port {arg.text} is out of range", arg.span,
+                                hint="ports are 1-65535")
+                return None
+            return (self.kb.port_type_for(protocol, port),), port < 1024
+        if arg.kind == "range":
+            low_text, high_text = arg.text.split("-", 1)
+            low, high = int(low_text), int(high_text)
+            if not (1 <= low <= 65535 and 1 <= high <= 65535) or low > high:
+                self.sink.error("SEL205", f"port range {arg.text} is invalid", arg.span,
+                                hint="a range is LOW-HIGH with 1 <= LOW <= HIGH <= 65535")
+                return None
+            return self._types_in_range(protocol, low, high), low < 1024
+        if arg.kind == "word":
+            if arg.text in self.kb.port_types:
+                ranges = [r for r in self.kb.port_ranges_of(arg.text) if r.protocol == protocol]
+                return (arg.text,), any(r.low < 1024 for r in ranges)
+            self.sink.error("SEL204", f"unknown port type '{arg.text}'", arg.span,
+                            hint=did_you_mean(arg.text, self.kb.port_types) or
+                            "give a port number (53), a range (6000-6010) or a port type")
+            return None
+        self.sink.error("SEL205", f"expected a port, found {arg.kind} '{arg.text}'", arg.span,
+                        hint="give a port number (53), a range (6000-6010) or a port type")
+        return None
+
+    def _types_in_range(self, protocol: str, low: int, high: int) -> tuple[str, ...]:
+        cuts = {low}
+        for pc in self.kb.portcons:
+            if pc.protocol == protocol:
+                for edge in (pc.low, pc.high + 1):
+                    if low < edge <= high:
+                        cuts.add(edge)
+        return tuple(sorted({self.kb.port_type_for(protocol, p) for p in cuts}))
+
+    # -- forbid -----------------------------------------------------------------------------
+
+    def _forbids(self) -> tuple[ir.ForbidPattern, ...]:
+        out = []
+        for node in self.daemon.of(ast.Forbid):
+            phase = node.phase.text
+            if phase not in self.phases:
+                self.sink.error("SEL212", f"forbid names an unknown phase '{phase}'",
+                                node.phase.span, hint=did_you_mean(phase, self.phases))
+                continue
+            for item in node.items:
+                out.extend(self._forbid_item(phase, item))
+        return tuple(out)
+
+    def _forbid_item(self, phase: str, item: ast.ForbidItem) -> list[ir.ForbidPattern]:
+        origin = self._origin(item.span, f"forbid {phase}: {item_text(item)}")
+        target = self._resolve_type(item.target) if item.target else None
+        if item.target is not None and target is None:
+            return []
+        name = item.name.text
+        if item.target is None and item.perms is None and name in vocab.FORBID_GROUPS:
+            return [ir.ForbidPattern(phase, None, cls, perms, origin)
+                    for cls, perms in vocab.FORBID_GROUPS[name] if cls in self.kb.classes]
+        if name not in self.kb.classes:
+            hint = did_you_mean(name, set(self.kb.classes) | set(vocab.FORBID_GROUPS))
+            self.sink.error("SEL202", f"unknown class or forbid group '{name}'", item.name.span,
+                            hint=hint or "groups: " + ", ".join(sorted(vocab.FORBID_GROUPS)))
+            return []
+        perms = None
+        if item.perms is not None and item.perms.kind != "all":
+            perms = self._resolve_perms(name, item.perms)
+            if perms is None:
+                return []
+        return [ir.ForbidPattern(phase, target, name, perms, origin)]

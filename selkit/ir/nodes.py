@@ -1,0 +1,171 @@
+"""The target-neutral policy IR: what one daemon's module declares and allows.
+
+Every node carries an :class:`Origin` naming the DSL statement that caused it, so emitters can
+write provenance comments and the prover can trace a permission back to a line.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from selkit.diagnostics import Span
+
+
+class Cause(str, enum.Enum):
+    """Why a node exists."""
+
+    SPEC = "spec"            # written by the author (a verb or a raw allow)
+    PHASE = "phase"          # phase semantics the compiler owns (bounds, setcurrent, fd use)
+    ENTRY = "entry"          # entry from the starting domain (exec type, transition)
+    DECL = "decl"            # a declaration (type, attribute, role)
+
+
+@dataclass(frozen=True, order=True)
+class Origin:
+    """The DSL statement behind an IR node."""
+
+    span: Span
+    statement: str
+    cause: Cause = Cause.SPEC
+
+    def label(self) -> str:
+        """``file.sel:LINE`` for comments."""
+        return self.span.short()
+
+
+class TypeRole(str, enum.Enum):
+    """What a declared type is for."""
+
+    DOMAIN = "domain"
+    EXEC = "exec"
+    FILE = "file"
+
+
+@dataclass(frozen=True)
+class TypeDecl:
+    """``type NAME;`` with its attributes and, for domains, its role."""
+
+    name: str
+    role: TypeRole
+    attributes: tuple[str, ...]
+    origin: Origin
+    phase: str | None = None
+
+
+@dataclass(frozen=True, order=True)
+class Allow:
+    """``allow SOURCE TARGET:CLASS { PERMS };``; ``target`` may be ``self``."""
+
+    source: str
+    target: str
+    tclass: str
+    perms: tuple[str, ...]
+    origin: Origin = field(compare=False)
+
+    def key(self) -> tuple[str, str, str]:
+        """(source, target, class)."""
+        return (self.source, self.target, self.tclass)
+
+
+@dataclass(frozen=True)
+class TypeTransition:
+    """``type_transition SOURCE TARGET:CLASS DEFAULT;``."""
+
+    source: str
+    target: str
+    tclass: str
+    default: str
+    origin: Origin
+
+
+@dataclass(frozen=True)
+class TypeBounds:
+    """``typebounds PARENT CHILD;``: CHILD may hold nothing PARENT lacks."""
+
+    parent: str
+    child: str
+    origin: Origin
+
+
+@dataclass(frozen=True)
+class FileContext:
+    """One file-context entry: a path regex, a file kind and the type it gets."""
+
+    regex: str
+    kind: str  # any | file | dir | symlink | socket | pipe | char | block
+    type: str
+    origin: Origin
+
+
+@dataclass(frozen=True)
+class Phase:
+    """A phase and its domain; ``parent`` is the phase that switches into it (None: entry)."""
+
+    name: str
+    domain: str
+    parent: str | None
+    origin: Origin
+
+
+@dataclass(frozen=True)
+class Switch:
+    """How the daemon moves from one phase's domain to the next (setcon)."""
+
+    source: str
+    target: str
+    option: str | None
+    patch_file: str | None
+    patch_position: str | None
+    patch_anchor: str | None
+    origin: Origin
+
+
+@dataclass(frozen=True)
+class ForbidPattern:
+    """A permission pattern a phase must never hold; None fields match anything."""
+
+    phase: str
+    target: str | None
+    tclass: str
+    perms: tuple[str, ...] | None
+    origin: Origin
+
+
+Rule = Allow | TypeTransition | TypeBounds
+
+
+@dataclass(frozen=True)
+class PolicyModule:
+    """One daemon's compiled module, before any target syntax."""
+
+    name: str
+    version: str
+    source_path: str
+    phases: tuple[Phase, ...]
+    types: tuple[TypeDecl, ...]
+    rules: tuple[Rule, ...]
+    file_contexts: tuple[FileContext, ...]
+    switches: tuple[Switch, ...]
+    forbids: tuple[ForbidPattern, ...]
+    user: str | None
+    mls: bool
+    starter: str = "init_t"
+
+    def phase(self, name: str) -> Phase:
+        """The phase called ``name``."""
+        return next(p for p in self.phases if p.name == name)
+
+    def domain_of(self, phase: str) -> str:
+        """The domain type of a phase."""
+        return self.phase(phase).domain
+
+    def allows(self, source: str | None = None) -> tuple[Allow, ...]:
+        """The allow rules, optionally those of one source type."""
+        return tuple(r for r in self.rules if isinstance(r, Allow)
+                     and (source is None or r.source == source))
+
+    @property
+    def own_types(self) -> frozenset[str]:
+        """Every type this module declares."""
+        return frozenset(t.name for t in self.types)

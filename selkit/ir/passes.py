@@ -1,0 +1,302 @@
+"""Ordered pure passes over the IR: the phase semantics the compiler owns, then checks.
+
+``PASSES`` rewrite a :class:`~selkit.ir.nodes.PolicyModule` into a new one; ``CHECKS`` return
+diagnostics. :func:`run` applies both in order (design.md §4 says what must hold).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from typing import Callable, Iterable
+
+from selkit.diagnostics import Diagnostic, DiagnosticError, Related, Severity
+from selkit.ir import nodes as ir
+from selkit.ir.kb import KnowledgeBase
+from selkit.ir.lower import DOMAIN_ATTRIBUTES, SWITCHING_ATTRIBUTES
+
+ENTRY_EXEC_PERMS = ("entrypoint", "execute", "getattr", "map", "open", "read")
+STARTER_EXEC_PERMS = ("execute", "getattr", "map", "open", "read")
+
+#: Classes whose objects are not file descriptors (rules on them need no ``fd use``).
+_NOT_FD_CLASSES = frozenset({"process", "process2", "fd", "capability", "capability2",
+                             "system", "security"})
+
+
+def declare_domains(module: ir.PolicyModule) -> ir.PolicyModule:
+    """A domain type per phase; a phase that switches away also gets ``set_curr_context``."""
+    switching = {s.source for s in module.switches}
+    decls = [ir.TypeDecl(p.domain, ir.TypeRole.DOMAIN,
+                         tuple(sorted(DOMAIN_ATTRIBUTES + (SWITCHING_ATTRIBUTES
+                                                           if p.name in switching else ()))),
+                         p.origin, phase=p.name)
+             for p in module.phases]
+    return dataclasses.replace(module, types=tuple(decls) + module.types)
+
+
+def add_entry(module: ir.PolicyModule) -> ir.PolicyModule:
+    """Entry by exec from the starting domain into the first phase (init_t by default)."""
+    entry = module.phases[0].domain
+    rules: list[ir.Rule] = []
+    for decl in module.types:
+        if decl.role is not ir.TypeRole.EXEC:
+            continue
+        origin = dataclasses.replace(decl.origin, cause=ir.Cause.ENTRY)
+        starter = module.starter
+        rules += [
+            ir.TypeTransition(starter, decl.name, "process", entry, origin),
+            ir.Allow(starter, entry, "process", ("transition",), origin),
+            ir.Allow(starter, decl.name, "file", STARTER_EXEC_PERMS, origin),
+            ir.Allow(entry, decl.name, "file", ENTRY_EXEC_PERMS, origin),
+            ir.Allow(entry, starter, "process", ("sigchld",), origin),
+        ]
+    return dataclasses.replace(module, rules=tuple(rules) + module.rules)
+
+
+def add_switches(module: ir.PolicyModule) -> ir.PolicyModule:
+    """typebounds, ``setcurrent`` on self and ``dyntransition`` for each switch, forward only."""
+    rules: list[ir.Rule] = []
+    for sw in module.switches:
+        src, dst = module.domain_of(sw.source), module.domain_of(sw.target)
+        rules += [
+            ir.TypeBounds(src, dst, sw.origin),
+            ir.Allow(src, src, "process", ("setcurrent",), sw.origin),
+            ir.Allow(src, dst, "process", ("dyntransition",), sw.origin),
+        ]
+    return dataclasses.replace(module, rules=module.rules + tuple(rules))
+
+
+def add_fd_plumbing(module: ir.PolicyModule) -> ir.PolicyModule:
+    """``fd use`` on an earlier phase for every object of that phase a later phase touches."""
+    domains = {p.domain for p in module.phases}
+    extra = []
+    for rule in module.allows():
+        if (rule.source in domains and rule.target in domains and rule.target != rule.source
+                and rule.tclass not in _NOT_FD_CLASSES):
+            origin = dataclasses.replace(rule.origin, cause=ir.Cause.PHASE)
+            extra.append(ir.Allow(rule.source, rule.target, "fd", ("use",), origin))
+    return dataclasses.replace(module, rules=module.rules + tuple(extra))
+
+
+def add_bounds_plumbing(module: ir.PolicyModule) -> ir.PolicyModule:
+    """Give a parent the compiler's own child rules mapped to it, so typebounds holds.
+
+    Only compiler-made rules are mirrored (``fd use`` on the parent's own objects, which the
+    kernel never checks for the parent itself); an author's rule that the parent lacks is an
+    error reported by :func:`check_bounds`.
+    """
+    extra = []
+    for bounds in _bounds(module):
+        have = _perm_triples(module.allows(bounds.parent), bounds.parent)
+        for rule in module.allows(bounds.child):
+            if rule.origin.cause is not ir.Cause.PHASE or rule.tclass == "process":
+                continue
+            target = bounds.parent if rule.target == bounds.child else rule.target
+            missing = tuple(p for p in rule.perms if (target, rule.tclass, p) not in have)
+            if missing:
+                extra.append(ir.Allow(bounds.parent, target, rule.tclass, missing, rule.origin))
+    return dataclasses.replace(module, rules=module.rules + tuple(extra))
+
+
+def normalize(module: ir.PolicyModule) -> ir.PolicyModule:
+    """Merge permissions per statement and rule key, drop duplicates, sort canonically."""
+    phase_index = {p.domain: i for i, p in enumerate(module.phases)}
+    merged: dict[tuple, set[str]] = defaultdict(set)
+    origins: dict[tuple, ir.Origin] = {}
+    others: dict[tuple, ir.Rule] = {}
+    for rule in module.rules:
+        if isinstance(rule, ir.Allow):
+            # Compiler plumbing is stated once, at its first cause; an author's rules keep
+            # one line per statement so each traces back to its own line.
+            where = None if rule.origin.cause is ir.Cause.PHASE else rule.origin.span
+            key = (rule.source, rule.target, rule.tclass, where, rule.origin.cause)
+            merged[key] |= set(rule.perms)
+            origins.setdefault(key, rule.origin)
+        elif isinstance(rule, ir.TypeTransition):
+            others.setdefault(("tt", rule.source, rule.target, rule.tclass, rule.default), rule)
+        else:
+            others.setdefault(("tb", rule.parent, rule.child), rule)
+    allows = [ir.Allow(k[0], k[1], k[2], tuple(sorted(v)), origins[k]) for k, v in merged.items()]
+
+    def order(rule: ir.Rule) -> tuple:
+        if isinstance(rule, ir.TypeBounds):
+            return (0, phase_index.get(rule.child, 99), "", "", "")
+        source = rule.source
+        group = 1 if phase_index.get(source) is not None else 2
+        return (group, phase_index.get(source, 99), source, rule.origin.span,
+                rule.target, rule.tclass, isinstance(rule, ir.TypeTransition))
+
+    rules = sorted([*allows, *others.values()], key=order)
+    role_order = {ir.TypeRole.DOMAIN: 0, ir.TypeRole.EXEC: 1, ir.TypeRole.FILE: 2}
+    types = sorted(module.types, key=lambda t: (role_order[t.role],
+                                                phase_index.get(t.name, 99), t.name))
+    fcs = sorted(module.file_contexts, key=lambda f: (f.origin.span, f.regex))
+    return dataclasses.replace(module, rules=tuple(rules), types=tuple(types),
+                               file_contexts=tuple(fcs))
+
+
+PASSES: tuple[Callable[[ir.PolicyModule], ir.PolicyModule], ...] = (
+    declare_domains,
+    add_entry,
+    add_switches,
+    add_fd_plumbing,
+    add_bounds_plumbing,
+    normalize,
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# Checks
+
+
+def check_bounds(module: ir.PolicyModule, kb: KnowledgeBase) -> list[Diagnostic]:
+    """Every later phase asks for no more than the phase that switches into it (typebounds)."""
+    out = []
+    own_attrs = _own_attribute_members(module)
+    for bounds in _bounds(module):
+        parent_rules = module.allows(bounds.parent)
+        have = _perm_triples(parent_rules, bounds.parent)
+        parent_name = _phase_name(module, bounds.parent)
+        child_name = _phase_name(module, bounds.child)
+        for rule in module.allows(bounds.child):
+            target = bounds.parent if rule.target == bounds.child else rule.target
+            missing = [p for p in rule.perms
+                       if not _covered(target, rule.tclass, p, parent_rules, bounds.parent,
+                                       have, kb, own_attrs)]
+            if not missing:
+                continue
+            shown = target if target != bounds.parent else "itself"
+            out.append(Diagnostic(
+                "SEL301",
+                f"phase '{child_name}' asks for more than phase '{parent_name}' has: "
+                f"{rule.tclass} {{ {' '.join(missing)} }} on {shown}",
+                rule.origin.span,
+                hint=f"typebounds makes '{parent_name}' a superset of '{child_name}': "
+                     f"add the same statement to phase '{parent_name}'"))
+    return out
+
+
+def check_forbids(module: ir.PolicyModule, kb: KnowledgeBase) -> list[Diagnostic]:
+    """No rule of a phase matches a ``forbid`` pattern of that phase."""
+    out = []
+    own_attrs = _own_attribute_members(module)
+    for pattern in module.forbids:
+        domain = module.domain_of(pattern.phase)
+        for rule in module.allows(domain):
+            if rule.tclass != pattern.tclass:
+                continue
+            perms = [p for p in rule.perms if pattern.perms is None or p in pattern.perms]
+            if not perms:
+                continue
+            if pattern.target is not None and not (
+                    _expand(pattern.target, kb, own_attrs) & _expand(rule.target, kb, own_attrs)):
+                continue
+            out.append(Diagnostic(
+                "SEL302",
+                f"phase '{pattern.phase}' is forbidden {rule.tclass} {{ {' '.join(perms)} }}, "
+                f"but this statement grants it on {rule.target}",
+                rule.origin.span, Severity.ERROR,
+                hint="remove the statement, or the forbid if the phase really needs it",
+                related=(Related(pattern.origin.span, "forbidden here"),)))
+    return out
+
+
+def check_references(module: ir.PolicyModule, kb: KnowledgeBase) -> list[Diagnostic]:
+    """Every type, attribute, class and permission a rule names exists (SEL402)."""
+    own = module.own_types
+    out = []
+    for decl in module.types:
+        for attr in decl.attributes:
+            if attr not in kb.attributes:
+                out.append(Diagnostic("SEL401", f"the base policy has no attribute '{attr}'",
+                                      decl.origin.span))
+    for rule in module.rules:
+        names = _rule_names(rule)
+        for name in names:
+            if name not in own and not kb.is_type_or_attribute(name):
+                out.append(Diagnostic(
+                    "SEL402", f"this statement needs type '{name}', which the base policy "
+                    f"({kb.source}) does not have", rule.origin.span))
+        if isinstance(rule, ir.Allow):
+            valid = kb.classes.get(rule.tclass)
+            if valid is None:
+                out.append(Diagnostic("SEL402", f"this statement needs class '{rule.tclass}', "
+                                      "which the base policy does not have", rule.origin.span))
+            else:
+                for perm in rule.perms:
+                    if perm not in valid:
+                        out.append(Diagnostic(
+                            "SEL402", f"this statement needs permission '{rule.tclass} "
+                            f"{perm}', which the base policy does not have", rule.origin.span))
+    return _unique(out)
+
+
+CHECKS = (check_references, check_bounds, check_forbids)
+
+
+def run(module: ir.PolicyModule, kb: KnowledgeBase) -> ir.PolicyModule:
+    """Apply every pass, then every check; raise DiagnosticError if a check fails."""
+    for compiler_pass in PASSES:
+        module = compiler_pass(module)
+    diagnostics = [d for check in CHECKS for d in check(module, kb)]
+    if diagnostics:
+        raise DiagnosticError(sorted(diagnostics, key=lambda d: (d.span, d.code)))
+    return module
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers
+
+
+def _bounds(module: ir.PolicyModule) -> list[ir.TypeBounds]:
+    return [r for r in module.rules if isinstance(r, ir.TypeBounds)]
+
+
+def _phase_name(module: ir.PolicyModule, domain: str) -> str:
+    return next(p.name for p in module.phases if p.domain == domain)
+
+
+def _perm_triples(rules: Iterable[ir.Allow], source: str) -> set[tuple[str, str, str]]:
+    return {(r.target, r.tclass, p) for r in rules for p in r.perms}
+
+
+def _own_attribute_members(module: ir.PolicyModule) -> dict[str, set[str]]:
+    members: dict[str, set[str]] = defaultdict(set)
+    for decl in module.types:
+        for attr in decl.attributes:
+            members[attr].add(decl.name)
+    return members
+
+
+def _expand(name: str, kb: KnowledgeBase, own_attrs: dict[str, set[str]]) -> frozenset[str]:
+    return frozenset(kb.expand(name) | own_attrs.get(name, set()))
+
+
+def _covered(target: str, tclass: str, perm: str, parent_rules, parent: str, have, kb,
+             own_attrs) -> bool:
+    if (target, tclass, perm) in have:
+        return True
+    wanted = _expand(target, kb, own_attrs)
+    covering: set[str] = set()
+    for rule in parent_rules:
+        if rule.tclass == tclass and perm in rule.perms:
+            covering |= _expand(rule.target, kb, own_attrs)
+    return wanted <= covering
+
+
+def _rule_names(rule: ir.Rule) -> tuple[str, ...]:
+    if isinstance(rule, ir.Allow):
+        return (rule.source, rule.target)
+    if isinstance(rule, ir.TypeTransition):
+        return (rule.source, rule.target, rule.default)
+    return (rule.parent, rule.child)
+
+
+def _unique(diags: list[Diagnostic]) -> list[Diagnostic]:
+    seen, out = set(), []
+    for d in diags:
+        key = (d.code, d.message, d.span)
+        if key not in seen:
+            seen.add(key)
+            out.append(d)
+    return out
