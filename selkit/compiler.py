@@ -88,3 +88,38 @@ def write_atomically(directory: str, files: dict[str, bytes]) -> list[str]:
     for tmp, final in staged:
         os.replace(tmp, final)
     return [final for _, final in staged]
+
+
+def install_into_store_copy(compiled: list[CompiledModule], form: str,
+                            store: "StoreSpec", progress=None) -> str:
+    """Install every module's ``.pp`` or ``.cil`` into a fresh copy of the store and check
+    that the resulting kernel policy loads in SETools. Returns a one-line description of the
+    linked policy. Raises ToolchainError if semodule or SETools refuses it."""
+    from selkit.base import load_policy  # noqa: PLC0415
+    from selkit.toolchain import StoreCopy  # noqa: PLC0415
+
+    with tempfile.TemporaryDirectory(prefix="selkit-install-") as tmp, \
+            StoreCopy(store.root, store.name) as copy:
+        paths = []
+        for item in compiled:
+            name = f"{item.name}.{form}"
+            Path(tmp, name).write_bytes(item.files[name])
+            paths.append(str(Path(tmp, name)))
+        copy.install(paths, [c.module for c in compiled], progress)
+        policy = load_policy(copy.policy_path)
+        missing = [c.name for c in compiled
+                   if not any(str(t) == c.module.phases[-1].domain for t in policy.types())]
+        if missing:
+            from selkit.toolchain import ToolchainError  # noqa: PLC0415
+            from selkit.diagnostics import Diagnostic  # noqa: PLC0415
+            raise ToolchainError([Diagnostic("SEL507", "the linked policy lacks the domains of "
+                                             + ", ".join(missing))])
+        return f"{copy.policy_path.rsplit('/', 1)[-1]}: {len(list(policy.types()))} types"
+
+
+@dataclass(frozen=True)
+class StoreSpec:
+    """Which store to copy: its root directory and name (``semodule -p ROOT -s NAME``)."""
+
+    root: str = "/"
+    name: str = "default"

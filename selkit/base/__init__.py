@@ -87,3 +87,14 @@ def _store_attributes(store: str) -> set[str]:
     if data[:3] == b"BZh":
         data = bz2.decompress(data)
     return {m.decode() for m in _CIL_TYPEATTRIBUTE.findall(data)}
+
+
+def load_policy(path: str):
+    """Load a binary policy with SETools (a DiagnosticError if it cannot be read)."""
+    import setools  # noqa: PLC0415
+
+    try:
+        return setools.SELinuxPolicy(path)
+    except Exception as exc:  # noqa: BLE001 - setools raises several unrelated types
+        raise DiagnosticError([Diagnostic("SEL506", f"setools cannot load '{path}': {exc}")]
+                              ) from None

@@ -1,0 +1,5 @@
+"""``python -m selkit``."""
+
+from selkit.cli import main
+
+main()

@@ -1,0 +1,64 @@
+"""``selkit``: the command line. Every command is a thin layer over the library."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+
+import click
+
+from selkit import __version__
+from selkit.cli.app import EXIT_TOOLCHAIN, EXIT_USAGE, Application
+from selkit.diagnostics import DiagnosticError
+from selkit.toolchain import ToolchainError
+
+
+class _Group(click.Group):
+    """Turns library errors into diagnostics and exit codes; never shows a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except ToolchainError as exc:
+            _app(ctx).diagnostics(exc.diagnostics)
+            sys.exit(EXIT_TOOLCHAIN)
+        except DiagnosticError as exc:
+            _app(ctx).diagnostics(exc.diagnostics)
+            sys.exit(EXIT_USAGE)
+        except KeyboardInterrupt:
+            sys.stderr.write("interrupted\n")
+            sys.exit(130)
+        except (click.exceptions.Exit, click.exceptions.ClickException, SystemExit):
+            raise
+        except Exception as exc:  # noqa: BLE001 - last resort: a bug, reported without a trace
+            if os.environ.get("SELKIT_DEBUG"):
+                traceback.print_exc()
+            sys.stderr.write(f"internal error: {type(exc).__name__}: {exc}\n"
+                             "this is a bug in selkit; rerun with SELKIT_DEBUG=1 for details\n")
+            sys.exit(3)
+
+
+def _app(ctx: click.Context) -> Application:
+    root = ctx.find_root()
+    if not isinstance(root.obj, Application):
+        root.obj = Application()
+    return root.obj
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="selkit")
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """Phase-aware SELinux policy for tunnel daemons."""
+    ctx.obj = Application()
+
+
+def _register() -> None:
+    from selkit.cli import commands  # noqa: PLC0415
+
+    for command in commands.COMMANDS:
+        main.add_command(command)
+
+
+_register()

@@ -1,0 +1,165 @@
+"""One function per command; each parses options, calls the library and renders the result."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from selkit.base import BaseSpec, load_kb
+from selkit.cli.app import EXIT_USAGE, Application
+from selkit.compiler import (StoreSpec, compile_modules, front_end, install_into_store_copy,
+                             write_atomically)
+from selkit.diagnostics import Diagnostic, DiagnosticError, Related
+from selkit.dsl.loader import read_source
+from selkit.emit import Target
+from selkit.report.summary import HEADERS, SummaryRow, cells, render_plain
+from selkit.toolchain import ToolchainError, build_pp
+
+_base_option = click.option(
+    "--base", "base", default=None, metavar="POLICY",
+    help="binary base policy to resolve names against (default: Debian's refpolicy)")
+_json_option = click.option("--json", "json_mode", is_flag=True,
+                            help="machine-readable output and diagnostics")
+
+
+def _parse_targets(value: str) -> tuple[Target, ...]:
+    out = []
+    for word in (w.strip() for w in value.split(",")):
+        try:
+            out.append(Target(word))
+        except ValueError:
+            raise click.BadParameter(f"unknown target '{word}' (choose from te, cil, pp)")
+    return tuple(dict.fromkeys(out))
+
+
+def _front(app: Application, files: tuple[str, ...], base: str | None):
+    """Parse and check every file; all diagnostics of all files, or the modules."""
+    spec = BaseSpec(base, None) if base else BaseSpec()
+    kb = load_kb(spec)
+    diagnostics, modules, seen = [], [], {}
+    for path in files:
+        try:
+            text = read_source(path)
+            app.sources[path] = text
+            program, mods = front_end(path, kb, text)
+            app.sources.update(program.texts)
+        except DiagnosticError as exc:
+            diagnostics.extend(exc.diagnostics)
+            continue
+        for module in mods:
+            if module.name in seen:
+                first = seen[module.name]
+                diagnostics.append(Diagnostic(
+                    "SEL303", f"daemon '{module.name}' is declared twice",
+                    module.phases[0].origin.span,
+                    related=(Related(first.phases[0].origin.span, "first declared here"),)))
+                continue
+            seen[module.name] = module
+            modules.append(module)
+    if diagnostics:
+        raise DiagnosticError(diagnostics)
+    return kb, tuple(modules)
+
+
+@click.command("compile")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=True))
+@click.option("-o", "--output", "output", default=".", metavar="DIR", show_default=True,
+              help="directory for the generated files")
+@click.option("--target", "targets", default="te,cil,pp", show_default=True,
+              help="comma-separated: te (.te/.if/.fc), cil, pp")
+@_base_option
+@click.option("--install", is_flag=True,
+              help="also install the modules into a copy of the policy store and load the "
+                   "result with setools (never touches the live store)")
+@click.option("--store-root", default="/", show_default=True, metavar="ROOT",
+              help="root whose etc/selinux and var/lib/selinux are copied for --install")
+@_json_option
+@click.pass_obj
+def compile_command(app: Application, files, output, targets, base, install, store_root,
+                    json_mode):
+    """Compile .sel specs into refpolicy modules, CIL and .pp packages."""
+    app.json_mode = json_mode
+    chosen = _parse_targets(targets)
+    kb, modules = _front(app, files, base)
+    with app.progress("building module packages") as progress:
+        compiled = compile_modules(
+            modules, kb, chosen,
+            build_pp=lambda te, fc, name: (progress(f"checkmodule {name}"),
+                                           build_pp(te, fc, name, kb.mls))[1])
+        installed: dict[str, dict[str, bool | None]] = {c.name: {} for c in compiled}
+        if install:
+            store = StoreSpec(store_root)
+            for form in ("pp", "cil"):
+                if not all(f"{c.name}.{form}" in c.files for c in compiled):
+                    continue
+                install_into_store_copy(compiled, form, store, progress)
+                for c in compiled:
+                    installed[c.name][form] = True
+    written = []
+    for item in compiled:
+        written += write_atomically(output, item.files)
+    rows = [SummaryRow(c.name, c.module.source_path,
+                       tuple(p.domain for p in c.module.phases),
+                       tuple(c.rule_counts().items()), tuple(sorted(c.files)),
+                       installed[c.name]) for c in compiled]
+    if json_mode:
+        app.emit_json({"modules": [r.to_dict() for r in rows], "written": written})
+        return
+    app.table(HEADERS, [cells(r) for r in rows], render_plain(rows))
+
+
+@click.command("check")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=True))
+@_base_option
+@_json_option
+@click.pass_obj
+def check_command(app: Application, files, base, json_mode):
+    """Parse and resolve .sel specs without writing anything."""
+    app.json_mode = json_mode
+    _, modules = _front(app, files, base)
+    if json_mode:
+        app.emit_json({"ok": True, "daemons": [m.name for m in modules]})
+        return
+    for module in modules:
+        phases = ", ".join(f"{p.name}={len(module.allows(p.domain))}" for p in module.phases)
+        app.print(f"{module.source_path}: {module.name}: ok ({phases} rules)")
+
+
+@click.command("fmt")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=True))
+@click.option("--check", "check_only", is_flag=True,
+              help="exit 1 if a file is not canonically formatted; change nothing")
+@click.option("--stdout", "to_stdout", is_flag=True, help="print instead of rewriting files")
+@click.pass_obj
+def fmt_command(app: Application, files, check_only, to_stdout):
+    """Rewrite .sel files in canonical form (comments are kept)."""
+    from selkit.dsl import parse  # noqa: PLC0415
+    from selkit.dsl.pretty import format_module  # noqa: PLC0415
+
+    diagnostics, changed = [], []
+    results = {}
+    for path in files:
+        try:
+            text = read_source(path)
+            app.sources[path] = text
+            results[path] = (text, format_module(parse(text, path)))
+        except DiagnosticError as exc:
+            diagnostics.extend(exc.diagnostics)
+    if diagnostics:
+        raise DiagnosticError(diagnostics)
+    for path, (before, after) in results.items():
+        if to_stdout:
+            sys.stdout.write(after)
+        elif before != after:
+            changed.append(path)
+            if not check_only:
+                write_atomically(str(Path(path).parent), {Path(path).name: after.encode()})
+    for path in changed:
+        app.print(f"{'would reformat' if check_only else 'reformatted'} {path}")
+    if check_only and changed:
+        app.exit(1)
+
+
+COMMANDS = (compile_command, check_command, fmt_command)

@@ -1,0 +1,1 @@
+"""Format-agnostic report data and its renderers (plain text, JSON, rich)."""

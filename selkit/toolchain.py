@@ -1,0 +1,191 @@
+"""The real SELinux userspace: checkmodule, semodule_package, secilc and semodule.
+
+Failures come back as SEL5xx diagnostics mapped to the spec line of the offending rule where
+the tool names one. Nothing here prints; long steps report through a ``progress`` callback.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+from selkit.diagnostics import Diagnostic, DiagnosticError, Span
+from selkit.emit import Output
+from selkit.ir import nodes as ir
+
+Progress = Callable[[str], None]
+
+DEFAULT_ROOT = "/"
+DEFAULT_STORE_NAME = "default"
+
+#: Lines libsemanage prints on every Debian transaction that say nothing about our module.
+_NOISE = (re.compile(r"^libsemanage\.add_user: user \S+ not in password file$"),)
+
+
+class ToolchainError(DiagnosticError):
+    """A tool of the SELinux userspace refused our output (exit code 1 in the CLI)."""
+
+
+def _tool(name: str) -> str:
+    path = shutil.which(name) or (f"/usr/sbin/{name}" if os.path.exists(f"/usr/sbin/{name}")
+                                  else None)
+    if path is None:
+        raise ToolchainError([Diagnostic(
+            "SEL510", f"'{name}' is not installed",
+            hint="run 'make setup' (installs checkpolicy, secilc, semodule-utils, "
+                 "policycoreutils)")])
+    return path
+
+
+def _run(argv: list[str], cwd: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(argv, cwd=cwd, capture_output=True, text=True, check=False,
+                          env={**os.environ, "LC_ALL": "C"})
+
+
+def _clean(text: str) -> str:
+    lines = [ln for ln in text.splitlines() if not any(p.match(ln) for p in _NOISE)]
+    return "\n".join(lines).strip()
+
+
+# ---------------------------------------------------------------------------------------------
+# Building a .pp
+
+
+_CHECKMODULE_LINE = re.compile(r"on line (\d+)")
+
+
+def build_pp(te: Output, fc: Output, name: str, mls: bool = True) -> bytes:
+    """Compile a raw-flavour ``.te`` and ``.fc`` into a module package; return its bytes."""
+    checkmodule, package = _tool("checkmodule"), _tool("semodule_package")
+    with tempfile.TemporaryDirectory(prefix="selkit-pp-") as tmp:
+        Path(tmp, f"{name}.te").write_text(te.text())
+        Path(tmp, f"{name}.fc").write_text(fc.text())
+        argv = [checkmodule, *(["-M"] if mls else []), "-m", "-o", f"{name}.mod", f"{name}.te"]
+        result = _run(argv, cwd=tmp)
+        if result.returncode != 0:
+            output = _clean(result.stderr + result.stdout)
+            match = _CHECKMODULE_LINE.search(output)
+            span = te.span_at(int(match.group(1))) if match else None
+            first = output.splitlines()[0] if output else "no message"
+            raise ToolchainError([Diagnostic("SEL501", f"checkmodule refused the module: {first}",
+                                             span, hint=output)])
+        result = _run([package, "-o", f"{name}.pp", "-m", f"{name}.mod", "-f", f"{name}.fc"],
+                      cwd=tmp)
+        if result.returncode != 0:
+            raise ToolchainError([Diagnostic("SEL502", "semodule_package failed: "
+                                             + _clean(result.stderr + result.stdout))])
+        return Path(tmp, f"{name}.pp").read_bytes()
+
+
+# ---------------------------------------------------------------------------------------------
+# A private copy of the module store
+
+
+@dataclass
+class StoreCopy:
+    """A copy of a policy store under a temporary root, for ``semodule -p ROOT``.
+
+    The copy's semanage.conf sets ``expand-check=1``: Debian ships 0, which lets a module that
+    breaks a base neverallow or a typebounds install silently (design.md §4).
+    """
+
+    source_root: str = DEFAULT_ROOT
+    store: str = DEFAULT_STORE_NAME
+    root: str = ""
+    _tmp: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
+
+    def __enter__(self) -> "StoreCopy":
+        self._tmp = tempfile.TemporaryDirectory(prefix="selkit-store-")
+        self.root = self._tmp.name
+        src_etc = Path(self.source_root, "etc/selinux")
+        src_var = Path(self.source_root, "var/lib/selinux", self.store)
+        if not (src_etc / self.store).is_dir() or not src_var.is_dir():
+            self.__exit__(None, None, None)
+            raise ToolchainError([Diagnostic(
+                "SEL511", f"no policy store '{self.store}' under {self.source_root}",
+                hint="install selinux-policy-default (make setup)")])
+        Path(self.root, "etc/selinux").mkdir(parents=True)
+        Path(self.root, "var/lib/selinux").mkdir(parents=True)
+        shutil.copytree(src_etc / self.store, Path(self.root, "etc/selinux", self.store),
+                        symlinks=True)
+        shutil.copytree(src_var, Path(self.root, "var/lib/selinux", self.store), symlinks=True,
+                        ignore=shutil.ignore_patterns("tmp", "*.LOCK"))
+        conf = (src_etc / "semanage.conf").read_text() if (src_etc / "semanage.conf").exists() \
+            else ""
+        conf = re.sub(r"(?m)^\s*expand-check\s*=.*$", "", conf).rstrip() + "\nexpand-check=1\n"
+        Path(self.root, "etc/selinux/semanage.conf").write_text(conf)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    @property
+    def policy_path(self) -> str:
+        """The kernel policy the last successful install produced."""
+        folder = Path(self.root, "etc/selinux", self.store, "policy")
+        files = sorted(folder.glob("policy.*"))
+        return str(files[-1]) if files else str(folder / "policy.33")
+
+    def install(self, paths: Iterable[str], modules: Iterable[ir.PolicyModule] = (),
+                progress: Progress | None = None) -> None:
+        """``semodule -p ROOT -s STORE -n -i`` each path in one transaction."""
+        paths = list(paths)
+        semodule = _tool("semodule")
+        if progress:
+            progress(f"linking {', '.join(Path(p).name for p in paths)} into a copy of the "
+                     f"'{self.store}' store")
+        argv = [semodule, "-p", self.root, "-s", self.store, "-n"]
+        for path in paths:
+            argv += ["-i", path]
+        result = _run(argv)
+        if result.returncode != 0:
+            # A failed transaction leaves tmp/ behind, which breaks the next one.
+            shutil.rmtree(Path(self.root, "var/lib/selinux", self.store, "tmp"),
+                          ignore_errors=True)
+            raise ToolchainError(_semodule_diagnostics(_clean(result.stderr + result.stdout),
+                                                       list(modules)))
+
+
+_BOUNDS = re.compile(r"Child type (\S+) exceeds bounds of parent (\S+)\n\s+(\(allow [^\n]+\))")
+_NEVERALLOW = re.compile(r"neverallow check failed at (\S+)")
+_CIL_ALLOW = re.compile(r"\(allow (\S+) (\S+) \((\S+) \(([^)]*)\)\)\)")
+
+
+def _semodule_diagnostics(output: str, modules: list[ir.PolicyModule]) -> list[Diagnostic]:
+    out = []
+    for match in _BOUNDS.finditer(output):
+        child, parent, rule = match.groups()
+        out.append(Diagnostic("SEL503", f"libsepol: {child} exceeds the bounds of {parent}: "
+                              f"{rule}", _find_rule(rule, modules),
+                              hint="a later phase may not hold what the phase before lacks; "
+                                   "this often comes from an attribute of the base policy"))
+    for match in _NEVERALLOW.finditer(output):
+        out.append(Diagnostic("SEL504", f"a base policy neverallow is violated ({match.group(1)})",
+                              hint=output))
+    if not out:
+        first = output.splitlines()[0] if output else "semodule failed"
+        out.append(Diagnostic("SEL505", f"semodule refused the module: {first}", hint=output))
+    return out
+
+
+def _find_rule(cil_rule: str, modules: list[ir.PolicyModule]) -> Span | None:
+    match = _CIL_ALLOW.search(cil_rule)
+    if not match:
+        return None
+    source, target, tclass, perms = match.groups()
+    perm_set = set(perms.split())
+    for module in modules:
+        for rule in module.allows(source):
+            rule_target = "self" if rule.target == rule.source else rule.target
+            if (target in (rule.target, rule_target) and rule.tclass == tclass
+                    and perm_set & set(rule.perms)):
+                return rule.origin.span
+    return None
