@@ -108,6 +108,10 @@ FORMS: tuple[VerbForm, ...] = (
         _r("node_t", "udp_socket", "node_bind"),
         _NET_BIND,
     ), opens="udp", protocol="udp"),
+    VerbForm(("udp", "bind"), "create a UDP socket bound to an ephemeral port (bind to port 0)", (
+        _r("self", "udp_socket", "create bind getattr getopt setopt read write"),
+        _r("node_t", "udp_socket", "node_bind"),
+    ), opens="udp"),
     VerbForm(("udp", "connect"), "create a UDP socket and connect it (client side)", (
         _r("self", "udp_socket", "create connect getattr getopt setopt read write"),
     ), opens="udp"),
