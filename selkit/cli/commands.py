@@ -113,12 +113,23 @@ def compile_command(app: Application, files, output, targets, base, install, sto
 @click.command("check")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=True))
 @_base_option
+@click.option("--dump", type=click.Choice(["ast", "ir"]), default=None,
+              help="print the syntax tree or the checked IR (stable text, for debugging)")
 @_json_option
 @click.pass_obj
-def check_command(app: Application, files, base, json_mode):
+def check_command(app: Application, files, base, dump, json_mode):
     """Parse and resolve .sel specs without writing anything."""
     app.json_mode = json_mode
     _, modules = _front(app, files, base)
+    if dump:
+        from selkit.dsl import parse  # noqa: PLC0415
+        from selkit.dump import dump as dump_text  # noqa: PLC0415
+
+        for path in files:
+            value = parse(app.sources[path], path) if dump == "ast" else \
+                [m for m in modules if m.source_path == path]
+            sys.stdout.write(dump_text(value))
+        return
     if json_mode:
         app.emit_json({"ok": True, "daemons": [m.name for m in modules]})
         return
@@ -162,4 +173,17 @@ def fmt_command(app: Application, files, check_only, to_stdout):
         app.exit(1)
 
 
-COMMANDS = (compile_command, check_command, fmt_command)
+@click.group("doc")
+def doc_group():
+    """Print parts of the language reference."""
+
+
+@doc_group.command("verbs")
+def doc_verbs():
+    """Every verb form with its exact refpolicy and CIL expansion (Markdown)."""
+    from selkit.ir.reference import verbs_markdown  # noqa: PLC0415
+
+    sys.stdout.write(verbs_markdown())
+
+
+COMMANDS = (compile_command, check_command, fmt_command, doc_group)
