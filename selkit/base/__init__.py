@@ -21,6 +21,7 @@ DEFAULT_POLICY = "/etc/selinux/default/policy/policy.33"
 DEFAULT_STORE = "/var/lib/selinux/default"
 
 _CIL_TYPEATTRIBUTE = re.compile(rb"^\(typeattribute ([A-Za-z0-9_]+)\)$", re.M)
+_CIL_FILECON = re.compile(rb'^\(filecon "((?:[^"\\]|\\.)*)" (\w+) \(\w+ \w+ (\w+)', re.M)
 
 
 @dataclass(frozen=True)
@@ -57,8 +58,10 @@ def _load_kb_cached(policy_path: str, store: str | None, _mtime: int) -> Knowled
         types.update(str(a) for a in t.aliases())
     attributes = {str(a) for a in policy.typeattributes()}
     members = {str(a): frozenset(str(t) for t in a.expand()) for a in policy.typeattributes()}
+    file_contexts = {}
     if store:
         attributes |= _store_attributes(store)
+        file_contexts = _store_file_contexts(store)
     classes = {}
     for cls in policy.classes():
         perms = set(cls.perms)
@@ -74,19 +77,43 @@ def _load_kb_cached(policy_path: str, store: str | None, _mtime: int) -> Knowled
         types=frozenset(types), attributes=frozenset(attributes), classes=classes,
         portcons=portcons, attribute_members=members,
         roles=frozenset(str(r) for r in policy.roles()), mls=bool(policy.mls),
-        source=policy_path)
+        source=policy_path, file_contexts=file_contexts)
+
+
+def _read_cil(path: Path) -> bytes:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return b""
+    return bz2.decompress(data) if data[:3] == b"BZh" else data
+
+
+def _active_module_cils(store: str) -> list[tuple[str, Path]]:
+    """(module name, cil path) of every enabled module at its highest priority."""
+    modules = Path(store) / "active" / "modules"
+    disabled = {p.name for p in (modules / "disabled").glob("*")}
+    chosen: dict[str, Path] = {}
+    for cil in sorted(modules.glob("[0-9]*/*/cil")):
+        chosen[cil.parent.name] = cil  # sorted: a higher priority directory wins
+    return [(name, path) for name, path in sorted(chosen.items()) if name not in disabled]
 
 
 def _store_attributes(store: str) -> set[str]:
     """Attributes declared by the store's base module (the binary drops unused ones)."""
-    base = Path(store) / "active" / "modules" / "100" / "base" / "cil"
-    try:
-        data = base.read_bytes()
-    except OSError:
-        return set()
-    if data[:3] == b"BZh":
-        data = bz2.decompress(data)
+    data = _read_cil(Path(store) / "active" / "modules" / "100" / "base" / "cil")
     return {m.decode() for m in _CIL_TYPEATTRIBUTE.findall(data)}
+
+
+def _store_file_contexts(store: str) -> dict[tuple[str, str], tuple[str, tuple[str, ...]]]:
+    """(regex, kind) → (type, declaring modules) over the store's enabled modules."""
+    out: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
+    for name, cil in _active_module_cils(store):
+        for regex, kind, type_name in _CIL_FILECON.findall(_read_cil(cil)):
+            key = (regex.decode(), kind.decode())
+            previous = out.get(key)
+            owners = (previous[1] if previous else ()) + (name,)
+            out[key] = (type_name.decode(), owners)
+    return out
 
 
 def load_policy(path: str):

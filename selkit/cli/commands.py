@@ -100,7 +100,8 @@ def compile_command(app: Application, files, output, targets, base, install, sto
     written = []
     for item in compiled:
         written += write_atomically(output, item.files)
-    rows = [SummaryRow(c.name, c.module.source_path,
+    rows = [SummaryRow(c.module.daemon if c.module.daemon == c.name
+                       else f"{c.module.daemon} (module {c.name})", c.module.source_path,
                        tuple(p.domain for p in c.module.phases),
                        tuple(c.rule_counts().items()), tuple(sorted(c.files)),
                        installed[c.name]) for c in compiled]
@@ -135,7 +136,9 @@ def check_command(app: Application, files, base, dump, json_mode):
         return
     for module in modules:
         phases = ", ".join(f"{p.name}={len(module.allows(p.domain))}" for p in module.phases)
-        app.print(f"{module.source_path}: {module.name}: ok ({phases} rules)")
+        named = module.daemon if module.daemon == module.name else \
+            f"{module.daemon} (module {module.name})"
+        app.print(f"{module.source_path}: {named}: ok ({phases} rules)")
 
 
 @click.command("fmt")

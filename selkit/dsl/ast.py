@@ -117,6 +117,14 @@ class User:
 
 
 @dataclass(frozen=True)
+class ModuleName:
+    """``module NAME``: the policy module's name when it differs from the daemon's."""
+
+    name: Word
+    span: Span
+
+
+@dataclass(frozen=True)
 class FileDecl:
     """``file NAME "REGEX" [KIND]``: a file of the daemon's own, with its own type."""
 
@@ -176,7 +184,7 @@ class Forbid:
     span: Span
 
 
-DaemonItem = Union[Exec, User, FileDecl, Phase, Switch, Forbid]
+DaemonItem = Union[Exec, ModuleName, User, FileDecl, Phase, Switch, Forbid]
 
 
 @dataclass(frozen=True)

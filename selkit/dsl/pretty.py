@@ -96,6 +96,8 @@ def item_text(item) -> str:
         return text + (f" from {item.source.text}" if item.source else "")
     if isinstance(item, ast.User):
         return f"user {item.name.text}"
+    if isinstance(item, ast.ModuleName):
+        return f"module {item.name.text}"
     if isinstance(item, ast.FileDecl):
         text = f"file {item.name.text} {item.regex.raw}"
         return text + (f" {item.kind.text}" if item.kind else "")
@@ -113,7 +115,9 @@ def item_text(item) -> str:
 
 def _arg(arg: ast.Arg) -> str:
     if arg.kind == "string":
-        return '"' + arg.text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        # Re-escape what the parser unescaped; a raw newline would end the string.
+        return '"' + (arg.text.replace("\\", "\\\\").replace('"', '\\"')
+                      .replace("\n", "\\n")) + '"'
     return arg.text
 
 

@@ -36,6 +36,9 @@ class KnowledgeBase:
     roles: frozenset[str] = frozenset({"object_r", "system_r"})
     mls: bool = True
     source: str = "<memory>"
+    #: (regex, kind) -> (type, modules declaring it) for the base store's file contexts.
+    file_contexts: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = field(
+        default_factory=dict)
 
     def is_type_or_attribute(self, name: str) -> bool:
         """True if ``name`` is a type, alias or attribute of the base policy."""

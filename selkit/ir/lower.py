@@ -37,6 +37,33 @@ FILE_ATTRIBUTES = ("file_type", "non_auth_file_type", "non_security_file_type")
 
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
+#: The object behind each resource a verb form opens or uses, for messages.
+_RESOURCES = {
+    "tun": "tun device", "udp": "UDP socket", "tcp": "TCP socket", "icmp": "raw ICMP socket",
+    "ping": "ping socket", "packet": "packet socket", "netlink": "rtnetlink socket",
+    "syslog": "/dev/log connection",
+}
+
+
+def _raw_offset(body: str, index: int) -> int:
+    """The offset in a string's source text of character ``index`` of its value."""
+    i = 0
+    while index > 0 and i < len(body):
+        i += 2 if body[i] == "\\" and i + 1 < len(body) else 1
+        index -= 1
+    return i
+
+
+def _or_list(items: list[str]) -> str:
+    """'a', 'a or b', 'a, b or c'."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
+_FC_SPECIAL = re.compile(r"([.^$*+?()\[\]{}|\\])")
+
+
+def fc_escape(path: str) -> str:
+    """A file-context regex matching exactly ``path``."""
+    return _FC_SPECIAL.sub(r"\\\1", path)
+
 
 def lower(program: Program, kb: KnowledgeBase) -> tuple[ir.PolicyModule, ...]:
     """Lower every daemon of ``program``; raise DiagnosticError listing all problems found."""
@@ -94,6 +121,7 @@ class _DaemonLowering:
                             self.daemon.name.span,
                             hint="use lower-case letters, digits and '_', starting with a letter")
             return None
+        module_name = self._module_name()
         self._declare_phases()
         self._declare_files()
         execs = self._declare_execs()
@@ -108,12 +136,45 @@ class _DaemonLowering:
             ir.Phase(n, s.domain, s.parent, self._origin(s.node.name.span, f"phase {n}",
                                                          ir.Cause.DECL))
             for n, s in ((n, self.phases[n]) for n in self._phase_order()))
+        for fc in self.fcs:
+            self._check_fc_conflict(fc, module_name)
+        if self.sink.has_errors and len(self.sink.items) > errors_before:
+            return None
         return ir.PolicyModule(
-            name=self.name, version=MODULE_VERSION, source_path=self.program.main.path,
+            name=module_name, daemon=self.name, version=MODULE_VERSION, source_path=self.program.main.path,
             phases=phases, types=tuple(self.types), rules=tuple(self.rules),
             file_contexts=tuple(self.fcs), switches=switches, forbids=forbids, user=user,
             mls=self.kb.mls, starter=self.starter,
         ) if execs else None
+
+    def _module_name(self) -> str:
+        nodes = self.daemon.of(ast.ModuleName)
+        for extra in nodes[1:]:
+            self.sink.error("SEL326", "a daemon has at most one 'module'", extra.span,
+                            related=[Related(nodes[0].span, "first given here")])
+        if not nodes:
+            return self.name
+        name = nodes[0].name.text
+        if not _NAME_RE.match(name):
+            self.sink.error("SEL215", f"module name '{name}' is not valid", nodes[0].name.span,
+                            hint="use lower-case letters, digits and '_', starting with a letter")
+        return name
+
+    def _check_fc_conflict(self, fc: ir.FileContext, module_name: str) -> None:
+        """semodule keeps one label per (regex, kind): a clash with the base is silently lost."""
+        existing = self.kb.file_contexts.get((fc.regex, fc.kind))
+        if existing is None or existing[0] == fc.type:
+            return
+        base_type, owners = existing
+        if module_name in owners:
+            return  # this module replaces the one that declared it
+        who = ", ".join(f"'{o}'" for o in owners) or "the base"
+        self.sink.error(
+            "SEL217", f"'{fc.regex}' is already labelled {base_type} by module {who} of the "
+            "base policy; semodule keeps one label per path and would silently drop this one",
+            fc.origin.span,
+            hint=(f"replace that module: add 'module {owners[0]}' to the daemon, "
+                  "or label another path") if owners else "label another path")
 
     def _origin(self, span: Span, statement: str, cause: ir.Cause = ir.Cause.SPEC) -> ir.Origin:
         return ir.Origin(span, statement, cause)
@@ -142,13 +203,19 @@ class _DaemonLowering:
             domain = f"{self.name}_{name}_t"
             self._new_type(domain, node.name.span)
             self.phases[name] = _PhaseState(node, domain)
+        targets = {s.target.text for s in self.daemon.of(ast.Switch)}
         for required, code in zip(REQUIRED_PHASES, ("SEL305", "SEL306")):
             if required not in self.phases:
                 what = ("the phase the daemon starts in" if required == ENTRY_PHASE
                         else "the phase after the daemon's switch")
+                # A phase in its place under another name (the only root, or the only other
+                # phase) is most likely a rename.
+                other = [n for n in self.phases if n not in REQUIRED_PHASES and
+                         (required != ENTRY_PHASE or n not in targets)]
+                hint = (f"rename phase '{other[0]}' to '{required}' (the name is fixed)"
+                        if len(other) == 1 else f"add 'phase {required} {{ ... }}'")
                 self.sink.error(code, f"daemon '{self.name}' has no '{required}' phase "
-                                f"({what})", self.daemon.name.span,
-                                hint=f"add 'phase {required} {{ ... }}'")
+                                f"({what})", self.daemon.name.span, hint=hint)
 
     def _declare_files(self) -> None:
         for node in self.daemon.of(ast.FileDecl):
@@ -174,9 +241,11 @@ class _DaemonLowering:
             return "any"
         kind = FILE_KINDS.get(word.text)
         if kind is None:
+            prefix = [k for k in FILE_KINDS if word.text.startswith(k) or k.startswith(word.text)]
             self.sink.error("SEL211", f"unknown file kind '{word.text}'", word.span,
                             hint=did_you_mean(word.text, FILE_KINDS) or
-                            "kinds: " + ", ".join(sorted(FILE_KINDS)))
+                            (f"did you mean '{prefix[0]}'?" if len(prefix) == 1 else
+                             "kinds: " + ", ".join(sorted(FILE_KINDS))))
         return kind
 
     def _check_regex(self, regex: ast.Str) -> None:
@@ -187,9 +256,14 @@ class _DaemonLowering:
         try:
             re.compile(regex.value)
         except re.error as exc:
-            column = regex.span.column + 1 + (exc.pos or 0)
+            pos = exc.pos or 0
+            column = regex.span.column + 1 + _raw_offset(regex.raw[1:-1], pos)
+            char = regex.value[pos:pos + 1]
             self.sink.error("SEL312", f"file context regex does not compile: {exc.msg}",
-                            Span.point(regex.span.path, regex.span.line, column))
+                            Span.point(regex.span.path, regex.span.line, column),
+                            hint=f"to match a literal '{char}', write \\\\{char} (a backslash "
+                                 "is doubled inside a string)" if char in "()[]{}*+?|" and char
+                            else None)
 
     def _attrs(self, names: tuple[str, ...], span: Span) -> tuple[str, ...]:
         for name in names:
@@ -220,9 +294,10 @@ class _DaemonLowering:
                                       self._attrs(EXEC_ATTRIBUTES, first.span), origin))
         for node in execs:
             if not node.path.value.startswith("/"):
-                self.sink.error("SEL312", "an exec path must be absolute", node.path.span)
+                self.sink.error("SEL312", "an exec path must be absolute", node.path.span,
+                                hint="start it with '/'")
                 continue
-            self.fcs.append(ir.FileContext(re.escape(node.path.value).replace("\\/", "/"),
+            self.fcs.append(ir.FileContext(fc_escape(node.path.value),
                                            "file", exec_type,
                                            self._origin(node.span, item_text(node),
                                                         ir.Cause.ENTRY)))
@@ -240,11 +315,12 @@ class _DaemonLowering:
     def _switches(self) -> tuple[ir.Switch, ...]:
         out = []
         incoming: dict[str, ast.Switch] = {}
+        unknown = False
         for node in self.daemon.of(ast.Switch):
             ok = True
             for word in (node.source, node.target):
                 if word.text not in self.phases:
-                    ok = False
+                    ok, unknown = False, True
                     self.sink.error("SEL210", f"switch names an unknown phase '{word.text}'",
                                     word.span, hint=did_you_mean(word.text, self.phases))
             if not ok:
@@ -267,6 +343,10 @@ class _DaemonLowering:
             self.phases[dst].parent = src
             out.append(self._switch(node))
         for name, state in self.phases.items():
+            # Without an entry phase, or with a switch naming an unknown phase, "never switched
+            # into" only repeats the error already reported.
+            if unknown or ENTRY_PHASE not in self.phases:
+                break
             if name != ENTRY_PHASE and state.parent is None:
                 self.sink.error("SEL309", f"phase '{name}' is never switched into",
                                 state.node.name.span,
@@ -379,16 +459,14 @@ class _DaemonLowering:
         words = [("word", verb)] + [(a.kind, a.text) for a in node.args]
         found = vocab.match(words)
         if found is None:
-            forms = " | ".join(f.text() for f in vocab.forms_of(verb))
-            span = node.args[0].span if node.args else node.name.span
-            self.sink.error("SEL207", f"'{verb}' does not take these arguments", span,
-                            hint=f"forms: {forms}")
+            self._wrong_arguments(node)
             return
         form, params = found
         is_entry = state.node.name.text == ENTRY_PHASE
-        if form.entry_only and not is_entry:
+        if form.entry_only and not is_entry and ENTRY_PHASE in self.phases:
             self.sink.error("SEL319", f"'{form.text()}' only makes sense in the "
-                            f"'{ENTRY_PHASE}' phase", node.span)
+                            f"'{ENTRY_PHASE}' phase", node.span,
+                            hint=f"move it to phase '{ENTRY_PHASE}', the phase exec enters")
             return
         opener = None
         if form.uses:
@@ -416,21 +494,67 @@ class _DaemonLowering:
                         self.rules.append(ir.TypeTransition(source, target, tt.tclass, default,
                                                             origin))
 
+    def _wrong_arguments(self, node: ast.Verb) -> None:
+        """SEL207 at the first word no form of the verb accepts, with the closest forms."""
+        verb, args = node.name.text, node.args
+        words = [("word", verb)] + [(a.kind, a.text) for a in args]
+
+        def fits(form: vocab.VerbForm) -> int:
+            n = 0
+            for pat, (kind, text) in zip(form.pattern, words):
+                if not (pat.startswith("<") or (kind == "word" and text == pat)):
+                    break
+                n += 1
+            return n
+
+        forms = vocab.forms_of(verb)
+        best = max(fits(f) for f in forms)
+        closest = [f for f in forms if fits(f) == best]
+        if best < len(words):
+            span = args[best - 1].span
+        else:  # every word fits, but something is missing after the last one
+            last = args[-1].span if args else node.name.span
+            span = Span.point(last.path, last.end_line, last.end_column)
+        hint = None
+        for i, arg in enumerate(args, start=1):
+            if arg.kind == "word" and arg.text in vocab.VERBS and vocab.match(words[:i]):
+                span = arg.span
+                hint = (f"'{arg.text}' starts another statement: put it on a line of its own, "
+                        "or separate the two with ';'")
+                break
+        for form in closest if hint is None else ():
+            if best < len(form.pattern) and not form.pattern[best].startswith("<"):
+                guess = words[:best] + [("word", form.pattern[best])] + words[best:]
+                if vocab.match(guess):
+                    shown = " ".join(f'"{t}"' if k == "string" else t for k, t in guess)
+                    hint = f"did you mean '{shown}'?"
+                    break
+        if hint is None and len(closest) == 1:
+            form = closest[0]
+            want = form.pattern[best] if best < len(form.pattern) else ""
+            hint = (f"expected {want if want.startswith('<') else repr(want)} here: {form.text()}"
+                    if best < len(form.pattern) else
+                    f"nothing may follow '{form.text()}'")
+        if hint is None:
+            hint = "forms: " + " | ".join(f.text() for f in closest)
+        self.sink.error("SEL207", f"'{verb}' does not take these arguments", span, hint=hint)
+
     def _opener(self, state: _PhaseState, form: vocab.VerbForm, node: ast.Verb) -> str | None:
-        openers = [f.text() for f in vocab.FORMS if f.opens == form.uses]
+        openers = _or_list([f"'{f.text()}'" for f in vocab.FORMS if f.opens == form.uses])
+        what = _RESOURCES.get(form.uses or "", f"{form.uses} object")
         if state.node.name.text == ENTRY_PHASE:
-            self.sink.error("SEL314", f"'{form.text()}' uses a {form.uses} object opened by an "
-                            f"earlier phase, but '{ENTRY_PHASE}' is the first phase", node.span,
-                            hint="open it here instead: " + " or ".join(openers))
+            self.sink.error("SEL314", f"'{form.text()}' uses a {what} opened by an earlier "
+                            f"phase, but '{ENTRY_PHASE}' is the first phase", node.span,
+                            hint=f"open it here instead with {openers}")
             return None
         for ancestor in self._ancestors(state.node.name.text):
             if form.uses in self.phases[ancestor].opens:
                 return self.phases[ancestor].domain
         self.sink.error("SEL314", f"phase '{state.node.name.text}' asks for more than its "
-                        f"earlier phases have: no earlier phase opens a {form.uses} object for "
-                        f"'{form.text()}' to use", node.span,
-                        hint=f"add {' or '.join(repr(o) for o in openers)} to phase "
-                             f"'{state.parent or ENTRY_PHASE}'")
+                        f"earlier phases have: '{form.text()}' uses a {what} that no earlier "
+                        "phase opens", node.span,
+                        hint=f"open it in phase '{state.parent or ENTRY_PHASE}' with {openers} "
+                             "(an fd keeps the label of the phase that opened it)")
         return None
 
     def _symbol(self, symbol: str, state: _PhaseState, opener: str | None,
@@ -480,8 +604,10 @@ class _DaemonLowering:
         return bindings if ok else None
 
     def _not_a_name(self, arg: ast.Arg) -> None:
+        hint = (f"names are not quoted: {arg.text}" if arg.kind == "string" and
+                re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", arg.text) else None)
         self.sink.error("SEL207", f"expected a type name here, found {arg.kind} '{arg.text}'",
-                        arg.span)
+                        arg.span, hint=hint)
 
     # -- name resolution --------------------------------------------------------------------
 
@@ -504,7 +630,8 @@ class _DaemonLowering:
             if allow_attribute:
                 return word.text
             self.sink.error("SEL209", f"'{word.text}' is an attribute; a type is needed here",
-                            word.span)
+                            word.span, hint=f"'{word.text}' stands for every type that has it: "
+                                            "name one type")
             return None
         candidates = set(own) | set(self.phases) | set(self.kb.types) | set(self.kb.attributes)
         self.sink.error("SEL201", f"unknown type '{word.text}'", word.span,

@@ -151,6 +151,7 @@ class PolicyModule:
     user: str | None
     mls: bool
     starter: str = "init_t"
+    daemon: str = ""
 
     def phase(self, name: str) -> Phase:
         """The phase called ``name``."""

@@ -1,0 +1,1 @@
+"""Analyses of linked binary policies with SETools (used by tests now, by prove/audit later)."""
