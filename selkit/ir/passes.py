@@ -10,7 +10,7 @@ import dataclasses
 from collections import defaultdict
 from typing import Callable, Iterable
 
-from selkit.diagnostics import Diagnostic, DiagnosticError, Related, Severity
+from selkit.diagnostics import Diagnostic, DiagnosticError, Related, Severity, Span
 from selkit.ir import nodes as ir
 from selkit.ir.kb import KnowledgeBase
 from selkit.ir.lower import DOMAIN_ATTRIBUTES, SWITCHING_ATTRIBUTES
@@ -81,15 +81,16 @@ def add_fd_plumbing(module: ir.PolicyModule) -> ir.PolicyModule:
 def add_bounds_plumbing(module: ir.PolicyModule) -> ir.PolicyModule:
     """Give a parent the compiler's own child rules mapped to it, so typebounds holds.
 
-    Only compiler-made rules are mirrored (``fd use`` on the parent's own objects, which the
-    kernel never checks for the parent itself); an author's rule that the parent lacks is an
-    error reported by :func:`check_bounds`.
+    Only compiler-made rules are mirrored: ``fd use`` on the parent's own objects (which the
+    kernel never checks for the parent itself) and, in a chain of three or more phases, the
+    middle phase's ``setcurrent``/``dyntransition``, so an earlier phase may also switch straight
+    to a later one. An author's rule that the parent lacks is an error (:func:`check_bounds`).
     """
     extra = []
     for bounds in _bounds(module):
         have = _perm_triples(module.allows(bounds.parent), bounds.parent)
         for rule in module.allows(bounds.child):
-            if rule.origin.cause is not ir.Cause.PHASE or rule.tclass == "process":
+            if rule.origin.cause is not ir.Cause.PHASE:
                 continue
             target = bounds.parent if rule.target == bounds.child else rule.target
             missing = tuple(p for p in rule.perms if (target, rule.tclass, p) not in have)
@@ -158,6 +159,9 @@ def check_bounds(module: ir.PolicyModule, kb: KnowledgeBase) -> list[Diagnostic]
         have = _perm_triples(parent_rules, bounds.parent)
         parent_name = _phase_name(module, bounds.parent)
         child_name = _phase_name(module, bounds.child)
+        # One diagnostic per statement, listing everything it needs that the parent lacks.
+        lacking: dict[Span, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+        origins: dict[Span, ir.Origin] = {}
         for rule in module.allows(bounds.child):
             target = bounds.parent if rule.target == bounds.child else rule.target
             missing = [p for p in rule.perms
@@ -166,13 +170,22 @@ def check_bounds(module: ir.PolicyModule, kb: KnowledgeBase) -> list[Diagnostic]
             if not missing:
                 continue
             shown = target if target != bounds.parent else "itself"
+            perms = f"{rule.tclass} {{ {' '.join(missing)} }}"
+            if shown not in lacking[rule.origin.span][perms]:
+                lacking[rule.origin.span][perms].append(shown)
+            origins.setdefault(rule.origin.span, rule.origin)
+        for span, items in lacking.items():
+            origin = origins[span]
+            statement = (f"'{origin.statement}'" if origin.statement and
+                         origin.cause is ir.Cause.SPEC else "the same statement")
             out.append(Diagnostic(
                 "SEL301",
                 f"phase '{child_name}' asks for more than phase '{parent_name}' has: "
-                f"{rule.tclass} {{ {' '.join(missing)} }} on {shown}",
-                rule.origin.span,
+                + "; ".join(f"{perms} on {' and '.join(targets)}"
+                            for perms, targets in items.items()),
+                span,
                 hint=f"typebounds makes '{parent_name}' a superset of '{child_name}': "
-                     f"add the same statement to phase '{parent_name}'"))
+                     f"add {statement} to phase '{parent_name}'"))
     return out
 
 

@@ -1,0 +1,231 @@
+"""Lowering and the phase passes on a hand-made knowledge base (pure logic, no toolchain)."""
+
+from __future__ import annotations
+
+import pytest
+
+from fakes import small_kb
+from selkit.diagnostics import DiagnosticError
+from selkit.dsl.loader import load
+from selkit.ir import nodes as ir
+from selkit.ir import passes
+from selkit.ir.lower import lower
+
+TWO_PHASES = '''daemon d {
+    exec "/usr/sbin/d"
+    file jail "/var/empty/d" dir
+    phase startup {
+        tun
+        udp bind port 53
+        chroot jail
+        setid
+    }
+    phase steady {
+        tun io
+        udp io
+    }
+    switch startup -> steady { option "-z {context}" }
+}
+'''
+
+
+def compile_text(text: str, tmp_path, name="d.sel") -> ir.PolicyModule:
+    path = tmp_path / name
+    path.write_text(text)
+    (module,) = lower(load(str(path)), small_kb())
+    return passes.run(module, small_kb())
+
+
+def codes(text: str, tmp_path) -> list[str]:
+    with pytest.raises(DiagnosticError) as err:
+        compile_text(text, tmp_path)
+    return [d.code for d in err.value.diagnostics]
+
+
+def triples(module: ir.PolicyModule, source: str) -> set[tuple[str, str, str]]:
+    return {(r.target, r.tclass, p) for r in module.allows(source) for p in r.perms}
+
+
+def test_two_domains_with_refpolicy_attributes(tmp_path):
+    m = compile_text(TWO_PHASES, tmp_path)
+    decls = {t.name: t for t in m.types}
+    assert decls["d_startup_t"].attributes == ("domain", "set_curr_context")
+    assert decls["d_steady_t"].attributes == ("domain",)
+    assert decls["d_startup_exec_t"].role is ir.TypeRole.EXEC
+    assert "entry_type" in decls["d_startup_exec_t"].attributes
+    assert decls["d_jail_t"].role is ir.TypeRole.FILE
+
+
+def test_switch_is_forward_only_and_bounded(tmp_path):
+    m = compile_text(TWO_PHASES, tmp_path)
+    bounds = [r for r in m.rules if isinstance(r, ir.TypeBounds)]
+    assert [(b.parent, b.child) for b in bounds] == [("d_startup_t", "d_steady_t")]
+    assert ("d_startup_t", "process", "setcurrent") in triples(m, "d_startup_t")
+    assert ("d_steady_t", "process", "dyntransition") in triples(m, "d_startup_t")
+    steady = triples(m, "d_steady_t")
+    assert not any(c == "process" and p in ("setcurrent", "dyntransition", "transition")
+                   for _, c, p in steady)
+
+
+def test_steady_gets_exactly_its_io_plus_fd_use(tmp_path):
+    m = compile_text(TWO_PHASES, tmp_path)
+    assert triples(m, "d_steady_t") == {
+        ("tun_tap_device_t", "chr_file", "read"), ("tun_tap_device_t", "chr_file", "write"),
+        ("d_startup_t", "udp_socket", "getattr"), ("d_startup_t", "udp_socket", "read"),
+        ("d_startup_t", "udp_socket", "write"), ("d_startup_t", "fd", "use"),
+    }
+    # the parent mirrors the compiler's fd plumbing so typebounds holds
+    assert ("d_startup_t", "fd", "use") in triples(m, "d_startup_t")
+
+
+def test_entry_from_init(tmp_path):
+    m = compile_text(TWO_PHASES, tmp_path)
+    tts = [r for r in m.rules if isinstance(r, ir.TypeTransition)]
+    assert [(t.source, t.target, t.tclass, t.default) for t in tts] == [
+        ("init_t", "d_startup_exec_t", "process", "d_startup_t")]
+    assert ("d_startup_t", "process", "transition") in triples(m, "init_t")
+    assert ("d_startup_exec_t", "file", "entrypoint") in triples(m, "d_startup_t")
+    assert all(r.origin.cause is ir.Cause.ENTRY for r in m.allows("init_t"))
+
+
+def test_privileged_port_brings_net_bind_service(tmp_path):
+    m = compile_text(TWO_PHASES, tmp_path)
+    start = triples(m, "d_startup_t")
+    assert ("dns_port_t", "udp_socket", "name_bind") in start
+    assert ("d_startup_t", "capability", "net_bind_service") in start
+    high = TWO_PHASES.replace("udp bind port 53", "udp bind port 5353")
+    start = triples(compile_text(high, tmp_path), "d_startup_t")
+    assert ("unreserved_port_t", "udp_socket", "name_bind") in start
+    assert ("d_startup_t", "capability", "net_bind_service") not in start
+
+
+def test_port_range_resolves_to_every_type_it_covers(tmp_path):
+    text = TWO_PHASES.replace("udp bind port 53", "udp bind port 50-1100")
+    start = triples(compile_text(text, tmp_path), "d_startup_t")
+    bound = {t for t, c, p in start if p == "name_bind"}
+    assert bound == {"dns_port_t", "reserved_port_t", "port_t", "unreserved_port_t"}
+
+
+def test_every_rule_traces_to_a_spec_line(tmp_path):
+    m = compile_text(TWO_PHASES, tmp_path)
+    for rule in m.rules:
+        assert rule.origin.span.path.endswith("d.sel")
+        assert 1 <= rule.origin.span.line <= TWO_PHASES.count("\n")
+    io = [r for r in m.allows("d_steady_t") if r.tclass == "udp_socket"][0]
+    assert io.origin.span.line == 12 and io.origin.statement == "udp io"
+
+
+def test_steady_asking_more_than_startup_is_an_error(tmp_path):
+    text = TWO_PHASES.replace("        udp io\n", "        udp io\n        tcp connect port 22\n")
+    with pytest.raises(DiagnosticError) as err:
+        compile_text(text, tmp_path)
+    (diag,) = err.value.diagnostics
+    assert diag.code == "SEL301" and diag.span.line == 13
+    assert "add 'tcp connect port 22' to phase 'startup'" in diag.hint
+
+
+def test_io_without_an_opener(tmp_path):
+    text = TWO_PHASES.replace("        udp io\n", "        udp io\n        icmp raw io\n")
+    assert codes(text, tmp_path) == ["SEL314"]
+    text = TWO_PHASES.replace("        tun\n", "        tun io\n")
+    assert "SEL314" in codes(text, tmp_path)
+
+
+def test_forbid_checked_against_the_phase(tmp_path):
+    text = TWO_PHASES.replace("    switch", "    forbid steady { udp_socket write }\n    switch")
+    with pytest.raises(DiagnosticError) as err:
+        compile_text(text, tmp_path)
+    (diag,) = err.value.diagnostics
+    assert diag.code == "SEL302" and diag.span.line == 12
+    assert diag.related and diag.related[0].span.line == 14
+    ok = TWO_PHASES.replace("    switch", "    forbid steady { exec; capabilities; ptrace }\n"
+                            "    switch")
+    m = compile_text(ok, tmp_path)
+    assert {f.tclass for f in m.forbids} >= {"file", "capability", "capability2", "process"}
+
+
+def test_three_phases_chain_bounds_and_openers(tmp_path):
+    text = '''daemon d {
+    exec "/usr/sbin/d"
+    phase startup {
+        udp bind port 53
+        tun
+    }
+    phase loading {
+        udp io
+        tun io
+    }
+    phase steady {
+        udp io
+    }
+    switch startup -> loading { option "-z {context}" }
+    switch loading -> steady { patch "d.c" after "ready();" }
+}
+'''
+    m = compile_text(text, tmp_path)
+    bounds = {(r.parent, r.child) for r in m.rules if isinstance(r, ir.TypeBounds)}
+    assert bounds == {("d_startup_t", "d_loading_t"), ("d_loading_t", "d_steady_t")}
+    # steady uses the socket startup opened, two phases up
+    assert ("d_startup_t", "udp_socket", "read") in triples(m, "d_steady_t")
+    assert ("d_steady_t", "process", "dyntransition") in triples(m, "d_loading_t")
+    decls = {t.name: t.attributes for t in m.types}
+    assert "set_curr_context" in decls["d_loading_t"]
+    assert "set_curr_context" not in decls["d_steady_t"]
+
+
+def test_structure_errors(tmp_path):
+    assert codes('daemon d {\n exec "/x"\n phase startup { tun }\n}\n', tmp_path) == ["SEL306"]
+    text = TWO_PHASES.replace("switch startup -> steady", "switch startup -> stedy")
+    assert "SEL210" in codes(text, tmp_path)
+    text = TWO_PHASES.replace("switch startup -> steady", "switch steady -> startup")
+    assert "SEL307" in codes(text, tmp_path)
+    text = TWO_PHASES.replace('{ option "-z {context}" }', '{ option "-z" }')
+    assert codes(text, tmp_path) == ["SEL318"]
+
+
+def test_name_errors_suggest(tmp_path):
+    text = TWO_PHASES.replace("udp bind port 53", "udp bind port dns_prot_t")
+    with pytest.raises(DiagnosticError) as err:
+        compile_text(text, tmp_path)
+    (diag,) = err.value.diagnostics
+    assert diag.code == "SEL204" and "dns_port_t" in diag.hint
+    text = TWO_PHASES.replace("        setid\n", "        allow self:capabilty net_admin\n")
+    with pytest.raises(DiagnosticError) as err:
+        compile_text(text, tmp_path)
+    assert err.value.diagnostics[0].code == "SEL202"
+    assert "capability" in err.value.diagnostics[0].hint
+
+
+def test_file_context_clash_with_the_base(tmp_path):
+    text = TWO_PHASES.replace('exec "/usr/sbin/d"', 'exec "/usr/sbin/taken"')
+    assert codes(text, tmp_path) == ["SEL217"]
+    replaced = text.replace('    exec', '    module other\n    exec')
+    assert compile_text(replaced, tmp_path).name == "other"
+
+
+def test_new_types_must_not_exist_in_the_base(tmp_path):
+    text = TWO_PHASES.replace("daemon d {", "daemon shadow {").replace(
+        'file jail', 'file x "/x"\n    file jail')
+    compile_text(text, tmp_path)  # shadow_startup_t etc. are new
+    text = TWO_PHASES.replace("file jail", "file jail2 \"/y\"\n    file jail")
+    compile_text(text, tmp_path)
+
+
+def test_fragments_expand_in_the_including_daemon(tmp_path):
+    (tmp_path / "lib.sel").write_text("fragment drop {\n    chroot jail\n    setid\n}\n")
+    text = 'use "lib.sel"\n' + TWO_PHASES.replace("        chroot jail\n        setid\n",
+                                                   "        include drop\n")
+    m = compile_text(text, tmp_path)
+    rule = next(r for r in m.allows("d_startup_t") if r.target == "d_jail_t")
+    assert rule.origin.span.path.endswith("lib.sel") and rule.origin.span.line == 2
+
+
+def test_passes_are_pure(tmp_path):
+    path = tmp_path / "d.sel"
+    path.write_text(TWO_PHASES)
+    (raw,) = lower(load(str(path)), small_kb())
+    first = passes.run(raw, small_kb())
+    second = passes.run(raw, small_kb())
+    assert first == second
+    assert raw.types == tuple(t for t in raw.types)  # input untouched (frozen dataclasses)
+    assert passes.normalize(first) == first  # normalize is idempotent
