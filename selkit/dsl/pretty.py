@@ -21,8 +21,33 @@ def format_module(module: ast.Module) -> str:
     printer = _Printer(module.comments)
     printer.items(module.items, 0)
     printer.flush_before(10**9, 0)
-    text = "\n".join(printer.lines).strip("\n")
+    text = "\n".join(_align(printer.lines)).strip("\n")
     return text + "\n" if text else ""
+
+
+def _align(lines: list[tuple[str, str]]) -> list[str]:
+    """Join code and trailing comments; comments of neighbouring lines share one column.
+
+    A run is a stretch of consecutive non-blank lines at one indentation; within it every
+    trailing comment starts two spaces after the longest commented line's code.
+    """
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        j = i
+        indent = _indent(lines[i][0])
+        while j < len(lines) and lines[j][0] and _indent(lines[j][0]) == indent:
+            j += 1
+        run = lines[i:max(j, i + 1)]
+        width = max((len(code) for code, comment in run if comment), default=0)
+        for code, comment in run:
+            out.append(f"{code.ljust(width)}  {comment}" if comment else code)
+        i = max(j, i + 1)
+    return out
+
+
+def _indent(code: str) -> int:
+    return len(code) - len(code.lstrip(" "))
 
 
 class _Printer:
@@ -30,40 +55,40 @@ class _Printer:
 
     def __init__(self, comments):
         self.pending = sorted(comments, key=lambda c: (c.span.line, c.span.column))
-        self.lines: list[str] = []
+        self.lines: list[tuple[str, str]] = []  # (code, trailing comment)
         self.last_line = 0  # source line of the last thing printed
 
     def flush_before(self, line: int, depth: int) -> None:
         while self.pending and self.pending[0].span.line < line:
             comment = self.pending.pop(0)
             self._gap(comment.span.line)
-            self.lines.append(INDENT * depth + comment.text)
+            self.lines.append((INDENT * depth + comment.text, ""))
             self.last_line = comment.span.line
 
     def _gap(self, line: int) -> None:
         if self.lines and self.last_line and line > self.last_line + 1:
-            if self.lines[-1] != "" and not self.lines[-1].endswith("{"):
-                self.lines.append("")
+            if self.lines[-1][0] != "" and not self.lines[-1][0].endswith("{"):
+                self.lines.append(("", ""))
 
     def _trailing(self, line: int) -> str:
         if self.pending and self.pending[0].span.line == line:
-            return "  " + self.pending.pop(0).text
+            return self.pending.pop(0).text
         return ""
 
     def simple(self, item, depth: int) -> None:
         self.flush_before(item.span.line, depth)
         self._gap(item.span.line)
-        self.lines.append(INDENT * depth + item_text(item) + self._trailing(item.span.end_line))
+        self.lines.append((INDENT * depth + item_text(item), self._trailing(item.span.end_line)))
         self.last_line = item.span.end_line
 
     def block(self, head: str, item, children, depth: int) -> None:
         self.flush_before(item.span.line, depth)
         self._gap(item.span.line)
-        self.lines.append(INDENT * depth + head + " {" + self._trailing(item.span.line))
+        self.lines.append((INDENT * depth + head + " {", self._trailing(item.span.line)))
         self.last_line = item.span.line
         self.items(children, depth + 1)
         self.flush_before(item.span.end_line, depth + 1)
-        self.lines.append(INDENT * depth + "}" + self._trailing(item.span.end_line))
+        self.lines.append((INDENT * depth + "}", self._trailing(item.span.end_line)))
         self.last_line = item.span.end_line
 
     def items(self, items, depth: int) -> None:
