@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import bz2
 import functools
+import hashlib
 import os
+import pickle
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +21,9 @@ from selkit.ir.kb import KnowledgeBase, PortRange
 #: Debian's refpolicy, the default target (selinux-policy-default).
 DEFAULT_POLICY = "/etc/selinux/default/policy/policy.33"
 DEFAULT_STORE = "/var/lib/selinux/default"
+
+#: Bump when KnowledgeBase changes shape, so old cache entries are ignored.
+KB_FORMAT = "kb-1"
 
 _CIL_TYPEATTRIBUTE = re.compile(rb"^\(typeattribute ([A-Za-z0-9_]+)\)$", re.M)
 _CIL_FILECON = re.compile(rb'^\(filecon "((?:[^"\\]|\\.)*)" (\w+) \(\w+ \w+ (\w+)', re.M)
@@ -33,18 +38,63 @@ class BaseSpec:
 
 
 def load_kb(spec: BaseSpec = BaseSpec()) -> KnowledgeBase:
-    """Load names, classes, ports and attribute members of the base policy."""
+    """Load names, classes, ports and attribute members of the base policy.
+
+    The result is cached on disk (``$XDG_CACHE_HOME/selkit``), keyed by the identity of the
+    policy file and of the store's last commit, so a compile does not re-read the policy with
+    SETools every time; any change to either makes a new entry.
+    """
     try:
-        mtime = os.stat(spec.policy).st_mtime_ns
+        st = os.stat(spec.policy)
     except OSError as exc:
         raise DiagnosticError([Diagnostic(
             "SEL906", f"cannot read the base policy '{spec.policy}': {exc.strerror}",
             hint="install selinux-policy-default (make setup) or pass --base")]) from None
-    return _load_kb_cached(spec.policy, spec.store, mtime)
+    key = _cache_key(spec, st)
+    return _load_kb_cached(spec.policy, spec.store, key)
+
+
+def _cache_key(spec: BaseSpec, st: os.stat_result) -> str:
+    parts = [KB_FORMAT, os.path.abspath(spec.policy), str(st.st_mtime_ns), str(st.st_size),
+             str(st.st_ino)]
+    if spec.store:
+        commit = Path(spec.store, "active", "commit_num")
+        try:
+            cst = commit.stat()
+            parts += [os.path.abspath(spec.store), str(cst.st_mtime_ns), commit.read_bytes().hex()]
+        except OSError:
+            parts.append("no-store")
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base, "selkit", "kb")
 
 
 @functools.lru_cache(maxsize=4)
-def _load_kb_cached(policy_path: str, store: str | None, _mtime: int) -> KnowledgeBase:
+def _load_kb_cached(policy_path: str, store: str | None, key: str) -> KnowledgeBase:
+    path = _cache_dir() / f"{key}.pickle"
+    try:
+        with open(path, "rb") as handle:
+            kb = pickle.load(handle)
+        if isinstance(kb, KnowledgeBase):
+            return kb
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError):
+        pass
+    kb = _read_kb(policy_path, store)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        with open(tmp, "wb") as handle:
+            pickle.dump(kb, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only home only costs speed
+    return kb
+
+
+def _read_kb(policy_path: str, store: str | None) -> KnowledgeBase:
     import setools  # noqa: PLC0415  (heavy; only needed here)
 
     try:
