@@ -177,3 +177,22 @@ def test_compile_install_reports_yes_for_both_forms(tmp_path):
     result = run("compile", "--json", str(spec), "-o", str(tmp_path / "o"), "--install")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["modules"][0]["installed"] == {"pp": True, "cil": True}
+
+
+def test_base_policy_elsewhere_needs_its_store(tmp_path):
+    """--base next to its store works; a lone copy of the binary lacks set_curr_context."""
+    import shutil
+
+    spec = tmp_path / "d.sel"
+    spec.write_text(GOOD)
+    assert run("check", "--base", "/etc/selinux/default/policy/policy.33", str(spec)
+               ).returncode == 0
+    lone = tmp_path / "policy.33"
+    shutil.copy("/etc/selinux/default/policy/policy.33", lone)
+    result = run("check", "--base", str(lone), str(spec))
+    assert result.returncode == 2 and "error[SEL401]" in result.stderr
+    assert "--base-store" in result.stderr
+    ok = run("check", "--base", str(lone), "--base-store", "/var/lib/selinux/default", str(spec))
+    assert ok.returncode == 0, ok.stderr
+    bad = run("check", "--base", "/etc/passwd", str(spec))
+    assert bad.returncode == 2 and "error[SEL906]" in bad.stderr

@@ -36,6 +36,22 @@ class BaseSpec:
     policy: str = DEFAULT_POLICY
     store: str | None = DEFAULT_STORE
 
+    @classmethod
+    def for_policy(cls, policy: str, store: str | None = None) -> "BaseSpec":
+        """A binary policy, with the store it was linked from when that can be found.
+
+        ``ROOT/etc/selinux/NAME/policy/policy.N`` goes with ``ROOT/var/lib/selinux/NAME``.
+        The store adds what a binary policy drops (attributes only used in neverallows, such
+        as ``set_curr_context``) and the file contexts modules declare.
+        """
+        if store is None:
+            parts = Path(os.path.abspath(policy)).parts
+            if len(parts) >= 6 and parts[-2] == "policy" and parts[-5:-3] == ("etc", "selinux"):
+                candidate = Path(*parts[:-5], "var", "lib", "selinux", parts[-3])
+                if (candidate / "active").is_dir():
+                    store = str(candidate)
+        return cls(policy, store)
+
 
 def load_kb(spec: BaseSpec = BaseSpec()) -> KnowledgeBase:
     """Load names, classes, ports and attribute members of the base policy.

@@ -17,9 +17,13 @@ from selkit.emit import Target
 from selkit.report.summary import HEADERS, SummaryRow, cells, render_plain
 from selkit.toolchain import ToolchainError, build_pp
 
-_base_option = click.option(
-    "--base", "base", default=None, metavar="POLICY",
-    help="binary base policy to resolve names against (default: Debian's refpolicy)")
+def _base_option(func):
+    func = click.option(
+        "--base-store", "base_store", default=None, metavar="DIR",
+        help="module store of --base (found next to it when it lives in ROOT/etc/selinux)")(func)
+    return click.option(
+        "--base", "base", default=None, metavar="POLICY",
+        help="binary base policy to resolve names against (default: Debian's refpolicy)")(func)
 _json_option = click.option("--json", "json_mode", is_flag=True,
                             help="machine-readable output and diagnostics")
 
@@ -34,9 +38,10 @@ def _parse_targets(value: str) -> tuple[Target, ...]:
     return tuple(dict.fromkeys(out))
 
 
-def _front(app: Application, files: tuple[str, ...], base: str | None):
+def _front(app: Application, files: tuple[str, ...], base: str | None,
+           store: str | None = None):
     """Parse and check every file; all diagnostics of all files, or the modules."""
-    spec = BaseSpec(base, None) if base else BaseSpec()
+    spec = BaseSpec.for_policy(base, store) if base else BaseSpec()
     kb = load_kb(spec)
     diagnostics, modules, seen = [], [], {}
     for path in files:
@@ -77,12 +82,12 @@ def _front(app: Application, files: tuple[str, ...], base: str | None):
               help="root whose etc/selinux and var/lib/selinux are copied for --install")
 @_json_option
 @click.pass_obj
-def compile_command(app: Application, files, output, targets, base, install, store_root,
-                    json_mode):
+def compile_command(app: Application, files, output, targets, base, base_store, install,
+                    store_root, json_mode):
     """Compile .sel specs into refpolicy modules, CIL and .pp packages."""
     app.json_mode = json_mode
     chosen = _parse_targets(targets)
-    kb, modules = _front(app, files, base)
+    kb, modules = _front(app, files, base, base_store)
     with app.progress("building module packages") as progress:
         compiled = compile_modules(
             modules, kb, chosen,
@@ -118,10 +123,10 @@ def compile_command(app: Application, files, output, targets, base, install, sto
               help="print the syntax tree or the checked IR (stable text, for debugging)")
 @_json_option
 @click.pass_obj
-def check_command(app: Application, files, base, dump, json_mode):
+def check_command(app: Application, files, base, base_store, dump, json_mode):
     """Parse and resolve .sel specs without writing anything."""
     app.json_mode = json_mode
-    _, modules = _front(app, files, base)
+    _, modules = _front(app, files, base, base_store)
     if dump:
         from selkit.dsl import parse  # noqa: PLC0415
         from selkit.dump import dump as dump_text  # noqa: PLC0415

@@ -221,8 +221,12 @@ def check_references(module: ir.PolicyModule, kb: KnowledgeBase) -> list[Diagnos
     for decl in module.types:
         for attr in decl.attributes:
             if attr not in kb.attributes:
-                out.append(Diagnostic("SEL401", f"the base policy has no attribute '{attr}'",
-                                      decl.origin.span))
+                out.append(Diagnostic(
+                    "SEL401", f"the base policy has no attribute '{attr}', which the refpolicy "
+                    "target needs", decl.origin.span,
+                    hint="a binary policy drops attributes used only in neverallows; pass its "
+                         "module store with --base-store, or compile against a refpolicy-based "
+                         "policy"))
     for rule in module.rules:
         names = _rule_names(rule)
         for name in names:
