@@ -39,7 +39,8 @@ class CilEmitter:
             out.add("; File contexts")
             for fc in module.file_contexts:
                 out.add(f'(filecon "{_cil_string(fc.regex)}" {CIL_KIND[fc.kind]} '
-                        f"{_context(fc.type, module.mls)})", fc.origin)
+                        f"{_context(fc.type, module.mls)})\t; {provenance(fc.origin)}",
+                        fc.origin)
         return out
 
 

@@ -1,0 +1,85 @@
+"""The front end: grammar → typed AST with spans; Lark never leaks; comments are kept."""
+
+from __future__ import annotations
+
+import pytest
+
+from selkit.diagnostics import DiagnosticError, Span
+from selkit.dsl import ast, parse
+
+
+def test_statements_end_at_newline_or_semicolon():
+    one = parse('daemon d { phase startup { tun; udp bind port 53 } }')
+    two = parse('daemon d {\n  phase startup {\n    tun\n    udp bind port 53\n  }\n}\n')
+    for module in (one, two):
+        (daemon,) = module.items
+        (phase,) = daemon.of(ast.Phase)
+        assert [v.name.text for v in phase.body] == ["tun", "udp"]
+
+
+def test_verb_arguments_keep_their_kind():
+    (daemon,) = parse('daemon d { phase p { x a 53 6000-6010 "s" * } }').items
+    (verb,) = daemon.of(ast.Phase)[0].body
+    assert [(a.kind, a.text) for a in verb.args] == [
+        ("word", "a"), ("int", "53"), ("range", "6000-6010"), ("string", "s"), ("star", "*")]
+
+
+def test_spans_are_one_based_and_exact():
+    text = 'daemon d {\n    exec "/usr/sbin/d" from init_t\n}\n'
+    (daemon,) = parse(text, "x.sel").items
+    (exe,) = daemon.of(ast.Exec)
+    assert exe.span == Span("x.sel", 2, 5, 2, 35)
+    assert exe.path.value == "/usr/sbin/d" and exe.path.span == Span("x.sel", 2, 10, 2, 23)
+    assert exe.source.text == "init_t" and exe.source.span.column == 29
+
+
+def test_keywords_are_words_where_a_word_fits():
+    (daemon,) = parse('daemon d { phase p { allow etc_t:file read }\n'
+                      ' forbid p { exec; file write; user } }').items
+    allow = daemon.of(ast.Phase)[0].body[0]
+    assert isinstance(allow, ast.Allow) and allow.tclass.text == "file"
+    items = daemon.of(ast.Forbid)[0].items
+    assert [(i.name.text, i.perms and i.perms.kind) for i in items] == [
+        ("exec", None), ("file", "one"), ("user", None)]
+
+
+def test_string_escapes():
+    (daemon,) = parse(r'daemon d { file f "/a\\.b\"c" }').items
+    (decl,) = daemon.of(ast.FileDecl)
+    assert decl.regex.value == '/a\\.b"c' and decl.regex.raw == r'"/a\\.b\"c"'
+
+
+def test_switch_option_and_patch_anchor():
+    (daemon,) = parse('daemon d { switch a -> b { option "-z {context}"\n'
+                      ' patch "src/x.c" before "go();" } }').items
+    (sw,) = daemon.of(ast.Switch)
+    option, patch = sw.items
+    assert option.template.value == "-z {context}"
+    assert (patch.file.value, patch.position.text, patch.anchor.value) == (
+        "src/x.c", "before", "go();")
+
+
+def test_comments_are_collected_with_spans():
+    module = parse('# a\ndaemon d { # b\n exec "/x#not a comment"\n}\n')
+    assert [(c.text, c.span.line) for c in module.comments] == [("# a", 1), ("# b", 2)]
+
+
+@pytest.mark.parametrize("text,code", [
+    ('daemon d { phase p { tun }', "SEL103"),
+    ('daemon d { exec "/x }', "SEL104"),
+    ('daemon d { } }', "SEL106"),
+    ('daemon d { exec /x }', "SEL102"),
+    ('daemon { }', "SEL101"),
+])
+def test_syntax_errors_are_coded_diagnostics(text, code):
+    with pytest.raises(DiagnosticError) as err:
+        parse(text, "t.sel")
+    (diag,) = err.value.diagnostics
+    assert diag.code == code
+    assert diag.span is not None and diag.span.path == "t.sel"
+
+
+def test_input_size_is_bounded():
+    with pytest.raises(DiagnosticError) as err:
+        parse("#" * (1 << 20) + "\n")
+    assert err.value.diagnostics[0].code == "SEL905"
