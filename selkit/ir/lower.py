@@ -111,6 +111,7 @@ class _DaemonLowering:
         self.rules: list[ir.Rule] = []
         self.fcs: list[ir.FileContext] = []
         self.starter = DEFAULT_STARTER
+        self.declared: dict[str, Span] = {}
 
     # -- driver -----------------------------------------------------------------------------
 
@@ -182,6 +183,15 @@ class _DaemonLowering:
     # -- declarations -----------------------------------------------------------------------
 
     def _new_type(self, name: str, span: Span) -> bool:
+        first = self.declared.get(name)
+        if first is not None:
+            # A file named like a phase ('file steady ...') or like the exec type
+            # ('file startup_exec ...') would declare the same type twice (checkmodule refuses).
+            self.sink.error("SEL208", f"type '{name}' is already declared by this daemon", span,
+                            hint="rename the phase or file so its type is new",
+                            related=[Related(first, "first declared here")])
+            return False
+        self.declared[name] = span
         if self.kb.is_type_or_attribute(name):
             self.sink.error("SEL208", f"type '{name}' already exists in the base policy", span,
                             hint="rename the daemon, phase or file so its type is new")
@@ -493,6 +503,12 @@ class _DaemonLowering:
                     for default in self._symbol(tt.default, state, opener, bindings):
                         self.rules.append(ir.TypeTransition(source, target, tt.tclass, default,
                                                             origin))
+        if opener is not None:
+            # The resource was opened by an earlier phase, so its fd carries that phase's label:
+            # using it needs 'fd use' on the opener even when no rule of the form names the
+            # opener ('tun io' acts on tun_tap_device_t through the fd startup opened).
+            self.rules.append(ir.Allow(state.domain, opener, "fd", ("use",),
+                                       self._origin(node.span, item_text(node), ir.Cause.PHASE)))
 
     def _wrong_arguments(self, node: ast.Verb) -> None:
         """SEL207 at the first word no form of the verb accepts, with the closest forms."""

@@ -81,22 +81,29 @@ def add_fd_plumbing(module: ir.PolicyModule) -> ir.PolicyModule:
 def add_bounds_plumbing(module: ir.PolicyModule) -> ir.PolicyModule:
     """Give a parent the compiler's own child rules mapped to it, so typebounds holds.
 
-    Only compiler-made rules are mirrored: ``fd use`` on the parent's own objects (which the
-    kernel never checks for the parent itself) and, in a chain of three or more phases, the
-    middle phase's ``setcurrent``/``dyntransition``, so an earlier phase may also switch straight
-    to a later one. An author's rule that the parent lacks is an error (:func:`check_bounds`).
+    Only compiler-made rules are mirrored (``fd use`` on the parent's own objects, which the
+    kernel never checks for the parent itself); an author's rule that the parent lacks is an
+    error (:func:`check_bounds`). A child's rule is mapped as libsepol and the kernel check it
+    (:func:`_bounds_target`): in a chain startup -> loading -> steady, loading's
+    ``dyntransition`` to steady is checked as startup's to loading, which startup has, so no
+    phase gains a switch it does not declare. The deepest child goes first, so a rule mirrored
+    into a middle phase is mirrored again into that phase's own parent.
     """
-    extra = []
-    for bounds in _bounds(module):
-        have = _perm_triples(module.allows(bounds.parent), bounds.parent)
-        for rule in module.allows(bounds.child):
-            if rule.origin.cause is not ir.Cause.PHASE:
+    parents = _parents(module)
+    depth = {p.domain: i for i, p in enumerate(module.phases)}
+    rules = list(module.rules)
+    for bounds in sorted(_bounds(module), key=lambda b: depth.get(b.child, 0), reverse=True):
+        allows = [r for r in rules if isinstance(r, ir.Allow)]
+        have = _perm_triples([r for r in allows if r.source == bounds.parent], bounds.parent)
+        for rule in allows:
+            if rule.source != bounds.child or rule.origin.cause is not ir.Cause.PHASE:
                 continue
-            target = bounds.parent if rule.target == bounds.child else rule.target
+            target = _bounds_target(rule.target, parents)
             missing = tuple(p for p in rule.perms if (target, rule.tclass, p) not in have)
             if missing:
-                extra.append(ir.Allow(bounds.parent, target, rule.tclass, missing, rule.origin))
-    return dataclasses.replace(module, rules=module.rules + tuple(extra))
+                rules.append(ir.Allow(bounds.parent, target, rule.tclass, missing, rule.origin))
+                have.update((target, rule.tclass, p) for p in missing)
+    return dataclasses.replace(module, rules=tuple(rules))
 
 
 def normalize(module: ir.PolicyModule) -> ir.PolicyModule:
@@ -154,6 +161,7 @@ def check_bounds(module: ir.PolicyModule, kb: KnowledgeBase) -> list[Diagnostic]
     """Every later phase asks for no more than the phase that switches into it (typebounds)."""
     out = []
     own_attrs = _own_attribute_members(module)
+    parents = _parents(module)
     for bounds in _bounds(module):
         parent_rules = module.allows(bounds.parent)
         have = _perm_triples(parent_rules, bounds.parent)
@@ -162,10 +170,11 @@ def check_bounds(module: ir.PolicyModule, kb: KnowledgeBase) -> list[Diagnostic]
         # One diagnostic per statement, listing everything it needs that the parent lacks.
         lacking: dict[Span, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
         origins: dict[Span, ir.Origin] = {}
+        remapped: dict[Span, tuple[str, str]] = {}
         for rule in module.allows(bounds.child):
-            target = bounds.parent if rule.target == bounds.child else rule.target
+            target = _bounds_target(rule.target, parents)
             missing = [p for p in rule.perms
-                       if not _covered(target, rule.tclass, p, parent_rules, bounds.parent,
+                       if not _covered(rule.target, rule.tclass, p, parent_rules, parents,
                                        have, kb, own_attrs)]
             if not missing:
                 continue
@@ -174,18 +183,25 @@ def check_bounds(module: ir.PolicyModule, kb: KnowledgeBase) -> list[Diagnostic]
             if shown not in lacking[rule.origin.span][perms]:
                 lacking[rule.origin.span][perms].append(shown)
             origins.setdefault(rule.origin.span, rule.origin)
+            if rule.target != bounds.child and target != rule.target:
+                remapped.setdefault(rule.origin.span, (rule.target, target))
         for span, items in lacking.items():
             origin = origins[span]
             statement = (f"'{origin.statement}'" if origin.statement and
                          origin.cause is ir.Cause.SPEC else "the same statement")
+            hint = (f"typebounds makes '{parent_name}' a superset of '{child_name}': "
+                    f"add {statement} to phase '{parent_name}'")
+            if span in remapped:
+                later, earlier = remapped[span]
+                hint = (f"typebounds checks objects of {later} as objects of {earlier} (a "
+                        f"bounded type stands for its parent): open the resource in phase "
+                        f"'{_phase_name(module, earlier)}' instead")
             out.append(Diagnostic(
                 "SEL301",
                 f"phase '{child_name}' asks for more than phase '{parent_name}' has: "
                 + "; ".join(f"{perms} on {' and '.join(targets)}"
                             for perms, targets in items.items()),
-                span,
-                hint=f"typebounds makes '{parent_name}' a superset of '{child_name}': "
-                     f"add {statement} to phase '{parent_name}'"))
+                span, hint=hint))
     return out
 
 
@@ -289,11 +305,27 @@ def _expand(name: str, kb: KnowledgeBase, own_attrs: dict[str, set[str]]) -> fro
     return frozenset(kb.expand(name) | own_attrs.get(name, set()))
 
 
-def _covered(target: str, tclass: str, perm: str, parent_rules, parent: str, have, kb,
-             own_attrs) -> bool:
-    if (target, tclass, perm) in have:
+def _parents(module: ir.PolicyModule) -> dict[str, str]:
+    """Each bounded phase domain and the domain that bounds it (its typebounds parent)."""
+    return {b.child: b.parent for b in _bounds(module)}
+
+
+def _bounds_target(target: str, parents: dict[str, str]) -> str:
+    """The target a bounded child's rule is checked on in its parent.
+
+    libsepol (``bounds_check_rule``) and the kernel (``type_attribute_bounds_av``) replace a
+    target that is itself bounded by its own parent, and keep any other target: the child's own
+    type (``self``) becomes the parent, a later phase becomes the phase before it, an earlier
+    phase's object (``tcp io``) or a base type stays as it is.
+    """
+    return parents.get(target, target)
+
+
+def _covered(target: str, tclass: str, perm: str, parent_rules, parents: dict[str, str], have,
+             kb, own_attrs) -> bool:
+    if (_bounds_target(target, parents), tclass, perm) in have:
         return True
-    wanted = _expand(target, kb, own_attrs)
+    wanted = {_bounds_target(t, parents) for t in _expand(target, kb, own_attrs)}
     covering: set[str] = set()
     for rule in parent_rules:
         if rule.tclass == tclass and perm in rule.perms:
