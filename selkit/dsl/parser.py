@@ -13,6 +13,7 @@ from importlib import resources
 from typing import Iterable
 
 from lark import Lark, Token, Transformer, Tree, v_args
+from lark.lark import PostLex
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from selkit.diagnostics import Diagnostic, DiagnosticError, Related, Span
@@ -42,10 +43,49 @@ _TOKEN_NAMES = {
 }
 
 
+#: Keyword text → terminal type, for keywords that are not words (see ``_word`` in the grammar).
+_RESERVED: dict[str, str] = {}
+
+
+class _StatementKeywords(PostLex):
+    """A reserved keyword that starts a statement is the keyword, wherever the statement is.
+
+    The contextual lexer decides keyword-or-name from the LALR state: right after ``{`` a word
+    such as ``option`` lexed as a name, after a newline or ``;`` (a state shared by every kind
+    of block) as the keyword, so ``phase p { option "x" }`` parsed and the same text on two
+    lines did not, and ``selkit fmt`` turned the one into the other. Elsewhere (``fd use``)
+    such words stay names.
+    """
+
+    always_accept = ()
+    _BLOCKS = ("daemon", "phase", "fragment", "switch", "forbid")
+
+    def process(self, stream):
+        blocks = {_RESERVED[k] for k in self._BLOCKS if k in _RESERVED}
+        start, first = True, None  # at a statement's start; the type of its first token
+        for tok in stream:
+            if start and tok.type == "NAME" and tok.value in _RESERVED:
+                tok = Token.new_borrow_pos(_RESERVED[tok.value], tok.value, tok)
+            kind = tok.type
+            if kind in ("_NL", "SEMICOLON"):
+                start, first = True, None
+            elif kind == "LBRACE":  # a block's body starts statements; '{ perm ... }' does not
+                start = first in blocks
+            elif start:
+                start, first = False, kind
+            yield tok
+
+
 @functools.lru_cache(maxsize=1)
 def _lark() -> Lark:
     grammar = resources.files("selkit.dsl").joinpath("selkit.lark").read_text(encoding="utf-8")
-    return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=False)
+    lark = Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=False,
+                postlex=_StatementKeywords())
+    words = {s.name for r in lark.rules if r.origin.name == "_word" for s in r.expansion}
+    _RESERVED.update({t.pattern.value: t.name for t in lark.terminals
+                      if t.pattern.type == "str" and t.pattern.value.isidentifier()
+                      and t.name not in words})
+    return lark
 
 
 def grammar_text() -> str:
