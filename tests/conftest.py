@@ -37,3 +37,13 @@ def needs_tools(*names: str):
     """Skip unless every named SELinux userspace tool is installed."""
     missing = [n for n in names if shutil.which(n) is None and not os.path.exists(f"/usr/sbin/{n}")]
     return pytest.mark.skipif(bool(missing), reason=f"missing tools: {', '.join(missing)}")
+
+
+# --- Hypothesis profiles (used by tests/test_properties.py) ---------------------------------
+# CI=true: derandomized (the same examples every run, no example database), so a red CI run
+# reproduces locally with CI=true and never flakes on a newly found example.
+from hypothesis import settings as _hypothesis_settings  # noqa: E402
+
+_hypothesis_settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+if os.environ.get("CI") == "true":
+    _hypothesis_settings.load_profile("ci")

@@ -6,6 +6,7 @@ Used by ``tests/test_properties.py``.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 
 from hypothesis import strategies as st
@@ -23,12 +24,15 @@ from selkit.ir import vocab
 # Comments (also %ignore'd) can only end at a newline, so they ride on _NL instead of being
 # sprinkled between arbitrary tokens.
 
-#: Words the lexer turns into keywords wherever the keyword is also acceptable; a NAME drawn
-#: from this set would make a string the grammar "accepts" but the lexer does not.
-KEYWORDS = frozenset({
-    "use", "fragment", "daemon", "phase", "allow", "include", "switch", "option", "patch",
-    "forbid", "exec", "file", "user", "from", "after", "before",
-})
+_NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+#: Words the lexer turns into keywords wherever the keyword is also acceptable (every quoted
+#: keyword of the grammar, and ANCHOR's words); a NAME drawn from this set would make a string
+#: the grammar "accepts" but the lexer does not.
+KEYWORDS = frozenset(
+    {t.pattern.value for t in _lark().terminals
+     if t.pattern.type == "str" and _NAME_PATTERN.fullmatch(t.pattern.value)}
+    | {"after", "before"})
 
 _SPACE = st.sampled_from([" ", "  ", "\t", " \t"])
 _MAYBE_SPACE = st.sampled_from(["", "", " ", "  ", "\t"])
@@ -67,10 +71,15 @@ _NEWLINES = st.tuples(
 ).map("".join)
 
 
-def grammar_explicit() -> dict[str, st.SearchStrategy[str]]:
-    """Strategies for every terminal of the real grammar (names from the compiled Lark)."""
+def grammar_explicit(keyword_names: bool = False) -> dict[str, st.SearchStrategy[str]]:
+    """Strategies for every terminal of the real grammar (names from the compiled Lark).
+
+    With ``keyword_names``, NAME is often a keyword: such text is in the language only where
+    the contextual lexer does not expect that keyword.
+    """
+    names = st.one_of(NAMES, st.sampled_from(sorted(KEYWORDS))) if keyword_names else NAMES
     explicit: dict[str, st.SearchStrategy[str]] = {
-        "NAME": _then(NAMES),
+        "NAME": _then(names),
         "STRING": _then(STRINGS),
         "INT": _then(INTS),
         "RANGE": _then(RANGES),
@@ -84,17 +93,26 @@ def grammar_explicit() -> dict[str, st.SearchStrategy[str]]:
         "COLON": _lit(":", _MAYBE_SPACE),
     }
     for term in _lark().terminals:
-        if term.name in explicit or term.name.startswith("__IGNORE"):
+        if term.name in explicit:
+            continue
+        if term.name in _lark().ignore_tokens:  # the %ignore'd whitespace
+            explicit[term.name] = st.sampled_from([" ", "\t", "\f", "  "])
             continue
         if term.pattern.type == "str":  # keywords and '->'
             explicit[term.name] = _lit(term.pattern.value)
     return explicit
 
 
+@functools.cache
+def _grammar_strings(keyword_names: bool) -> st.SearchStrategy[str]:
+    # Built once: from_lark compiles the grammar on every call it cannot cache (a dict argument).
+    return from_lark(_lark(), explicit=grammar_explicit(keyword_names))
+
+
 @st.composite
-def sel_sources(draw) -> str:
+def sel_sources(draw, keyword_names: bool = False) -> str:
     """Text the grammar accepts: leading space, tokens, optional comment at end of file."""
-    body = draw(from_lark(_lark(), explicit=grammar_explicit()))
+    body = draw(_grammar_strings(keyword_names))
     head = draw(_MAYBE_SPACE)
     tail = draw(st.one_of(st.just(""), COMMENTS))
     return head + body + tail
@@ -105,18 +123,12 @@ def sel_sources(draw) -> str:
 
 
 def strip_spans(node):
-    """A nested tuple/primitive form of an AST node with every span (and Str.raw) removed.
-
-    ``Str.raw`` is the source spelling of a string; the printer keeps it verbatim, but two
-    spellings of one value (``"\\x"`` and ``"x"``) are the same string.
-    """
+    """A nested tuple/primitive form of an AST node with every ``span`` field removed."""
     if isinstance(node, (list, tuple)):
         return tuple(strip_spans(n) for n in node)
     if dataclasses.is_dataclass(node):
-        fields = tuple(
-            (f.name, strip_spans(getattr(node, f.name)))
-            for f in dataclasses.fields(node)
-            if f.name not in ("span", "raw", "path"))
+        fields = tuple((f.name, strip_spans(getattr(node, f.name)))
+                       for f in dataclasses.fields(node) if f.name != "span")
         return (type(node).__name__, fields)
     return node
 
@@ -169,6 +181,8 @@ class GeneratedDaemon:
     startup: tuple[Stmt, ...]
     steady: tuple[Stmt, ...]
     forbids: dict
+    #: phase → (class, perm) pairs the phase certainly holds (for negative tests).
+    definite: dict
 
 
 def _form(pattern: str) -> vocab.VerbForm:
@@ -187,10 +201,8 @@ def _ports(kb, protocol: str):
 
 
 @st.composite
-def _startup_stmt(draw, kb, files: tuple[str, ...]) -> Stmt:
-    """One statement that is valid in the entry phase (no 'io' forms)."""
-    candidates = [f for f in vocab.FORMS if not f.uses]
-    form = draw(st.sampled_from(candidates))
+def _instance(draw, kb, files: tuple[str, ...], form: vocab.VerbForm) -> Stmt:
+    """``form`` with valid arguments for its parameters."""
     words = []
     for word in form.pattern:
         if word == "<port>":
@@ -204,6 +216,12 @@ def _startup_stmt(draw, kb, files: tuple[str, ...]) -> Stmt:
         else:
             words.append(word)
     return Stmt(" ".join(words), form)
+
+
+def _startup_stmt(kb, files: tuple[str, ...]):
+    """One statement that is valid in the entry phase (no 'io' forms)."""
+    candidates = [f for f in vocab.FORMS if not f.uses]
+    return st.sampled_from(candidates).flatmap(lambda f: _instance(kb, files, f))
 
 
 _ALLOW_CLASSES = ("capability", "process", "file", "dir", "udp_socket", "unix_stream_socket")
@@ -245,6 +263,19 @@ def _held(stmts, extra=()) -> set[tuple[str, str]]:
                 continue  # rules of other domains ($domain fd use ...) are not the phase's
             out.update((tpl.tclass, p) for p in tpl.perms)
     return out
+
+
+def _definite(stmts, extra=()) -> tuple[tuple[str, str], ...]:
+    """(class, perm) pairs a phase certainly holds: unconditional rules of its statements."""
+    out = set(extra)
+    for s in stmts:
+        if s.form is None:
+            out.update(s.perms)
+            continue
+        for tpl in s.form.rules:
+            if tpl.source == "self" and tpl.when is None:
+                out.update((tpl.tclass, p) for p in tpl.perms)
+    return tuple(sorted(out))
 
 
 def _violates(item: tuple, held: set[tuple[str, str]], kb) -> bool:
@@ -329,10 +360,7 @@ def valid_daemons(draw, kb) -> GeneratedDaemon:
     openers = draw(st.lists(st.sampled_from(sorted(_OPENERS)), max_size=4, unique=True))
     for text in openers:
         form = _OPENERS[text]
-        if form.params:
-            startup.append(draw(_startup_stmt(kb, files).filter(lambda s, f=form: s.form == f)))
-        else:
-            startup.append(Stmt(text, form))
+        startup.append(draw(_instance(kb, files, form)))
     startup += draw(st.lists(_raw_allow(kb, files), max_size=2))
     startup = draw(st.permutations(startup))
 
@@ -410,8 +438,14 @@ def valid_daemons(draw, kb) -> GeneratedDaemon:
     for item in items:
         lines += ["    " + line for line in item]
     lines.append("}")
+    definite = {
+        "startup": _definite(startup + fragment, {("file", "entrypoint"), ("process", "sigchld"),
+                                                  ("process", "setcurrent"),
+                                                  ("process", "dyntransition")}),
+        "steady": _definite(steady + fragment),
+    }
     return GeneratedDaemon(name, "\n".join(lines) + "\n", tuple(startup), tuple(steady),
-                           forbids)
+                           forbids, definite)
 
 
 _PROVENANCE = re.compile(r"^allow .*;\t# (?P<file>[^:\s]+):(?P<line>\d+) (?P<stmt>.*)$")
@@ -437,3 +471,23 @@ def provenance_problems(te_text: str, sel_name: str, sel_text: str) -> list[str]
         if stmt not in source_line:
             bad.append(f"statement {stmt!r} is not on {sel_name}:{n} ({source_line!r})")
     return bad
+
+
+#: Characters that matter to the lexer and parser, for mutating valid text.
+_EDIT_CHARS = st.sampled_from(list('{}":;*#\\-> \n\r\tx1_') + ["->", "\r\n", "é", "\x00"])
+
+
+@st.composite
+def mutated_sources(draw) -> str:
+    """Grammar-generated text with a few random edits: mostly not in the language."""
+    text = draw(sel_sources())
+    for _ in range(draw(st.integers(1, 3))):
+        i = draw(st.integers(0, len(text)))
+        op = draw(st.sampled_from(["insert", "delete", "replace"]))
+        if op == "insert":
+            text = text[:i] + draw(_EDIT_CHARS) + text[i:]
+        elif op == "delete":
+            text = text[:i] + text[i + draw(st.integers(1, 8)):]
+        else:
+            text = text[:i] + draw(_EDIT_CHARS) + text[i + 1:]
+    return text
