@@ -161,7 +161,8 @@ class IfEmitter:
         for decl in module.types:
             if decl.role is not ir.TypeRole.FILE:
                 continue
-            short = decl.name[len(module.name) + 1:-2]
+            # File types are named after the daemon, which may differ from the module name.
+            short = decl.name[len(module.daemon or module.name) + 1:-2]
             self._interface(out, f"{module.name}_read_{short}", [
                 f"Read {module.name}'s {short} files ({decl.name}).",
             ], [decl.name], [
