@@ -3,6 +3,8 @@
 * the generated sections of the reference (verb vocabulary, grammar) equal what the compiler's
   sources produce now (``scripts/update_reference.py`` rewrites them);
 * every complete program in the reference (a fenced block tagged ``sel``) parses;
+* the keyword table of the reference lists every keyword of the grammar, and the parser treats
+  each as the table says;
 * every example passes ``selkit check`` and is in canonical form (``selkit fmt --check``).
 """
 
@@ -17,7 +19,9 @@ from pathlib import Path
 
 import pytest
 
+from selkit.diagnostics import DiagnosticError
 from selkit.dsl import parse
+from selkit.dsl.parser import grammar_text
 from selkit.ir.reference import BEGIN, END, splice
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,6 +66,36 @@ def test_complete_programs_in_the_reference_parse():
     assert blocks, "the reference shows no complete program"
     for block in blocks:
         parse(block, "REFERENCE.md")
+
+
+def _keyword_row(kind: str) -> list[str]:
+    text = REFERENCE.read_text(encoding="utf-8")
+    row = re.search(rf"^\| {kind} \| (.*?) \|", text, flags=re.M)
+    assert row, f"the keyword table has no '{kind}' row"
+    return re.findall(r"`(\w+)`", row.group(1))
+
+
+def test_keyword_table_is_complete():
+    keywords = set(re.findall(r'"([a-z]+)"', grammar_text()))
+    assert set(_keyword_row("reserved")) | set(_keyword_row("words")) == keywords
+
+
+def test_keywords_behave_as_the_table_says():
+    reserved, words = _keyword_row("reserved"), _keyword_row("words")
+    for word in reserved + words:
+        # not the first word of a statement: an ordinary name, a permission, a class
+        parse(f"daemon {word} {{\n    phase {word} {{\n        read {word}\n"
+              f"        allow {word}:{word} {{ read {word} }}\n    }}\n"
+              f"    forbid steady {{ fd {word}; x:{word} {{ {word} }} }}\n}}\n", "kw.sel")
+    for word in reserved:
+        for text in (f"daemon d {{\n    phase p {{\n        {word}\n    }}\n}}\n",
+                     f"daemon d {{ phase p {{ {word} }} }}\n",
+                     f"daemon d {{\n    forbid steady {{ tun; {word} }}\n}}\n"):
+            with pytest.raises(DiagnosticError):
+                parse(text, "kw.sel")
+    for word in words:
+        parse(f"daemon d {{\n    phase p {{\n        {word}\n    }}\n"
+              f"    forbid steady {{ {word}; {word} read }}\n}}\n", "kw.sel")
 
 
 def test_examples_exist():
