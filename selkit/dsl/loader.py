@@ -15,6 +15,9 @@ from selkit.dsl import ast
 from selkit.dsl.parser import MAX_SOURCE_BYTES, parse
 
 
+_SPLIT_HINT = "split it into several files and join them with 'use'"
+
+
 @dataclass
 class Program:
     """A main file, every file it ``use``s, and the fragments they define."""
@@ -37,8 +40,14 @@ def read_source(path: str) -> str:
         if size > MAX_SOURCE_BYTES:
             raise DiagnosticError([Diagnostic(
                 "SEL905", f"input is larger than {MAX_SOURCE_BYTES} bytes; refusing to parse it",
-                where)])
-        data = p.read_bytes()
+                where, hint=_SPLIT_HINT)])
+        # Bounded, so a device or pipe that never ends (/dev/zero) cannot exhaust memory.
+        with p.open("rb") as handle:
+            data = handle.read(MAX_SOURCE_BYTES + 1)
+        if len(data) > MAX_SOURCE_BYTES:
+            raise DiagnosticError([Diagnostic(
+                "SEL905", f"input is larger than {MAX_SOURCE_BYTES} bytes; refusing to parse it",
+                where, hint=_SPLIT_HINT)])
     except FileNotFoundError:
         raise DiagnosticError([Diagnostic("SEL901", f"no such file: '{path}'")]) from None
     except PermissionError:
@@ -51,10 +60,20 @@ def read_source(path: str) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
+        # Columns count characters, as everywhere else; the bytes before the bad one decode.
+        column = len(data[line_start:exc.start].decode("utf-8")) + 1
+        byte = data[exc.start]
+        if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            hint = "the file is UTF-16: save it as UTF-8"
+        elif byte >= 0xa0:
+            hint = f"save the file as UTF-8 (0x{byte:02x} is '{bytes([byte]).decode('latin-1')}' " \
+                   "in Latin-1, the encoding it was probably saved in)"
+        else:
+            hint = "save the file as UTF-8"
         raise DiagnosticError([Diagnostic(
-            "SEL902", f"'{path}' is not UTF-8 text (byte 0x{data[exc.start]:02x})",
-            Span.point(path, line, column), hint="save the file as UTF-8")]) from None
+            "SEL902", f"'{path}' is not UTF-8 text (byte 0x{byte:02x})",
+            Span.point(path, line, column), hint=hint)]) from None
 
 
 def load(path: str, text: str | None = None) -> Program:
@@ -97,7 +116,8 @@ def _follow_uses(program: Program, module: ast.Module, sink: DiagnosticSink,
             for d in exc.diagnostics:
                 if d.span is None or d.code in ("SEL901", "SEL903", "SEL904"):
                     sink.error("SEL214", f"cannot use '{use.path.value}': {d.message}",
-                               use.path.span)
+                               use.path.span, hint="a 'use' path is relative to the directory "
+                               "of the file that uses it" if d.code == "SEL901" else None)
                 else:
                     sink.items.append(d)
             continue
