@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import enum
+import functools
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
@@ -159,10 +160,23 @@ def render_plain(diag: Diagnostic, sources: dict[str, str] | None = None) -> str
     return "\n".join(lines)
 
 
+#: Longest stretch of a source line quoted under a diagnostic; longer lines are cut around
+#: the caret so the message is not buried (or the terminal flooded by a megabyte line).
+_MAX_QUOTED = 100
+
+
+@functools.lru_cache(maxsize=16)
+def _source_lines(text: str) -> tuple[str, ...]:
+    # Split on '\n' only, as the lexer counts lines (splitlines() also breaks at '\f', '\v'
+    # and other characters the grammar treats as blanks or rejects). Cached: a file with
+    # thousands of diagnostics must not be split thousands of times.
+    return tuple(ln.rstrip("\r") for ln in text.split("\n"))
+
+
 def _snippet(span: Span, sources: dict[str, str] | None, hint: str | None) -> list[str]:
     text = (sources or {}).get(span.path)
     out = [f"  --> {span.label()}"]
-    src_lines = text.splitlines() if text is not None else []
+    src_lines = _source_lines(text) if text is not None else ()
     if not 1 <= span.line <= len(src_lines):
         if hint:
             out.append(f"  = help: {hint}")
@@ -172,8 +186,15 @@ def _snippet(span: Span, sources: dict[str, str] | None, hint: str | None) -> li
     pad = " " * gutter
     width = (span.end_column - span.column) if span.end_line == span.line else (
         len(source_line) - span.column + 1)
-    width = max(1, width)
-    caret = " " * (span.column - 1) + "^" * width
+    start = span.column - 1
+    if len(source_line) > _MAX_QUOTED:
+        left = max(0, min(start - 30, len(source_line) - _MAX_QUOTED))
+        prefix = "..." if left else ""
+        suffix = "..." if left + _MAX_QUOTED < len(source_line) else ""
+        source_line = prefix + source_line[left:left + _MAX_QUOTED] + suffix
+        width = min(width, _MAX_QUOTED - (start - left))
+        start = start - left + len(prefix)
+    caret = " " * start + "^" * max(1, width)
     out.append(f"{pad} |")
     out.append(f"{span.line} | {source_line}")
     out.append(f"{pad} | {caret}" + (f" {hint}" if hint else ""))
