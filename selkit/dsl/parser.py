@@ -315,7 +315,8 @@ _BELONGS = {
     "PATCH": "inside 'switch FROM -> TO { ... }'",
 }
 
-_SCAN = re.compile(r'"(?:[^"\\\n]|\\.)*"?|#[^\n]*|[A-Za-z_][A-Za-z0-9_]*|\n|\S')
+# Possessive '*+': a long unterminated string must not grow the regex backtracking stack.
+_SCAN = re.compile(r'"(?:[^"\\\n]|\\.)*+"?|#[^\n]*|[A-Za-z_][A-Za-z0-9_]*|\n|\S')
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _FREE_TEXT = re.compile(r'[^\s;{}#"]*')
 

@@ -292,10 +292,14 @@ class _DaemonLowering:
             return False
         exec_type = f"{self.name}_{ENTRY_PHASE}_exec_t"
         self._new_type(exec_type, execs[0].span)
-        sources = {e.source.text for e in execs if e.source}
-        if len(sources) > 1:
+        # An exec without 'from' is started by init_t: that counts as naming it.
+        starters = [e.source.text if e.source else DEFAULT_STARTER for e in execs]
+        odd = next((e for e, s in zip(execs, starters) if s != starters[0]), None)
+        if odd is not None:
             self.sink.error("SEL324", "all exec statements of a daemon must name the same "
-                            "starting domain", execs[-1].source.span)  # type: ignore[union-attr]
+                            "starting domain", odd.source.span if odd.source else odd.span,
+                            hint=f"the first exec is started by {starters[0]}",
+                            related=[Related(execs[0].span, "first exec here")])
         first = execs[0]
         if first.source is not None:
             self.starter = self._resolve_type(first.source, allow_attribute=False) or "init_t"
@@ -538,13 +542,14 @@ class _DaemonLowering:
                 hint = (f"'{arg.text}' starts another statement: put it on a line of its own, "
                         "or separate the two with ';'")
                 break
-        for form in closest if hint is None else ():
-            if best < len(form.pattern) and not form.pattern[best].startswith("<"):
-                guess = words[:best] + [("word", form.pattern[best])] + words[best:]
-                if vocab.match(guess):
-                    shown = " ".join(f'"{t}"' if k == "string" else t for k, t in guess)
-                    hint = f"did you mean '{shown}'?"
-                    break
+        # One word left out? Suggest it only when a single insertion makes a valid statement.
+        guesses = {" ".join(f'"{t}"' if k == "string" else t for k, t in guess)
+                   for guess in (words[:best] + [("word", f.pattern[best])] + words[best:]
+                                 for f in closest
+                                 if best < len(f.pattern) and not f.pattern[best].startswith("<"))
+                   if vocab.match(guess)}
+        if hint is None and len(guesses) == 1:
+            hint = f"did you mean '{guesses.pop()}'?"
         if hint is None and len(closest) == 1:
             form = closest[0]
             want = form.pattern[best] if best < len(form.pattern) else ""
@@ -553,7 +558,9 @@ class _DaemonLowering:
                     f"nothing may follow '{form.text()}'")
         if hint is None:
             hint = "forms: " + " | ".join(f.text() for f in closest)
-        self.sink.error("SEL207", f"'{verb}' does not take these arguments", span, hint=hint)
+        message = (f"'{' '.join(t for _, t in words)}' is incomplete" if best == len(words)
+                   else f"'{verb}' does not take these arguments")
+        self.sink.error("SEL207", message, span, hint=hint)
 
     def _opener(self, state: _PhaseState, form: vocab.VerbForm, node: ast.Verb) -> str | None:
         openers = _or_list([f"'{f.text()}'" for f in vocab.FORMS if f.opens == form.uses])

@@ -220,10 +220,12 @@ def check_forbids(module: ir.PolicyModule, kb: KnowledgeBase) -> list[Diagnostic
             if pattern.target is not None and not (
                     _expand(pattern.target, kb, own_attrs) & _expand(rule.target, kb, own_attrs)):
                 continue
+            who = (f"'{rule.origin.statement}'" if rule.origin.statement and
+                   rule.origin.cause is ir.Cause.SPEC else "this statement")
             out.append(Diagnostic(
                 "SEL302",
-                f"phase '{pattern.phase}' is forbidden {rule.tclass} {{ {' '.join(perms)} }}, "
-                f"but this statement grants it on {rule.target}",
+                f"phase '{pattern.phase}' forbids {rule.tclass} {{ {' '.join(perms)} }}, "
+                f"but {who} grants it on {rule.target}",
                 rule.origin.span, Severity.ERROR,
                 hint="remove the statement, or the forbid if the phase really needs it",
                 related=(Related(pattern.origin.span, "forbidden here"),)))
