@@ -24,7 +24,7 @@ LAYERS = {
     "selkit.ir": 2, "selkit.dump": 2,
     "selkit.emit": 3, "selkit.base": 3, "selkit.analysis": 3,
     "selkit.toolchain": 4,
-    "selkit.compiler": 5, "selkit.report": 5,
+    "selkit.compiler": 5, "selkit.report": 5, "selkit.prove": 5,
     "selkit.cli": 6, "selkit.__main__": 7,
 }
 

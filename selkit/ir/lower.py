@@ -744,7 +744,8 @@ class _DaemonLowering:
             return []
         name = item.name.text
         if item.target is None and item.perms is None and name in vocab.FORBID_GROUPS:
-            return [ir.ForbidPattern(phase, None, cls, perms, origin)
+            except_self = name in vocab.SELF_EXEMPT_GROUPS
+            return [ir.ForbidPattern(phase, None, cls, perms, origin, except_self)
                     for cls, perms in vocab.FORBID_GROUPS[name] if cls in self.kb.classes]
         if name not in self.kb.classes:
             hint = did_you_mean(name, set(self.kb.classes) | set(vocab.FORBID_GROUPS))

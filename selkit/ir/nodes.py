@@ -130,6 +130,7 @@ class ForbidPattern:
     tclass: str
     perms: tuple[str, ...] | None
     origin: Origin
+    except_self: bool = False  # the phase's own domain (its /proc/PID files) is exempt
 
 
 Rule = Allow | TypeTransition | TypeBounds

@@ -217,6 +217,8 @@ def check_forbids(module: ir.PolicyModule, kb: KnowledgeBase) -> list[Diagnostic
             perms = [p for p in rule.perms if pattern.perms is None or p in pattern.perms]
             if not perms:
                 continue
+            if pattern.except_self and rule.target == domain:
+                continue
             if pattern.target is not None and not (
                     _expand(pattern.target, kb, own_attrs) & _expand(rule.target, kb, own_attrs)):
                 continue

@@ -88,6 +88,8 @@ def verbs_markdown() -> str:
     out.append("|---|---|")
     for name, items in sorted(vocab.FORBID_GROUPS.items()):
         text = "; ".join(f"{cls}: {' '.join(perms) if perms else '*'}" for cls, perms in items)
+        if name in vocab.SELF_EXEMPT_GROUPS:
+            text += " (not on the phase's own domain: its /proc/PID files)"
         out.append(f"| `{name}` | {text} |")
     return "\n".join(out) + "\n"
 

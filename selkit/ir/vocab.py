@@ -256,7 +256,9 @@ FORMS: tuple[VerbForm, ...] = (
 
 #: Named permission groups usable in ``forbid`` blocks: name → ((class, perms|None), ...).
 FORBID_GROUPS: dict[str, tuple[tuple[str, tuple[str, ...] | None], ...]] = {
-    "exec": (("file", ("execute", "execute_no_trans", "entrypoint")),),
+    # execve() needs execute_no_trans (same domain) or transition + entrypoint (new domain).
+    # Plain 'execute' is left out: mmap(PROT_EXEC) of libraries needs it and runs nothing.
+    "exec": (("file", ("execute_no_trans", "entrypoint")), ("process", ("transition",))),
     "write": tuple((c, ("write", "append", "create", "unlink", "rename", "setattr", "link"))
                    for c in ("file", "dir", "lnk_file", "sock_file", "fifo_file", "blk_file")),
     "capabilities": (("capability", None), ("capability2", None)),
@@ -271,6 +273,9 @@ FORBID_GROUPS: dict[str, tuple[tuple[str, tuple[str, ...] | None], ...]] = {
     "name_bind": tuple((c, ("name_bind",)) for c in ("tcp_socket", "udp_socket")),
     "name_connect": (("tcp_socket", ("name_connect",)),),
 }
+
+#: Groups that do not apply to the phase's own process type (its /proc/PID files).
+SELF_EXEMPT_GROUPS = frozenset({"write"})
 
 VERBS: frozenset[str] = frozenset(f.verb for f in FORMS)
 
