@@ -171,6 +171,8 @@ FORMS: tuple[VerbForm, ...] = (
     ), opens="netlink"),
     VerbForm(("netlink", "route", "io"), "keep using the rtnetlink socket opened earlier", (
         _r("$opener", "netlink_route_socket", "getattr read write nlmsg_read nlmsg_write"),
+        # the kernel checks CAP_NET_ADMIN of the sender on every route-changing message
+        _r("self", "capability", "net_admin"),
     ), uses="netlink"),
     # --- process and identity ----------------------------------------------------------------
     VerbForm(("chroot",), "chroot() into a jail", (
