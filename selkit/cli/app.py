@@ -13,8 +13,12 @@ from rich.table import Table
 from rich.text import Text
 
 from selkit.diagnostics import Diagnostic, Severity, render_plain
+from selkit.dsl.parser import MAX_SOURCE_BYTES
 
 EXIT_OK, EXIT_TOOLCHAIN, EXIT_USAGE = 0, 1, 2
+
+#: Diagnostics shown in text form; --json always has all of them.
+MAX_SHOWN = 50
 
 STYLES = {
     Severity.ERROR: "bold red",
@@ -71,18 +75,39 @@ class Application:
         if self.json_mode:
             self.emit_json({"diagnostics": [d.to_dict() for d in diags]})
             return
-        for diag in diags:
+        shown = list(diags)[:MAX_SHOWN]
+        for diag in shown:
+            self._load_source(diag)
             text = render_plain(diag, self.sources)
             if self.err.is_terminal:
                 self.err.print(self._styled(text, diag.severity))
             else:
                 sys.stderr.write(text + "\n")
+        if len(diags) > MAX_SHOWN:
+            more = f"... and {len(diags) - MAX_SHOWN} more (all of them with --json)"
+            if self.err.is_terminal:
+                self.err.print(Text(more))
+            else:
+                sys.stderr.write(more + "\n")
         errors = sum(1 for d in diags if d.severity is Severity.ERROR)
         if errors and not self.err.is_terminal:
             sys.stderr.write(f"{errors} error{'s' if errors != 1 else ''}\n")
         elif errors:
             self.err.print(Text(f"{errors} error{'s' if errors != 1 else ''}",
                                 style=STYLES[Severity.ERROR]))
+
+    def _load_source(self, diag: Diagnostic) -> None:
+        """Read a file a diagnostic points into (a used file, a non-UTF-8 file) to quote it."""
+        path = diag.span.path if diag.span else None
+        if not path or path in self.sources:
+            return
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read(MAX_SOURCE_BYTES + 1)
+        except OSError:
+            return
+        if len(data) <= MAX_SOURCE_BYTES:
+            self.sources[path] = data.decode("utf-8", errors="replace")
 
     @staticmethod
     def _styled(text: str, severity: Severity) -> Text:
