@@ -194,4 +194,53 @@ def doc_verbs():
     sys.stdout.write(verbs_markdown())
 
 
-COMMANDS = (compile_command, check_command, fmt_command, doc_group)
+@click.command("prove")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=True))
+@click.option("--engine", type=click.Choice(["compositional", "linked", "both"]),
+              default="compositional", show_default=True,
+              help="compositional: base policy + module IR, no link; linked: link into a store "
+                   "copy and analyse the kernel policy; both: run both and require agreement")
+@click.option("--policy", "linked_policy", default=None, metavar="POLICY",
+              help="prove against this linked binary policy (e.g. the live one) instead of "
+                   "linking a store copy (linked engine)")
+@click.option("--sechecker-ini", "ini_path", default=None, metavar="FILE",
+              help="also write the obligations as a SETools sechecker configuration")
+@click.option("--baseline", "show_baseline", is_flag=True,
+              help="list the grants the domain attribute brings, one by one")
+@_base_option
+@click.option("--store-root", default="/", show_default=True, metavar="ROOT")
+@_json_option
+@click.pass_obj
+def prove_command(app: Application, files, engine, linked_policy, ini_path, show_baseline, base,
+                  base_store, store_root, json_mode):
+    """Prove what each phase's domain can and cannot do (exit 1 if an obligation fails)."""
+    from selkit.prove.api import prove_files  # noqa: PLC0415
+    from selkit.prove.syscalls import load_table  # noqa: PLC0415
+    from selkit.report import prove as prove_report  # noqa: PLC0415
+
+    app.json_mode = json_mode
+    kb, modules = _front(app, files, base, base_store)
+    with app.progress("proving") as progress:
+        outcome = prove_files(modules, kb, engine=engine, store_root=store_root,
+                              linked_policy=linked_policy, progress=progress)
+    if ini_path:
+        from selkit.prove.sechecker import write_ini  # noqa: PLC0415
+
+        write_ini(ini_path, modules, kb)
+    table = load_table()
+    if json_mode:
+        app.emit_json({"reports": [prove_report.to_dict(r, table) for r in outcome.reports],
+                       "engines_agree": outcome.agree,
+                       "disagreements": outcome.disagreements})
+    else:
+        for report in outcome.reports:
+            app.print(prove_report.render_plain(report, table, baseline=show_baseline))
+            app.print()
+        if outcome.disagreements:
+            for line in outcome.disagreements:
+                app.print(f"ENGINES DISAGREE: {line}")
+    if outcome.disagreements or any(r.verdict.value != "holds" for r in outcome.reports):
+        app.exit(1)
+
+
+COMMANDS = (compile_command, check_command, fmt_command, doc_group, prove_command)

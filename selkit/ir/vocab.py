@@ -262,7 +262,8 @@ FORBID_GROUPS: dict[str, tuple[tuple[str, tuple[str, ...] | None], ...]] = {
     # Plain 'execute' is left out: mmap(PROT_EXEC) of libraries needs it and runs nothing.
     "exec": (("file", ("execute_no_trans", "entrypoint")), ("process", ("transition",))),
     "write": tuple((c, ("write", "append", "create", "unlink", "rename", "setattr", "link"))
-                   for c in ("file", "dir", "lnk_file", "sock_file", "fifo_file", "blk_file")),
+                   # sock_file write is connect(2) to a unix socket, not a write of data
+                   for c in ("file", "dir", "lnk_file", "fifo_file", "blk_file")),
     "capabilities": (("capability", None), ("capability2", None)),
     "ptrace": (("process", ("ptrace",)),),
     "transition": (("process", ("transition", "dyntransition")),),

@@ -1,0 +1,64 @@
+"""``selkit prove`` as a library call: one or both engines over checked modules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from selkit.emit import CilEmitter
+from selkit.ir import nodes as ir
+from selkit.ir.kb import KnowledgeBase
+from selkit.prove.engine import ProofReport, link_candidates, profiles_for, prove
+
+
+@dataclass
+class Outcome:
+    """Reports of every module (per engine) and where the engines disagree."""
+
+    reports: list[ProofReport] = field(default_factory=list)
+    disagreements: list[str] = field(default_factory=list)
+
+    @property
+    def agree(self) -> bool:
+        """True unless both engines ran and differ."""
+        return not self.disagreements
+
+
+def compare(a: ProofReport, b: ProofReport) -> list[str]:
+    """Differences in verdicts and in every phase's grants between two reports."""
+    out = []
+    for ra, rb in zip(a.results, b.results):
+        if ra.verdict != rb.verdict:
+            out.append(f"{a.module.name}: {ra.id} is {ra.verdict.value} ({a.engine}) but "
+                       f"{rb.verdict.value} ({b.engine})")
+    for phase in a.phases:
+        ga, gb = a.phases[phase].all, b.phases[phase].all
+        for grant in sorted(ga - gb, key=lambda g: g.key())[:20]:
+            out.append(f"{a.module.name}: {phase} has {grant.text()} only by {a.engine}")
+        for grant in sorted(gb - ga, key=lambda g: g.key())[:20]:
+            out.append(f"{a.module.name}: {phase} has {grant.text()} only by {b.engine}")
+    return out
+
+
+def prove_files(modules: tuple[ir.PolicyModule, ...], kb: KnowledgeBase, *,
+                engine: str = "compositional", store_root: str = "/",
+                linked_policy: str | None = None, progress=None) -> Outcome:
+    """Prove every module with the chosen engine(s)."""
+    profiles = profiles_for(modules, store_root, progress)
+    outcome = Outcome()
+    policy = None
+    if engine in ("linked", "both"):
+        if linked_policy:
+            from selkit.base import load_policy  # noqa: PLC0415
+
+            policy = load_policy(linked_policy)
+        else:
+            cils = {m.name: CilEmitter().emit(m).text() for m in modules}
+            policy = link_candidates(cils, modules, store_root, progress)
+    for module in modules:
+        if engine in ("compositional", "both"):
+            outcome.reports.append(prove(module, kb, profiles))
+        if engine in ("linked", "both"):
+            outcome.reports.append(prove(module, kb, profiles, engine="linked", policy=policy))
+        if engine == "both":
+            outcome.disagreements += compare(outcome.reports[-2], outcome.reports[-1])
+    return outcome

@@ -1,0 +1,205 @@
+"""Effective permissions of a phase domain, by two engines, classified against the spec.
+
+A *grant* is one (target type, class, permission, condition) a domain holds after attribute
+expansion on both sides; conditional rules count under every boolean setting (the condition is
+kept as evidence). Each grant carries the rules that give it.
+
+* :func:`compositional` — the module's IR plus the base policy's profile for the attribute set
+  of each of the module's types (:mod:`selkit.prove.profile`); no link.
+* :func:`linked` — a linked kernel policy read with SETools.
+
+:func:`classify` then sorts every grant into *declared* (the spec's own rules, compiler plumbing
+included), *baseline* (what the attributes the compiler assigns bring from the base, listed as
+its own cost) and *leak* (anything else: a counterexample).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from selkit.ir import nodes as ir
+from selkit.ir.lower import DOMAIN_ATTRIBUTES, SWITCHING_ATTRIBUTES
+from selkit.prove.profile import SELF, ProfileSet
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One permission a domain holds on one target type."""
+
+    target: str
+    tclass: str
+    perm: str
+    conditional: str | None = None
+
+    def key(self) -> tuple[str, str, str, str]:
+        """Sort key (conditions after unconditional grants)."""
+        return (self.target, self.tclass, self.perm, self.conditional or "")
+
+    def text(self) -> str:
+        """``target:class perm`` (plus the boolean condition)."""
+        cond = f" [if {self.conditional}]" if self.conditional else ""
+        return f"{self.target}:{self.tclass} {self.perm}{cond}"
+
+
+@dataclass(frozen=True)
+class Reach:
+    """How a grant reaches the domain: a module rule (with its spec line) or a base rule."""
+
+    source: str            # the rule's source as written: the domain, an attribute, or <self>
+    statement: str         # the rule, as policy text
+    origin: ir.Origin | None = None
+
+    def describe(self) -> str:
+        """Where the rule comes from, for reports."""
+        if self.origin is not None:
+            return f"{self.origin.label()} ({self.origin.statement}): {self.statement}"
+        via = "" if self.source in (SELF,) else f" through attribute {self.source}"
+        return f"base rule {self.statement}{via}"
+
+
+Effective = dict[Grant, list[Reach]]
+
+
+def accepted_attributes(module: ir.PolicyModule, phase: str) -> tuple[str, ...]:
+    """The attributes the compiler itself assigns a phase's domain (its accepted baseline)."""
+    switching = any(s.source == phase for s in module.switches)
+    return tuple(sorted(DOMAIN_ATTRIBUTES + (SWITCHING_ATTRIBUTES if switching else ())))
+
+
+def attribute_sets(module: ir.PolicyModule) -> set[tuple[str, ...]]:
+    """Every attribute set a profile is needed for: each type's own, and each accepted one."""
+    out = {tuple(sorted(t.attributes)) for t in module.types}
+    out |= {accepted_attributes(module, p.name) for p in module.phases}
+    return out
+
+
+def _memberships(module: ir.PolicyModule, profiles: ProfileSet) -> dict[str, frozenset[str]]:
+    out = {}
+    for decl in module.types:
+        profile = profiles.profiles[tuple(sorted(decl.attributes))]
+        out[decl.name] = profile.memberships | frozenset(decl.attributes)
+    return out
+
+
+def _expander(module: ir.PolicyModule, profiles: ProfileSet, kb_expand):
+    memberships = _memberships(module, profiles)
+    own = module.own_types
+
+    def expand(name: str, domain: str) -> frozenset[str]:
+        if name == SELF:
+            return frozenset({domain})
+        if name in own:
+            return frozenset({name})
+        base = profiles.members.get(name)
+        if base is None:
+            base = kb_expand(name)
+        return frozenset(base) | {t for t, attrs in memberships.items() if name in attrs}
+    return expand
+
+
+def compositional(module: ir.PolicyModule, domain: str, profiles: ProfileSet,
+                  kb_expand) -> Effective:
+    """Grants of ``domain``: the module's rules, plus the base profile of its attributes."""
+    expand = _expander(module, profiles, kb_expand)
+    decl = next(t for t in module.types if t.name == domain)
+    effective: Effective = defaultdict(list)
+    for rule in module.allows(domain):
+        for target in expand(rule.target, domain):
+            for perm in rule.perms:
+                effective[Grant(target, rule.tclass, perm)].append(
+                    Reach(domain, _allow_text(rule), rule.origin))
+    profile = profiles.profiles[tuple(sorted(decl.attributes))]
+    for prule in profile.rules:
+        for target in expand(prule.target, domain):
+            for perm in prule.perms:
+                effective[Grant(target, prule.tclass, perm, prule.conditional)].append(
+                    Reach(prule.source, prule.statement.replace(SELF, domain)))
+    return dict(effective)
+
+
+def accepted_baseline(module: ir.PolicyModule, phase: str, profiles: ProfileSet,
+                      kb_expand) -> Effective:
+    """What the base gives a phase's domain through the attributes the compiler assigns."""
+    domain = module.domain_of(phase)
+    expand = _expander(module, profiles, kb_expand)
+    profile = profiles.profiles[accepted_attributes(module, phase)]
+    out: Effective = defaultdict(list)
+    for prule in profile.rules:
+        for target in expand(prule.target, domain):
+            for perm in prule.perms:
+                out[Grant(target, prule.tclass, perm, prule.conditional)].append(
+                    Reach(prule.source, prule.statement))
+    return dict(out)
+
+
+def declared(module: ir.PolicyModule, domain: str, profiles: ProfileSet,
+             kb_expand) -> Effective:
+    """The grants the spec's module gives ``domain`` (its own rules, attributes expanded)."""
+    expand = _expander(module, profiles, kb_expand)
+    out: Effective = defaultdict(list)
+    for rule in module.allows(domain):
+        for target in expand(rule.target, domain):
+            for perm in rule.perms:
+                out[Grant(target, rule.tclass, perm)].append(
+                    Reach(domain, _allow_text(rule), rule.origin))
+    return dict(out)
+
+
+def linked(policy, domain: str) -> Effective:
+    """Grants of ``domain`` in a linked kernel policy (every allow rule whose source covers it)."""
+    import setools  # noqa: PLC0415
+
+    out: Effective = defaultdict(list)
+    query = setools.TERuleQuery(policy, source=domain, ruletype=["allow"])
+    for rule in query.results():
+        try:
+            cond = str(rule.conditional)
+        except Exception:  # noqa: BLE001 - RuleNotConditional
+            cond = None
+        targets = {str(t) for t in rule.target.expand()}
+        source = str(rule.source)
+        statement = str(rule).split("\n")[0]
+        for target in targets:
+            for perm in rule.perms:
+                out[Grant(target, str(rule.tclass), perm, cond)].append(
+                    Reach(SELF if source == domain else source, statement))
+    return dict(out)
+
+
+@dataclass
+class Classified:
+    """A domain's grants sorted by how they are justified."""
+
+    declared: dict[Grant, list[Reach]] = field(default_factory=dict)
+    baseline: dict[Grant, list[Reach]] = field(default_factory=dict)
+    leaks: dict[Grant, list[Reach]] = field(default_factory=dict)
+    missing: list[Grant] = field(default_factory=list)   # declared but not effective
+
+    @property
+    def all(self) -> set[Grant]:
+        """Every grant the domain holds."""
+        return set(self.declared) | set(self.baseline) | set(self.leaks)
+
+
+def classify(effective: Effective, spec: Effective, baseline: Effective) -> Classified:
+    """Sort ``effective`` grants into declared, accepted baseline and leaks."""
+    out = Classified()
+    unconditional_spec = {Grant(g.target, g.tclass, g.perm) for g in spec}
+    for grant, reaches in sorted(effective.items(), key=lambda kv: kv[0].key()):
+        plain = Grant(grant.target, grant.tclass, grant.perm)
+        if grant.conditional is None and plain in unconditional_spec:
+            out.declared[grant] = spec[plain]
+        elif grant in baseline:
+            out.baseline[grant] = reaches
+        else:
+            out.leaks[grant] = reaches
+    have = {Grant(g.target, g.tclass, g.perm) for g in effective if g.conditional is None}
+    out.missing = sorted((g for g in spec if g not in have), key=Grant.key)
+    return out
+
+
+def _allow_text(rule: ir.Allow) -> str:
+    perms = rule.perms[0] if len(rule.perms) == 1 else "{ " + " ".join(rule.perms) + " }"
+    target = "self" if rule.target == rule.source else rule.target
+    return f"allow {rule.source} {target}:{rule.tclass} {perms};"

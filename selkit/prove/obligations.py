@@ -1,0 +1,317 @@
+"""The proof obligations: small classes that read a phase's classified grants and give a verdict
+with evidence. They register themselves (``__init_subclass__``) in :data:`REGISTRY`, in order.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from selkit.diagnostics import Span
+from selkit.ir import nodes as ir
+from selkit.prove.effective import Classified, Grant, Reach
+
+FILE_LIKE = ("file", "dir", "lnk_file", "chr_file", "blk_file", "sock_file", "fifo_file")
+#: Classes whose write permissions change stored data (sock_file write is connect(2)).
+DATA_CLASSES = ("file", "dir", "lnk_file", "chr_file", "blk_file", "fifo_file")
+WRITE_PERMS = frozenset({"write", "append", "create", "unlink", "rename", "setattr"})
+EXEC_PERMS = frozenset({"execute", "execute_no_trans", "entrypoint", "map"})
+SECURITY_PERMS = frozenset({"load_policy", "setenforce", "setbool"})
+RAW_CLASSES = frozenset({"rawip_socket", "packet_socket"})
+
+
+class Verdict(str, enum.Enum):
+    """The outcome of one obligation."""
+
+    HOLDS = "holds"
+    REFUTED = "refuted"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One fact behind a verdict: a grant and how it reaches the domain (or a plain note)."""
+
+    text: str
+    span: Span | None = None
+    fix: str | None = None
+
+    def to_dict(self) -> dict:
+        """JSON-ready form."""
+        out: dict = {"text": self.text}
+        if self.span:
+            out["at"] = f"{self.span.path}:{self.span.line}"
+        if self.fix:
+            out["fix"] = self.fix
+        return out
+
+
+@dataclass
+class Result:
+    """An obligation's verdict for one module."""
+
+    id: str
+    title: str
+    verdict: Verdict
+    summary: str
+    evidence: list[Evidence] = field(default_factory=list)
+    accepted: list[Evidence] = field(default_factory=list)  # baseline exceptions, listed
+
+    def to_dict(self) -> dict:
+        """JSON-ready form."""
+        return {"id": self.id, "title": self.title, "verdict": self.verdict.value,
+                "summary": self.summary, "evidence": [e.to_dict() for e in self.evidence],
+                "accepted": [e.to_dict() for e in self.accepted]}
+
+
+@dataclass
+class Context:
+    """What every obligation may read: the spec's module and each phase's classified grants."""
+
+    module: ir.PolicyModule
+    phases: dict[str, Classified]
+    exec_types: frozenset[str]
+    has_bounds: set[tuple[str, str]]
+
+    def domain(self, phase: str) -> str:
+        """Domain type of a phase."""
+        return self.module.domain_of(phase)
+
+    @property
+    def steady(self) -> str:
+        """The name of the last phase (``steady``)."""
+        return "steady" if "steady" in self.phases else self.module.phases[-1].name
+
+
+REGISTRY: list[type["Obligation"]] = []
+
+
+class Obligation:
+    """Base class: subclasses set ``id`` and ``title`` and implement :meth:`run`."""
+
+    id: ClassVar[str]
+    title: ClassVar[str]
+
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        if "id" in cls.__dict__:  # abstract helpers define no id
+            REGISTRY.append(cls)
+
+    def run(self, ctx: Context) -> Result:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+def _reach_evidence(grant: Grant, reaches: list[Reach], fix: str | None = None) -> Evidence:
+    reach = reaches[0]
+    span = reach.origin.span if reach.origin else None
+    return Evidence(f"{grant.text()} <- {reach.describe()}", span, fix)
+
+
+def _leak_fix(reach: Reach) -> str | None:
+    if reach.origin is not None:
+        return f"remove or narrow the statement at {reach.origin.label()}"
+    if reach.source not in ("<self>",) and not reach.source.endswith("_t"):
+        return f"do not put the domain in attribute {reach.source}"
+    return None
+
+
+class _Exact(Obligation):
+    """Shared: a phase's grants are its declared ones plus the accepted baseline."""
+
+    phase_role: ClassVar[str]
+
+    def phases(self, ctx: Context) -> list[str]:
+        raise NotImplementedError
+
+    def run(self, ctx: Context) -> Result:
+        evidence, accepted, counts = [], [], []
+        for phase in self.phases(ctx):
+            c = ctx.phases[phase]
+            counts.append(f"{phase}: {len(c.declared)} declared + {len(c.baseline)} baseline")
+            for grant, reaches in c.leaks.items():
+                evidence.append(_reach_evidence(grant, reaches, _leak_fix(reaches[0])))
+            for grant in c.missing:
+                evidence.append(Evidence(f"{grant.text()} is declared but not in the policy"))
+            for grant, reaches in c.baseline.items():
+                accepted.append(Evidence(f"{phase}: {grant.text()} <- {reaches[0].describe()}"))
+        verdict = Verdict.REFUTED if evidence else Verdict.HOLDS
+        summary = "; ".join(counts) + (f"; {len(evidence)} extra" if evidence else "; nothing else")
+        return Result(self.id, self.title, verdict, summary, evidence, accepted)
+
+
+class SteadyExact(_Exact):
+    """O1: the steady domain holds exactly its declared I/O (plus the listed baseline)."""
+
+    id = "steady-exact"
+    title = "steady holds exactly what the spec declares"
+
+    def phases(self, ctx: Context) -> list[str]:
+        return [ctx.steady]
+
+
+class Transitions(Obligation):
+    """O2: no way out of steady, forward-only switches, nothing back into startup."""
+
+    id = "transitions"
+    title = "no transition out of steady; switches forward only"
+
+    def run(self, ctx: Context) -> Result:
+        evidence = []
+        steady = ctx.domain(ctx.steady)
+        children: dict[str, set[str]] = {}
+        for sw in ctx.module.switches:
+            children.setdefault(sw.source, set()).add(ctx.domain(sw.target))
+        entry = ctx.module.phases[0]
+        for phase, c in ctx.phases.items():
+            domain = ctx.domain(phase)
+            for grant in sorted(c.all, key=Grant.key):
+                if grant.tclass != "process":
+                    continue
+                reaches = c.declared.get(grant) or c.baseline.get(grant) or c.leaks.get(grant)
+                if phase == ctx.steady and grant.perm in ("transition", "dyntransition"):
+                    evidence.append(_reach_evidence(grant, reaches, "steady must not leave"))
+                if phase == ctx.steady and grant.perm == "setcurrent":
+                    evidence.append(_reach_evidence(grant, reaches, "steady must not setcon()"))
+                if grant.perm == "dyntransition" and grant.target != domain and \
+                        grant.target not in children.get(phase, set()):
+                    evidence.append(_reach_evidence(grant, reaches,
+                                                    "only a declared switch may dyntransition"))
+                if grant.target == entry.domain and phase != entry.name and grant.perm in (
+                        "transition", "dyntransition"):
+                    evidence.append(_reach_evidence(grant, reaches,
+                                                    f"nothing may switch back into {entry.name}"))
+        for grant, reaches in ctx.phases[ctx.steady].leaks.items():
+            if grant.tclass == "file" and grant.perm == "entrypoint":
+                evidence.append(_reach_evidence(grant, reaches))
+        summary = ("steady has no transition, dyntransition or setcurrent; "
+                   + ", ".join(f"{p} -> {', '.join(sorted(t))}" for p, t in children.items())
+                   + f"; nothing back into {entry.name}")
+        return Result(self.id, self.title, Verdict.REFUTED if evidence else Verdict.HOLDS,
+                      summary if not evidence else f"{len(evidence)} violation(s)", evidence)
+
+
+class Bounds(Obligation):
+    """O3: typebounds parent ⊇ child holds (and is declared)."""
+
+    id = "bounds"
+    title = "typebounds: every phase is a subset of the one before"
+
+    def run(self, ctx: Context) -> Result:
+        evidence, checked = [], []
+        parent_of = {ctx.domain(s.target): ctx.domain(s.source) for s in ctx.module.switches}
+        for sw in ctx.module.switches:
+            parent, child = ctx.domain(sw.source), ctx.domain(sw.target)
+            if (parent, child) not in ctx.has_bounds:
+                evidence.append(Evidence(f"typebounds {parent} {child} is missing", None,
+                                         "the compiler adds it for each switch"))
+                continue
+            have = ctx.phases[sw.source].all
+            for grant in sorted(ctx.phases[sw.target].all, key=Grant.key):
+                target = parent_of.get(grant.target, grant.target)
+                mapped = Grant(target, grant.tclass, grant.perm, grant.conditional)
+                if mapped not in have:
+                    c = ctx.phases[sw.target]
+                    reaches = c.declared.get(grant) or c.baseline.get(grant) or c.leaks[grant]
+                    evidence.append(_reach_evidence(grant, reaches,
+                                                    f"{sw.source} lacks it: {mapped.text()}"))
+            checked.append(f"{parent} ⊇ {child}")
+        return Result(self.id, self.title, Verdict.REFUTED if evidence else Verdict.HOLDS,
+                      ", ".join(checked) or "no switch", evidence)
+
+
+class Dangerous(Obligation):
+    """O4: steady holds no capability, exec, file write, ptrace, module load, policy change,
+    raw/packet/netlink socket or name_bind, and name_connect only to declared ports, unless the
+    spec declares it."""
+
+    id = "no-dangerous"
+    title = "steady: no capability, exec, write, ptrace, module load, raw socket, bind"
+
+    def category(self, grant: Grant, ctx: Context, domain: str) -> str | None:
+        if grant.tclass in ("capability", "capability2"):
+            return "capability"
+        if grant.tclass in FILE_LIKE and grant.perm in EXEC_PERMS and grant.target in \
+                ctx.exec_types:
+            return "exec"
+        if grant.tclass in DATA_CLASSES and grant.perm in WRITE_PERMS and grant.target != domain:
+            return "write"
+        if grant.tclass == "process" and grant.perm == "ptrace":
+            return "ptrace"
+        if grant.tclass == "system" and grant.perm == "module_load":
+            return "module load"
+        if grant.tclass == "security" and grant.perm in SECURITY_PERMS:
+            return "policy change"
+        if grant.tclass in RAW_CLASSES or grant.tclass.startswith("netlink"):
+            return "raw/packet/netlink socket"
+        if grant.perm == "name_bind":
+            return "name_bind"
+        if grant.perm == "name_connect":
+            return "name_connect"
+        return None
+
+    def run(self, ctx: Context) -> Result:
+        c = ctx.phases[ctx.steady]
+        domain = ctx.domain(ctx.steady)
+        evidence, accepted, declared = [], [], []
+        for grant in sorted(c.all, key=Grant.key):
+            cat = self.category(grant, ctx, domain)
+            if cat is None:
+                continue
+            if grant in c.declared:
+                declared.append(f"{cat}: {grant.text()}")
+            elif grant in c.baseline:
+                accepted.append(Evidence(f"{cat}: {grant.text()} <- "
+                                         f"{c.baseline[grant][0].describe()}"))
+            else:
+                evidence.append(_reach_evidence(grant, c.leaks[grant], _leak_fix(
+                    c.leaks[grant][0])))
+        summary = "none undeclared" if not evidence else f"{len(evidence)} undeclared"
+        if declared:
+            summary += "; declared by the spec: " + ", ".join(declared)
+        return Result(self.id, self.title, Verdict.REFUTED if evidence else Verdict.HOLDS,
+                      summary, evidence, accepted)
+
+
+class Forbids(Obligation):
+    """O5: every ``forbid`` of the spec holds over the phase's effective grants."""
+
+    id = "forbids"
+    title = "every forbid holds over the effective policy"
+
+    def run(self, ctx: Context) -> Result:
+        evidence = []
+        own_attrs: dict[str, set[str]] = {}
+        for decl in ctx.module.types:
+            for attr in decl.attributes:
+                own_attrs.setdefault(attr, set()).add(decl.name)
+        for pattern in ctx.module.forbids:
+            c = ctx.phases[pattern.phase]
+            domain = ctx.domain(pattern.phase)
+            for grant in sorted(c.all, key=Grant.key):
+                if grant.tclass != pattern.tclass:
+                    continue
+                if pattern.perms is not None and grant.perm not in pattern.perms:
+                    continue
+                if pattern.except_self and grant.target == domain:
+                    continue
+                if pattern.target is not None and grant.target != pattern.target and \
+                        grant.target not in own_attrs.get(pattern.target, set()):
+                    continue
+                reaches = c.declared.get(grant) or c.baseline.get(grant) or c.leaks[grant]
+                evidence.append(Evidence(
+                    f"{pattern.origin.statement} (at {pattern.origin.label()}) is broken by "
+                    f"{grant.text()} <- {reaches[0].describe()}", pattern.origin.span))
+        return Result(self.id, self.title, Verdict.REFUTED if evidence else Verdict.HOLDS,
+                      f"{len(ctx.module.forbids)} forbid pattern(s)" + (
+                          "" if not evidence else f", {len(evidence)} broken"), evidence)
+
+
+class StartupExact(_Exact):
+    """O6: every earlier phase holds nothing beyond what it declares (leaks into startup)."""
+
+    id = "startup-exact"
+    title = "earlier phases hold exactly what the spec declares"
+
+    def phases(self, ctx: Context) -> list[str]:
+        return [p for p in ctx.phases if p != ctx.steady]
