@@ -6,8 +6,8 @@ set -eu
 
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES="python3-setools python3-sepolgen python3-venv checkpolicy secilc semodule-utils
-policycoreutils selinux-policy-default selinux-policy-dev m4 make"
+APT_PACKAGES="python3-setools python3-sepolgen python3-venv setools checkpolicy secilc
+semodule-utils policycoreutils selinux-policy-default selinux-policy-dev m4 make"
 
 missing=""
 for pkg in $APT_PACKAGES; do

@@ -98,6 +98,8 @@ class StoreCopy:
     source_root: str = DEFAULT_ROOT
     store: str = DEFAULT_STORE_NAME
     root: str = ""
+    #: False mirrors Debian's default, where bounds and neverallows are not checked at link.
+    expand_check: bool = True
     _tmp: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
 
     def __enter__(self) -> "StoreCopy":
@@ -118,7 +120,8 @@ class StoreCopy:
                         ignore=shutil.ignore_patterns("tmp", "*.LOCK"))
         conf = (src_etc / "semanage.conf").read_text() if (src_etc / "semanage.conf").exists() \
             else ""
-        conf = re.sub(r"(?m)^\s*expand-check\s*=.*$", "", conf).rstrip() + "\nexpand-check=1\n"
+        conf = re.sub(r"(?m)^\s*expand-check\s*=.*$", "", conf).rstrip() + \
+            f"\nexpand-check={1 if self.expand_check else 0}\n"
         Path(self.root, "etc/selinux/semanage.conf").write_text(conf)
         return self
 

@@ -75,13 +75,18 @@ def prove(spec: ir.PolicyModule, kb: KnowledgeBase, profiles: ProfileSet, *,
     return ProofReport(spec, engine, [cls().run(ctx) for cls in REGISTRY], phases)
 
 
-def link_candidates(cil_texts: dict[str, str], modules, store_root: str = "/", progress=None):
-    """Link CIL modules into a fresh store copy; return the SETools policy (kept in memory)."""
+def link_candidates(cil_texts: dict[str, str], modules, store_root: str = "/", progress=None,
+                    expand_check: bool = True):
+    """Link CIL modules into a fresh store copy; return the SETools policy (kept in memory).
+
+    ``expand_check=False`` links the way Debian's semodule does by default, letting a bounds or
+    neverallow violation through, so the prover can be shown catching it on its own.
+    """
     from selkit.base import load_policy  # noqa: PLC0415
     from selkit.toolchain import StoreCopy  # noqa: PLC0415
 
     with tempfile.TemporaryDirectory(prefix="selkit-prove-") as tmp, \
-            StoreCopy(store_root) as store:
+            StoreCopy(store_root, expand_check=expand_check) as store:
         paths = []
         for name, text in cil_texts.items():
             path = Path(tmp, f"{name}.cil")
