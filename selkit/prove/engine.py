@@ -76,11 +76,12 @@ def prove(spec: ir.PolicyModule, kb: KnowledgeBase, profiles: ProfileSet, *,
 
 
 def link_candidates(cil_texts: dict[str, str], modules, store_root: str = "/", progress=None,
-                    expand_check: bool = True):
+                    expand_check: bool = True, save_to: str | None = None):
     """Link CIL modules into a fresh store copy; return the SETools policy (kept in memory).
 
     ``expand_check=False`` links the way Debian's semodule does by default, letting a bounds or
     neverallow violation through, so the prover can be shown catching it on its own.
+    ``save_to`` keeps a copy of the linked kernel policy (for sechecker).
     """
     from selkit.base import load_policy  # noqa: PLC0415
     from selkit.toolchain import StoreCopy  # noqa: PLC0415
@@ -93,4 +94,8 @@ def link_candidates(cil_texts: dict[str, str], modules, store_root: str = "/", p
             path.write_text(text)
             paths.append(str(path))
         store.install(paths, list(modules), progress)
+        if save_to:
+            import shutil  # noqa: PLC0415
+
+            shutil.copyfile(store.policy_path, save_to)
         return load_policy(store.policy_path)
