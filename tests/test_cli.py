@@ -196,3 +196,38 @@ def test_base_policy_elsewhere_needs_its_store(tmp_path):
     assert ok.returncode == 0, ok.stderr
     bad = run("check", "--base", "/etc/passwd", str(spec))
     assert bad.returncode == 2 and "error[SEL906]" in bad.stderr
+
+
+@needs_tools("semodule")
+def test_prove_exit_codes_and_json(tmp_path):
+    """0 when every obligation holds, 1 when one is refuted (here a forbid broken by the
+    domain baseline, which compiling cannot see), 2 on bad input."""
+    spec = tmp_path / "d.sel"
+    spec.write_text(GOOD)
+    ok = run("prove", "--json", str(spec))
+    assert ok.returncode == 0, ok.stderr
+    data = json.loads(ok.stdout)
+    (report,) = data["reports"]
+    assert report["verdict"] == "holds" and report["engine"] == "compositional"
+    assert {o["id"] for o in report["obligations"]} >= {
+        "steady-exact", "transitions", "bounds", "no-dangerous", "forbids", "startup-exact"}
+    steady = report["steady"]
+    assert {(g["target"], g["class"], g["perm"]) for g in steady["declared"]} == {
+        ("d_startup_t", "udp_socket", "read"), ("d_startup_t", "udp_socket", "write"),
+        ("d_startup_t", "udp_socket", "getattr"), ("d_startup_t", "fd", "use")}
+    assert "ptrace" in steady["denied_families"]
+    assert "execve" in steady["blocked_families"]  # file execute on libraries, no exec
+
+    broken = tmp_path / "e.sel"
+    broken.write_text(GOOD.replace("daemon d", "daemon e").replace(
+        "    switch", "    forbid steady { null_device_t:chr_file write }\n    switch"))
+    assert run("check", str(broken)).returncode == 0
+    refuted = run("prove", str(broken))
+    assert refuted.returncode == 1
+    assert "every forbid holds over the effective policy" in refuted.stdout
+    assert "null_device_t:chr_file write <- base rule allow domain null_device_t:chr_file" \
+        in refuted.stdout
+
+    bad = tmp_path / "bad.sel"
+    bad.write_text("daemon {")
+    assert run("prove", str(bad)).returncode == 2

@@ -72,7 +72,10 @@ def render_plain(report: ProofReport, table: SyscallTable, *, baseline: bool = F
                      "(shown with --baseline)")
     granted = {(g.tclass, g.perm) for g in classified.all}
     denied = table.denied_families(granted)
+    blocked = [f for f in table.blocked_families(granted) if f not in denied]
     lines += ["", "Denied completely (no permission for any of them): " + ", ".join(denied)]
+    if blocked:
+        lines += ["Cannot succeed (a necessary permission is missing): " + ", ".join(blocked)]
     lines += ["", f"Not mediated by SELinux at all ({len(table.unmediated)} system calls, "
               "e.g. " + ", ".join(sorted(table.unmediated)[:12]) + ", ...): the policy says "
               "nothing about them; seccomp would."]
@@ -106,5 +109,6 @@ def to_dict(report: ProofReport, table: SyscallTable) -> dict:
             "baseline": grants(classified.baseline),
             "leaks": grants(classified.leaks),
             "denied_families": table.denied_families(granted),
+            "blocked_families": table.blocked_families(granted),
         },
     }
