@@ -98,52 +98,47 @@ def _expander(module: ir.PolicyModule, profiles: ProfileSet, kb_expand):
     return expand
 
 
-def compositional(module: ir.PolicyModule, domain: str, profiles: ProfileSet,
-                  kb_expand) -> Effective:
-    """Grants of ``domain``: the module's rules, plus the base profile of its attributes."""
-    expand = _expander(module, profiles, kb_expand)
-    decl = next(t for t in module.types if t.name == domain)
-    effective: Effective = defaultdict(list)
-    for rule in module.allows(domain):
-        for target in expand(rule.target, domain):
-            for perm in rule.perms:
-                effective[Grant(target, rule.tclass, perm)].append(
-                    Reach(domain, _allow_text(rule), rule.origin))
-    profile = profiles.profiles[tuple(sorted(decl.attributes))]
-    for prule in profile.rules:
-        for target in expand(prule.target, domain):
-            for perm in prule.perms:
-                effective[Grant(target, prule.tclass, perm, prule.conditional)].append(
-                    Reach(prule.source, prule.statement.replace(SELF, domain)))
-    return dict(effective)
-
-
-def accepted_baseline(module: ir.PolicyModule, phase: str, profiles: ProfileSet,
-                      kb_expand) -> Effective:
-    """What the base gives a phase's domain through the attributes the compiler assigns."""
-    domain = module.domain_of(phase)
-    expand = _expander(module, profiles, kb_expand)
-    profile = profiles.profiles[accepted_attributes(module, phase)]
-    out: Effective = defaultdict(list)
-    for prule in profile.rules:
-        for target in expand(prule.target, domain):
-            for perm in prule.perms:
-                out[Grant(target, prule.tclass, perm, prule.conditional)].append(
-                    Reach(prule.source, prule.statement))
-    return dict(out)
-
-
-def declared(module: ir.PolicyModule, domain: str, profiles: ProfileSet,
-             kb_expand) -> Effective:
-    """The grants the spec's module gives ``domain`` (its own rules, attributes expanded)."""
-    expand = _expander(module, profiles, kb_expand)
+def _module_grants(module: ir.PolicyModule, domain: str, expand) -> Effective:
     out: Effective = defaultdict(list)
     for rule in module.allows(domain):
         for target in expand(rule.target, domain):
             for perm in rule.perms:
                 out[Grant(target, rule.tclass, perm)].append(
                     Reach(domain, _allow_text(rule), rule.origin))
-    return dict(out)
+    return out
+
+
+def _profile_grants(profile, domain: str, expand, into: Effective) -> Effective:
+    for prule in profile.rules:
+        for target in expand(prule.target, domain):
+            for perm in prule.perms:
+                into[Grant(target, prule.tclass, perm, prule.conditional)].append(
+                    Reach(prule.source, prule.statement.replace(SELF, domain)))
+    return into
+
+
+def compositional(module: ir.PolicyModule, domain: str, profiles: ProfileSet,
+                  kb_expand) -> Effective:
+    """Grants of ``domain``: the module's rules, plus the base profile of its attributes."""
+    expand = _expander(module, profiles, kb_expand)
+    decl = next(t for t in module.types if t.name == domain)
+    profile = profiles.profiles[tuple(sorted(decl.attributes))]
+    return dict(_profile_grants(profile, domain, expand, _module_grants(module, domain, expand)))
+
+
+def accepted_baseline(module: ir.PolicyModule, phase: str, profiles: ProfileSet,
+                      kb_expand) -> Effective:
+    """What the base gives a phase's domain through the attributes the compiler assigns."""
+    domain = module.domain_of(phase)
+    profile = profiles.profiles[accepted_attributes(module, phase)]
+    expand = _expander(module, profiles, kb_expand)
+    return dict(_profile_grants(profile, domain, expand, defaultdict(list)))
+
+
+def declared(module: ir.PolicyModule, domain: str, profiles: ProfileSet,
+             kb_expand) -> Effective:
+    """The grants the spec's module gives ``domain`` (its own rules, attributes expanded)."""
+    return dict(_module_grants(module, domain, _expander(module, profiles, kb_expand)))
 
 
 def linked(policy, domain: str) -> Effective:
