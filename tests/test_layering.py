@@ -24,8 +24,8 @@ LAYERS = {
     "selkit.ir": 2, "selkit.dump": 2,
     "selkit.emit": 3, "selkit.base": 3, "selkit.analysis": 3,
     "selkit.toolchain": 4,
-    "selkit.compiler": 5, "selkit.report": 5, "selkit.prove": 5,
-    "selkit.cli": 6, "selkit.__main__": 7,
+    "selkit.compiler": 5, "selkit.prove": 5, "selkit.report": 6,
+    "selkit.cli": 7, "selkit.__main__": 8,
 }
 
 #: Third-party libraries confined to some parts of the package.
