@@ -231,3 +231,23 @@ def test_prove_exit_codes_and_json(tmp_path):
     bad = tmp_path / "bad.sel"
     bad.write_text("daemon {")
     assert run("prove", str(bad)).returncode == 2
+
+
+@needs_tools("semodule")
+def test_prove_against_a_given_linked_policy(tmp_path, kb):
+    """--policy proves what is really installed; a policy without the module is bad input."""
+    from selkit.compiler import front_end
+    from selkit.emit import CilEmitter
+    from selkit.prove.engine import link_candidates
+
+    spec = tmp_path / "d.sel"
+    spec.write_text(GOOD)
+    _, (module,) = front_end(str(spec), kb)
+    linked = tmp_path / "policy.33"
+    link_candidates({"d": CilEmitter().emit(module).text()}, [module], save_to=str(linked))
+    ok = run("prove", "--engine", "linked", "--policy", str(linked), str(spec))
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "linked engine: HOLDS" in ok.stdout
+    missing = run("prove", "--engine", "linked", "--policy",
+                  "/etc/selinux/default/policy/policy.33", str(spec))
+    assert missing.returncode == 2 and "error[SEL601]" in missing.stderr

@@ -39,6 +39,18 @@ def compare(a: ProofReport, b: ProofReport) -> list[str]:
     return out
 
 
+def _require_types(policy, modules, path: str) -> None:
+    from selkit.diagnostics import Diagnostic, DiagnosticError  # noqa: PLC0415
+
+    present = {str(t) for t in policy.types()}
+    missing = sorted(p.domain for m in modules for p in m.phases if p.domain not in present)
+    if missing:
+        raise DiagnosticError([Diagnostic(
+            "SEL601", f"the policy '{path}' has no type {', '.join(missing)}",
+            hint="install the compiled module into that policy first, or leave out --policy "
+                 "to link a store copy")])
+
+
 def prove_files(modules: tuple[ir.PolicyModule, ...], kb: KnowledgeBase, *,
                 engine: str = "compositional", store_root: str = "/",
                 linked_policy: str | None = None, progress=None) -> Outcome:
@@ -51,6 +63,7 @@ def prove_files(modules: tuple[ir.PolicyModule, ...], kb: KnowledgeBase, *,
             from selkit.base import load_policy  # noqa: PLC0415
 
             policy = load_policy(linked_policy)
+            _require_types(policy, modules, linked_policy)
         else:
             cils = {m.name: CilEmitter().emit(m).text() for m in modules}
             policy = link_candidates(cils, modules, store_root, progress)
