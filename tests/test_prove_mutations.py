@@ -148,3 +148,17 @@ def test_shipped_policies_hold_and_engines_agree(path, kb):
             (r.id, [e.text for e in r.evidence][:3]) for r in report.results
             if r.verdict is not Verdict.HOLDS])
     assert compare(reports["compositional"], reports["linked"]) == []
+
+
+def test_a_rule_under_a_boolean_injected_into_the_cil_is_refuted(spec, kb):
+    """The IR has no booleans, so this one is the linked engine's: a booleanif in the CIL."""
+    steady = _steady(spec)
+    cil = CilEmitter().emit(spec).text() + (
+        f"(booleanif authlogin_nsswitch_use_ldap (true (allow {steady} etc_t "
+        "(file (write)))))\n")
+    policy = link_candidates({spec.name: cil}, [spec], expand_check=False)
+    report = prove(spec, kb, profiles_for([spec]), engine="linked", policy=policy)
+    result = next(r for r in report.results if r.id == "steady-exact")
+    assert result.verdict is Verdict.REFUTED
+    assert any("etc_t:file write [if authlogin_nsswitch_use_ldap]" in e.text
+               for e in result.evidence), [e.text for e in result.evidence]
