@@ -7,6 +7,7 @@ This is the only place the compiler imports SETools. The result is a plain
 from __future__ import annotations
 
 import bz2
+import dataclasses
 import functools
 import hashlib
 import os
@@ -71,8 +72,9 @@ def load_kb(spec: BaseSpec = BaseSpec()) -> KnowledgeBase:
 
 
 def _cache_key(spec: BaseSpec, st: os.stat_result) -> str:
-    parts = [KB_FORMAT, os.path.abspath(spec.policy), str(st.st_mtime_ns), str(st.st_size),
-             str(st.st_ino)]
+    shape = ",".join(f.name for f in dataclasses.fields(KnowledgeBase))
+    parts = [KB_FORMAT, shape, os.path.abspath(spec.policy), str(st.st_mtime_ns),
+             str(st.st_size), str(st.st_ino)]
     if spec.store:
         commit = Path(spec.store, "active", "commit_num")
         try:
