@@ -6,7 +6,7 @@ set -eu
 
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES="python3-setools python3-sepolgen python3-venv setools checkpolicy secilc
+APT_PACKAGES="python3-setools python3-sepolgen python3-venv setools selint checkpolicy secilc
 semodule-utils policycoreutils selinux-policy-default selinux-policy-dev m4 make"
 
 missing=""
