@@ -3,7 +3,7 @@
 
 Two sections are generated, each between a pair of markers:
 
-* the verb vocabulary, by :func:`selkit.ir.reference.splice` (markers in ``selkit.ir.reference``);
+* the verb vocabulary, by :func:`selkit.emit.reference.splice` (markers in ``selkit.emit.reference``);
 * the grammar, copied verbatim from ``selkit/dsl/selkit.lark``.
 
 Run it after changing the vocabulary (``selkit/ir/vocab.py``) or the grammar:
@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 from selkit.dsl.parser import grammar_text
-from selkit.ir.reference import splice
+from selkit.emit.reference import splice
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "dsl" / "REFERENCE.md"

@@ -22,7 +22,7 @@ import pytest
 from selkit.diagnostics import DiagnosticError
 from selkit.dsl import parse
 from selkit.dsl.parser import grammar_text
-from selkit.ir.reference import BEGIN, END, splice
+from selkit.emit.reference import BEGIN, END, splice
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "dsl" / "REFERENCE.md"

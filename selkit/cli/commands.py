@@ -189,7 +189,7 @@ def doc_group():
 @doc_group.command("verbs")
 def doc_verbs():
     """Every verb form with its exact refpolicy and CIL expansion (Markdown)."""
-    from selkit.ir.reference import verbs_markdown  # noqa: PLC0415
+    from selkit.emit.reference import verbs_markdown  # noqa: PLC0415
 
     sys.stdout.write(verbs_markdown())
 

@@ -44,6 +44,11 @@ class CilEmitter:
         return out
 
 
+def rule_statement(rule: ir.Rule) -> str:
+    """One rule in CIL syntax, without its provenance comment."""
+    return _rule(rule)
+
+
 def _rule(rule: ir.Rule) -> str:
     if isinstance(rule, ir.TypeBounds):
         return f"(typebounds {rule.parent} {rule.child})"

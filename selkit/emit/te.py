@@ -102,15 +102,17 @@ def _banner(out: Output, lines: list[str]) -> None:
     out.add("#")
 
 
-def _rule_text(rule: ir.Rule) -> str:
+def rule_statement(rule: ir.Rule) -> str:
+    """One rule in refpolicy syntax, without its provenance comment."""
     if isinstance(rule, ir.TypeBounds):
-        text = f"typebounds {rule.parent} {rule.child};"
-    elif isinstance(rule, ir.TypeTransition):
-        text = f"type_transition {rule.source} {rule.target}:{rule.tclass} {rule.default};"
-    else:
-        text = (f"allow {rule.source} {target_text(rule)}:{rule.tclass} "
-                f"{perms_text(rule.perms)};")
-    return f"{text}\t# {provenance(rule.origin)}"
+        return f"typebounds {rule.parent} {rule.child};"
+    if isinstance(rule, ir.TypeTransition):
+        return f"type_transition {rule.source} {rule.target}:{rule.tclass} {rule.default};"
+    return f"allow {rule.source} {target_text(rule)}:{rule.tclass} {perms_text(rule.perms)};"
+
+
+def _rule_text(rule: ir.Rule) -> str:
+    return f"{rule_statement(rule)}\t# {provenance(rule.origin)}"
 
 
 class FcEmitter:

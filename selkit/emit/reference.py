@@ -1,4 +1,5 @@
-"""The vocabulary section of the language reference, rendered from :mod:`selkit.ir.vocab`.
+"""The vocabulary section of the language reference, rendered from :mod:`selkit.ir.vocab`
+through the emitters themselves, so the reference shows exactly what the compiler writes.
 
 ``dsl/REFERENCE.md`` embeds this text between markers; a test checks it is current, so the
 reference can never drift from what the compiler does. ``selkit doc verbs`` prints it.
@@ -6,6 +7,9 @@ reference can never drift from what the compiler does. ``selkit doc verbs`` prin
 
 from __future__ import annotations
 
+from selkit.diagnostics import Span
+from selkit.emit import cil, te
+from selkit.ir import nodes as ir
 from selkit.ir import vocab
 
 BEGIN = "<!-- BEGIN GENERATED VERBS (selkit doc verbs) -->"
@@ -19,33 +23,22 @@ def _sym(name: str) -> str:
     return _SYMBOLS.get(name, name)
 
 
-def _te(form: vocab.VerbForm) -> list[str]:
-    lines = []
-    for r in form.rules:
-        perms = r.perms[0] if len(r.perms) == 1 else "{ " + " ".join(r.perms) + " }"
-        target = "self" if r.target == r.source else _sym(r.target)
-        line = f"allow {_sym(r.source)} {target}:{r.tclass} {perms};"
-        if r.when == "privileged_port":
-            line += "   # only if a port is below 1024"
-        lines.append(line)
-    for t in form.transitions:
-        lines.append(f"type_transition {_sym(t.source)} {_sym(t.target)}:{t.tclass} "
-                     f"{_sym(t.default)};")
-    return lines
+def _rules(form: vocab.VerbForm) -> list[tuple[ir.Rule, bool]]:
+    """The form's templates as IR rules over symbolic names (P, O, PORT, ...)."""
+    origin = ir.Origin(Span("<vocabulary>", 1, 1, 1, 2), form.text())
+    out: list[tuple[ir.Rule, bool]] = [
+        (ir.Allow(_sym(r.source), _sym(r.target), r.tclass, r.perms, origin),
+         r.when == "privileged_port") for r in form.rules]
+    out += [(ir.TypeTransition(_sym(t.source), _sym(t.target), t.tclass, _sym(t.default),
+                               origin), False) for t in form.transitions]
+    return out
 
 
-def _cil(form: vocab.VerbForm) -> list[str]:
-    lines = []
-    for r in form.rules:
-        target = "self" if r.target == r.source else _sym(r.target)
-        line = f"(allow {_sym(r.source)} {target} ({r.tclass} ({' '.join(r.perms)})))"
-        if r.when == "privileged_port":
-            line += "   ; only if a port is below 1024"
-        lines.append(line)
-    for t in form.transitions:
-        lines.append(f"(typetransition {_sym(t.source)} {_sym(t.target)} {t.tclass} "
-                     f"{_sym(t.default)})")
-    return lines
+def _expansion(form: vocab.VerbForm, statement, comment: str) -> list[str]:
+    """Each rule exactly as the emitter writes it (``statement``), noting conditional ones."""
+    return [statement(rule) + (f"   {comment} only if a port is below 1024" if privileged
+                               else "")
+            for rule, privileged in _rules(form)]
 
 
 def verbs_markdown() -> str:
@@ -75,11 +68,11 @@ def verbs_markdown() -> str:
             out.append(" ".join(notes))
             out.append("")
             out.append("```te")
-            out.extend(_te(form))
+            out.extend(_expansion(form, te.rule_statement, "#"))
             out.append("```")
             out.append("")
             out.append("```lisp")
-            out.extend(_cil(form))
+            out.extend(_expansion(form, cil.rule_statement, ";"))
             out.append("```")
             out.append("")
     out.append("### `forbid` groups")
