@@ -10,9 +10,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from selkit.base import BaseSpec, load_kb
 from selkit.dsl.loader import Program, load
-from selkit.emit import Output, Target, emit
+from selkit.emit import Target, emit
 from selkit.ir import nodes as ir
 from selkit.ir import passes
 from selkit.ir.kb import KnowledgeBase
@@ -25,7 +24,6 @@ class CompiledModule:
 
     module: ir.PolicyModule
     files: dict[str, bytes] = field(default_factory=dict)
-    outputs: dict[str, Output] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -59,15 +57,9 @@ def compile_modules(modules: tuple[ir.PolicyModule, ...], kb: KnowledgeBase,
                 compiled.files[f"{module.name}.pp"] = build_pp(te, fc, module.name)
                 continue
             for out in emit(module, target, kb.attributes):
-                compiled.outputs[out.name] = out
                 compiled.files[out.name] = out.text().encode()
         results.append(compiled)
     return results
-
-
-def check_file(path: str, base: BaseSpec = BaseSpec()) -> tuple[ir.PolicyModule, ...]:
-    """Parse and resolve one file (``selkit check``)."""
-    return front_end(path, load_kb(base))[1]
 
 
 def write_atomically(directory: str, files: dict[str, bytes]) -> list[str]:
@@ -90,36 +82,14 @@ def write_atomically(directory: str, files: dict[str, bytes]) -> list[str]:
     return [final for _, final in staged]
 
 
-def install_into_store_copy(compiled: list[CompiledModule], form: str,
-                            store: "StoreSpec", progress=None) -> str:
-    """Install every module's ``.pp`` or ``.cil`` into a fresh copy of the store and check
-    that the resulting kernel policy loads in SETools. Returns a one-line description of the
-    linked policy. Raises ToolchainError if semodule or SETools refuses it."""
+def install_into_store_copy(compiled: list[CompiledModule], form: str, store_root: str = "/",
+                            progress=None) -> None:
+    """Install every module's ``.pp`` or ``.cil`` into a fresh copy of the store and load the
+    resulting kernel policy with SETools; raises ToolchainError if either refuses."""
     from selkit.base import load_policy  # noqa: PLC0415
-    from selkit.toolchain import StoreCopy  # noqa: PLC0415
+    from selkit.toolchain import link_files  # noqa: PLC0415
 
-    with tempfile.TemporaryDirectory(prefix="selkit-install-") as tmp, \
-            StoreCopy(store.root, store.name) as copy:
-        paths = []
-        for item in compiled:
-            name = f"{item.name}.{form}"
-            Path(tmp, name).write_bytes(item.files[name])
-            paths.append(str(Path(tmp, name)))
-        copy.install(paths, [c.module for c in compiled], progress)
-        policy = load_policy(copy.policy_path)
-        missing = [c.name for c in compiled
-                   if not any(str(t) == c.module.phases[-1].domain for t in policy.types())]
-        if missing:
-            from selkit.toolchain import ToolchainError  # noqa: PLC0415
-            from selkit.diagnostics import Diagnostic  # noqa: PLC0415
-            raise ToolchainError([Diagnostic("SEL507", "the linked policy lacks the domains of "
-                                             + ", ".join(missing))])
-        return f"{copy.policy_path.rsplit('/', 1)[-1]}: {len(list(policy.types()))} types"
-
-
-@dataclass(frozen=True)
-class StoreSpec:
-    """Which store to copy: its root directory and name (``semodule -p ROOT -s NAME``)."""
-
-    root: str = "/"
-    name: str = "default"
+    files = {f"{c.name}.{form}": c.files[f"{c.name}.{form}"] for c in compiled}
+    with tempfile.TemporaryDirectory(prefix="selkit-install-") as tmp:
+        load_policy(link_files(files, [c.module for c in compiled], str(Path(tmp, "policy")),
+                               source_root=store_root, progress=progress))

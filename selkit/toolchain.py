@@ -157,8 +157,25 @@ class StoreCopy:
                                                        list(modules)))
 
 
+def link_files(files: dict[str, bytes], modules: Iterable[ir.PolicyModule], dest: str, *,
+               source_root: str = DEFAULT_ROOT, store: str = DEFAULT_STORE_NAME,
+               expand_check: bool = True, progress: Progress | None = None) -> str:
+    """Install module files (``NAME.pp``/``NAME.cil`` → bytes) into a fresh copy of the store
+    in one transaction and copy the resulting kernel policy to ``dest``; return ``dest``."""
+    with tempfile.TemporaryDirectory(prefix="selkit-link-") as tmp, \
+            StoreCopy(source_root, store, expand_check=expand_check) as copy:
+        paths = []
+        for name, data in files.items():
+            Path(tmp, name).write_bytes(data)
+            paths.append(str(Path(tmp, name)))
+        copy.install(paths, list(modules), progress)
+        shutil.copyfile(copy.policy_path, dest)
+    return dest
+
+
 _BOUNDS = re.compile(r"Child type (\S+) exceeds bounds of parent (\S+)\n\s+(\(allow [^\n]+\))")
-_NEVERALLOW = re.compile(r"neverallow check failed at (\S+)")
+_NEVERALLOW = re.compile(r"neverallow check failed at (\S+)\n\s+(\(neverallow [^\n]+\))"
+                         r"(?:\n.*?\n\s+allow at \S+\n\s+(\(allow [^\n]+\)))?")
 _CIL_ALLOW = re.compile(r"\(allow (\S+) (\S+) \((\S+) \(([^)]*)\)\)\)")
 
 
@@ -171,8 +188,9 @@ def _semodule_diagnostics(output: str, modules: list[ir.PolicyModule]) -> list[D
                               hint="a later phase may not hold what the phase before lacks; "
                                    "this often comes from an attribute of the base policy"))
     for match in _NEVERALLOW.finditer(output):
-        out.append(Diagnostic("SEL504", f"a base policy neverallow is violated ({match.group(1)})",
-                              hint=output))
+        _, neverallow, rule = match.groups()
+        out.append(Diagnostic("SEL504", f"the base policy forbids {rule or 'a rule'}: "
+                              f"{neverallow}", _find_rule(rule or "", modules), hint=output))
     if not out:
         first = output.splitlines()[0] if output else "semodule failed"
         out.append(Diagnostic("SEL505", f"semodule refused the module: {first}", hint=output))

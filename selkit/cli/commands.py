@@ -8,14 +8,14 @@ from pathlib import Path
 import click
 
 from selkit.base import BaseSpec, load_kb
-from selkit.cli.app import EXIT_USAGE, Application
-from selkit.compiler import (StoreSpec, compile_modules, front_end, install_into_store_copy,
+from selkit.cli.app import Application
+from selkit.compiler import (compile_modules, front_end, install_into_store_copy,
                              write_atomically)
 from selkit.diagnostics import Diagnostic, DiagnosticError, Related
 from selkit.dsl.loader import read_source
 from selkit.emit import Target
 from selkit.report.summary import HEADERS, SummaryRow, cells, render_plain
-from selkit.toolchain import ToolchainError, build_pp
+from selkit.toolchain import build_pp
 
 def _base_option(func):
     func = click.option(
@@ -95,11 +95,10 @@ def compile_command(app: Application, files, output, targets, base, base_store, 
                                            build_pp(te, fc, name, kb.mls))[1])
         installed: dict[str, dict[str, bool | None]] = {c.name: {} for c in compiled}
         if install:
-            store = StoreSpec(store_root)
             for form in ("pp", "cil"):
                 if not all(f"{c.name}.{form}" in c.files for c in compiled):
                     continue
-                install_into_store_copy(compiled, form, store, progress)
+                install_into_store_copy(compiled, form, store_root, progress)
                 for c in compiled:
                     installed[c.name][form] = True
     written = []

@@ -32,10 +32,6 @@ class ProofReport:
             return Verdict.REFUTED
         return Verdict.UNKNOWN if Verdict.UNKNOWN in verdicts else Verdict.HOLDS
 
-    def steady_grants(self) -> set[eff.Grant]:
-        """Everything the steady domain holds."""
-        name = "steady" if "steady" in self.phases else self.module.phases[-1].name
-        return self.phases[name].all
 
 
 def profiles_for(modules, store_root: str = "/", progress=None) -> ProfileSet:
@@ -84,18 +80,10 @@ def link_candidates(cil_texts: dict[str, str], modules, store_root: str = "/", p
     ``save_to`` keeps a copy of the linked kernel policy (for sechecker).
     """
     from selkit.base import load_policy  # noqa: PLC0415
-    from selkit.toolchain import StoreCopy  # noqa: PLC0415
+    from selkit.toolchain import link_files  # noqa: PLC0415
 
-    with tempfile.TemporaryDirectory(prefix="selkit-prove-") as tmp, \
-            StoreCopy(store_root, expand_check=expand_check) as store:
-        paths = []
-        for name, text in cil_texts.items():
-            path = Path(tmp, f"{name}.cil")
-            path.write_text(text)
-            paths.append(str(path))
-        store.install(paths, list(modules), progress)
-        if save_to:
-            import shutil  # noqa: PLC0415
-
-            shutil.copyfile(store.policy_path, save_to)
-        return load_policy(store.policy_path)
+    files = {f"{name}.cil": text.encode() for name, text in cil_texts.items()}
+    with tempfile.TemporaryDirectory(prefix="selkit-prove-") as tmp:
+        dest = save_to or str(Path(tmp, "policy"))
+        return load_policy(link_files(files, modules, dest, source_root=store_root,
+                                      expand_check=expand_check, progress=progress))

@@ -94,7 +94,7 @@ def measure(attribute_sets: set[tuple[str, ...]], store_root: str = "/",
     import setools  # noqa: PLC0415
 
     from selkit.base import load_policy  # noqa: PLC0415
-    from selkit.toolchain import StoreCopy  # noqa: PLC0415
+    from selkit.toolchain import link_files  # noqa: PLC0415
 
     ordered = sorted(attribute_sets)
     probes = {f"{PROBE_PREFIX}{i}_t": attrs for i, attrs in enumerate(ordered)}
@@ -102,14 +102,12 @@ def measure(attribute_sets: set[tuple[str, ...]], store_root: str = "/",
     for probe, attrs in probes.items():
         lines.append(f"(type {probe})")
         lines += [f"(typeattributeset {a} ({probe}))" for a in attrs]
-    with tempfile.TemporaryDirectory(prefix="selkit-probe-") as tmp, \
-            StoreCopy(store_root, store) as copy:
-        path = Path(tmp, "selkit_probe.cil")
-        path.write_text("\n".join(lines) + "\n")
-        if progress:
-            progress("measuring what the base policy gives new domains (once per store)")
-        copy.install([str(path)])
-        policy = load_policy(copy.policy_path)
+    if progress:
+        progress("measuring what the base policy gives new domains (once per store)")
+    with tempfile.TemporaryDirectory(prefix="selkit-probe-") as tmp:
+        probe_cil = {"selkit_probe.cil": ("\n".join(lines) + "\n").encode()}
+        policy = load_policy(link_files(probe_cil, (), str(Path(tmp, "policy")),
+                                        source_root=store_root, store=store))
         profiles, members = {}, {}
         for probe, attrs in probes.items():
             ptype = policy.lookup_type(probe)
