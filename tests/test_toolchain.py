@@ -182,3 +182,23 @@ def test_store_copy_never_touches_the_live_store(kb, tmp_path):
         assert "expand-check=1" in Path(store.root, "etc/selinux/semanage.conf").read_text()
     assert Path("/var/lib/selinux/default/active/commit_num").read_bytes() == live
     assert shutil.which("semodule")
+
+
+def test_a_base_neverallow_is_reported_against_the_spec_line(kb, tmp_path):
+    """A spec that asks to read shadow_t passes selkit's own checks, but the base policy's
+    neverallow stops it at link time (expand-check=1); the diagnostic names the spec line."""
+    path = tmp_path / "peek.sel"
+    path.write_text('daemon peek {\n    exec "/usr/sbin/peek"\n    phase startup {\n'
+                    '        read shadow_t\n    }\n    phase steady {\n    }\n'
+                    '    switch startup -> steady { option "-z {context}" }\n}\n')
+    _, (module,) = front_end(str(path), kb)
+    (item,) = compile_modules((module,), kb, (Target.CIL,))
+    cil = tmp_path / "peek.cil"
+    cil.write_bytes(item.files["peek.cil"])
+    with StoreCopy() as store:
+        with pytest.raises(ToolchainError) as err:
+            store.install([str(cil)], [module])
+    codes = {d.code for d in err.value.diagnostics}
+    assert codes == {"SEL504"}
+    diag = next(d for d in err.value.diagnostics if "shadow_t (file" in d.message)
+    assert "neverallow" in diag.message and diag.span.line == 4
