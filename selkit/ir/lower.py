@@ -19,7 +19,8 @@ from selkit.ir import vocab
 from selkit.ir.kb import KnowledgeBase
 
 ENTRY_PHASE = "startup"
-REQUIRED_PHASES = ("startup", "steady")
+STEADY_PHASE = "steady"
+REQUIRED_PHASES = (ENTRY_PHASE, STEADY_PHASE)
 DEFAULT_STARTER = "init_t"
 MODULE_VERSION = "1.0.0"
 
@@ -258,10 +259,22 @@ class _DaemonLowering:
                              "kinds: " + ", ".join(sorted(FILE_KINDS))))
         return kind
 
+    def _expressible(self, text: ast.Str) -> bool:
+        """A path or regex the .fc and CIL formats can carry (SEL403 otherwise)."""
+        bad = next((c for c in text.value if c == '"' or c.isspace()), None)
+        if bad is None:
+            return True
+        self.sink.error("SEL403", f"a file context cannot contain {bad!r}: .fc separates fields "
+                        "by whitespace and CIL strings cannot hold '\"'", text.span,
+                        hint="match the character with '.' or a class such as [[:space:]]")
+        return False
+
     def _check_regex(self, regex: ast.Str) -> None:
         if not regex.value.startswith("/"):
             self.sink.error("SEL312", "a file context must be an absolute path regex",
                             regex.span, hint="start it with '/'")
+            return
+        if not self._expressible(regex):
             return
         try:
             re.compile(regex.value)
@@ -310,6 +323,8 @@ class _DaemonLowering:
             if not node.path.value.startswith("/"):
                 self.sink.error("SEL312", "an exec path must be absolute", node.path.span,
                                 hint="start it with '/'")
+                continue
+            if not self._expressible(node.path):
                 continue
             self.fcs.append(ir.FileContext(fc_escape(node.path.value),
                                            "file", exec_type,
