@@ -13,7 +13,7 @@ from __future__ import annotations
 import difflib
 import enum
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 

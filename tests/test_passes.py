@@ -145,23 +145,9 @@ def test_forbid_checked_against_the_phase(tmp_path):
 
 
 def test_three_phases_chain_bounds_and_openers(tmp_path):
-    text = '''daemon d {
-    exec "/usr/sbin/d"
-    phase startup {
-        udp bind port 53
-        tun
-    }
-    phase loading {
-        udp io
-        tun io
-    }
-    phase steady {
-        udp io
-    }
-    switch startup -> loading { option "-z {context}" }
-    switch loading -> steady { patch "d.c" after "ready();" }
-}
-'''
+    from test_phase_semantics import THREE
+
+    text = THREE
     m = compile_text(text, tmp_path)
     bounds = {(r.parent, r.child) for r in m.rules if isinstance(r, ir.TypeBounds)}
     assert bounds == {("d_startup_t", "d_loading_t"), ("d_loading_t", "d_steady_t")}
@@ -204,11 +190,12 @@ def test_file_context_clash_with_the_base(tmp_path):
 
 
 def test_new_types_must_not_exist_in_the_base(tmp_path):
-    text = TWO_PHASES.replace("daemon d {", "daemon shadow {").replace(
-        'file jail', 'file x "/x"\n    file jail')
-    compile_text(text, tmp_path)  # shadow_startup_t etc. are new
-    text = TWO_PHASES.replace("file jail", "file jail2 \"/y\"\n    file jail")
-    compile_text(text, tmp_path)
+    """A type the module would declare that the base already has is SEL208 (the small kb
+    has syslogd_runtime_t, which daemon 'syslogd' with file 'runtime' would declare)."""
+    text = TWO_PHASES.replace("daemon d {", "daemon syslogd {").replace(
+        "file jail", 'file runtime "/run/s"\n    file jail')
+    assert codes(text, tmp_path) == ["SEL208"]
+    compile_text(text.replace("file runtime", "file rundir"), tmp_path)
 
 
 def test_fragments_expand_in_the_including_daemon(tmp_path):

@@ -171,6 +171,10 @@ class Classified:
     leaks: dict[Grant, list[Reach]] = field(default_factory=dict)
     missing: list[Grant] = field(default_factory=list)   # declared but not effective
 
+    def reaches(self, grant: Grant) -> list[Reach]:
+        """How a grant the domain holds reaches it, whatever its class."""
+        return self.declared.get(grant) or self.baseline.get(grant) or self.leaks[grant]
+
     @property
     def all(self) -> set[Grant]:
         """Every grant the domain holds."""

@@ -10,6 +10,7 @@ from typing import ClassVar
 
 from selkit.diagnostics import Span
 from selkit.ir import nodes as ir
+from selkit.ir.lower import STEADY_PHASE
 from selkit.prove.effective import Classified, Grant, Reach
 
 FILE_LIKE = ("file", "dir", "lnk_file", "chr_file", "blk_file", "sock_file", "fifo_file")
@@ -78,10 +79,8 @@ class Context:
         """Domain type of a phase."""
         return self.module.domain_of(phase)
 
-    @property
-    def steady(self) -> str:
-        """The name of the last phase (``steady``)."""
-        return "steady" if "steady" in self.phases else self.module.phases[-1].name
+    #: The phase every daemon ends in (the compiler requires it, SEL306).
+    steady: ClassVar[str] = STEADY_PHASE
 
 
 REGISTRY: list[type["Obligation"]] = []
@@ -158,7 +157,6 @@ class Transitions(Obligation):
 
     def run(self, ctx: Context) -> Result:
         evidence = []
-        steady = ctx.domain(ctx.steady)
         children: dict[str, set[str]] = {}
         for sw in ctx.module.switches:
             children.setdefault(sw.source, set()).add(ctx.domain(sw.target))
@@ -168,7 +166,7 @@ class Transitions(Obligation):
             for grant in sorted(c.all, key=Grant.key):
                 if grant.tclass != "process":
                     continue
-                reaches = c.declared.get(grant) or c.baseline.get(grant) or c.leaks.get(grant)
+                reaches = c.reaches(grant)
                 if phase == ctx.steady and grant.perm in ("transition", "dyntransition"):
                     evidence.append(_reach_evidence(grant, reaches, "steady must not leave"))
                 if phase == ctx.steady and grant.perm == "setcurrent":
@@ -212,7 +210,7 @@ class Bounds(Obligation):
                 mapped = Grant(target, grant.tclass, grant.perm, grant.conditional)
                 if mapped not in have:
                     c = ctx.phases[sw.target]
-                    reaches = c.declared.get(grant) or c.baseline.get(grant) or c.leaks[grant]
+                    reaches = c.reaches(grant)
                     evidence.append(_reach_evidence(grant, reaches,
                                                     f"{sw.source} lacks it: {mapped.text()}"))
             checked.append(f"{parent} ⊇ {child}")
@@ -298,7 +296,7 @@ class Forbids(Obligation):
                 if pattern.target is not None and grant.target != pattern.target and \
                         grant.target not in own_attrs.get(pattern.target, set()):
                     continue
-                reaches = c.declared.get(grant) or c.baseline.get(grant) or c.leaks[grant]
+                reaches = c.reaches(grant)
                 evidence.append(Evidence(
                     f"{pattern.origin.statement} (at {pattern.origin.label()}) is broken by "
                     f"{grant.text()} <- {reaches[0].describe()}", pattern.origin.span))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from selkit.ir.lower import STEADY_PHASE
 from selkit.prove.effective import Grant
 from selkit.prove.engine import ProofReport
 from selkit.prove.syscalls import SyscallTable
@@ -26,8 +27,7 @@ def _grouped(grants, classified) -> list[tuple[str, str, list[str], str]]:
         key = (grant.target, grant.tclass, kind)
         groups[key].append(grant.perm + (f" [if {grant.conditional}]" if grant.conditional
                                          else ""))
-        reaches = (classified.declared.get(grant) or classified.baseline.get(grant)
-                   or classified.leaks.get(grant))
+        reaches = classified.reaches(grant)
         if key not in where and reaches:
             r = reaches[0]
             where[key] = (f"{r.origin.label()} {r.origin.statement}" if r.origin
@@ -49,7 +49,7 @@ def render_plain(report: ProofReport, table: SyscallTable, *, baseline: bool = F
             lines.append(f"      counterexample: {ev.text}")
             if ev.fix:
                 lines.append(f"      fix: {ev.fix}")
-    steady_name = "steady" if "steady" in report.phases else m.phases[-1].name
+    steady_name = STEADY_PHASE
     classified = report.phases[steady_name]
     domain = m.domain_of(steady_name)
     lines += ["", f"What {domain} keeps after setcon(), and the system calls it gates:"]
@@ -84,7 +84,7 @@ def render_plain(report: ProofReport, table: SyscallTable, *, baseline: bool = F
 
 def to_dict(report: ProofReport, table: SyscallTable) -> dict:
     """JSON-ready form of a report."""
-    steady_name = "steady" if "steady" in report.phases else report.module.phases[-1].name
+    steady_name = STEADY_PHASE
     classified = report.phases[steady_name]
     granted = {(g.tclass, g.perm) for g in classified.all}
 
