@@ -54,11 +54,16 @@ def main(ctx: click.Context) -> None:
     ctx.obj = Application()
 
 
-def _register() -> None:
-    from selkit.cli import commands  # noqa: PLC0415
+#: The modules under selkit.cli that define commands, each in a ``COMMANDS`` tuple.
+COMMAND_MODULES = ("commands",)
 
-    for command in commands.COMMANDS:
-        main.add_command(command)
+
+def _register() -> None:
+    import importlib  # noqa: PLC0415
+
+    for name in COMMAND_MODULES:
+        for command in importlib.import_module(f"selkit.cli.{name}").COMMANDS:
+            main.add_command(command)
 
 
 _register()
