@@ -1,0 +1,1 @@
+"""The lab: a throwaway enforcing VM that runs the confined daemons, real traffic and an attack battery."""
