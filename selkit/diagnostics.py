@@ -103,6 +103,13 @@ class DiagnosticError(SelkitError):
         super().__init__(f"{first.code}: {first.message}" if first else "error")
 
 
+class ToolchainError(DiagnosticError):
+    """A build or SELinux userspace tool refused our input or output (exit code 1 in the CLI).
+
+    Defined here, below every layer, so that both selkit.toolchain and selkit.vendor (the same
+    layer) raise it; selkit.toolchain re-exports it."""
+
+
 class DiagnosticSink:
     """Collects diagnostics during a pass; :meth:`check` raises if any error was seen."""
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
-from selkit.diagnostics import Diagnostic, DiagnosticError, Span
+from selkit.diagnostics import Diagnostic, Span, ToolchainError
 from selkit.emit import Output
 from selkit.ir import nodes as ir
 
@@ -26,10 +26,6 @@ DEFAULT_STORE_NAME = "default"
 
 #: Lines libsemanage prints on every Debian transaction that say nothing about our module.
 _NOISE = (re.compile(r"^libsemanage\.add_user: user \S+ not in password file$"),)
-
-
-class ToolchainError(DiagnosticError):
-    """A tool of the SELinux userspace refused our output (exit code 1 in the CLI)."""
 
 
 def _tool(name: str) -> str:
