@@ -32,7 +32,7 @@ _NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 KEYWORDS = frozenset(
     {t.pattern.value for t in _lark().terminals
      if t.pattern.type == "str" and _NAME_PATTERN.fullmatch(t.pattern.value)}
-    | {"after", "before"})
+    | {"after", "before", "replace"})
 
 _SPACE = st.sampled_from([" ", "  ", "\t", " \t"])
 _MAYBE_SPACE = st.sampled_from(["", "", " ", "  ", "\t"])
@@ -84,7 +84,7 @@ def grammar_explicit(keyword_names: bool = False) -> dict[str, st.SearchStrategy
         "INT": _then(INTS),
         "RANGE": _then(RANGES),
         "STAR": _lit("*", _MAYBE_SPACE),
-        "ANCHOR": _then(st.sampled_from(["after", "before"])),
+        "ANCHOR": _then(st.sampled_from(["after", "before", "replace"])),
         "_NL": _NEWLINES,
         "COMMENT": st.just(""),  # only via _NL and at end of file, see above
         "SEMICOLON": _lit(";", _MAYBE_SPACE),

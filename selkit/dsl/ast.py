@@ -144,7 +144,7 @@ class Option:
 
 @dataclass(frozen=True)
 class PatchAnchor:
-    """``patch "FILE" after|before "TEXT"``: where a generated setcon() hook goes."""
+    """``patch "FILE" after|before|replace "TEXT"``: where the generated setcon() call goes."""
 
     file: Str
     position: Word
@@ -152,7 +152,33 @@ class PatchAnchor:
     span: Span
 
 
-SwitchItem = Union[Option, PatchAnchor]
+@dataclass(frozen=True)
+class PrepareAnchor:
+    """``prepare "FILE" before "TEXT"``: where the attr fd is opened (before the chroot)."""
+
+    file: Str
+    position: Word
+    anchor: Str
+    span: Span
+
+
+@dataclass(frozen=True)
+class ContextExpr:
+    """``context "EXPR"``: the C expression that holds the requested context."""
+
+    expr: Str
+    span: Span
+
+
+@dataclass(frozen=True)
+class BuildMacro:
+    """``build "MACRO"``: the project's macro defined when it is built with libselinux."""
+
+    macro: Str
+    span: Span
+
+
+SwitchItem = Union[Option, PatchAnchor, PrepareAnchor, ContextExpr, BuildMacro]
 
 
 @dataclass(frozen=True)

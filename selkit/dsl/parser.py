@@ -28,7 +28,10 @@ _TOKEN_NAMES = {
     "FILE": "'file'",
     "USER": "'user'",
     "FROM": "'from'",
-    "ANCHOR": "'after' or 'before'",
+    "ANCHOR": "'after', 'before' or 'replace'",
+    "PREPARE": "'prepare'",
+    "CONTEXT": "'context'",
+    "BUILD": "'build'",
     "STRING": "a quoted string",
     "INT": "a number",
     "RANGE": "a port range",
@@ -240,6 +243,19 @@ class _ToAst(Transformer):
                                self._span(meta))
 
     @v_args(meta=True)
+    def prepare_stmt(self, meta, items):
+        return ast.PrepareAnchor(self._str(items[1]), self._word(items[2]), self._str(items[3]),
+                                 self._span(meta))
+
+    @v_args(meta=True)
+    def context_stmt(self, meta, items):
+        return ast.ContextExpr(self._str(items[1]), self._span(meta))
+
+    @v_args(meta=True)
+    def build_stmt(self, meta, items):
+        return ast.BuildMacro(self._str(items[1]), self._span(meta))
+
+    @v_args(meta=True)
     def forbid_def(self, meta, items):
         return ast.Forbid(self._word(items[0]), tuple(items[1:]), self._span(meta))
 
@@ -259,10 +275,11 @@ class _ToAst(Transformer):
 # text up to the error finds the enclosing blocks and the words of the statement being read,
 # and the message and hint are chosen from them.
 
-_WORD_TYPES = frozenset({"NAME", "EXEC", "FILE", "USER", "FROM", "ANCHOR"})
+_WORD_TYPES = frozenset({"NAME", "EXEC", "FILE", "USER", "FROM", "ANCHOR", "PREPARE",
+                         "CONTEXT", "BUILD"})
 _KEYWORD_TYPES = frozenset({"USE", "FRAGMENT", "DAEMON", "PHASE", "ALLOW", "INCLUDE", "SWITCH",
                             "OPTION", "PATCH", "FORBID", "MODULE", "EXEC", "FILE", "USER",
-                            "FROM", "ANCHOR"})
+                            "FROM", "ANCHOR", "PREPARE", "CONTEXT", "BUILD"})
 _BLOCK_KINDS = ("daemon", "phase", "fragment", "switch", "forbid")
 _PHASE_HOLDS = ("statements such as 'stdio' or 'tcp connect port ssh_port_t', "
                 "'allow TYPE:CLASS PERMS' and 'include FRAGMENT'")
@@ -273,7 +290,9 @@ _BLOCK_HOLDS = {
     "daemon": "a daemon holds exec, module, user, file, phase, switch and forbid",
     "phase": "a phase holds " + _PHASE_HOLDS,
     "fragment": "a fragment holds " + _PHASE_HOLDS,
-    "switch": "a switch holds 'option \"... {context} ...\"' and 'patch \"FILE\" after \"TEXT\"'",
+    "switch": "a switch holds 'option \"... {context} ...\"', 'context \"EXPR\"', "
+              "'build \"MACRO\"', 'prepare \"FILE\" before \"TEXT\"' and "
+              "'patch \"FILE\" replace \"TEXT\"'",
     "forbid": "a forbid holds groups such as 'exec' or 'write', 'CLASS PERMS' and "
               "'TYPE: CLASS PERMS'",
 }
@@ -284,7 +303,7 @@ _STARTS = {
     "daemon": frozenset({"EXEC", "MODULE", "USER", "FILE", "PHASE", "SWITCH", "FORBID"}),
     "phase": _WORD_TYPES | {"ALLOW", "INCLUDE"},
     "fragment": _WORD_TYPES | {"ALLOW", "INCLUDE"},
-    "switch": frozenset({"OPTION", "PATCH"}),
+    "switch": frozenset({"OPTION", "PATCH", "PREPARE", "CONTEXT", "BUILD"}),
     "forbid": _WORD_TYPES,
 }
 
@@ -294,7 +313,8 @@ _PARENT = {
     "EXEC": ("daemon",), "USER": ("daemon",), "FILE": ("daemon",), "PHASE": ("daemon",),
     "SWITCH": ("daemon",), "FORBID": ("daemon",), "MODULE": ("daemon",),
     "ALLOW": ("phase", "fragment"), "INCLUDE": ("phase", "fragment"),
-    "OPTION": ("switch",), "PATCH": ("switch",),
+    "OPTION": ("switch",), "PATCH": ("switch",), "PREPARE": ("switch",),
+    "CONTEXT": ("switch",), "BUILD": ("switch",),
 }
 
 #: Where a keyword that starts a statement belongs, in words.
@@ -313,6 +333,9 @@ _BELONGS = {
     "INCLUDE": "inside 'phase NAME { ... }' or 'fragment NAME { ... }'",
     "OPTION": "inside 'switch FROM -> TO { ... }'",
     "PATCH": "inside 'switch FROM -> TO { ... }'",
+    "PREPARE": "inside 'switch FROM -> TO { ... }'",
+    "CONTEXT": "inside 'switch FROM -> TO { ... }'",
+    "BUILD": "inside 'switch FROM -> TO { ... }'",
 }
 
 # Possessive '*+': a long unterminated string must not grow the regex backtracking stack.
@@ -411,7 +434,7 @@ def _expected_text(expected: Iterable[str]) -> str:
         types -= _WORD_TYPES - {"NAME"}
     keywords = sorted(f"'{t.lower()}'" for t in types if t in _KEYWORD_TYPES and t != "ANCHOR")
     if "ANCHOR" in types:
-        keywords.append("'after' or 'before'")
+        keywords.append("'after', 'before' or 'replace'")
     order = ("NAME", "STRING", "INT", "RANGE", "STAR", "COLON", "__ANON_0", "LBRACE", "RBRACE",
              "SEMICOLON", "_NL", "$END")
     rest = [_TOKEN_NAMES[t] for t in order if t in types]

@@ -130,6 +130,12 @@ def item_text(item) -> str:
         return f"option {item.template.raw}"
     if isinstance(item, ast.PatchAnchor):
         return f"patch {item.file.raw} {item.position.text} {item.anchor.raw}"
+    if isinstance(item, ast.PrepareAnchor):
+        return f"prepare {item.file.raw} {item.position.text} {item.anchor.raw}"
+    if isinstance(item, ast.ContextExpr):
+        return f"context {item.expr.raw}"
+    if isinstance(item, ast.BuildMacro):
+        return f"build {item.macro.raw}"
     if isinstance(item, ast.ForbidItem):
         head = f"{item.target.text}:{item.name.text}" if item.target else item.name.text
         return head + (f" {_perms(item.perms)}" if item.perms else "")

@@ -37,6 +37,18 @@ EXEC_ATTRIBUTES = ("entry_type", "exec_type", "file_type", "non_auth_file_type",
 FILE_ATTRIBUTES = ("file_type", "non_auth_file_type", "non_security_file_type")
 
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+_C_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _balanced(expr: str) -> bool:
+    """True when the brackets of a C expression pair up (strings are not looked into)."""
+    stack, pairs = [], {")": "(", "]": "[", "}": "{"}
+    for ch in expr:
+        if ch in "([{":
+            stack.append(ch)
+        elif ch in pairs and (not stack or stack.pop() != pairs[ch]):
+            return False
+    return not stack
 
 #: The object behind each resource a verb form opens or uses, for messages.
 _RESOURCES = {
@@ -402,22 +414,106 @@ class _DaemonLowering:
         if not options and not patches:
             self.sink.error("SEL317", "a switch must say how the daemon switches", node.span,
                             hint='add option "-z {context}" (an existing option) or '
-                                 'patch "FILE" after "TEXT" (where the setcon() hook goes)')
+                                 'patch "FILE" replace "TEXT" (where the setcon() call is)')
         for extra in (options[1:] + patches[1:]):
             self.sink.error("SEL325", "a switch has at most one option and one patch", extra.span)
         for opt in options:
             if "{context}" not in opt.template.value:
                 self.sink.error("SEL318", "the option template must contain {context}",
                                 opt.template.span, hint='for example "--setcon {context}"')
-        patch = patches[0] if patches else None
+        patch = self._anchor(patches[0]) if patches else None
+        prepare = self._one(node, ast.PrepareAnchor, "prepare")
+        context = self._one(node, ast.ContextExpr, "context")
+        build = self._one(node, ast.BuildMacro, "build")
+        self._check_hook(node, patches[0] if patches else None, prepare, context, build)
         return ir.Switch(
             node.source.text, node.target.text,
             options[0].template.value if options else None,
-            patch.file.value if patch else None,
-            patch.position.text if patch else None,
-            patch.anchor.value if patch else None,
             self._origin(node.span, f"switch {node.source.text} -> {node.target.text}",
-                         ir.Cause.PHASE))
+                         ir.Cause.PHASE),
+            patch=patch,
+            prepare=self._anchor(prepare) if prepare else None,
+            context=self._value(context, context.expr) if context else None,
+            build=self._value(build, build.macro) if build else None)
+
+    def _one(self, node: ast.Switch, kind: type, keyword: str):
+        """The first item of ``kind`` in the switch; SEL232 for each further one."""
+        items = [i for i in node.items if isinstance(i, kind)]
+        for extra in items[1:]:
+            self.sink.error("SEL232", f"a switch has at most one '{keyword}'", extra.span,
+                            related=[Related(items[0].span, "first given here")])
+        return items[0] if items else None
+
+    def _anchor(self, item: ast.PatchAnchor | ast.PrepareAnchor) -> ir.Anchor:
+        return ir.Anchor(item.file.value, item.position.text, item.anchor.value,
+                         self._origin(item.span, item_text(item)), item.anchor.span)
+
+    def _value(self, item, text: ast.Str) -> ir.SpecValue:
+        return ir.SpecValue(text.value, self._origin(item.span, item_text(item)))
+
+    def _check_hook(self, node: ast.Switch, patch: ast.PatchAnchor | None,
+                    prepare: ast.PrepareAnchor | None, context: ast.ContextExpr | None,
+                    build: ast.BuildMacro | None) -> None:
+        """SEL230-SEL239: the statements ``selkit patch`` generates the setcon() hook from."""
+        if prepare is not None and patch is None:
+            self.sink.error("SEL230", "'prepare' without 'patch': the attr fd it opens is "
+                            "written by the setcon() call that 'patch' places", prepare.span,
+                            hint='add patch "FILE" replace "TEXT" (the existing setcon() call)')
+        for item, what in ((context, "context"), (build, "build")):
+            if item is not None and patch is None:
+                self.sink.error("SEL234", f"'{what}' without 'patch': nothing uses it",
+                                item.span, hint='add patch "FILE" replace "TEXT", or remove it')
+        # The new forms need the whole hook; the older 'patch after|before' alone stays valid
+        # (it only records where startup ends) and 'selkit patch' reports what it lacks.
+        generated = patch is not None and (prepare is not None or
+                                           patch.position.text == "replace")
+        if generated and context is None:
+            self.sink.error("SEL231", "the setcon() hook needs 'context': the C expression "
+                            "that holds the requested context", patch.span,
+                            hint='add for example context "context" (the -z argument)')
+        if generated and build is None:
+            self.sink.error("SEL239", "the setcon() hook needs 'build': the macro the project "
+                            "defines when built with libselinux", patch.span,
+                            hint='add for example build "HAVE_SELINUX"')
+        if prepare is not None and prepare.position.text != "before":
+            self.sink.error("SEL238", f"'prepare' goes before its anchor, not "
+                            f"'{prepare.position.text}'", prepare.position.span,
+                            hint='write prepare "FILE" before "TEXT" (the chroot() call)')
+        if prepare is not None and patch is not None:
+            if prepare.file.value != patch.file.value:
+                self.sink.error("SEL233", "'prepare' and 'patch' name different files; the "
+                                "attr fd is kept in one translation unit", prepare.file.span,
+                                related=[Related(patch.file.span, "the setcon() call's file")],
+                                hint=f"move the prepare anchor into {patch.file.raw}")
+            elif prepare.anchor.value == patch.anchor.value:
+                self.sink.error("SEL233", "'prepare' and 'patch' use the same anchor",
+                                prepare.anchor.span,
+                                related=[Related(patch.anchor.span, "the setcon() call's anchor")],
+                                hint="prepare goes before the chroot(), patch at the setcon()")
+        for item, text in ((patch, patch and patch.anchor), (prepare, prepare and prepare.anchor),
+                           (context, context and context.expr), (build, build and build.macro)):
+            if text is not None and not text.value.strip():
+                self.sink.error("SEL235", "an empty string here means nothing", text.span)
+        for item in (patch, prepare):
+            if item is not None:
+                self._check_source_path(item.file)
+        if context is not None and (";" in context.expr.value or "\n" in context.expr.value
+                                    or not _balanced(context.expr.value)):
+            self.sink.error("SEL235", "'context' is one C expression: no ';', no line break, "
+                            "balanced brackets", context.expr.span)
+        if build is not None and build.macro.value.strip() and \
+                not _C_IDENTIFIER.fullmatch(build.macro.value):
+            self.sink.error("SEL236", f"'{build.macro.value}' is not a C macro name",
+                            build.macro.span, hint='the macro tested with #ifdef, for example '
+                                                   '"HAVE_SELINUX"')
+
+    def _check_source_path(self, path: ast.Str) -> None:
+        value = path.value
+        parts = value.split("/")
+        if not value or value.startswith("/") or ".." in parts or "" in parts or \
+                any(ch in value for ch in "\n\t\\"):
+            self.sink.error("SEL237", f"'{value}' is not a path inside the source tree",
+                            path.span, hint='a relative path such as "src/main.c"')
 
     def _phase_order(self) -> list[str]:
         """Phases ordered parents first (entry first), then by source position."""

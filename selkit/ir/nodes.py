@@ -109,16 +109,60 @@ class Phase:
 
 
 @dataclass(frozen=True)
+class Anchor:
+    """A place in the daemon's C source named by the spec (``patch`` or ``prepare``).
+
+    ``position`` is before, after or replace; ``text_span`` is the anchor string's span, so a
+    diagnostic about the source points at it.
+    """
+
+    file: str
+    position: str
+    text: str
+    origin: Origin
+    text_span: Span
+
+
+@dataclass(frozen=True)
+class SpecValue:
+    """A C expression or macro name from the spec, with the statement that gave it."""
+
+    text: str
+    origin: Origin
+
+
+@dataclass(frozen=True)
 class Switch:
-    """How the daemon moves from one phase's domain to the next (setcon)."""
+    """How the daemon moves from one phase's domain to the next (setcon).
+
+    ``patch`` is where the setcon() call goes, ``prepare`` where the /proc attr fd is opened
+    (before the chroot), ``context`` the C expression holding the context, ``build`` the macro
+    the project defines when built with libselinux; all None when the spec does not say.
+    """
 
     source: str
     target: str
     option: str | None
-    patch_file: str | None
-    patch_position: str | None
-    patch_anchor: str | None
     origin: Origin
+    patch: Anchor | None = None
+    prepare: Anchor | None = None
+    context: SpecValue | None = None
+    build: SpecValue | None = None
+
+    @property
+    def patch_file(self) -> str | None:
+        """The file of the setcon() call's anchor."""
+        return self.patch.file if self.patch else None
+
+    @property
+    def patch_position(self) -> str | None:
+        """before, after or replace."""
+        return self.patch.position if self.patch else None
+
+    @property
+    def patch_anchor(self) -> str | None:
+        """The anchor text of the setcon() call."""
+        return self.patch.text if self.patch else None
 
 
 @dataclass(frozen=True)
