@@ -1,0 +1,72 @@
+"""Plain-text and JSON forms of :func:`selkit.lab.suggest.suggest`'s answers.
+
+One line per suggestion, ``FILE:LINE: in phase P add: STATEMENT   # covers N denials: ...``,
+the place first so editors and terminals make it clickable; then, indented, the further edits
+typebounds needs, why, and notes.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+from selkit.lab.suggest import ALLOW, FORBIDDEN, GRANTED, NONE, VERB, DeniedRule, Suggestion
+
+
+def render_suggestions(suggestions: Sequence[Suggestion]) -> str:
+    """The suggestions as plain text (empty when there are none)."""
+    lines: list[str] = []
+    for s in suggestions:
+        lines.append(_headline(s))
+        for edit in s.also:
+            lines.append(f"    {edit.path}:{edit.line}: in phase {edit.phase} add: "
+                         f"{edit.statement}   # typebounds: '{edit.phase}' holds what "
+                         f"'{s.phase}' holds")
+        if s.kind in (VERB, ALLOW):
+            lines.append(f"    {s.why}")
+        lines.extend(f"    note: {note}" for note in s.notes)
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def suggestion_to_dict(s: Suggestion) -> dict:
+    """A JSON-ready form of one suggestion."""
+    return {
+        "kind": s.kind, "module": s.module, "path": s.path, "line": s.line, "phase": s.phase,
+        "statement": s.statement, "why": s.why, "count": s.count,
+        "denied": [{"source": r.source, "target": r.target, "class": r.tclass,
+                    "perms": list(r.perms)} for r in s.denied],
+        "also": [{"path": e.path, "line": e.line, "phase": e.phase, "statement": e.statement}
+                 for e in s.also],
+        "extra": list(s.extra), "notes": list(s.notes),
+        "avcs": [getattr(a, "raw", None) or _avc_text(a) for a in s.avcs],
+    }
+
+
+def _headline(s: Suggestion) -> str:
+    covers = f"{_count(s.count)}: {_summary(s.denied, with_source=s.kind == NONE)}"
+    if s.kind == VERB:
+        return f"{s.path}:{s.line}: in phase {s.phase} add: {s.statement}   # covers {covers}"
+    if s.kind == ALLOW:
+        return (f"{s.path}:{s.line}: in phase {s.phase} add: {s.statement}   "
+                f"# no verb grants this; covers {covers}")
+    if s.kind in (FORBIDDEN, GRANTED):
+        return f"{s.path}:{s.line}: phase {s.phase}: {s.why}   # {covers}"
+    return f"no suggestion: {s.why}   # {covers}"
+
+
+def _count(n: int) -> str:
+    return f"{n} denial" if n == 1 else f"{n} denials"
+
+
+def _summary(denied: Iterable[DeniedRule], *, with_source: bool) -> str:
+    """``class perms on target`` per denied rule (``from source`` where it is not obvious)."""
+    parts = []
+    for rule in denied:
+        perms = rule.perms[0] if len(rule.perms) == 1 else "{ " + " ".join(rule.perms) + " }"
+        parts.append(f"{rule.tclass} {perms} on {rule.target}"
+                     + (f" from {rule.source}" if with_source else ""))
+    return ", ".join(parts)
+
+
+def _avc_text(avc) -> str:
+    perms = " ".join(avc.perms)
+    return f"denied {{ {perms} }} scontext={avc.stype} tcontext={avc.ttype} tclass={avc.tclass}"
