@@ -1,0 +1,26 @@
+"""Vendored daemons: Debian orig tarballs, the vendor-patches series, real builds (layer 4).
+
+``build(project, patched=True)`` returns a cached :class:`Build`; ``new_warnings`` compares two
+builds' compiler warnings; each :class:`Project` carries the fail-closed checks a patched daemon
+must pass on a kernel without SELinux. Nothing here prints.
+"""
+
+from selkit.vendor.build import (
+    Build,
+    apply_series,
+    build,
+    cache_key,
+    cache_root,
+    fetch_orig,
+    missing_build_depends,
+    series,
+    unpack,
+)
+from selkit.vendor.compile_warnings import new_warnings, parse_warnings
+from selkit.vendor.projects import CHECK_CONTEXT, PROJECTS, FailClosedCheck, Project, project
+
+__all__ = [
+    "Build", "CHECK_CONTEXT", "FailClosedCheck", "PROJECTS", "Project", "apply_series", "build",
+    "cache_key", "cache_root", "fetch_orig", "missing_build_depends", "new_warnings",
+    "parse_warnings", "project", "series", "unpack",
+]

@@ -1,0 +1,227 @@
+"""Download, unpack, patch and build a vendored project, cached by the hash of its inputs.
+
+A build lives in ``$SELKIT_CACHE/vendor/<project>-<key>/`` where ``key`` hashes the orig
+tarball, the name and bytes of every patch applied, and the recipe. It is made in a temporary
+directory beside it and renamed into place, so a reader never sees half a build and a second
+call with the same inputs returns at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+from selkit.diagnostics import Diagnostic, ToolchainError
+from selkit.vendor.compile_warnings import parse_warnings
+from selkit.vendor.projects import CFLAGS, Project, project as _project
+
+Progress = Callable[[str], None]
+
+#: Bump when the layout of a cached build changes, so old entries are not read.
+_CACHE_FORMAT = "1"
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+PATCHES_ROOT = REPO_ROOT / "vendor-patches"
+APT_SOURCE = REPO_ROOT / "scripts" / "apt-source.sh"
+
+
+@dataclass(frozen=True)
+class Build:
+    """A finished build. ``binaries`` maps program name to its path in the cached tree;
+    ``warnings`` are the compiler's, normalised (see :mod:`selkit.vendor.compile_warnings`);
+    ``patches`` the file names applied, in order; ``tree`` the built source tree."""
+
+    project: str
+    patched: bool
+    binaries: dict[str, Path]
+    warnings: tuple[str, ...]
+    log: Path
+    patches: tuple[str, ...] = ()
+    tree: Path | None = None
+    key: str = ""
+
+
+def cache_root() -> Path:
+    """``$SELKIT_CACHE``, else ``$XDG_CACHE_HOME/selkit``, else ``~/.cache/selkit``."""
+    if os.environ.get("SELKIT_CACHE"):
+        return Path(os.environ["SELKIT_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "selkit"
+
+
+def series(project: str) -> tuple[Path, ...]:
+    """The committed patch series of ``project``, in file-name order (may be empty)."""
+    directory = PATCHES_ROOT / _project(project).name
+    return tuple(sorted(directory.glob("*.patch"))) if directory.is_dir() else ()
+
+
+def _fail(code: str, message: str, hint: str | None = None) -> ToolchainError:
+    return ToolchainError([Diagnostic(code, message, hint=hint)])
+
+
+def _tail(text: str, lines: int = 15) -> str:
+    return "\n".join(text.rstrip().splitlines()[-lines:])
+
+
+def fetch_orig(project: str) -> Path:
+    """The orig tarball of ``project`` from its Debian bookworm source package (cached).
+
+    Uses scripts/apt-source.sh --download-only, which derives the deb-src entry from the
+    machine's own apt sources at run time."""
+    spec = _project(project)
+    env = dict(os.environ, SELKIT_CACHE=str(cache_root()))
+    result = subprocess.run(["sh", str(APT_SOURCE), "--download-only", spec.source_package],
+                            capture_output=True, text=True, env=env)
+    if result.returncode != 0:
+        raise _fail("SEL522", f"cannot download the source package {spec.source_package}: "
+                    f"{_tail(result.stderr, 3)}", hint="needs network access to the Debian "
+                    "archive named in /etc/apt/sources.list.d/debian.sources")
+    tarball = Path(result.stdout.strip().splitlines()[-1]) / spec.orig
+    if not tarball.is_file():
+        raise _fail("SEL522", f"{spec.source_package}: the download has no {spec.orig}")
+    return tarball
+
+
+def unpack(project: str, dest: Path, tarball: Path | None = None) -> Path:
+    """Unpack the orig tarball into ``dest`` (which must not exist) without its top directory;
+    returns ``dest``."""
+    spec = _project(project)
+    tarball = tarball or fetch_orig(project)
+    dest = Path(dest)
+    staging = Path(tempfile.mkdtemp(prefix=".unpack-", dir=dest.parent))
+    try:
+        result = subprocess.run(["tar", "-xf", str(tarball), "-C", str(staging),
+                                 "--no-same-owner"], capture_output=True, text=True)
+        if result.returncode != 0:
+            raise _fail("SEL522", f"cannot unpack {tarball.name}: {_tail(result.stderr, 3)}")
+        top = staging / spec.top_dir
+        if not top.is_dir():
+            raise _fail("SEL522", f"{tarball.name} has no top directory {spec.top_dir}")
+        top.rename(dest)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return dest
+
+
+def apply_series(tree: Path, patches: Iterable[Path]) -> None:
+    """Apply each patch with ``patch -p1`` in order; SEL523 names the first that fails."""
+    for patch in patches:
+        result = subprocess.run(
+            ["patch", "-p1", "--forward", "--batch", "--no-backup-if-mismatch", "-i",
+             str(Path(patch).resolve())],
+            cwd=tree, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise _fail("SEL523", f"{Path(patch).name} does not apply with patch -p1: "
+                        f"{_tail(result.stdout + result.stderr, 4)}")
+
+
+def cache_key(spec: Project, tarball: Path, patches: Sequence[Path]) -> str:
+    """Hash of the tarball, every patch's name and bytes, and the recipe."""
+    digest = hashlib.sha256()
+    digest.update(f"selkit-vendor {_CACHE_FORMAT}\n".encode())
+    digest.update(hashlib.sha256(tarball.read_bytes()).digest())
+    for patch in patches:
+        digest.update(Path(patch).name.encode() + b"\0")
+        digest.update(hashlib.sha256(Path(patch).read_bytes()).digest())
+    digest.update(spec.recipe().encode())
+    return digest.hexdigest()[:20]
+
+
+def missing_build_depends(project: str) -> tuple[str, ...]:
+    """The Debian packages the build of ``project`` needs that are not installed."""
+    missing = []
+    for package in _project(project).build_depends:
+        result = subprocess.run(["dpkg-query", "-W", "-f=${Status}", package],
+                                capture_output=True, text=True)
+        if "install ok installed" not in result.stdout:
+            missing.append(package)
+    return tuple(missing)
+
+
+def _run_recipe(spec: Project, tree: Path, log: Path, progress: Progress | None) -> str:
+    env = dict(os.environ, LC_ALL="C", LANG="C")
+    env.pop("MAKEFLAGS", None)
+    if spec.env_cflags:
+        env["CFLAGS"] = CFLAGS
+    else:
+        env.pop("CFLAGS", None)
+    text = []
+    for step in spec.steps:
+        if progress:
+            progress(f"{spec.name}: {' '.join(step[:2])}")
+        result = subprocess.run(list(step), cwd=tree, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True, errors="replace")
+        text.append(f"$ {' '.join(step)}\n{result.stdout}")
+        log.write_text("".join(text))
+        if result.returncode != 0:
+            raise _fail("SEL524", f"{spec.name}: '{' '.join(step)}' failed "
+                        f"(exit {result.returncode}):\n{_tail(result.stdout)}",
+                        hint=f"full log: {log}")
+    return "".join(text)
+
+
+def _load(directory: Path) -> Build:
+    manifest = json.loads((directory / "build.json").read_text())
+    tree = directory / "tree"
+    return Build(project=manifest["project"], patched=manifest["patched"],
+                 binaries={name: tree / rel for name, rel in manifest["binaries"].items()},
+                 warnings=tuple(manifest["warnings"]), log=directory / "build.log",
+                 patches=tuple(manifest["patches"]), tree=tree, key=manifest["key"])
+
+
+def build(project: str, *, patched: bool = True, patches: Sequence[Path] | None = None,
+          progress: Progress | None = None) -> Build:
+    """Build ``project`` from its orig tarball, with its committed series when ``patched``
+    (or exactly ``patches`` when given, e.g. a prefix of the series), with libselinux and
+    -Wall. Cached by input hash; raises ToolchainError (SEL52x) on any failure."""
+    spec = _project(project)
+    chosen = tuple(Path(p) for p in patches) if patches is not None else \
+        (series(project) if patched else ())
+    tarball = fetch_orig(project)
+    key = cache_key(spec, tarball, chosen)
+    vendor = cache_root() / "vendor"
+    final = vendor / f"{spec.name}-{key}"
+    if (final / "build.json").is_file():
+        return _load(final)
+
+    missing = missing_build_depends(project)
+    if missing:
+        raise _fail("SEL521", f"{spec.name}: build dependencies not installed: "
+                    f"{' '.join(missing)}", hint="run 'sh scripts/vendor-deps.sh' as root")
+    vendor.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{spec.name}-{key}-", dir=vendor))
+    try:
+        if progress:
+            progress(f"{spec.name}: unpacking {tarball.name}")
+        tree = unpack(project, work / "tree", tarball)
+        if chosen and progress:
+            progress(f"{spec.name}: applying {len(chosen)} patch(es)")
+        apply_series(tree, chosen)
+        log = work / "build.log"
+        text = _run_recipe(spec, tree, log, progress)
+        binaries = {}
+        for name, rel in spec.binaries:
+            if not (tree / rel).is_file():
+                raise _fail("SEL525", f"{spec.name}: the build made no {rel}",
+                            hint=f"full log: {log}")
+            binaries[name] = rel
+        manifest = {"project": spec.name, "patched": bool(chosen), "key": key,
+                    "patches": [p.name for p in chosen], "binaries": binaries,
+                    "warnings": list(parse_warnings(text, [str(tree), str(tree.resolve())]))}
+        (work / "build.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+        try:
+            work.rename(final)
+        except OSError:
+            if not (final / "build.json").is_file():  # lost a race only if the winner finished
+                raise
+    finally:
+        if work.exists():
+            shutil.rmtree(work, ignore_errors=True)
+    return _load(final)

@@ -1,0 +1,51 @@
+"""Compiler warnings from a build log, in a form that survives patches moving lines.
+
+A warning is compared as ``(file, text, flag)``: the line and column are dropped, because a patch
+that adds ten lines above an old warning moves it without making it new. Builds are compared as
+multisets, so a second identical warning in the same file counts as new.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Iterable
+
+#: ``path:line:col: warning: text [-Wflag]`` (column, flag optional), as gcc and ld print it.
+_WARNING = re.compile(
+    r"^(?P<file>[^\s:][^:]*?):(?:(?P<line>\d+):)?(?:(?P<col>\d+):)?\s*warning:\s*"
+    r"(?P<text>.*?)(?:\s+\[(?P<flag>-W[^\]]+)\])?\s*$")
+
+
+def _normalise_path(path: str, roots: Iterable[str]) -> str:
+    for root in roots:
+        root = root.rstrip("/") + "/"
+        if path.startswith(root):
+            return path[len(root):]
+    while path.startswith("./") or path.startswith("../"):
+        path = path.split("/", 1)[1]
+    return path
+
+
+def parse_warnings(log: str, roots: Iterable[str] = ()) -> tuple[str, ...]:
+    """Every warning line of ``log`` as ``file: text [flag]``, sorted, line numbers removed.
+
+    Paths under one of ``roots`` (the build tree) are made relative to it, so builds in
+    different directories compare equal."""
+    roots = tuple(roots)
+    found = []
+    for line in log.splitlines():
+        match = _WARNING.match(line.strip())
+        if not match:
+            continue
+        flag = match.group("flag")
+        text = match.group("text")
+        found.append(f"{_normalise_path(match.group('file'), roots)}: {text}"
+                     + (f" [{flag}]" if flag else ""))
+    return tuple(sorted(found))
+
+
+def new_warnings(unpatched: Iterable[str], patched: Iterable[str]) -> tuple[str, ...]:
+    """Warnings of ``patched`` that ``unpatched`` does not have (as multisets), sorted."""
+    extra = Counter(patched) - Counter(unpatched)
+    return tuple(sorted(extra.elements()))
