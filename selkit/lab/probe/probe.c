@@ -1,0 +1,935 @@
+/*
+ * selkit lab attack probe: what a compromised tunnel daemon would try, run in the domain under test.
+ *
+ * Built by selkit.lab.battery.build_probe():
+ *     gcc -static -no-pie -O2 -Wall -Wextra -Werror -std=gnu11 -o probe probe.c
+ * (static glibc: the guest has no libraries for it; non-PIE so that `probe victim` keeps its secret
+ * at the same address as the attacking probe, see mem-read below).
+ *
+ * USAGE
+ *   probe switch STEADY_CTX [--chroot DIR] [--uid N] [--gid N] -- battery [BATTERY OPTIONS]
+ *       Enter the steady domain exactly as the patched daemons do (daemons.md 2.3), then run the
+ *       battery in it. The probe must have been started by exec in the daemon's startup domain.
+ *       1. read the current context (/proc/thread-self/attr/current, a separate read-only fd);
+ *       2. open /proc/thread-self/attr/current O_RDWR|O_CLOEXEC;
+ *       3. --chroot: chdir(DIR) + chroot("."); --uid/--gid: setgroups(0) + setgid + setuid;
+ *       4. pwrite(fd, STEADY_CTX + NUL, len + 1, 0); never read back through that fd;
+ *       5. read the context again through a fresh /proc/self/attr/current (may be unreadable in
+ *          a chroot or to the steady domain: then the write's success is the evidence).
+ *       Prints {"event": "switch", ...}. A failed switch prints ok=false, a message on stderr,
+ *       and exits 3 (no battery runs). The lab does not pass --uid: the battery runs as root so
+ *       that every denial it sees comes from SELinux, not from DAC.
+ *   probe battery [BATTERY OPTIONS]
+ *       Run the battery in the current domain (the "default" column: initrc_t or unconfined).
+ *   probe victim
+ *       The process the battery attacks: ignores SIGUSR1/SIGHUP, holds VICTIM_SECRET in its data
+ *       segment, prints {"event": "victim", "pid": N} and pauses until SIGTERM/SIGKILL.
+ *   probe list
+ *       One JSON line per attack: {"attack", "needs", "syscalls"} (selkit checks its table
+ *       against this).
+ *
+ * BATTERY OPTIONS (an attack whose target is missing reports outcome "error", "not run: ...")
+ *   --victim PID        a `probe victim` process (ptrace, signal, mem-read, proc-mem)
+ *   --data FILE         an existing data file (read-file, write-file appends one line to it)
+ *   --drop-dir DIR      a directory to create a file in (drop-exec)
+ *   --shell PATH        the shell to exec (exec-shell; drop-exec's #! line); default /bin/sh
+ *   --connect HOST:PORT a listening TCP service the spec does not allow ([v6addr]:port for IPv6)
+ *   --bind PORT         a free TCP port the spec does not allow (bound on 0.0.0.0)
+ *   --module PATH       a kernel module (.ko) to load (module-load, module-init)
+ *   --startup CTX       the startup context to switch back to (setcon-back)
+ *   --uid-target N      the uid setuid tries to become (default 65534; must differ from ours)
+ *   --timeout SEC       per-attack time limit (default 5)
+ *   --only A,B,...      run only these attacks
+ *
+ * OUTPUT (stdout, one JSON object per line, flushed per line)
+ *   {"event": "battery", "pid": P, "uid": U, "context": CTX|null}
+ *   then, per attack, in table order:
+ *   {"attack": NAME, "pid": CHILD_PID|null, "outcome": "denied"|"allowed"|"error",
+ *    "errno": "EACCES"|"EPERM"|...|null, "syscall": DECIDING_SYSCALL, "detail": "..."}
+ *   Each attack runs in its own forked child, so an AVC's pid= names the attack that caused it.
+ *   The child reports through an anonymous MAP_SHARED page (no pipe: a steady domain may lack
+ *   fifo_file permissions on itself); the parent prints. A child that does not finish within
+ *   --timeout dies of its own alarm() (no signal permission needed) and is reported as an error.
+ *
+ * OUTCOMES
+ *   denied  : the deciding call failed with EACCES or EPERM. The probe runs as root with every
+ *             capability, and the lab kernel has SELinux as its only LSM, so such a failure is
+ *             SELinux's doing (the lab pairs it with the AVC to be sure).
+ *   allowed : the attack succeeded (for module-load/module-init also: the kernel passed every
+ *             permission check and only then rejected a stand-in image, or found the module already
+ *             loaded (EEXIST); the detail says which).
+ *   error   : anything else (target missing, refused connection, timeout, ...): inconclusive.
+ *
+ * ATTACKS (name: syscalls; what a denial proves)
+ *   read-file    openat(O_RDONLY), read: the domain cannot read data on the stepping stone.
+ *   write-file   openat(O_WRONLY|O_APPEND), write: it cannot tamper with that data.
+ *   drop-exec    openat(O_CREAT|O_EXCL), write, execve: it cannot drop a script and run it
+ *                ("#!SHELL" + "exit 73"; the child's exit status 73 proves the script ran).
+ *   exec-shell   execve(SHELL, sh -c "exit 73"): it cannot start a shell.
+ *   ptrace       ptrace(PTRACE_ATTACH), waitpid, ptrace(PTRACE_DETACH): it cannot take over
+ *                another process (process:ptrace).
+ *   packet-sock  socket(AF_PACKET, SOCK_RAW, ETH_P_ALL): it cannot sniff the link
+ *                (packet_socket:create, then capability:net_raw).
+ *   raw-sock     socket(AF_INET, SOCK_RAW, IPPROTO_TCP): it cannot forge TCP or scan with raw
+ *                packets (rawip_socket:create, capability:net_raw); no spec declares raw TCP.
+ *   connect      socket(AF_INET*, SOCK_STREAM), connect: it cannot reach a port its spec does not
+ *                name (tcp_socket:name_connect): no relaying, no attacks on other machines.
+ *   bind         socket, bind, listen: it cannot open a new listening port (tcp_socket:name_bind).
+ *   setuid       setresuid(T, T, T) with T != our uid. From root to another uid this needs
+ *                CAP_SETUID (the kernel asks ns_capable_setid first and T is none of our ids, so
+ *                no DAC fallback applies): a denial (capability:setuid) proves no process of the
+ *                domain can change uid at all, hence none that dropped root can regain it, and a
+ *                daemon still root (a fail-open drop) cannot become someone else. setuid(0) as root
+ *                is not tried: it also asks for CAP_SETUID, but when that is denied the kernel
+ *                falls back to "0 is already our uid" and returns success, which proves nothing.
+ *   module-load  openat(MODULE), finit_module(fd, "", 0): no kernel code from a file
+ *                (capability:sys_module first, then system:module_load on the file).
+ *   module-init  init_module(image, len, ""): no kernel code from memory (capability:sys_module).
+ *                The image is MODULE's bytes when the child can read them, else a 64-byte stand-in
+ *                that the kernel rejects (ENOEXEC) only after the capability check.
+ *   setcon-back  openat(/proc/thread-self/attr/current, O_RDWR), pwrite(STARTUP_CTX): it cannot
+ *                switch back to the startup domain (process:setcurrent, process:dyntransition).
+ *   signal       kill(VICTIM, SIGCONT): it cannot signal other processes (process:signal).
+ *                SIGCONT is harmless (and resumes a victim ptrace left stopped).
+ *   mem-read     process_vm_readv(VICTIM, &victim_secret): it cannot read another process's memory
+ *                (process:ptrace). The bytes read are compared with VICTIM_SECRET.
+ *   proc-mem     openat(/proc/VICTIM/mem), pread: the same through /proc (dir:search on the
+ *                victim's /proc entry, process:ptrace).
+ *
+ * EXIT STATUS: 0 when the battery ran (whatever its outcomes), 2 bad usage, 3 the switch failed.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/if_ether.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define SHELL_EXIT 73
+#define DETAIL_MAX 480
+
+/* Non-static, non-const, in .data: the same address in every process of this (non-PIE) build. */
+char victim_secret[48] = "selkit-probe victim secret 5f3c9e1a";
+
+struct result {
+	int decided;              /* 0 until the child records an outcome */
+	int err;                  /* errno of the deciding call, 0 when it succeeded */
+	char outcome[8];
+	char syscall[24];
+	char detail[DETAIL_MAX];
+};
+
+struct targets {
+	pid_t victim;
+	const char *data;
+	const char *drop_dir;
+	const char *shell;
+	const char *connect;
+	const char *bind;
+	const char *module;
+	const char *startup;
+	long uid_target;
+	unsigned timeout;
+	const char *only;
+};
+
+struct attack {
+	const char *name;
+	const char *needs;        /* the option the attack cannot run without, or NULL */
+	const char *syscalls;     /* comma-separated, in the order they are made */
+	int execs;                /* succeeds by replacing the child with a shell */
+	void (*run)(const struct targets *);
+};
+
+static struct result *shared;
+
+/* ----------------------------------------------------------------------------------------- */
+/* Output */
+
+static void json_string(FILE *out, const char *text)
+{
+	if (text == NULL) {
+		fputs("null", out);
+		return;
+	}
+	fputc('"', out);
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(out, "\\%c", *p);
+		else if (*p == '\n')
+			fputs("\\n", out);
+		else if (*p < 0x20 || *p >= 0x7f)
+			fprintf(out, "\\u%04x", *p);
+		else
+			fputc(*p, out);
+	}
+	fputc('"', out);
+}
+
+static const char *errno_name(int err)
+{
+	if (err == 0)
+		return NULL;
+	const char *name = strerrorname_np(err);
+	return name ? name : "E?";
+}
+
+static void print_attack(const char *name, pid_t pid, const char *outcome, int err,
+			 const char *syscall_name, const char *detail)
+{
+	printf("{\"attack\": ");
+	json_string(stdout, name);
+	if (pid > 0)
+		printf(", \"pid\": %d", (int)pid);
+	else
+		printf(", \"pid\": null");
+	printf(", \"outcome\": ");
+	json_string(stdout, outcome);
+	printf(", \"errno\": ");
+	json_string(stdout, errno_name(err));
+	printf(", \"syscall\": ");
+	json_string(stdout, syscall_name);
+	printf(", \"detail\": ");
+	json_string(stdout, detail);
+	printf("}\n");
+	fflush(stdout);
+}
+
+/* Read a context from a proc attr file through its own fd; NULL and errno when unreadable. */
+static char *read_context(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	ssize_t n = read(fd, buf, size - 1);
+	int saved = errno;
+	close(fd);
+	if (n <= 0) {
+		errno = n == 0 ? ENODATA : saved;
+		return NULL;
+	}
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return buf;
+}
+
+/* ----------------------------------------------------------------------------------------- */
+/* Recording in the child */
+
+static const char *judge(int err)
+{
+	if (err == 0)
+		return "allowed";
+	return err == EACCES || err == EPERM ? "denied" : "error";
+}
+
+static void vrecord(const char *outcome, const char *syscall_name, int err, const char *fmt,
+		    va_list ap)
+{
+	snprintf(shared->outcome, sizeof shared->outcome, "%s", outcome);
+	snprintf(shared->syscall, sizeof shared->syscall, "%s", syscall_name);
+	vsnprintf(shared->detail, sizeof shared->detail, fmt, ap);
+	shared->err = err;
+	shared->decided = 1;
+}
+
+/* The deciding call `syscall_name` returned with `err` (0: success). */
+__attribute__((format(printf, 3, 4)))
+static void record(const char *syscall_name, int err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vrecord(judge(err), syscall_name, err, fmt, ap);
+	va_end(ap);
+}
+
+__attribute__((format(printf, 4, 5)))
+static void record_as(const char *outcome, const char *syscall_name, int err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vrecord(outcome, syscall_name, err, fmt, ap);
+	va_end(ap);
+}
+
+/* ----------------------------------------------------------------------------------------- */
+/* The attacks (each runs in a forked child and records exactly one outcome) */
+
+static void attack_read_file(const struct targets *t)
+{
+	int fd = open(t->data, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		record("openat", errno, "open(%s, O_RDONLY): %s", t->data, strerror(errno));
+		return;
+	}
+	char buf[256];
+	ssize_t n = read(fd, buf, sizeof buf);
+	if (n < 0)
+		record("read", errno, "read(%s): %s", t->data, strerror(errno));
+	else
+		record("read", 0, "read %zd bytes of %s", n, t->data);
+	close(fd);
+}
+
+static void attack_write_file(const struct targets *t)
+{
+	int fd = open(t->data, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (fd < 0) {
+		record("openat", errno, "open(%s, O_WRONLY|O_APPEND): %s", t->data, strerror(errno));
+		return;
+	}
+	static const char line[] = "selkit-probe was here\n";
+	ssize_t n = write(fd, line, sizeof line - 1);
+	if (n < 0)
+		record("write", errno, "write(%s): %s", t->data, strerror(errno));
+	else
+		record("write", 0, "appended %zd bytes to %s", n, t->data);
+	close(fd);
+}
+
+static void attack_drop_exec(const struct targets *t)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s/selkit-probe-drop-%d", t->drop_dir, (int)getpid());
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0700);
+	if (fd < 0) {
+		record("openat", errno, "create %s: %s", path, strerror(errno));
+		return;
+	}
+	char script[512];
+	int len = snprintf(script, sizeof script, "#!%s\nexit %d\n", t->shell, SHELL_EXIT);
+	ssize_t n = write(fd, script, (size_t)len);
+	int saved = errno;
+	close(fd);
+	if (n != len) {
+		record("write", n < 0 ? saved : EIO, "write %s: %s", path, strerror(n < 0 ? saved : EIO));
+		return;
+	}
+	char *argv[] = {path, NULL};
+	char *envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
+	execve(path, argv, envp);
+	record("execve", errno, "created %s, then execve: %s", path, strerror(errno));
+}
+
+static void attack_exec_shell(const struct targets *t)
+{
+	char code[16];
+	snprintf(code, sizeof code, "exit %d", SHELL_EXIT);
+	char *argv[] = {"sh", "-c", code, NULL};
+	char *envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
+	execve(t->shell, argv, envp);
+	record("execve", errno, "execve(%s): %s", t->shell, strerror(errno));
+}
+
+static void attack_ptrace(const struct targets *t)
+{
+	if (ptrace(PTRACE_ATTACH, t->victim, NULL, NULL) < 0) {
+		record("ptrace", errno, "PTRACE_ATTACH %d: %s", (int)t->victim, strerror(errno));
+		return;
+	}
+	int status = 0;
+	pid_t waited = waitpid(t->victim, &status, __WALL);
+	int detached = ptrace(PTRACE_DETACH, t->victim, NULL, NULL);
+	record("ptrace", 0, "attached to %d (stop %s), detached%s", (int)t->victim,
+	       waited == t->victim && WIFSTOPPED(status) ? "seen" : "not seen",
+	       detached == 0 ? "" : " (detach failed)");
+}
+
+static void attack_packet_socket(const struct targets *t)
+{
+	(void)t;
+	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
+	if (fd < 0) {
+		record("socket", errno, "socket(AF_PACKET, SOCK_RAW, ETH_P_ALL): %s", strerror(errno));
+		return;
+	}
+	record("socket", 0, "packet socket open (fd %d): every frame on every interface is readable",
+	       fd);
+	close(fd);
+}
+
+static void attack_raw_socket(const struct targets *t)
+{
+	(void)t;
+	int fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_TCP);
+	if (fd < 0) {
+		record("socket", errno, "socket(AF_INET, SOCK_RAW, IPPROTO_TCP): %s", strerror(errno));
+		return;
+	}
+	record("socket", 0, "raw TCP socket open (fd %d): forged TCP segments can be sent", fd);
+	close(fd);
+}
+
+/* "HOST:PORT", "[V6]:PORT" or ("PORT" when host_optional) into a socket address. */
+static int parse_endpoint(const char *text, int host_optional, struct sockaddr_storage *addr,
+			  socklen_t *len)
+{
+	char host[128] = "0.0.0.0";
+	const char *port_text = text;
+	const char *colon = strrchr(text, ':');
+	if (colon != NULL) {
+		size_t hlen = (size_t)(colon - text);
+		const char *h = text;
+		if (hlen >= 2 && text[0] == '[' && text[hlen - 1] == ']') {
+			h++;
+			hlen -= 2;
+		}
+		if (hlen == 0 || hlen >= sizeof host)
+			return -1;
+		memcpy(host, h, hlen);
+		host[hlen] = '\0';
+		port_text = colon + 1;
+	} else if (!host_optional) {
+		return -1;
+	}
+	char *end;
+	long port = strtol(port_text, &end, 10);
+	if (*port_text == '\0' || *end != '\0' || port < 1 || port > 65535)
+		return -1;
+	memset(addr, 0, sizeof *addr);
+	struct sockaddr_in *v4 = (struct sockaddr_in *)addr;
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)addr;
+	if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
+		v4->sin_family = AF_INET;
+		v4->sin_port = htons((uint16_t)port);
+		*len = sizeof *v4;
+	} else if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+		v6->sin6_family = AF_INET6;
+		v6->sin6_port = htons((uint16_t)port);
+		*len = sizeof *v6;
+	} else {
+		return -1;
+	}
+	return 0;
+}
+
+static void attack_connect(const struct targets *t)
+{
+	struct sockaddr_storage addr;
+	socklen_t len;
+	if (parse_endpoint(t->connect, 0, &addr, &len) < 0) {
+		record_as("error", "none", 0, "bad --connect '%s' (HOST:PORT)", t->connect);
+		return;
+	}
+	int fd = socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		record("socket", errno, "socket(SOCK_STREAM): %s", strerror(errno));
+		return;
+	}
+	if (connect(fd, (struct sockaddr *)&addr, len) < 0) {
+		int err = errno;
+		if (err == ECONNREFUSED)
+			record_as("error", "connect", err,
+				  "connect %s: refused (the policy let it out, but nothing listens there)",
+				  t->connect);
+		else
+			record("connect", err, "connect %s: %s", t->connect, strerror(err));
+	} else {
+		record("connect", 0, "connected to %s", t->connect);
+	}
+	close(fd);
+}
+
+static void attack_bind(const struct targets *t)
+{
+	struct sockaddr_storage addr;
+	socklen_t len;
+	if (parse_endpoint(t->bind, 1, &addr, &len) < 0) {
+		record_as("error", "none", 0, "bad --bind '%s' ([HOST:]PORT)", t->bind);
+		return;
+	}
+	int fd = socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		record("socket", errno, "socket(SOCK_STREAM): %s", strerror(errno));
+		return;
+	}
+	if (bind(fd, (struct sockaddr *)&addr, len) < 0)
+		record("bind", errno, "bind %s: %s", t->bind, strerror(errno));
+	else if (listen(fd, 1) < 0)
+		record("listen", errno, "listen on %s: %s", t->bind, strerror(errno));
+	else
+		record("listen", 0, "listening on %s", t->bind);
+	close(fd);
+}
+
+static void attack_setuid(const struct targets *t)
+{
+	uid_t target = (uid_t)t->uid_target;
+	uid_t ruid, euid, suid;
+	getresuid(&ruid, &euid, &suid);
+	if (target == ruid || target == euid || target == suid) {
+		record_as("error", "none", 0, "--uid-target %u is one of our own uids (%u/%u/%u)",
+			  (unsigned)target, (unsigned)ruid, (unsigned)euid, (unsigned)suid);
+		return;
+	}
+	if (setresuid(target, target, target) < 0) {
+		record("setresuid", errno, "setresuid(%u, %u, %u) as uid %u: %s", (unsigned)target,
+		       (unsigned)target, (unsigned)target, (unsigned)euid, strerror(errno));
+		return;
+	}
+	record("setresuid", 0, "uid %u became uid %u: CAP_SETUID is usable in this domain",
+	       (unsigned)euid, (unsigned)target);
+}
+
+/* finit_module/init_module: EEXIST or a rejected stand-in still means every check passed. */
+static void record_module(const char *syscall_name, int rc, int err, const char *what)
+{
+	if (rc == 0)
+		record(syscall_name, 0, "%s: loaded", what);
+	else if (err == EEXIST)
+		record_as("allowed", syscall_name, err, "%s: accepted; the module was already loaded",
+			  what);
+	else if (err == ENOEXEC || err == EKEYREJECTED || err == ENOKEY || err == EBADMSG
+		 || err == ENOPKG)
+		record_as("allowed", syscall_name, err,
+			  "%s: the permission checks passed; the kernel then rejected the image (%s)",
+			  what, strerror(err));
+	else
+		record(syscall_name, err, "%s: %s", what, strerror(err));
+}
+
+static void attack_module_load(const struct targets *t)
+{
+	int fd = open(t->module, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		record("openat", errno, "open(%s): %s", t->module, strerror(errno));
+		return;
+	}
+	char what[4200];
+	snprintf(what, sizeof what, "finit_module(%s)", t->module);
+	long rc = syscall(SYS_finit_module, fd, "", 0);
+	record_module("finit_module", (int)rc, errno, what);
+	close(fd);
+}
+
+static void attack_module_init(const struct targets *t)
+{
+	static char stand_in[64] = "selkit-probe: not a kernel module";
+	char *image = stand_in;
+	size_t len = sizeof stand_in;
+	char what[4200];
+	snprintf(what, sizeof what, "init_module(64-byte stand-in; %s)",
+		 t->module ? "the module is unreadable" : "no --module given");
+	int fd = t->module ? open(t->module, O_RDONLY | O_CLOEXEC) : -1;
+	struct stat st;
+	if (fd >= 0 && fstat(fd, &st) == 0 && st.st_size > 0) {
+		char *bytes = malloc((size_t)st.st_size);
+		if (bytes && read(fd, bytes, (size_t)st.st_size) == st.st_size) {
+			image = bytes;
+			len = (size_t)st.st_size;
+			snprintf(what, sizeof what, "init_module(%s image, %zu bytes)", t->module, len);
+		}
+	}
+	long rc = syscall(SYS_init_module, image, len, "");
+	record_module("init_module", (int)rc, errno, what);
+	if (fd >= 0)
+		close(fd);
+}
+
+static void attack_setcon_back(const struct targets *t)
+{
+	int fd = open("/proc/thread-self/attr/current", O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		record("openat", errno, "open /proc/thread-self/attr/current: %s", strerror(errno));
+		return;
+	}
+	size_t len = strlen(t->startup) + 1;
+	ssize_t n = pwrite(fd, t->startup, len, 0);
+	if (n < 0)
+		record("pwrite64", errno, "pwrite(%s): %s", t->startup, strerror(errno));
+	else
+		record("pwrite64", 0, "switched to %s", t->startup);
+	close(fd);
+}
+
+static void attack_signal(const struct targets *t)
+{
+	if (kill(t->victim, SIGCONT) < 0)
+		record("kill", errno, "kill(%d, SIGCONT): %s", (int)t->victim, strerror(errno));
+	else
+		record("kill", 0, "sent SIGCONT to %d", (int)t->victim);
+}
+
+static void record_secret(const char *syscall_name, ssize_t n, const char *how)
+{
+	if (n == (ssize_t)sizeof victim_secret && memcmp(shared->detail, victim_secret, sizeof victim_secret) == 0)
+		record(syscall_name, 0, "%s: read the victim's secret", how);
+	else
+		record_as("error", syscall_name, 0,
+			  "%s: read %zd bytes that are not the victim's secret (is the victim "
+			  "`probe victim` of this build?)", how, n);
+}
+
+static void attack_mem_read(const struct targets *t)
+{
+	/* The bytes land in shared->detail first, to be compared and then overwritten. */
+	struct iovec local = {shared->detail, sizeof victim_secret};
+	struct iovec remote = {victim_secret, sizeof victim_secret};
+	ssize_t n = process_vm_readv(t->victim, &local, 1, &remote, 1, 0);
+	if (n < 0) {
+		record("process_vm_readv", errno, "process_vm_readv(%d): %s", (int)t->victim,
+		       strerror(errno));
+		return;
+	}
+	char how[64];
+	snprintf(how, sizeof how, "process_vm_readv(%d)", (int)t->victim);
+	record_secret("process_vm_readv", n, how);
+}
+
+static void attack_proc_mem(const struct targets *t)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/mem", (int)t->victim);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		record("openat", errno, "open(%s): %s", path, strerror(errno));
+		return;
+	}
+	ssize_t n = pread(fd, shared->detail, sizeof victim_secret, (off_t)(uintptr_t)victim_secret);
+	if (n < 0)
+		record("pread64", errno, "pread(%s): %s", path, strerror(errno));
+	else
+		record_secret("pread64", n, path);
+	close(fd);
+}
+
+static const struct attack ATTACKS[] = {
+	{"read-file", "--data", "openat,read", 0, attack_read_file},
+	{"write-file", "--data", "openat,write", 0, attack_write_file},
+	{"drop-exec", "--drop-dir", "openat,write,execve", 1, attack_drop_exec},
+	{"exec-shell", NULL, "execve", 1, attack_exec_shell},
+	{"ptrace", "--victim", "ptrace,wait4,ptrace", 0, attack_ptrace},
+	{"packet-sock", NULL, "socket", 0, attack_packet_socket},
+	{"raw-sock", NULL, "socket", 0, attack_raw_socket},
+	{"connect", "--connect", "socket,connect", 0, attack_connect},
+	{"bind", "--bind", "socket,bind,listen", 0, attack_bind},
+	{"setuid", NULL, "setresuid", 0, attack_setuid},
+	{"module-load", "--module", "openat,finit_module", 0, attack_module_load},
+	{"module-init", NULL, "openat,read,init_module", 0, attack_module_init},
+	{"setcon-back", "--startup", "openat,pwrite64", 0, attack_setcon_back},
+	{"signal", "--victim", "kill", 0, attack_signal},
+	{"mem-read", "--victim", "process_vm_readv", 0, attack_mem_read},
+	{"proc-mem", "--victim", "openat,pread64", 0, attack_proc_mem},
+};
+
+#define N_ATTACKS (sizeof ATTACKS / sizeof ATTACKS[0])
+
+/* ----------------------------------------------------------------------------------------- */
+/* Running */
+
+static int has_target(const struct attack *a, const struct targets *t)
+{
+	if (a->needs == NULL)
+		return 1;
+	if (strcmp(a->needs, "--victim") == 0)
+		return t->victim > 0;
+	if (strcmp(a->needs, "--data") == 0)
+		return t->data != NULL;
+	if (strcmp(a->needs, "--drop-dir") == 0)
+		return t->drop_dir != NULL;
+	if (strcmp(a->needs, "--connect") == 0)
+		return t->connect != NULL;
+	if (strcmp(a->needs, "--bind") == 0)
+		return t->bind != NULL;
+	if (strcmp(a->needs, "--module") == 0)
+		return t->module != NULL;
+	if (strcmp(a->needs, "--startup") == 0)
+		return t->startup != NULL;
+	return 0;
+}
+
+static int selected(const char *name, const char *only)
+{
+	if (only == NULL)
+		return 1;
+	size_t len = strlen(name);
+	for (const char *p = only; *p;) {
+		size_t item = strcspn(p, ",");
+		if (item == len && strncmp(p, name, len) == 0)
+			return 1;
+		p += item;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
+static void run_attack(const struct attack *a, const struct targets *t)
+{
+	if (!has_target(a, t)) {
+		char detail[96];
+		snprintf(detail, sizeof detail, "not run: no %s given", a->needs);
+		print_attack(a->name, 0, "error", 0, "none", detail);
+		return;
+	}
+	memset(shared, 0, sizeof *shared);
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid < 0) {
+		char detail[128];
+		snprintf(detail, sizeof detail, "fork: %s", strerror(errno));
+		print_attack(a->name, 0, "error", errno, "fork", detail);
+		return;
+	}
+	if (pid == 0) {
+		alarm(t->timeout);
+		a->run(t);
+		_exit(0);
+	}
+	int status = 0;
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			status = -1;
+			break;
+		}
+	}
+	if (a->run == attack_drop_exec) {
+		/* Best effort: the file exists only when its creation was allowed. */
+		char path[4096];
+		snprintf(path, sizeof path, "%s/selkit-probe-drop-%d", t->drop_dir, (int)pid);
+		unlink(path);
+	}
+	if (shared->decided) {
+		print_attack(a->name, pid, shared->outcome, shared->err, shared->syscall,
+			     shared->detail);
+		return;
+	}
+	char detail[160];
+	if (a->execs && status != -1 && WIFEXITED(status)) {
+		/* Our own code always records before it exits: no record means execve succeeded. */
+		snprintf(detail, sizeof detail, "execve succeeded; the shell exited with %d%s",
+			 WEXITSTATUS(status),
+			 WEXITSTATUS(status) == SHELL_EXIT ? "" : " (expected 73)");
+		print_attack(a->name, pid, "allowed", 0, "execve", detail);
+	} else if (status != -1 && WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM) {
+		snprintf(detail, sizeof detail, "timed out after %u s", t->timeout);
+		print_attack(a->name, pid, "error", ETIMEDOUT, "none", detail);
+	} else {
+		snprintf(detail, sizeof detail, "the attempt ended without a result (wait status 0x%x)",
+			 (unsigned)status);
+		print_attack(a->name, pid, "error", 0, "none", detail);
+	}
+}
+
+static int usage(const char *message)
+{
+	fprintf(stderr, "probe: %s\n"
+		"usage: probe switch STEADY_CTX [--chroot DIR] [--uid N] [--gid N] -- battery [OPTIONS]\n"
+		"       probe battery [OPTIONS] | probe victim | probe list\n"
+		"(the options are documented at the top of probe.c)\n", message);
+	return 2;
+}
+
+static int parse_number(const char *text, long low, long high, long *out)
+{
+	char *end;
+	errno = 0;
+	long value = strtol(text, &end, 10);
+	if (errno || *text == '\0' || *end != '\0' || value < low || value > high)
+		return -1;
+	*out = value;
+	return 0;
+}
+
+static int battery(int argc, char **argv)
+{
+	struct targets t = {.shell = "/bin/sh", .uid_target = 65534, .timeout = 5};
+	for (int i = 0; i < argc; i++) {
+		const char *opt = argv[i];
+		if (i + 1 >= argc)
+			return usage("an option is missing its value");
+		const char *value = argv[++i];
+		long number;
+		if (strcmp(opt, "--victim") == 0) {
+			if (parse_number(value, 1, 0x7fffffff, &number) < 0)
+				return usage("--victim needs a pid");
+			t.victim = (pid_t)number;
+		} else if (strcmp(opt, "--data") == 0) {
+			t.data = value;
+		} else if (strcmp(opt, "--drop-dir") == 0) {
+			t.drop_dir = value;
+		} else if (strcmp(opt, "--shell") == 0) {
+			t.shell = value;
+		} else if (strcmp(opt, "--connect") == 0) {
+			t.connect = value;
+		} else if (strcmp(opt, "--bind") == 0) {
+			t.bind = value;
+		} else if (strcmp(opt, "--module") == 0) {
+			t.module = value;
+		} else if (strcmp(opt, "--startup") == 0) {
+			t.startup = value;
+		} else if (strcmp(opt, "--uid-target") == 0) {
+			if (parse_number(value, 0, 0x7ffffffe, &number) < 0)
+				return usage("--uid-target needs a uid");
+			t.uid_target = number;
+		} else if (strcmp(opt, "--timeout") == 0) {
+			if (parse_number(value, 1, 600, &number) < 0)
+				return usage("--timeout needs 1..600 seconds");
+			t.timeout = (unsigned)number;
+		} else if (strcmp(opt, "--only") == 0) {
+			t.only = value;
+		} else {
+			return usage("unknown battery option");
+		}
+	}
+	shared = mmap(NULL, sizeof *shared, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (shared == MAP_FAILED) {
+		perror("probe: mmap");
+		return 1;
+	}
+	char context[512];
+	const char *current = read_context("/proc/self/attr/current", context, sizeof context);
+	printf("{\"event\": \"battery\", \"pid\": %d, \"uid\": %u, \"context\": ", (int)getpid(),
+	       (unsigned)geteuid());
+	json_string(stdout, current);
+	printf("}\n");
+	fflush(stdout);
+	for (size_t i = 0; i < N_ATTACKS; i++)
+		if (selected(ATTACKS[i].name, t.only))
+			run_attack(&ATTACKS[i], &t);
+	return 0;
+}
+
+static int switch_then_battery(int argc, char **argv)
+{
+	if (argc < 1)
+		return usage("switch needs STEADY_CTX");
+	const char *steady = argv[0];
+	const char *chroot_dir = NULL;
+	long uid = -1, gid = -1;
+	int i = 1;
+	for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (i + 1 >= argc)
+			return usage("an option is missing its value");
+		if (strcmp(argv[i], "--chroot") == 0)
+			chroot_dir = argv[++i];
+		else if (strcmp(argv[i], "--uid") == 0) {
+			if (parse_number(argv[++i], 0, 0x7ffffffe, &uid) < 0)
+				return usage("--uid needs a uid");
+		} else if (strcmp(argv[i], "--gid") == 0) {
+			if (parse_number(argv[++i], 0, 0x7ffffffe, &gid) < 0)
+				return usage("--gid needs a gid");
+		} else
+			return usage("unknown switch option");
+	}
+	if (i + 1 >= argc || strcmp(argv[i + 1], "battery") != 0)
+		return usage("switch needs '-- battery [OPTIONS]' after its options");
+	char before_buf[512];
+	const char *before = read_context("/proc/thread-self/attr/current", before_buf,
+					  sizeof before_buf);
+	int fd = open("/proc/thread-self/attr/current", O_RDWR | O_CLOEXEC);
+	int err = fd < 0 ? errno : 0;
+	const char *failed = fd < 0 ? "open /proc/thread-self/attr/current" : NULL;
+	if (!failed && chroot_dir && (chdir(chroot_dir) < 0 || chroot(".") < 0)) {
+		err = errno;
+		failed = "chroot";
+	}
+	if (!failed && uid >= 0) {
+		if (gid < 0)
+			gid = uid;
+		if (setgroups(0, NULL) < 0 || setgid((gid_t)gid) < 0 || setuid((uid_t)uid) < 0) {
+			err = errno;
+			failed = "drop uid/gid";
+		}
+	}
+	if (!failed && pwrite(fd, steady, strlen(steady) + 1, 0) < 0) {
+		err = errno;
+		failed = "pwrite /proc/thread-self/attr/current";
+	}
+	char after_buf[512];
+	const char *after = NULL;
+	if (!failed) {
+		after = read_context("/proc/self/attr/current", after_buf, sizeof after_buf);
+		if (after == NULL) {
+			char path[64];
+			snprintf(path, sizeof path, "/proc/%d/attr/current", (int)getpid());
+			after = read_context(path, after_buf, sizeof after_buf);
+		}
+	}
+	char detail[256];
+	if (failed)
+		snprintf(detail, sizeof detail, "%s: %s", failed, strerror(err));
+	else if (after == NULL)
+		snprintf(detail, sizeof detail, "the write succeeded; the new context is unreadable here");
+	else
+		snprintf(detail, sizeof detail, "the write succeeded");
+	printf("{\"event\": \"switch\", \"requested\": ");
+	json_string(stdout, steady);
+	printf(", \"before\": ");
+	json_string(stdout, before);
+	printf(", \"after\": ");
+	json_string(stdout, after);
+	printf(", \"ok\": %s, \"errno\": ", failed ? "false" : "true");
+	json_string(stdout, errno_name(err));
+	printf(", \"detail\": ");
+	json_string(stdout, detail);
+	printf("}\n");
+	fflush(stdout);
+	if (failed) {
+		fprintf(stderr, "probe: cannot switch to %s: %s%s\n", steady, detail,
+			strncmp(failed, "pwrite", 6) == 0 && err == EINVAL
+				? " (is SELinux enabled, and the context valid?)" : "");
+		return 3;
+	}
+	return battery(argc - i - 2, argv + i + 2);
+}
+
+static void ignore(int sig)
+{
+	(void)sig;
+}
+
+__attribute__((noreturn)) static void victim(void)
+{
+	struct sigaction sa = {.sa_handler = ignore};
+	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	printf("{\"event\": \"victim\", \"pid\": %d}\n", (int)getpid());
+	fflush(stdout);
+	for (;;)
+		pause();
+}
+
+static int list(void)
+{
+	for (size_t i = 0; i < N_ATTACKS; i++) {
+		printf("{\"attack\": ");
+		json_string(stdout, ATTACKS[i].name);
+		printf(", \"needs\": ");
+		json_string(stdout, ATTACKS[i].needs);
+		printf(", \"syscalls\": ");
+		json_string(stdout, ATTACKS[i].syscalls);
+		printf("}\n");
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		return usage("no mode given");
+	if (strcmp(argv[1], "switch") == 0)
+		return switch_then_battery(argc - 2, argv + 2);
+	if (strcmp(argv[1], "battery") == 0)
+		return battery(argc - 2, argv + 2);
+	if (strcmp(argv[1], "victim") == 0 && argc == 2)
+		victim();
+	if (strcmp(argv[1], "list") == 0 && argc == 2)
+		return list();
+	return usage("unknown mode");
+}
