@@ -373,13 +373,17 @@ def _answer(spec: _Spec, phase: str, ttype: str, tclass: str,
     forbidden: dict[ir.ForbidPattern, list[str]] = {}
     granted: dict[ir.Origin, list[str]] = {}
     needed: list[str] = []
+    excluded: dict[str, list[str]] = {}
     for perm in perms:
         pattern = _forbidding(spec, phase, ttype, tclass, perm)
         origin = _granting(spec, domain, ttype, tclass, perm)
+        reason = _phase_model(spec, phase, ttype, tclass, perm)
         if pattern is not None:
             forbidden.setdefault(pattern, []).append(perm)
         elif origin is not None:
             granted.setdefault(origin, []).append(perm)
+        elif reason is not None:
+            excluded.setdefault(reason, []).append(perm)
         else:
             needed.append(perm)
 
@@ -398,6 +402,8 @@ def _answer(spec: _Spec, phase: str, ttype: str, tclass: str,
             GRANTED, f"already granted by '{origin.statement}' ({origin.label()}): the policy that denied it was not compiled from this spec, "
             "or the check is not type enforcement (a constraint or MLS)", covering(ps), spec,
             phase, path=origin.span.path, line=origin.span.line))
+    for reason, ps in excluded.items():
+        items.append(_Item(NONE, reason, covering(ps), spec, phase))
     if needed:
         ports = sorted({int(n) for _, a in denied for n in _PORT_FIELD.findall(a.raw or "")})
         for ps, outcome in _cover(spec, phase, ttype, tclass, needed, ports):
@@ -550,6 +556,26 @@ def _forbidding(spec: _Spec, phase: str, ttype: str, tclass: str,
     return None
 
 
+def _phase_model(spec: _Spec, phase: str, ttype: str, tclass: str, perm: str) -> str | None:
+    """Why a statement cannot grant this because the compiler owns it (REFERENCE 6), or None:
+    ``setcurrent`` and ``dyntransition`` come from ``switch`` alone, forward only."""
+    if tclass != "process":
+        return None
+    if perm == "setcurrent":
+        return (f"phase '{phase}' switches nowhere: only the FROM phase of a 'switch' gets "
+                "setcurrent (REFERENCE 6.2), and the base policy forbids it to every other "
+                "domain (REFERENCE 6.1); the daemon must not call setcon() here")
+    target = spec.phase_of_domain(ttype)
+    if perm not in ("dyntransition", "transition") or target is None:
+        return None
+    if target == phase or target in spec.ancestors(phase):
+        return (f"a switch from phase '{phase}' back to '{target}' is what the phase model "
+                "excludes (REFERENCE 6.2); the daemon must not do this")
+    return (f"a switch from phase '{phase}' to '{target}' is declared with "
+            f"'switch {phase} -> {target}' in daemon '{spec.daemon}' (REFERENCE 5.8), not "
+            "with a phase statement")
+
+
 def _granting(spec: _Spec, domain: str, ttype: str, tclass: str, perm: str) -> ir.Origin | None:
     for rule in spec.module.allows(domain):
         if (rule.tclass == tclass and perm in rule.perms
@@ -567,6 +593,7 @@ def _statement_item(spec: _Spec, phase: str, ttype: str, tclass: str, perms: tup
     primary = spec.edit(*outcome.edits[0])
     also = tuple(spec.edit(p, s) for p, s in outcome.edits[1:])
     notes = list(_target_notes(spec, phase, ttype, tclass))
+    notes.extend(_group_notes(spec, phase, ttype, tclass, perms))
     if outcome.form is not None:
         kind = VERB
         why = f"'{outcome.statement}' grants {what}"
@@ -596,6 +623,22 @@ def _target_notes(spec: _Spec, phase: str, ttype: str, tclass: str):
         yield (f"the object was opened in phase '{earlier}' and keeps its label "
                f"{ttype} (REFERENCE 6.3); the compiler adds the 'fd use' on it itself "
                "(fd plumbing, REFERENCE 6.4)")
+
+
+def _group_notes(spec: _Spec, phase: str, ttype: str, tclass: str, perms):
+    """A warning when the permission is in a forbid group that a phase with forbids leaves
+    out (a phase without any forbid, usually startup, is not warned about)."""
+    if not any(p.phase == phase for p in spec.module.forbids):
+        return
+    for group, items in vocab.FORBID_GROUPS.items():
+        if group in vocab.SELF_EXEMPT_GROUPS and ttype == spec.domain(phase):
+            continue
+        hit = sorted({p for cls, ps in items if cls == tclass
+                      for p in perms if ps is None or p in ps})
+        if hit:
+            yield (f"{tclass} {_perm_text(hit)} is in the forbid group '{group}', which phase "
+                   f"'{phase}' does not forbid: make sure the daemon needs it, or add "
+                   f"'{group}' to 'forbid {phase}' and fix the daemon instead")
 
 
 def _reopen_notes(spec: _Spec, phase: str, form: vocab.VerbForm):
