@@ -1,0 +1,234 @@
+"""AVC and SELINUX_ERR records from dmesg or serial-console text.
+
+The AVC records themselves are parsed by sepolgen's audit parser (``sepolgen.audit.AVCMessage``,
+the class audit2allow uses); this module finds them in noisy console text (timestamps such as
+``[   12.345678]``, other output glued to the front of a line, ``\\r``), adds the fields sepolgen
+does not keep (pid, permissive, the audit serial) and reads SELINUX_ERR records (bounded
+transition, invalid contexts), which sepolgen does not parse in their current form.
+
+With no auditd, the kernel prints audit records through ``printk_ratelimit()`` (10 per 5 s by
+default): a guest must write 0 to /proc/sys/kernel/printk_ratelimit before the records that
+matter, or they are lost; :func:`lost_records` counts what the kernel says it dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sepolgen import audit as sepolgen_audit
+from sepolgen import refpolicy
+
+AVC = "avc"
+SELINUX_ERR = "selinux_err"
+
+
+@dataclass(frozen=True)
+class Avc:
+    """One access decision (``kind`` "avc") or SELinux error (``kind`` "selinux_err") record.
+
+    For SELINUX_ERR records ``scontext``/``tcontext`` are the old and new (or source and target)
+    contexts the error names, ``perms`` is empty and ``op`` says which check failed (e.g.
+    ``security_bounded_transition``); ``pid``/``comm`` then come from the SYSCALL record of the
+    same audit event when the kernel printed one. ``syscall`` is that record's syscall number.
+    """
+
+    denied: bool
+    perms: tuple[str, ...]
+    pid: int | None
+    comm: str | None
+    scontext: str
+    tcontext: str
+    stype: str
+    ttype: str
+    tclass: str
+    permissive: bool
+    raw: str
+    kind: str = AVC
+    op: str | None = None
+    serial: int | None = None
+    syscall: int | None = None
+    name: str | None = None
+
+    @property
+    def rule(self) -> str:
+        """The decision as a policy rule (``allow s t:class { perms };``), or the error's op."""
+        if self.kind == SELINUX_ERR:
+            return f"{self.op}: {self.stype} -> {self.ttype}"
+        return f"allow {self.stype} {self.ttype}:{self.tclass} {{ {' '.join(self.perms)} }};"
+
+
+#: An audit record header, with the record type when the console or auditd printed one.
+_HEADER = re.compile(r"(?:type=(?P<type>\w+)\s+(?:msg=)?)?audit\((?P<time>\d+\.\d+):(?P<serial>\d+)\):")
+#: An AVC without a header (journald/syslog forms such as ``audit[12]: AVC avc:  denied ...``).
+_BARE_AVC = re.compile(r"\bavc:\s+(?:denied|granted)\b")
+_PID = re.compile(r"(?<![\w-])pid=(\d+)")
+_COMM = re.compile(r"(?<![\w-])comm=(?:\"([^\"]*)\"|([0-9A-Fa-f]+)(?=\s|$))")
+_NAME = re.compile(r"(?<![\w-])name=(?:\"([^\"]*)\"|([0-9A-Fa-f]+)(?=\s|$))")
+_PERMISSIVE = re.compile(r"(?<![\w-])permissive=(\d)")
+_FIELD = re.compile(r"(?<![\w-])(\w+)=(\"[^\"]*\"|\S+)")
+_SUPPRESSED = re.compile(r"kauditd_printk_skb: (\d+) callbacks suppressed")
+_AUDIT_LOST = re.compile(r"audit_lost=(\d+)")
+
+_SELINUX_ERR_TYPES = {"1401", "SELINUX_ERR"}
+_SYSCALL_TYPES = {"1300", "SYSCALL"}
+
+
+class _AvcMessage(sepolgen_audit.AVCMessage):
+    """sepolgen's AVC record without ``analyze()``, which would consult the host's policy
+    (and refuse the lab's types, or fail, on a host whose policy lacks them)."""
+
+    def analyze(self) -> None:
+        self.type, self.data = None, []
+
+
+@dataclass(frozen=True)
+class _Segment:
+    text: str
+    type: str | None
+    serial: int | None
+
+
+def parse_avcs(text: str) -> list[Avc]:
+    """Every AVC (denied and granted) and SELINUX_ERR record in ``text``, in order.
+
+    A record the kernel printed twice (console and a later dmesg dump) is kept once; records
+    that sepolgen cannot parse (truncated lines) are skipped.
+    """
+    segments = [seg for line in text.splitlines() for seg in _segments(line)]
+    syscalls = {seg.serial: _fields(seg.text) for seg in segments
+                if seg.type in _SYSCALL_TYPES and seg.serial is not None}
+    records: list[Avc] = []
+    seen: set[tuple[int, str]] = set()
+    for seg in segments:
+        if seg.serial is not None:
+            key = (seg.serial, seg.text)
+            if key in seen:
+                continue
+            seen.add(key)
+        event = syscalls.get(seg.serial, {}) if seg.serial is not None else {}
+        record = None
+        if _BARE_AVC.search(seg.text):
+            record = _avc(seg, event)
+        elif seg.type in _SELINUX_ERR_TYPES or (seg.type is None and "op=security_" in seg.text):
+            record = _selinux_err(seg, event)
+        if record is not None:
+            records.append(record)
+    return records
+
+
+def lost_records(text: str) -> int:
+    """How many audit records the kernel says it did not print (rate limit, backlog)."""
+    suppressed = sum(int(m.group(1)) for m in _SUPPRESSED.finditer(text))
+    lost = max((int(m.group(1)) for m in _AUDIT_LOST.finditer(text)), default=0)
+    return suppressed + lost
+
+
+def _segments(line: str):
+    """The audit records in one console line: from each header to the next."""
+    line = line.replace("\r", "")
+    starts = list(_HEADER.finditer(line))
+    if not starts:
+        match = _BARE_AVC.search(line)
+        if match:
+            yield _Segment(line[match.start():].strip(), None, None)
+        elif "op=security_" in line and "SELINUX_ERR" in line:
+            yield _Segment(line[line.index("op=security_"):].strip(), None, None)
+        return
+    for index, match in enumerate(starts):
+        end = starts[index + 1].start() if index + 1 < len(starts) else len(line)
+        yield _Segment(line[match.start():end].strip(), match.group("type"),
+                       int(match.group("serial")))
+
+
+def _fields(text: str) -> dict[str, str]:
+    return {key: value for key, value in _FIELD.findall(text)}
+
+
+def _untrusted(match: re.Match | None) -> str | None:
+    """A field the kernel prints quoted, or hex-encoded when it holds spaces or quotes."""
+    if match is None:
+        return None
+    if match.group(1) is not None:
+        return match.group(1)
+    try:
+        return bytes.fromhex(match.group(2)).decode("utf-8", "replace")
+    except ValueError:
+        return match.group(2)
+
+
+def _int(pattern: re.Pattern, text: str) -> int | None:
+    match = pattern.search(text)
+    return int(match.group(1)) if match else None
+
+
+def _avc(seg: _Segment, event: dict[str, str]) -> Avc | None:
+    body = seg.text[_BARE_AVC.search(seg.text).start():]
+    message = _AvcMessage(seg.text)
+    try:
+        message.from_split_string([token.strip("\x1c\x1d\x1e\x85") for token in seg.text.split()])
+    except ValueError:
+        return None
+    permissive = _PERMISSIVE.search(body)
+    return Avc(
+        denied=message.denial,
+        perms=tuple(message.accesses),
+        pid=_int(_PID, body),
+        comm=_untrusted(_COMM.search(body)),
+        scontext=message.scontext.to_string(),
+        tcontext=message.tcontext.to_string(),
+        stype=message.scontext.type,
+        ttype=message.tcontext.type,
+        tclass=message.tclass,
+        permissive=bool(permissive and permissive.group(1) == "1"),
+        raw=seg.text,
+        serial=seg.serial,
+        syscall=int(event["syscall"]) if event.get("syscall", "").isdigit() else None,
+        name=_untrusted(_NAME.search(body)),
+    )
+
+
+#: For each SELINUX_ERR op: the fields holding the source and target contexts.
+_ERR_CONTEXTS = {
+    "security_bounded_transition": ("oldcontext", "newcontext"),
+    "security_validate_transition": ("oldcontext", "newcontext"),
+    "security_compute_sid": ("scontext", "tcontext"),
+}
+
+
+def _selinux_err(seg: _Segment, event: dict[str, str]) -> Avc | None:
+    fields = _fields(seg.text)
+    op = fields.get("op")
+    if op is None:
+        return None
+    source_key, target_key = _ERR_CONTEXTS.get(op, ("scontext", "tcontext"))
+    scontext = fields.get(source_key) or fields.get("oldcontext") or fields.get("scontext", "")
+    tcontext = fields.get(target_key) or fields.get("newcontext") or fields.get("tcontext", "")
+    tclass = fields.get("tclass", "process" if op == "security_bounded_transition" else "")
+    comm = event.get("comm")
+    return Avc(
+        denied=fields.get("seresult", "denied") != "allowed",
+        perms=(),
+        pid=int(event["pid"]) if event.get("pid", "").isdigit() else None,
+        comm=_untrusted(_COMM.search(f"comm={comm}")) if comm else None,
+        scontext=scontext,
+        tcontext=tcontext,
+        stype=_type_of(scontext),
+        ttype=_type_of(tcontext),
+        tclass=tclass,
+        permissive=fields.get("permissive") == "1",
+        raw=seg.text,
+        kind=SELINUX_ERR,
+        op=op,
+        serial=seg.serial,
+        syscall=int(event["syscall"]) if event.get("syscall", "").isdigit() else None,
+    )
+
+
+def _type_of(context: str) -> str:
+    if context.count(":") < 2:
+        return ""
+    try:
+        return refpolicy.SecurityContext(context).type
+    except ValueError:
+        return context.split(":")[2]
