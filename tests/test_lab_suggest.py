@@ -14,6 +14,7 @@ import pytest
 
 from conftest import ROOT
 from selkit.compiler import front_end
+from selkit.diagnostics import DiagnosticError
 
 # selkit.lab.avc is the lab-probe helper's; until it lands these tests skip rather than fail.
 parse_avcs = pytest.importorskip("selkit.lab.avc", reason="selkit.lab.avc not there yet").parse_avcs
@@ -179,7 +180,7 @@ def test_no_verb_falls_back_to_a_raw_allow_in_both_phases(kb, compiled):
     assert_fixes(kb, s)
     # Without the startup edit the compiler refuses it (typebounds): the 'also' is needed.
     steady_only = insert_after_lines(text, [(s.line, s.statement)])
-    with pytest.raises(Exception, match="SEL301"):
+    with pytest.raises(DiagnosticError, match="SEL301"):
         front_end(spec_path("openvpn"), kb, text=steady_only)
 
 
@@ -290,3 +291,29 @@ def test_unforbidden_dangerous_permissions_are_flagged(kb, compiled):
     assert s.statement == "netlink route read"
     assert any("forbid group 'netlink'" in n for n in s.notes)
     assert_fixes(kb, s)
+
+
+def test_a_three_phase_chain_gets_the_statement_in_every_ancestor(kb):
+    """dsl/examples/three-phases.sel: steady logging on startup's /dev/log socket needs
+    'syslog io' (loading has it already); steady reading /proc needs 'read proc_t' in steady,
+    loading and startup, because typebounds chains startup -> loading -> steady."""
+    path = str(ROOT / "dsl" / "examples" / "three-phases.sel")
+    program, modules = front_end(path, kb)
+    avcs = parse_avcs("\n".join([
+        denial("tunneld_steady_t", "tunneld_startup_t", "unix_dgram_socket", "write", pid=1),
+        denial("tunneld_steady_t", "proc_t", "file", "read", pid=2),
+        denial("tunneld_steady_t", "tunneld_keys_t", "file", "read", pid=3)]))
+    out = suggest(avcs, modules, kb, program)
+    text = open(path).read()
+    by_statement = {s.statement: s for s in out}
+    assert set(by_statement) == {"syslog io", "read proc_t", None}
+    assert by_statement["syslog io"].also == ()
+    chained = by_statement["read proc_t"]
+    assert [(e.phase, e.line) for e in chained.edits] == [
+        ("steady", last_statement_line(text, "steady")),
+        ("loading", last_statement_line(text, "loading")),
+        ("startup", last_statement_line(text, "startup"))]
+    assert by_statement[None].kind == FORBIDDEN and "keys:file read" in by_statement[None].why
+    for s in out:
+        if s.kind == VERB:
+            assert_fixes(kb, s)

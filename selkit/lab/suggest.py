@@ -399,9 +399,10 @@ def _answer(spec: _Spec, phase: str, ttype: str, tclass: str,
             path=span.path, line=span.line))
     for origin, ps in granted.items():
         items.append(_Item(
-            GRANTED, f"already granted by '{origin.statement}' ({origin.label()}): the policy that denied it was not compiled from this spec, "
-            "or the check is not type enforcement (a constraint or MLS)", covering(ps), spec,
-            phase, path=origin.span.path, line=origin.span.line))
+            GRANTED, f"already granted by '{origin.statement}' ({origin.label()}): the policy "
+            "that denied it was not compiled from this spec, or the check is not type "
+            "enforcement (a constraint or MLS)", covering(ps), spec, phase,
+            path=origin.span.path, line=origin.span.line))
     for reason, ps in excluded.items():
         items.append(_Item(NONE, reason, covering(ps), spec, phase))
     if needed:
