@@ -15,9 +15,7 @@ import pytest
 from conftest import ROOT
 from selkit.compiler import front_end
 from selkit.diagnostics import DiagnosticError
-
-# selkit.lab.avc is the lab-probe helper's; until it lands these tests skip rather than fail.
-parse_avcs = pytest.importorskip("selkit.lab.avc", reason="selkit.lab.avc not there yet").parse_avcs
+from selkit.lab.avc import parse_avcs
 
 from selkit.lab.suggest import ALLOW, FORBIDDEN, GRANTED, NONE, VERB, insert_statements, suggest
 from selkit.report.suggest import render_suggestions, suggestion_to_dict
@@ -317,3 +315,21 @@ def test_a_three_phase_chain_gets_the_statement_in_every_ancestor(kb):
     for s in out:
         if s.kind == VERB:
             assert_fixes(kb, s)
+
+
+def test_a_bounded_transition_error_points_at_the_switch(kb, compiled):
+    """A SELINUX_ERR record names no permission: it is explained, never turned into a rule."""
+    forward, backward = (
+        f"audit: type=1401 audit(1764260000.5:{serial}): op=security_bounded_transition "
+        f"seresult=denied oldcontext=system_u:system_r:{old}:s0 "
+        f"newcontext=system_u:system_r:{new}:s0"
+        for serial, old, new in ((90, "ptunnel_startup_t", "ptunnel_steady_t"),
+                                 (91, "hts_steady_t", "hts_startup_t")))
+    out = run(kb, compiled, forward, backward)
+    assert [s.kind for s in out] == [NONE, NONE]
+    texts = sorted(s.why for s in out)
+    assert texts[0].startswith("'switch startup -> steady' (ptunnel.sel:")
+    assert texts[1].startswith("setcon() from 'steady' to 'startup' in a multithreaded "
+                               "process needs 'startup' bounded by 'steady', and no "
+                               "'switch steady -> startup' declares it in daemon 'hts'")
+    assert all(s.edits == () and s.denied[0].perms == () for s in out)

@@ -81,7 +81,10 @@ class DeniedRule:
     perms: tuple[str, ...]
 
     def text(self) -> str:
-        """The rule in policy syntax (what audit2allow prints)."""
+        """The rule in policy syntax (what audit2allow prints); a record without permissions
+        (SELINUX_ERR) as ``source -> target``."""
+        if not self.perms:
+            return f"{self.source} -> {self.target}"
         return _rule_text(self.source, self.target, self.tclass, self.perms)
 
 
@@ -154,6 +157,9 @@ def suggest(denials: Iterable[Denial], modules: Iterable[ir.PolicyModule], kb: K
     avcs = [a for a in denials if a.denied]
     for index, avc in enumerate(avcs):
         where = by_domain.get(avc.stype)
+        if not avc.perms:  # a SELINUX_ERR record (bounded transition, invalid context)
+            items.append(_not_an_access(index, avc, specs))
+            continue
         if where is None:
             items.append(_not_ours(index, avc, specs))
             continue
@@ -679,6 +685,27 @@ def _not_ours(index: int, avc: Denial, specs: list[_Spec]) -> _Item:
             why += (f"; the target is phase '{phase}' of module '{spec.module.name}', whose "
                     "rules come from its own statements and 'exec' (REFERENCE 5.2)")
     return _Item(NONE, why, [(index, avc, tuple(avc.perms))])
+
+
+def _not_an_access(index: int, avc: Denial, specs: list[_Spec]) -> _Item:
+    """A record that names no permission: what it means for the spec, where that is known."""
+    op = getattr(avc, "op", None) or "an error record"
+    why = f"{op} is not an access decision: no statement allows it"
+    for spec in specs:
+        source, target = spec.phase_of_domain(avc.stype), spec.phase_of_domain(avc.ttype)
+        if op != "security_bounded_transition" or source is None or target is None:
+            continue
+        switch = next((sw for sw in spec.module.switches
+                       if (sw.source, sw.target) == (source, target)), None)
+        if switch is None:
+            why = (f"setcon() from '{source}' to '{target}' in a multithreaded process needs "
+                   f"'{target}' bounded by '{source}', and no 'switch {source} -> {target}' "
+                   f"declares it in daemon '{spec.daemon}' (REFERENCE 5.8, 6.2)")
+        else:
+            why = (f"'switch {source} -> {target}' ({switch.origin.label()}) declares the "
+                   "typebounds this transition needs, so the policy that refused it was not "
+                   "built from this spec (REFERENCE 6.2)")
+    return _Item(NONE, why, [(index, avc, ())])
 
 
 def _group(items: list[_Item], avcs: list[Denial]) -> list[Suggestion]:

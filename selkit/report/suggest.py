@@ -61,6 +61,9 @@ def _summary(denied: Iterable[DeniedRule], *, with_source: bool) -> str:
     """``class perms on target`` per denied rule (``from source`` where it is not obvious)."""
     parts = []
     for rule in denied:
+        if not rule.perms:
+            parts.append(f"{rule.source} -> {rule.target} (no permission named)")
+            continue
         perms = rule.perms[0] if len(rule.perms) == 1 else "{ " + " ".join(rule.perms) + " }"
         parts.append(f"{rule.tclass} {perms} on {rule.target}"
                      + (f" from {rule.source}" if with_source else ""))
