@@ -1,0 +1,334 @@
+"""The attack battery: the static probe the guest runs, its command line, and its scoring.
+
+The probe (``probe/probe.c``, documented in its header) tries, each in a forked child, what a
+compromised daemon must not be able to do, and prints one JSON line per attempt. It runs as root
+in the domain under test, so a denial it reports is SELinux's, not DAC's; :func:`score` pairs each
+line with the AVCs whose ``pid`` is the attempt's, and :func:`verdict` asks that every attack was
+denied with an AVC naming the steady domain.
+
+The guest must disable printk rate limiting (``echo 0 > /proc/sys/kernel/printk_ratelimit``)
+before the battery, or most AVCs never reach the console (see :mod:`selkit.lab.avc`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+from selkit.diagnostics import Diagnostic
+from selkit.lab.avc import Avc
+from selkit.toolchain import ToolchainError
+
+Progress = Callable[[str], None]
+
+PROBE_SOURCE = Path(__file__).with_name("probe") / "probe.c"
+CFLAGS = ("-static", "-no-pie", "-O2", "-Wall", "-Wextra", "-Werror", "-std=gnu11")
+
+DENIED, ALLOWED, ERROR = "denied", "allowed", "error"
+OUTCOMES = (DENIED, ALLOWED, ERROR)
+NO_RESULT = "no result (probe crashed?)"
+
+
+@dataclass(frozen=True)
+class Attack:
+    """One row of the attack table.
+
+    ``avc_hint`` is the ``class:permission`` the confined run is expected to be denied first;
+    ``needs`` the probe option without which the attack is not run; ``syscalls`` what the probe
+    calls, in order; ``proves`` what a denial shows.
+    """
+
+    name: str
+    title: str
+    avc_hint: str
+    syscalls: tuple[str, ...]
+    proves: str
+    needs: str | None = None
+    expect: str = DENIED
+
+
+ATTACKS: tuple[Attack, ...] = (
+    Attack("read-file", "read a data file", "file:read", ("openat", "read"),
+           "it cannot read data on the stepping stone", "--data"),
+    Attack("write-file", "append to a data file", "file:append", ("openat", "write"),
+           "it cannot tamper with that data", "--data"),
+    Attack("drop-exec", "create a script and exec it", "dir:write", ("openat", "write", "execve"),
+           "it cannot drop a program and run it", "--drop-dir"),
+    Attack("exec-shell", "exec a shell", "file:execute", ("execve",),
+           "it cannot start a shell"),
+    Attack("ptrace", "ptrace another process", "process:ptrace", ("ptrace", "wait4", "ptrace"),
+           "it cannot take over another process", "--victim"),
+    Attack("packet-sock", "open a packet socket (sniff)", "packet_socket:create", ("socket",),
+           "it cannot sniff the link"),
+    Attack("raw-sock", "open a raw TCP socket", "rawip_socket:create", ("socket",),
+           "it cannot forge packets on a raw socket its spec does not declare"),
+    Attack("connect", "connect to a port the spec does not allow", "tcp_socket:name_connect",
+           ("socket", "connect"), "it cannot relay to or attack other machines' services",
+           "--connect"),
+    Attack("bind", "listen on a new port", "tcp_socket:name_bind", ("socket", "bind", "listen"),
+           "it cannot open a new service (backdoor)", "--bind"),
+    Attack("setuid", "change uid (setresuid)", "capability:setuid", ("setresuid",),
+           "no process of the domain can change uid, so none can regain root"),
+    Attack("module-load", "load a kernel module (finit_module)", "capability:sys_module",
+           ("openat", "finit_module"), "it cannot load kernel code from a file", "--module"),
+    Attack("module-init", "load a kernel module (init_module)", "capability:sys_module",
+           ("openat", "read", "init_module"), "it cannot load kernel code from memory"),
+    Attack("setcon-back", "switch back to the startup domain", "process:setcurrent",
+           ("openat", "pwrite64"), "it cannot regain the startup domain's rights", "--startup"),
+    Attack("signal", "signal another process", "process:signal", ("kill",),
+           "it cannot signal (or kill) other processes", "--victim"),
+    Attack("mem-read", "read another process's memory (process_vm_readv)", "process:ptrace",
+           ("process_vm_readv",), "it cannot read other processes' secrets", "--victim"),
+    Attack("proc-mem", "read another process's memory (/proc/PID/mem)", "process:ptrace",
+           ("openat", "pread64"), "nor through /proc", "--victim"),
+)
+
+ATTACKS_BY_NAME = {attack.name: attack for attack in ATTACKS}
+
+
+# ---------------------------------------------------------------------------------------------
+# Building the probe
+
+
+def _cache_dir() -> Path:
+    root = os.environ.get("SELKIT_CACHE") or str(Path.home() / ".cache" / "selkit")
+    return Path(root) / "lab"
+
+
+def probe_digest() -> str:
+    """The build key: the probe's source and the compiler flags."""
+    digest = hashlib.sha256(PROBE_SOURCE.read_bytes())
+    digest.update("\0".join(CFLAGS).encode())
+    return digest.hexdigest()[:16]
+
+
+def build_probe(progress: Progress | None = None) -> Path:
+    """The static probe, compiled into the cache (``probe-<digest>``) unless it is there."""
+    target = _cache_dir() / f"probe-{probe_digest()}"
+    if target.is_file():
+        return target
+    gcc = shutil.which("gcc")
+    if gcc is None:
+        raise ToolchainError([Diagnostic("SEL781", "'gcc' is not installed",
+                                         hint="apt-get install gcc libc6-dev")])
+    if progress:
+        progress("building the attack probe")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="probe-", dir=target.parent) as tmp:
+        built = Path(tmp, "probe")
+        result = subprocess.run([gcc, *CFLAGS, "-o", str(built), str(PROBE_SOURCE)],
+                                capture_output=True, text=True, check=False,
+                                env={**os.environ, "LC_ALL": "C"})
+        if result.returncode != 0 or not built.is_file():
+            output = (result.stderr + result.stdout).strip()
+            hint = output
+            if "cannot find -lc" in output:
+                hint = "the static C library is missing: apt-get install libc6-dev\n" + output
+            raise ToolchainError([Diagnostic(
+                "SEL782", f"the attack probe does not compile ({PROBE_SOURCE.name})", hint=hint)])
+        os.replace(built, target)
+    return target
+
+
+# ---------------------------------------------------------------------------------------------
+# The probe's command line
+
+
+@dataclass(frozen=True)
+class Targets:
+    """What the battery attacks (see probe.c's header); ``None`` leaves an attack not run.
+
+    ``victim`` must be a ``probe victim`` process of the same build (mem-read and proc-mem
+    compare the bytes they read with its secret). ``connect`` is ``HOST:PORT`` of a listening
+    service the spec does not allow; ``bind`` a free port it does not allow; ``startup`` the
+    daemon's startup context.
+    """
+
+    victim: int | None = None
+    data: str | None = None
+    drop_dir: str | None = None
+    shell: str = "/bin/sh"
+    connect: str | None = None
+    bind: int | str | None = None
+    module: str | None = None
+    startup: str | None = None
+    uid_target: int = 65534
+    timeout: int = 5
+    only: tuple[str, ...] = ()
+
+
+def probe_argv(probe: str | Path, targets: Targets, *, steady: str | None = None,
+               chroot: str | None = None, uid: int | None = None) -> list[str]:
+    """The probe's command line: ``switch STEADY ... -- battery ...`` when ``steady`` is given
+    (the confined run, started by exec in the startup domain), else ``battery ...``.
+
+    ``chroot``/``uid`` mirror the daemon's own drop before its switch; the lab leaves ``uid``
+    unset so the battery runs as root and every denial is SELinux's.
+    """
+    unknown = [name for name in targets.only if name not in ATTACKS_BY_NAME]
+    if unknown:
+        raise ValueError(f"unknown attacks: {', '.join(unknown)}")
+    argv = [str(probe)]
+    if steady is not None:
+        argv += ["switch", steady]
+        if chroot is not None:
+            argv += ["--chroot", chroot]
+        if uid is not None:
+            argv += ["--uid", str(uid)]
+        argv.append("--")
+    argv.append("battery")
+    options = (("--victim", targets.victim), ("--data", targets.data),
+               ("--drop-dir", targets.drop_dir), ("--shell", targets.shell),
+               ("--connect", targets.connect), ("--bind", targets.bind),
+               ("--module", targets.module), ("--startup", targets.startup),
+               ("--uid-target", targets.uid_target), ("--timeout", targets.timeout),
+               ("--only", ",".join(targets.only) or None))
+    for option, value in options:
+        if value is not None:
+            argv += [option, str(value)]
+    return argv
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading the probe's output
+
+
+@dataclass(frozen=True)
+class AttackResult:
+    """One attack's outcome and the AVCs its attempt (``pid``) caused."""
+
+    attack: Attack
+    outcome: str
+    pid: int | None
+    errno: str | None
+    syscall: str | None
+    detail: str
+    avcs: tuple[Avc, ...] = ()
+
+    @property
+    def as_expected(self) -> bool:
+        """The outcome is the one a confined domain must see."""
+        return self.outcome == self.attack.expect
+
+    def denials_by(self, domain: str) -> tuple[Avc, ...]:
+        """The denial records of this attempt whose source is ``domain``."""
+        return tuple(avc for avc in self.avcs if avc.denied and avc.stype == domain)
+
+    @property
+    def hint_seen(self) -> bool:
+        """Some AVC of the attempt is on the class and permission ``avc_hint`` names."""
+        tclass, perm = self.attack.avc_hint.split(":")
+        return any(avc.tclass == tclass and perm in avc.perms for avc in self.avcs)
+
+
+@dataclass(frozen=True)
+class SwitchReport:
+    """The probe's ``switch`` event: the contexts before and after the pwrite()."""
+
+    requested: str
+    before: str | None
+    after: str | None
+    ok: bool
+    errno: str | None
+    detail: str
+
+
+@dataclass(frozen=True)
+class BatteryHeader:
+    """Who ran the battery: the probe's pid, euid and context (when readable)."""
+
+    pid: int
+    uid: int
+    context: str | None
+
+
+def _events(lines: str) -> Iterable[dict]:
+    """The JSON objects in the probe's output; other text (prefixes, noise) is skipped."""
+    for line in lines.splitlines():
+        start = line.find("{")
+        if start < 0:
+            continue
+        try:
+            event = json.loads(line[start:])
+        except ValueError:
+            continue
+        if isinstance(event, dict):
+            yield event
+
+
+def switch_report(lines: str) -> SwitchReport | None:
+    """The ``switch`` event of a confined run, or None (a ``battery``-only run)."""
+    for event in _events(lines):
+        if event.get("event") == "switch":
+            return SwitchReport(str(event.get("requested", "")), event.get("before"),
+                                event.get("after"), bool(event.get("ok")), event.get("errno"),
+                                str(event.get("detail", "")))
+    return None
+
+
+def battery_header(lines: str) -> BatteryHeader | None:
+    """The ``battery`` event: which process, uid and context ran the attacks."""
+    for event in _events(lines):
+        if event.get("event") == "battery" and isinstance(event.get("pid"), int):
+            return BatteryHeader(event["pid"], int(event.get("uid", -1)), event.get("context"))
+    return None
+
+
+def score(lines: str, avcs: list[Avc], attacks: tuple[Attack, ...] = ATTACKS
+          ) -> list[AttackResult]:
+    """One result per attack, in table order, with the AVCs whose pid is the attempt's.
+
+    ``lines`` is the probe's stdout (lines may carry a prefix before the JSON). An attack with
+    no line is an error with detail :data:`NO_RESULT`; a line with an unknown outcome is an
+    error too. The first line for an attack counts.
+    """
+    lines_by_attack: dict[str, dict] = {}
+    for event in _events(lines):
+        name = event.get("attack")
+        if isinstance(name, str) and "outcome" in event:
+            lines_by_attack.setdefault(name, event)
+    results = []
+    for attack in attacks:
+        event = lines_by_attack.get(attack.name)
+        if event is None:
+            results.append(AttackResult(attack, ERROR, None, None, None, NO_RESULT))
+            continue
+        pid = event.get("pid") if isinstance(event.get("pid"), int) else None
+        outcome = event.get("outcome")
+        detail = str(event.get("detail") or "")
+        if outcome not in OUTCOMES:
+            detail = f"unknown outcome {outcome!r}: {detail}"
+            outcome = ERROR
+        matched = tuple(avc for avc in avcs if pid is not None and avc.pid == pid)
+        results.append(AttackResult(attack, outcome, pid, event.get("errno"),
+                                    event.get("syscall"), detail, matched))
+    return results
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether the battery shows the domain confined, and what falls short."""
+
+    passed: bool
+    problems: tuple[str, ...] = field(default=())
+
+
+def verdict(results: list[AttackResult], steady_type: str) -> Verdict:
+    """Passed when every attack was denied and each denial has an AVC from ``steady_type``."""
+    problems = []
+    for result in results:
+        name = result.attack.name
+        if not result.as_expected:
+            problems.append(f"{name}: {result.outcome}, expected {result.attack.expect}"
+                            f" ({result.detail})")
+        elif result.attack.expect == DENIED and not result.denials_by(steady_type):
+            problems.append(f"{name}: denied ({result.errno}) but no AVC from {steady_type} "
+                            f"for pid {result.pid} (a dontaudit rule, or a lost record?)")
+    return Verdict(not problems, tuple(problems))
