@@ -333,3 +333,11 @@ def test_a_bounded_transition_error_points_at_the_switch(kb, compiled):
                                "process needs 'startup' bounded by 'steady', and no "
                                "'switch steady -> startup' declares it in daemon 'hts'")
     assert all(s.edits == () and s.denied[0].perms == () for s in out)
+
+
+def test_an_own_file_type_is_named_by_its_file_name(kb, compiled):
+    """openvpn re-reading its config after the switch: 'read conf', as the spec names it."""
+    s = only(run(kb, compiled, denial("openvpn_steady_t", "openvpn_conf_t", "file",
+                                      "open read", 'name="server.conf" ', comm="openvpn")), VERB)
+    assert (s.statement, s.phase, s.also) == ("read conf", "steady", ())
+    assert_fixes(kb, s)

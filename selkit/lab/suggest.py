@@ -21,7 +21,7 @@ import dataclasses
 import itertools
 import re
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Protocol
+from typing import Iterable, Mapping
 
 from selkit.diagnostics import DiagnosticError, Span
 from selkit.dsl import ast
@@ -31,6 +31,7 @@ from selkit.ir import nodes as ir
 from selkit.ir import passes, vocab
 from selkit.ir.kb import KnowledgeBase
 from selkit.ir.lower import lower
+from selkit.lab.avc import Avc
 
 #: Suggestion kinds.
 VERB = "verb"            # add a vocabulary statement
@@ -48,17 +49,6 @@ _NOT_FD_CLASSES = frozenset({"process", "process2", "fd", "capability", "capabil
 _PORT_FIELD = re.compile(r"\b(?:src|dest)=(\d+)\b")
 
 Grant = tuple[str, str, str, str]  # (source, target, class, permission)
-
-
-class Denial(Protocol):
-    """The fields of :class:`selkit.lab.avc.Avc` this module reads."""
-
-    denied: bool
-    perms: tuple[str, ...]
-    stype: str
-    ttype: str
-    tclass: str
-    raw: str
 
 
 @dataclass(frozen=True)
@@ -102,7 +92,7 @@ class Suggestion:
     """
 
     kind: str
-    avcs: tuple[Denial, ...]
+    avcs: tuple[Avc, ...]
     why: str
     denied: tuple[DeniedRule, ...]
     module: str | None = None
@@ -115,7 +105,7 @@ class Suggestion:
     notes: tuple[str, ...] = ()
 
     @property
-    def avc(self) -> Denial:
+    def avc(self) -> Avc:
         """The first denial the suggestion covers."""
         return self.avcs[0]
 
@@ -142,7 +132,7 @@ class Suggestion:
         return (Edit(self.path, self.line, self.phase, self.statement),) + self.also
 
 
-def suggest(denials: Iterable[Denial], modules: Iterable[ir.PolicyModule], kb: KnowledgeBase,
+def suggest(denials: Iterable[Avc], modules: Iterable[ir.PolicyModule], kb: KnowledgeBase,
             sources) -> list[Suggestion]:
     """A suggestion for every denial, identical ones grouped, sorted by place in the spec.
 
@@ -344,7 +334,7 @@ class _Item:
 
     kind: str
     why: str
-    covered: list[tuple[int, Denial, tuple[str, ...]]]
+    covered: list[tuple[int, Avc, tuple[str, ...]]]
     spec: _Spec | None = None
     phase: str | None = None
     statement: str | None = None
@@ -372,7 +362,7 @@ class _Candidate:
 
 
 def _answer(spec: _Spec, phase: str, ttype: str, tclass: str,
-            denied: list[tuple[int, Denial]]) -> list[_Item]:
+            denied: list[tuple[int, Avc]]) -> list[_Item]:
     domain = spec.domain(phase)
     perms = sorted({p for _, avc in denied for p in avc.perms})
     items: list[_Item] = []
@@ -393,7 +383,7 @@ def _answer(spec: _Spec, phase: str, ttype: str, tclass: str,
         else:
             needed.append(perm)
 
-    def covering(ps) -> list[tuple[int, Denial, tuple[str, ...]]]:
+    def covering(ps) -> list[tuple[int, Avc, tuple[str, ...]]]:
         return [(i, a, tuple(p for p in a.perms if p in ps)) for i, a in denied
                 if any(p in ps for p in a.perms)]
 
@@ -412,7 +402,7 @@ def _answer(spec: _Spec, phase: str, ttype: str, tclass: str,
     for reason, ps in excluded.items():
         items.append(_Item(NONE, reason, covering(ps), spec, phase))
     if needed:
-        ports = sorted({int(n) for _, a in denied for n in _PORT_FIELD.findall(a.raw or "")})
+        ports = sorted({int(n) for _, a in denied for n in _PORT_FIELD.findall(a.raw)})
         for ps, outcome in _cover(spec, phase, ttype, tclass, needed, ports):
             items.append(_statement_item(spec, phase, ttype, tclass, ps, outcome,
                                          covering(set(ps))))
@@ -673,10 +663,10 @@ def _phase_forms(spec: _Spec, phase: str):
 
 
 # ---------------------------------------------------------------------------------------------
-# Denials outside the modules, grouping, text helpers
+# Avcs outside the modules, grouping, text helpers
 
 
-def _not_ours(index: int, avc: Denial, specs: list[_Spec]) -> _Item:
+def _not_ours(index: int, avc: Avc, specs: list[_Spec]) -> _Item:
     names = ", ".join(sorted(s.module.name for s in specs)) or "none given"
     why = f"{avc.stype} is not a phase domain of the modules given ({names})"
     for spec in specs:
@@ -687,9 +677,9 @@ def _not_ours(index: int, avc: Denial, specs: list[_Spec]) -> _Item:
     return _Item(NONE, why, [(index, avc, tuple(avc.perms))])
 
 
-def _not_an_access(index: int, avc: Denial, specs: list[_Spec]) -> _Item:
+def _not_an_access(index: int, avc: Avc, specs: list[_Spec]) -> _Item:
     """A record that names no permission: what it means for the spec, where that is known."""
-    op = getattr(avc, "op", None) or "an error record"
+    op = avc.op or "an error record"
     why = f"{op} is not an access decision: no statement allows it"
     for spec in specs:
         source, target = spec.phase_of_domain(avc.stype), spec.phase_of_domain(avc.ttype)
@@ -708,14 +698,14 @@ def _not_an_access(index: int, avc: Denial, specs: list[_Spec]) -> _Item:
     return _Item(NONE, why, [(index, avc, ())])
 
 
-def _group(items: list[_Item], avcs: list[Denial]) -> list[Suggestion]:
+def _group(items: list[_Item], avcs: list[Avc]) -> list[Suggestion]:
     groups: dict[tuple, list[_Item]] = {}
     for item in items:
         groups.setdefault(item.key(), []).append(item)
     out = []
     for members in groups.values():
         first = members[0]
-        covered: dict[int, Denial] = {}
+        covered: dict[int, Avc] = {}
         rules: dict[tuple[str, str, str], set[str]] = {}
         notes: list[str] = []
         extra: set[str] = set()

@@ -37,7 +37,7 @@ def suggestion_to_dict(s: Suggestion) -> dict:
         "also": [{"path": e.path, "line": e.line, "phase": e.phase, "statement": e.statement}
                  for e in s.also],
         "extra": list(s.extra), "notes": list(s.notes),
-        "avcs": [getattr(a, "raw", None) or _avc_text(a) for a in s.avcs],
+        "avcs": [a.raw for a in s.avcs],
     }
 
 
@@ -69,7 +69,3 @@ def _summary(denied: Iterable[DeniedRule], *, with_source: bool) -> str:
                      + (f" from {rule.source}" if with_source else ""))
     return ", ".join(parts)
 
-
-def _avc_text(avc) -> str:
-    perms = " ".join(avc.perms)
-    return f"denied {{ {perms} }} scontext={avc.stype} tcontext={avc.ttype} tclass={avc.tclass}"
