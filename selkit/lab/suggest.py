@@ -159,7 +159,7 @@ def suggest(denials: Iterable[Avc], modules: Iterable[ir.PolicyModule], kb: Know
     for (_, phase, ttype, tclass), indices in requests.items():
         spec = by_domain[avcs[indices[0]].stype][0]
         items.extend(_answer(spec, phase, ttype, tclass, [(i, avcs[i]) for i in indices]))
-    return _group(items, avcs)
+    return _group(items)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -698,7 +698,7 @@ def _not_an_access(index: int, avc: Avc, specs: list[_Spec]) -> _Item:
     return _Item(NONE, why, [(index, avc, ())])
 
 
-def _group(items: list[_Item], avcs: list[Avc]) -> list[Suggestion]:
+def _group(items: list[_Item]) -> list[Suggestion]:
     groups: dict[tuple, list[_Item]] = {}
     for item in items:
         groups.setdefault(item.key(), []).append(item)
