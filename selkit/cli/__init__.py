@@ -55,7 +55,7 @@ def main(ctx: click.Context) -> None:
 
 
 #: The modules under selkit.cli that define commands, each in a ``COMMANDS`` tuple.
-COMMAND_MODULES = ("commands",)
+COMMAND_MODULES = ("commands", "patch_command")
 
 
 def _register() -> None:

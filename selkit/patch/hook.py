@@ -1,0 +1,304 @@
+"""The setcon() hook as edits of one C file: the include, the prepare call, the setcon() call.
+
+Pure functions over text; what each edit does is in vendor-patches/README.md and the switch
+section of dsl/REFERENCE.md. Every edit keeps the spec statement it comes from.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass
+from importlib import resources
+
+from selkit.diagnostics import Diagnostic, DiagnosticError
+from selkit.ir import nodes as ir
+from selkit.patch.anchor import Located, line_of, locate
+
+HEADER_NAME = "setcon_fd.h"
+INCLUDE_LINE = f'#include "{HEADER_NAME}"\n'
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace ``text[start:end]`` by ``new`` (an insertion when start == end)."""
+
+    start: int
+    end: int
+    new: str
+    origin: ir.Origin
+
+
+@dataclass(frozen=True)
+class Placement:
+    """One change for the commit message: what went where, and the spec line behind it."""
+
+    description: str
+    line: int
+    origin: ir.Origin
+
+
+@dataclass(frozen=True)
+class Hook:
+    """The patched file's new text, the header to add (None: the tree has it) and why."""
+
+    path: str
+    old_text: str
+    new_text: str
+    header_path: str
+    header_text: str | None
+    placements: tuple[Placement, ...]
+
+
+def render_header(build_macro: str) -> str:
+    """``setcon_fd.h`` for a project whose libselinux builds define ``build_macro``."""
+    template = resources.files("selkit.patch").joinpath("setcon_fd.h.in").read_text("utf-8")
+    return template.replace("@BUILD@", build_macro)
+
+
+def header_path_for(path: str) -> str:
+    """The header goes next to the patched file."""
+    return posixpath.join(posixpath.dirname(path), HEADER_NAME)
+
+
+def require_hook(switch: ir.Switch) -> None:
+    """SEL707 unless the switch names a patch anchor, a context and a build macro."""
+    if switch.patch is None:
+        raise DiagnosticError([Diagnostic(
+            "SEL707", f"{switch.origin.statement} has no 'patch': nothing to generate",
+            switch.origin.span, hint='add patch "FILE" replace "TEXT" (the setcon() call), '
+                                     'context "EXPR" and build "MACRO"')])
+    missing = [w for w, v in (("context", switch.context), ("build", switch.build)) if v is None]
+    if missing:
+        raise DiagnosticError([Diagnostic(
+            "SEL707", f"the setcon() hook needs {' and '.join(repr(m) for m in missing)}",
+            switch.patch.origin.span,
+            hint='add context "EXPR" (the C expression holding the context) and build '
+                 '"MACRO" (defined when built with libselinux)')])
+
+
+def plan(text: str, switch: ir.Switch, header_exists: bool) -> Hook:
+    """The hook for ``switch`` in ``text`` (the file ``switch.patch.file``)."""
+    require_hook(switch)
+    patch, prepare = switch.patch, switch.prepare
+    ctx, macro = switch.context.text, switch.build.text
+    code = code_only(text)
+    edits: list[Edit] = []
+    placements: list[Placement] = []
+    if not re.search(r'^[ \t]*#[ \t]*include[ \t]*"setcon_fd\.h"', code_only(text, blank_strings=False),
+                     re.M):
+        at = _after_last_top_level_include(code)
+        if at is None:
+            raise DiagnosticError([Diagnostic(
+                "SEL705", f"{patch.file} has no top-level #include to put "
+                f"'{INCLUDE_LINE.strip()}' after", patch.origin.span)])
+        edits.append(Edit(at, at, INCLUDE_LINE, patch.origin))
+        placements.append(Placement(f"{INCLUDE_LINE.strip()} after the last #include",
+                                    line_of(text, at), patch.origin))
+    if prepare is not None:
+        loc = locate(text, prepare)
+        block = f"#ifdef {macro}\n{{indent}}setcon_fd_prepare({ctx});\n#endif\n"
+        edits += _insert_before(text, code, loc, block, prepare)
+        placements.append(Placement(f"setcon_fd_prepare({ctx}) (under #ifdef {macro}) before "
+                                    f"{_quote(prepare.text)}", loc.line, prepare.origin))
+    loc = locate(text, patch)
+    statement = f"setcon_fd_switch({ctx});"
+    if patch.position == "replace":
+        new = statement if patch.text.rstrip().endswith(";") else f"setcon_fd_commit({ctx})"
+        edits.append(Edit(loc.start, loc.end, new, patch.origin))
+        placements.append(Placement(f"{_quote(patch.text)} becomes {new}", loc.line,
+                                    patch.origin))
+    elif patch.position == "before":
+        edits += _insert_before(text, code, loc, f"{{indent}}{statement}\n", patch)
+        placements.append(Placement(f"{statement} before {_quote(patch.text)}", loc.line,
+                                    patch.origin))
+    else:
+        edits.append(_insert_after(text, code, loc, statement, patch))
+        placements.append(Placement(f"{statement} after {_quote(patch.text)}", loc.end_line,
+                                    patch.origin))
+    new_text = apply_edits(text, edits)
+    header = None if header_exists else render_header(macro)
+    return Hook(patch.file, text, new_text, header_path_for(patch.file), header,
+                tuple(sorted(placements, key=lambda p: p.line)))
+
+
+def apply_edits(text: str, edits: list[Edit]) -> str:
+    """``text`` with every edit made; SEL704 if two edits overlap."""
+    ordered = sorted(enumerate(edits), key=lambda ie: (ie[1].start, ie[1].end, ie[0]))
+    out, pos = [], 0
+    for _, edit in ordered:
+        if edit.start < pos:
+            raise DiagnosticError([Diagnostic(
+                "SEL704", "two anchors of the switch overlap in the source",
+                edit.origin.span, hint="choose anchors that name different statements")])
+        out.append(text[pos:edit.start])
+        out.append(edit.new)
+        pos = edit.end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# Placement rules
+
+
+_CONTROL = re.compile(r"(?:\}\s*)?(?:else\s+)?(?:if|while|for)\s*\((?P<cond>.*)\)")
+_ELSE = re.compile(r"(?:\}\s*)?else")
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace("\n", "\\n") + '"'
+
+
+def _line_bounds(text: str, offset: int) -> tuple[int, int]:
+    """Start and end (before its newline) of the line holding ``offset``."""
+    start = text.rfind("\n", 0, offset) + 1
+    end = text.find("\n", offset)
+    return start, len(text) if end < 0 else end
+
+
+def _unsafe(anchor: ir.Anchor, why: str) -> DiagnosticError:
+    return DiagnosticError([Diagnostic("SEL704", why, anchor.text_span,
+                                       hint="anchor a whole statement that starts its own "
+                                            "line, in a braced block")])
+
+
+def _ends_its_line(code: str, loc: Located) -> bool:
+    _, end = _line_bounds(code, max(loc.start, loc.end - 1))
+    return not code[loc.end:end].strip()
+
+
+def _insert_before(text: str, code: str, loc: Located, block: str,
+                   anchor: ir.Anchor) -> list[Edit]:
+    """Insert ``block`` (with ``{indent}``) before the anchor's line, bracing an unbraced body.
+
+    An anchor that is the unbraced body of ``if``/``else``/``for``/``while`` gets braces around
+    it and the inserted lines, so the control flow does not change; one whose preceding line
+    ends in something else that is not a statement's end is refused (SEL704).
+    """
+    start, _ = _line_bounds(text, loc.start)
+    indent = text[start:loc.start]
+    if indent.strip():
+        raise _unsafe(anchor, "the anchor does not start its line; a statement inserted "
+                      "before it would split the line")
+    new = block.replace("{indent}", indent)
+    previous = _previous_code_line(code, start)
+    if previous is None:
+        return [Edit(start, start, new, anchor.origin)]
+    p_start, p_end = previous
+    prev = code[p_start:p_end].strip()
+    if prev.startswith("#"):
+        before = _previous_code_line(code, p_start, skip_directives=True)
+        if before and (_CONTROL.fullmatch(code[before[0]:before[1]].strip())
+                       or _ELSE.fullmatch(code[before[0]:before[1]].strip())):
+            raise _unsafe(anchor, "the anchor is the body of an unbraced statement behind a "
+                          "preprocessor line; inserting before it would change the control flow")
+        return [Edit(start, start, new, anchor.origin)]
+    if prev.endswith((";", "{", "}", ":")):
+        return [Edit(start, start, new, anchor.origin)]
+    control = _CONTROL.fullmatch(prev)
+    if (control and _balanced(control.group("cond"))) or _ELSE.fullmatch(prev):
+        if not _ends_its_line(code, loc):
+            raise _unsafe(anchor, "the anchor is the unbraced body of the statement above and "
+                          "does not end its line; cannot brace it")
+        _, anchor_end = _line_bounds(text, max(loc.start, loc.end - 1))
+        ctrl_indent = text[p_start:p_start + len(text[p_start:p_end]) -
+                           len(text[p_start:p_end].lstrip())]
+        brace_at = p_start + len(code[p_start:p_end].rstrip())
+        return [Edit(brace_at, brace_at, " {", anchor.origin),
+                Edit(start, start, new, anchor.origin),
+                Edit(anchor_end, anchor_end, "\n" + ctrl_indent + "}", anchor.origin)]
+    raise _unsafe(anchor, f"the line before the anchor ({prev[:60]!r}) does not end a "
+                  "statement; a statement inserted here could change the control flow")
+
+
+def _insert_after(text: str, code: str, loc: Located, statement: str,
+                  anchor: ir.Anchor) -> Edit:
+    """Insert ``statement`` on a line of its own after the anchor's last line."""
+    if not _ends_its_line(code, loc):
+        raise _unsafe(anchor, "the anchor does not end its line; a statement inserted after "
+                      "it would split the line")
+    start, _ = _line_bounds(text, loc.start)
+    indent = text[start:start + len(text[start:loc.start]) - len(text[start:loc.start].lstrip())]
+    _, end = _line_bounds(text, max(loc.start, loc.end - 1))
+    return Edit(end, end, f"\n{indent}{statement}", anchor.origin)
+
+
+def _previous_code_line(code: str, line_start: int,
+                        skip_directives: bool = False) -> tuple[int, int] | None:
+    """Bounds of the nearest non-blank line of ``code`` before the line at ``line_start``."""
+    end = line_start - 1
+    while end >= 0:
+        start = code.rfind("\n", 0, end) + 1
+        line = code[start:end].strip()
+        if line and not (skip_directives and line.startswith("#")):
+            return start, end
+        end = start - 1
+    return None
+
+
+def _balanced(expr: str) -> bool:
+    depth = 0
+    for ch in expr:
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def _after_last_top_level_include(code: str) -> int | None:
+    """Offset just after the last ``#include`` line outside every ``#if``, or None."""
+    depth, offset, last = 0, 0, None
+    for line in code.splitlines(keepends=True):
+        match = re.match(r"[ \t]*#[ \t]*(\w+)", line)
+        if match:
+            word = match.group(1)
+            if word in ("if", "ifdef", "ifndef"):
+                depth += 1
+            elif word == "endif":
+                depth = max(0, depth - 1)
+            elif word == "include" and depth == 0:
+                last = offset + len(line)
+        offset += len(line)
+    if last is not None and not code[:last].endswith("\n"):
+        return None  # an #include on the last line without a newline: nothing to put after
+    return last
+
+
+def code_only(text: str, blank_strings: bool = True) -> str:
+    """``text`` with comments (and string and character literals) blanked, same offsets.
+
+    Newlines are kept, so lines and columns stay where they were; used to find statements,
+    directives and braces without being fooled by a comment or a string.
+    """
+    out = list(text)
+    i, n = 0, len(text)
+
+    def blank(a: int, b: int) -> None:
+        for k in range(a, b):
+            if out[k] != "\n":
+                out[k] = " "
+
+    while i < n:
+        ch = text[i]
+        if ch == "/" and text.startswith("/*", i):
+            j = text.find("*/", i + 2)
+            j = n if j < 0 else j + 2
+            blank(i, j)
+            i = j
+        elif ch == "/" and text.startswith("//", i):
+            j = text.find("\n", i)
+            j = n if j < 0 else j
+            blank(i, j)
+            i = j
+        elif ch in "\"'":
+            j = i + 1
+            while j < n and text[j] != ch and text[j] != "\n":
+                j += 2 if text[j] == "\\" else 1
+            j = min(j + 1, n)
+            if blank_strings:
+                blank(i + 1, j - 1)
+            i = j
+        else:
+            i += 1
+    return "".join(out)
