@@ -3,6 +3,8 @@
 #
 #   scripts/apt-source.sh PACKAGE DESTDIR          download, then unpack into DESTDIR
 #   scripts/apt-source.sh --download-only PACKAGE  download only; print the download directory
+#   scripts/apt-source.sh --deb PACKAGE            download the binary .deb (never installed);
+#                                                  print its path
 #
 # The deb-src entry is derived at run time from the machine's own
 # /etc/apt/sources.list.d/debian.sources (same URIs, suites and keys, Types: deb-src) and kept
@@ -20,6 +22,33 @@ download_only=no
 if [ "${1:-}" = "--download-only" ]; then
     download_only=yes
     shift
+fi
+
+# --deb: the binary package of this machine's release, fetched with a private apt state (the
+# system's own deb entries, lists kept under the cache), for comparing Debian's build.
+if [ "${1:-}" = "--deb" ] && [ $# -eq 2 ]; then
+    pkg=$2
+    cache=${SELKIT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/selkit}/apt-deb
+    sources=/etc/apt/sources.list.d/debian.sources
+    mkdir -p "$cache/etc/sources.list.d" "$cache/lists/partial" "$cache/debs/$pkg"
+    found=$(ls "$cache/debs/$pkg"/*.deb 2>/dev/null | head -n1)
+    if [ -n "$found" ]; then
+        echo "$found"
+        exit 0
+    fi
+    if [ ! -r "$sources" ]; then
+        echo "apt-source: $sources not found; cannot derive a deb entry" >&2
+        exit 2
+    fi
+    cp "$sources" "$cache/etc/sources.list.d/selkit-deb.sources"
+    APT_OPTS="-o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts=$cache/etc/sources.list.d
+    -o Dir::State::Lists=$cache/lists -o APT::Sandbox::User=root -q"
+    # shellcheck disable=SC2086
+    apt-get $APT_OPTS update >&2
+    # shellcheck disable=SC2086
+    (cd "$cache/debs/$pkg" && apt-get $APT_OPTS download "$pkg" >&2)
+    ls "$cache/debs/$pkg"/*.deb | head -n1
+    exit 0
 fi
 if [ $# -lt 1 ] || { [ "$download_only" = no ] && [ $# -lt 2 ]; }; then
     echo "usage: apt-source.sh PACKAGE DESTDIR | apt-source.sh --download-only PACKAGE" >&2

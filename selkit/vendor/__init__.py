@@ -11,16 +11,19 @@ from selkit.vendor.build import (
     build,
     cache_key,
     cache_root,
+    debian_binary,
     fetch_orig,
     missing_build_depends,
     series,
     unpack,
 )
+from selkit.vendor.checks import CheckRun, free_port, run_check
 from selkit.vendor.compile_warnings import new_warnings, parse_warnings
 from selkit.vendor.projects import CHECK_CONTEXT, PROJECTS, FailClosedCheck, Project, project
 
 __all__ = [
-    "Build", "CHECK_CONTEXT", "FailClosedCheck", "PROJECTS", "Project", "apply_series", "build",
-    "cache_key", "cache_root", "fetch_orig", "missing_build_depends", "new_warnings",
-    "parse_warnings", "project", "series", "unpack",
+    "Build", "CHECK_CONTEXT", "CheckRun", "FailClosedCheck", "PROJECTS", "Project",
+    "apply_series", "build", "cache_key", "cache_root", "debian_binary", "fetch_orig",
+    "free_port", "missing_build_depends", "new_warnings", "parse_warnings", "project",
+    "run_check", "series", "unpack",
 ]

@@ -225,3 +225,36 @@ def build(project: str, *, patched: bool = True, patches: Sequence[Path] | None 
         if work.exists():
             shutil.rmtree(work, ignore_errors=True)
     return _load(final)
+
+
+def debian_binary(package: str, path: str) -> Path:
+    """``path`` (e.g. /usr/sbin/iodined) from Debian's own binary package ``package`` of this
+    release, downloaded with ``apt-get download`` and unpacked with ``dpkg-deb -x`` into the
+    cache; never installed. Used to show how Debian's build behaves next to the patched one."""
+    env = dict(os.environ, SELKIT_CACHE=str(cache_root()))
+    result = subprocess.run(["sh", str(APT_SOURCE), "--deb", package], capture_output=True,
+                            text=True, env=env)
+    if result.returncode != 0 or not result.stdout.strip():
+        raise _fail("SEL522", f"cannot download the binary package {package}: "
+                    f"{_tail(result.stderr, 3)}")
+    deb = Path(result.stdout.strip().splitlines()[-1])
+    root = cache_root() / "debian" / deb.stem
+    if not root.is_dir():
+        root.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{deb.stem}-", dir=root.parent))
+        try:
+            unpacked = subprocess.run(["dpkg-deb", "-x", str(deb), str(staging)],
+                                      capture_output=True, text=True)
+            if unpacked.returncode != 0:
+                raise _fail("SEL522", f"dpkg-deb -x {deb.name}: {_tail(unpacked.stderr, 3)}")
+            try:
+                staging.rename(root)
+            except OSError:
+                if not root.is_dir():
+                    raise
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    binary = root / path.lstrip("/")
+    if not binary.is_file():
+        raise _fail("SEL522", f"{deb.name} has no {path}")
+    return binary

@@ -93,8 +93,11 @@ PROJECTS: dict[str, Project] = {p.name: p for p in (
         source_package="ptunnel",
         orig="ptunnel_0.72.orig.tar.gz",
         top_dir="PingTunnel",
-        # The Makefile sets CFLAGS = -Wall -g itself and links -lselinux when selinux.h exists.
-        steps=(("make", "-j2"),),
+        # The Makefile links -lselinux when selinux.h exists but never defines HAVE_SELINUX,
+        # which guards ptunnel.c's -setcon code; Debian's binary has it (imports setcon), so
+        # define it here as Debian's build does. CFLAGS on the command line replaces the
+        # Makefile's own "-Wall -g".
+        steps=(("make", "-j2", f"CFLAGS={CFLAGS} -DHAVE_SELINUX"),),
         env_cflags=False,
         build_depends=_COMMON_DEPENDS + ("libpcap-dev",),
         binaries=(("ptunnel", "ptunnel"),),
