@@ -321,7 +321,7 @@ def test_diffstat_counts_and_create_mode():
     stat = udiff.diffstat(files)
     lines = stat.splitlines()
     assert lines[0] == " src/a.c         |   3 +-"  # scaled like the 200 below, at least 1
-    assert lines[1].startswith(" src/setcon_fd.h | 200 +++") and len(lines[1]) <= 72
+    assert lines[1] == " src/setcon_fd.h | 200 " + "+" * 48  # git: 72 columns less 24
     assert lines[2] == " 2 files changed, 202 insertions(+), 1 deletion(-)"
     assert lines[3] == " create mode 100644 src/setcon_fd.h"
 
@@ -635,3 +635,37 @@ def test_shipped_spec_generates_against_the_pristine_tree(kb, tmp_path, spec, pr
     _run(["git", "init", "-q"], cwd=work)
     _apply_checks(work, proc.stdout)
     assert "setcon_fd_prepare(" in (work / file).read_text()
+
+
+def test_cli_series_of_two_specs_numbers_and_checks(kb, tmp_path):
+    """Like iodine: the server's patch adds the header, the client's reuses it; a check of
+    both or of one alone finds them up to date, and git am takes the series."""
+    tree = _tree(tmp_path)
+    (tree / "src" / "client.c").write_text(DEMO_C)
+    (tmp_path / "policies").mkdir()
+    (tmp_path / "policies" / "server.sel").write_text(SPEC)
+    (tmp_path / "policies" / "client.sel").write_text(
+        SPEC.replace("daemon demo", "daemon democlient").replace("src/demo.c", "src/client.c"))
+    args = ("--source", str(tree), "-o", "vendor-patches/demo")
+    both = ("policies/server.sel", "policies/client.sel")
+    assert _selkit("patch", *both, *args, cwd=tmp_path).returncode == 0
+    first, second = sorted((tmp_path / "vendor-patches" / "demo").iterdir())
+    assert "Subject: [PATCH 1/2] demo:" in first.read_text()
+    assert "Subject: [PATCH 2/2] democlient:" in second.read_text()
+    assert "create mode 100644 src/setcon_fd.h" not in second.read_text()
+    assert _selkit("patch", *both, *args, "--check", cwd=tmp_path).returncode == 0
+    alone = _selkit("patch", "policies/client.sel", *args, "--check", cwd=tmp_path)
+    assert alone.returncode == 0 and "up to date" in alone.stdout
+    work = tmp_path / "work"
+    shutil.copytree(tree, work)
+    git = ["git", "-c", "safe.directory=*", "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    for step in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "orig"],
+                 ["am", "-q", str(first), str(second)]):
+        proc = _run(git + step, cwd=work)
+        assert proc.returncode == 0, proc.stderr
+    log = _run(git + ["log", "--format=%an <%ae>|%aD|%s"], cwd=work).stdout.splitlines()
+    assert log[:2] == [
+        "selkit <selkit@example.org>|Thu, 1 Jan 2026 00:00:00 +0000|democlient: setcon via an "
+        "attr fd opened before chroot",
+        "selkit <selkit@example.org>|Thu, 1 Jan 2026 00:00:00 +0000|demo: setcon via an attr "
+        "fd opened before chroot"]

@@ -103,8 +103,7 @@ def plan_series(existing: list[SeriesPatch], requests: list[Request]) -> list[Sl
 def series_total(existing: list[SeriesPatch], slots: list[Slot]) -> int:
     """How many patches the directory holds once the slots are written."""
     replaced = {s.replaces.name for s in slots if s.replaces is not None}
-    return len([p for p in existing if p.name not in replaced]) + \
-        len([s for s in slots if s.replaces is None])
+    return len([p for p in existing if p.name not in replaced]) + len(slots)
 
 
 def file_name(number: int, subject: str) -> str:

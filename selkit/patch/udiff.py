@@ -93,20 +93,23 @@ def _function_context(old: list[str], before: int) -> str:
 
 
 def diffstat(files: list[FileDiff], width: int = 72) -> str:
-    """``git diff --stat`` for ``files``: one line each, a summary, and create-mode lines."""
+    """``git format-patch``'s ``--stat``: one line each, a summary, and create-mode lines.
+
+    The graph is scaled as git scales it (diff.c ``show_stats``) when the largest change does
+    not fit the width left after the names and counts.
+    """
     if not files:
         return ""
     name_width = max(len(f.path) for f in files)
     counts = [f.added + f.removed for f in files]
     count_width = len(str(max(counts)))
-    graph_width = max(10, width - name_width - count_width - 5)
-    scale = max(counts)
+    graph_width = max(6, width - name_width - count_width - 6)
+    biggest = max(counts)
     lines = []
     for f, total in zip(files, counts):
         plus, minus = f.added, f.removed
-        if scale > graph_width:
-            plus = _scaled(f.added, scale, graph_width)
-            minus = _scaled(f.removed, scale, graph_width)
+        if biggest > graph_width:
+            plus, minus = _scaled(plus, minus, graph_width, biggest)
         lines.append(f" {f.path.ljust(name_width)} | {str(total).rjust(count_width)} "
                      f"{'+' * plus}{'-' * minus}".rstrip() + "\n")
     added, removed = sum(f.added for f in files), sum(f.removed for f in files)
@@ -120,7 +123,16 @@ def diffstat(files: list[FileDiff], width: int = 72) -> str:
     return "".join(lines)
 
 
-def _scaled(count: int, scale: int, width: int) -> int:
-    if not count:
-        return 0
-    return max(1, round(count * width / scale))
+def _linear(count: int, width: int, biggest: int) -> int:
+    return 0 if count == 0 else 1 + (count * (width - 1)) // biggest
+
+
+def _scaled(plus: int, minus: int, width: int, biggest: int) -> tuple[int, int]:
+    total = _linear(plus + minus, width, biggest)
+    if total < 2 and plus and minus:
+        total = 2
+    if plus < minus:
+        plus = _linear(plus, width, biggest)
+        return plus, total - plus
+    minus = _linear(minus, width, biggest)
+    return total - minus, minus
