@@ -1,11 +1,12 @@
 #!/bin/sh
 # Install the build dependencies of the vendored daemons (selkit.vendor), idempotently.
 # The list is the union of the build_depends in selkit/vendor/projects.py; a second run only
-# checks. Lean on purpose: OpenVPN is configured without LZO, LZ4, DCO (libnl) and plugins (PAM).
+# checks. Lean on purpose: OpenVPN is configured without LZO, LZ4, DCO (libnl) and plugins (PAM);
+# cmake and libnl-genl-3-dev are for the test of OpenVPN's CMake build, which always needs libnl.
 set -eu
 
 PACKAGES="gcc make patch git pkg-config libselinux1-dev zlib1g-dev libpcap-dev libssl-dev
-libcap-ng-dev"
+libcap-ng-dev cmake libnl-genl-3-dev"
 
 missing=""
 for pkg in $PACKAGES; do

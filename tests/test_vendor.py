@@ -197,3 +197,23 @@ def test_debian_iodined_fails_open_where_the_patched_one_exits():
 
     patched = run_check(_build("iodine").binaries["iodined"], check)
     assert patched.failed_closed(check.message), patched.output
+
+
+def test_openvpn_cmake_build_enables_selinux(tmp_path):
+    """The CMake build offers ENABLE_SELINUX and links libselinux (unpatched 2.6.14 defines
+    the macro from config.h.cmake.in but never links the library: undefined setcon)."""
+    if shutil.which("cmake") is None:
+        pytest.fail("cmake is not installed (run sh scripts/vendor-deps.sh)")
+    tree = unpack("openvpn", tmp_path / "src", _orig("openvpn"))
+    apply_series(tree, series("openvpn"))  # the whole series, built with CMake's -Werror
+    out = tmp_path / "build"
+    configure = subprocess.run(
+        ["cmake", "-S", str(tree), "-B", str(out), "-DUNSUPPORTED_BUILDS=ON",
+         "-DENABLE_LZ4=OFF", "-DENABLE_LZO=OFF", "-DENABLE_PKCS11=OFF", "-DBUILD_TESTING=OFF",
+         "-DENABLE_SELINUX=ON"], capture_output=True, text=True)
+    assert configure.returncode == 0, configure.stdout[-2000:] + configure.stderr[-2000:]
+    assert "#define ENABLE_SELINUX" in (out / "config.h").read_text()
+    made = subprocess.run(["cmake", "--build", str(out), "-j2"], capture_output=True, text=True)
+    assert made.returncode == 0, made.stdout[-3000:] + made.stderr[-2000:]
+    linked = subprocess.run(["ldd", str(out / "openvpn")], capture_output=True, text=True)
+    assert "libselinux.so" in linked.stdout
