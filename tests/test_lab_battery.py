@@ -157,9 +157,12 @@ def host_run(probe, tmp_path_factory):
                           connect=f"127.0.0.1:{listener.getsockname()[1]}", bind=free_port,
                           module=module, startup=STARTUP, timeout=10)
         argv = probe_argv(probe, targets)
-        result = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+        process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   text=True)
+        stdout, stderr = process.communicate(timeout=120)
+        result = subprocess.CompletedProcess(argv, process.returncode, stdout, stderr)
         status = Path(f"/proc/{victim_pid}/status").read_text()
-        yield {"result": result, "data": data, "drop": drop, "victim": victim_pid,
+        yield {"result": result, "probe_pid": process.pid, "data": data, "drop": drop,
                "victim_status": status, "module_note": module_note}
     finally:
         listener.close()
@@ -179,6 +182,7 @@ def test_battery_prints_one_well_formed_line_per_attack(host_run):
     events = [json.loads(line) for line in result.stdout.splitlines()]
     header, attacks = events[0], events[1:]
     assert header["event"] == "battery" and header["uid"] == os.geteuid()
+    assert header["pid"] == host_run["probe_pid"]
     assert [line["attack"] for line in attacks] == [attack.name for attack in ATTACKS]
     pids = set()
     for line in attacks:
@@ -248,6 +252,20 @@ def test_scoring_the_host_run_fails_the_verdict(host_run):
     assert header is not None and header.uid == os.geteuid()
 
 
+def test_relay_runs_the_battery_in_a_child_and_prints_its_lines(probe, tmp_path):
+    # The mechanism switch mode uses: the battery process writes to shared memory only.
+    data = tmp_path / "data"
+    data.write_text("x")
+    process = subprocess.Popen([probe, "battery", "--relay", "--only", "read-file,exec-shell",
+                                "--data", str(data)], stdout=subprocess.PIPE, text=True)
+    stdout, _ = process.communicate(timeout=30)
+    header, *lines = [json.loads(line) for line in stdout.splitlines()]
+    assert header["event"] == "battery" and header["pid"] != process.pid
+    assert [(line["attack"], line["outcome"]) for line in lines] == [
+        ("read-file", "allowed"), ("exec-shell", "allowed")]
+    assert process.returncode == 0
+
+
 def test_attack_without_target_is_not_run(probe):
     result = subprocess.run([probe, "battery", "--only", "ptrace,module-load,setcon-back"],
                             capture_output=True, text=True, timeout=30)
@@ -291,6 +309,7 @@ def test_switch_fails_clearly_without_selinux(probe):
     assert f"cannot switch to {STEADY}" in result.stderr
     report = switch_report(result.stdout)
     assert report is not None and not report.ok and report.requested == STEADY
+    assert isinstance(report.pid, int) and report.detail.startswith("pwrite ")
     assert report.errno in ("EINVAL", "ENOENT", "EOPNOTSUPP")
     assert "attack" not in result.stdout, "no battery after a failed switch"
 

@@ -6,7 +6,9 @@ in the domain under test, so a denial it reports is SELinux's, not DAC's; :func:
 line with the AVCs whose ``pid`` is the attempt's, and :func:`verdict` asks that every attack was
 denied with an AVC naming the steady domain.
 
-The guest must disable printk rate limiting (``echo 0 > /proc/sys/kernel/printk_ratelimit``)
+In switch mode the steady-domain process writes its lines to shared memory and the probe's parent,
+still in the startup domain, prints them: the steady domain needs no grant on the harness's
+stdout. The guest must disable printk rate limiting (``echo 0 > /proc/sys/kernel/printk_ratelimit``)
 before the battery, or most AVCs never reach the console (see :mod:`selkit.lab.avc`).
 """
 
@@ -230,8 +232,9 @@ class AttackResult:
 
 @dataclass(frozen=True)
 class SwitchReport:
-    """The probe's ``switch`` event: the contexts before and after the pwrite()."""
+    """The probe's ``switch`` event: the contexts before and after the pwrite() by ``pid``."""
 
+    pid: int | None
     requested: str
     before: str | None
     after: str | None
@@ -267,7 +270,8 @@ def switch_report(lines: str) -> SwitchReport | None:
     """The ``switch`` event of a confined run, or None (a ``battery``-only run)."""
     for event in _events(lines):
         if event.get("event") == "switch":
-            return SwitchReport(str(event.get("requested", "")), event.get("before"),
+            pid = event.get("pid") if isinstance(event.get("pid"), int) else None
+            return SwitchReport(pid, str(event.get("requested", "")), event.get("before"),
                                 event.get("after"), bool(event.get("ok")), event.get("errno"),
                                 str(event.get("detail", "")))
     return None

@@ -10,19 +10,25 @@
  *   probe switch STEADY_CTX [--chroot DIR] [--uid N] [--gid N] -- battery [BATTERY OPTIONS]
  *       Enter the steady domain exactly as the patched daemons do (daemons.md 2.3), then run the
  *       battery in it. The probe must have been started by exec in the daemon's startup domain.
+ *       It forks (as a daemon opens its attr fd after daemonizing); in the child:
  *       1. read the current context (/proc/thread-self/attr/current, a separate read-only fd);
  *       2. open /proc/thread-self/attr/current O_RDWR|O_CLOEXEC;
  *       3. --chroot: chdir(DIR) + chroot("."); --uid/--gid: setgroups(0) + setgid + setuid;
  *       4. pwrite(fd, STEADY_CTX + NUL, len + 1, 0); never read back through that fd;
  *       5. read the context again through a fresh /proc/self/attr/current (may be unreadable in
- *          a chroot or to the steady domain: then the write's success is the evidence).
- *       Prints {"event": "switch", ...}. A failed switch prints ok=false, a message on stderr,
- *       and exits 3 (no battery runs). The lab does not pass --uid: the battery runs as root so
- *       that every denial it sees comes from SELinux, not from DAC.
+ *          a chroot or to the steady domain: then the write's success is the evidence);
+ *       6. print {"event": "switch", ...} and run the battery.
+ *       The child's JSON lines go to an anonymous MAP_SHARED page (the relay), which the parent,
+ *       still in the startup domain, prints once the child ends: the steady domain needs no
+ *       permission on the harness's stdout, and its fds 0-2 stay unused. A failed switch prints
+ *       ok=false, a message on stderr (from the startup domain), and exits 3 with no battery.
+ *       The lab does not pass --uid: the battery runs as root so that every denial it sees
+ *       comes from SELinux, not from DAC.
  *   probe battery [BATTERY OPTIONS]
  *       Run the battery in the current domain (the "default" column: initrc_t or unconfined).
+ *       With --relay, through a forked child and the relay page, as switch mode does.
  *   probe victim
- *       The process the battery attacks: ignores SIGUSR1/SIGHUP, holds VICTIM_SECRET in its data
+ *       The process the battery attacks: ignores SIGUSR1/SIGHUP, holds victim_secret in its data
  *       segment, prints {"event": "victim", "pid": N} and pauses until SIGTERM/SIGKILL.
  *   probe list
  *       One JSON line per attack: {"attack", "needs", "syscalls"} (selkit checks its table
@@ -40,16 +46,20 @@
  *   --uid-target N      the uid setuid tries to become (default 65534; must differ from ours)
  *   --timeout SEC       per-attack time limit (default 5)
  *   --only A,B,...      run only these attacks
+ *   --relay             (no value) run the battery in a child and print its lines afterwards
  *
- * OUTPUT (stdout, one JSON object per line, flushed per line)
+ * OUTPUT (stdout, one JSON object per line)
+ *   switch mode first: {"event": "switch", "pid": P, "requested": CTX, "before": CTX|null,
+ *                       "after": CTX|null, "ok": true|false, "errno": ..., "detail": "..."}
  *   {"event": "battery", "pid": P, "uid": U, "context": CTX|null}
  *   then, per attack, in table order:
  *   {"attack": NAME, "pid": CHILD_PID|null, "outcome": "denied"|"allowed"|"error",
  *    "errno": "EACCES"|"EPERM"|...|null, "syscall": DECIDING_SYSCALL, "detail": "..."}
  *   Each attack runs in its own forked child, so an AVC's pid= names the attack that caused it.
  *   The child reports through an anonymous MAP_SHARED page (no pipe: a steady domain may lack
- *   fifo_file permissions on itself); the parent prints. A child that does not finish within
- *   --timeout dies of its own alarm() (no signal permission needed) and is reported as an error.
+ *   fifo_file permissions on itself; shared anonymous memory needs no SELinux permission); the
+ *   battery process prints. A child that does not finish within --timeout dies of its own
+ *   alarm() (no signal permission needed) and is reported as an error.
  *
  * OUTCOMES
  *   denied  : the deciding call failed with EACCES or EPERM. The probe runs as root with every
@@ -92,7 +102,7 @@
  *   signal       kill(VICTIM, SIGCONT): it cannot signal other processes (process:signal).
  *                SIGCONT is harmless (and resumes a victim ptrace left stopped).
  *   mem-read     process_vm_readv(VICTIM, &victim_secret): it cannot read another process's memory
- *                (process:ptrace). The bytes read are compared with VICTIM_SECRET.
+ *                (process:ptrace). The bytes read are compared with victim_secret.
  *   proc-mem     openat(/proc/VICTIM/mem), pread: the same through /proc (dir:search on the
  *                victim's /proc entry, process:ptrace).
  *
@@ -146,6 +156,7 @@ struct targets {
 	long uid_target;
 	unsigned timeout;
 	const char *only;
+	int relay;
 };
 
 struct attack {
@@ -157,6 +168,9 @@ struct attack {
 };
 
 static struct result *shared;
+static FILE *out;                 /* where JSON lines go: stdout, or the relay (switch mode) */
+
+#define RELAY_SIZE (256 * 1024)
 
 /* ----------------------------------------------------------------------------------------- */
 /* Output */
@@ -192,22 +206,22 @@ static const char *errno_name(int err)
 static void print_attack(const char *name, pid_t pid, const char *outcome, int err,
 			 const char *syscall_name, const char *detail)
 {
-	printf("{\"attack\": ");
-	json_string(stdout, name);
+	fprintf(out, "{\"attack\": ");
+	json_string(out, name);
 	if (pid > 0)
-		printf(", \"pid\": %d", (int)pid);
+		fprintf(out, ", \"pid\": %d", (int)pid);
 	else
-		printf(", \"pid\": null");
-	printf(", \"outcome\": ");
-	json_string(stdout, outcome);
-	printf(", \"errno\": ");
-	json_string(stdout, errno_name(err));
-	printf(", \"syscall\": ");
-	json_string(stdout, syscall_name);
-	printf(", \"detail\": ");
-	json_string(stdout, detail);
-	printf("}\n");
-	fflush(stdout);
+		fprintf(out, ", \"pid\": null");
+	fprintf(out, ", \"outcome\": ");
+	json_string(out, outcome);
+	fprintf(out, ", \"errno\": ");
+	json_string(out, errno_name(err));
+	fprintf(out, ", \"syscall\": ");
+	json_string(out, syscall_name);
+	fprintf(out, ", \"detail\": ");
+	json_string(out, detail);
+	fprintf(out, "}\n");
+	fflush(out);
 }
 
 /* Read a context from a proc attr file through its own fd; NULL and errno when unreadable. */
@@ -678,7 +692,7 @@ static void run_attack(const struct attack *a, const struct targets *t)
 		return;
 	}
 	memset(shared, 0, sizeof *shared);
-	fflush(stdout);
+	fflush(out);
 	pid_t pid = fork();
 	if (pid < 0) {
 		char detail[128];
@@ -746,11 +760,15 @@ static int parse_number(const char *text, long low, long high, long *out)
 	return 0;
 }
 
-static int battery(int argc, char **argv)
+static int parse_targets(int argc, char **argv, struct targets *t)
 {
-	struct targets t = {.shell = "/bin/sh", .uid_target = 65534, .timeout = 5};
+	*t = (struct targets){.shell = "/bin/sh", .uid_target = 65534, .timeout = 5};
 	for (int i = 0; i < argc; i++) {
 		const char *opt = argv[i];
+		if (strcmp(opt, "--relay") == 0) {
+			t->relay = 1;
+			continue;
+		}
 		if (i + 1 >= argc)
 			return usage("an option is missing its value");
 		const char *value = argv[++i];
@@ -758,35 +776,40 @@ static int battery(int argc, char **argv)
 		if (strcmp(opt, "--victim") == 0) {
 			if (parse_number(value, 1, 0x7fffffff, &number) < 0)
 				return usage("--victim needs a pid");
-			t.victim = (pid_t)number;
+			t->victim = (pid_t)number;
 		} else if (strcmp(opt, "--data") == 0) {
-			t.data = value;
+			t->data = value;
 		} else if (strcmp(opt, "--drop-dir") == 0) {
-			t.drop_dir = value;
+			t->drop_dir = value;
 		} else if (strcmp(opt, "--shell") == 0) {
-			t.shell = value;
+			t->shell = value;
 		} else if (strcmp(opt, "--connect") == 0) {
-			t.connect = value;
+			t->connect = value;
 		} else if (strcmp(opt, "--bind") == 0) {
-			t.bind = value;
+			t->bind = value;
 		} else if (strcmp(opt, "--module") == 0) {
-			t.module = value;
+			t->module = value;
 		} else if (strcmp(opt, "--startup") == 0) {
-			t.startup = value;
+			t->startup = value;
 		} else if (strcmp(opt, "--uid-target") == 0) {
 			if (parse_number(value, 0, 0x7ffffffe, &number) < 0)
 				return usage("--uid-target needs a uid");
-			t.uid_target = number;
+			t->uid_target = number;
 		} else if (strcmp(opt, "--timeout") == 0) {
 			if (parse_number(value, 1, 600, &number) < 0)
 				return usage("--timeout needs 1..600 seconds");
-			t.timeout = (unsigned)number;
+			t->timeout = (unsigned)number;
 		} else if (strcmp(opt, "--only") == 0) {
-			t.only = value;
+			t->only = value;
 		} else {
 			return usage("unknown battery option");
 		}
 	}
+	return 0;
+}
+
+static int run_battery(const struct targets *t)
+{
 	shared = mmap(NULL, sizeof *shared, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (shared == MAP_FAILED) {
 		perror("probe: mmap");
@@ -794,60 +817,96 @@ static int battery(int argc, char **argv)
 	}
 	char context[512];
 	const char *current = read_context("/proc/self/attr/current", context, sizeof context);
-	printf("{\"event\": \"battery\", \"pid\": %d, \"uid\": %u, \"context\": ", (int)getpid(),
-	       (unsigned)geteuid());
-	json_string(stdout, current);
-	printf("}\n");
-	fflush(stdout);
+	fprintf(out, "{\"event\": \"battery\", \"pid\": %d, \"uid\": %u, \"context\": ",
+		(int)getpid(), (unsigned)geteuid());
+	json_string(out, current);
+	fprintf(out, "}\n");
+	fflush(out);
 	for (size_t i = 0; i < N_ATTACKS; i++)
-		if (selected(ATTACKS[i].name, t.only))
-			run_attack(&ATTACKS[i], &t);
+		if (selected(ATTACKS[i].name, t->only))
+			run_attack(&ATTACKS[i], t);
 	return 0;
 }
 
-static int switch_then_battery(int argc, char **argv)
+/*
+ * Run fn in a forked child whose JSON lines go to a shared relay page; print them once it ends.
+ * The child never writes to stdout, so a confined child needs no permission on it.
+ */
+static int relayed(int (*fn)(const void *), const void *arg)
 {
-	if (argc < 1)
-		return usage("switch needs STEADY_CTX");
-	const char *steady = argv[0];
-	const char *chroot_dir = NULL;
-	long uid = -1, gid = -1;
-	int i = 1;
-	for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
-		if (i + 1 >= argc)
-			return usage("an option is missing its value");
-		if (strcmp(argv[i], "--chroot") == 0)
-			chroot_dir = argv[++i];
-		else if (strcmp(argv[i], "--uid") == 0) {
-			if (parse_number(argv[++i], 0, 0x7ffffffe, &uid) < 0)
-				return usage("--uid needs a uid");
-		} else if (strcmp(argv[i], "--gid") == 0) {
-			if (parse_number(argv[++i], 0, 0x7ffffffe, &gid) < 0)
-				return usage("--gid needs a gid");
-		} else
-			return usage("unknown switch option");
+	char *relay = mmap(NULL, RELAY_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+			   -1, 0);
+	if (relay == MAP_FAILED) {
+		perror("probe: mmap");
+		return 1;
 	}
-	if (i + 1 >= argc || strcmp(argv[i + 1], "battery") != 0)
-		return usage("switch needs '-- battery [OPTIONS]' after its options");
+	fflush(out);
+	pid_t pid = fork();
+	if (pid < 0) {
+		perror("probe: fork");
+		return 1;
+	}
+	if (pid == 0) {
+		out = fmemopen(relay, RELAY_SIZE - 1, "w");
+		if (out == NULL)
+			_exit(1);
+		int rc = fn(arg);
+		fflush(out);
+		_exit(rc);
+	}
+	int status = 0;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	relay[RELAY_SIZE - 1] = '\0';
+	fputs(relay, out);
+	fflush(out);
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	fprintf(stderr, "probe: the battery process died (wait status 0x%x)\n", (unsigned)status);
+	return 1;
+}
+
+static int run_battery_job(const void *arg)
+{
+	return run_battery(arg);
+}
+
+static int battery(int argc, char **argv)
+{
+	struct targets t;
+	int rc = parse_targets(argc, argv, &t);
+	if (rc)
+		return rc;
+	return t.relay ? relayed(run_battery_job, &t) : run_battery(&t);
+}
+
+struct switch_plan {
+	const char *steady;
+	const char *chroot_dir;
+	long uid, gid;
+};
+
+/* In the forked child: open the attr fd, chroot, drop, pwrite, report, run the battery. */
+static int switch_and_run(const struct switch_plan *plan, const struct targets *t)
+{
 	char before_buf[512];
 	const char *before = read_context("/proc/thread-self/attr/current", before_buf,
 					  sizeof before_buf);
 	int fd = open("/proc/thread-self/attr/current", O_RDWR | O_CLOEXEC);
 	int err = fd < 0 ? errno : 0;
 	const char *failed = fd < 0 ? "open /proc/thread-self/attr/current" : NULL;
-	if (!failed && chroot_dir && (chdir(chroot_dir) < 0 || chroot(".") < 0)) {
+	if (!failed && plan->chroot_dir && (chdir(plan->chroot_dir) < 0 || chroot(".") < 0)) {
 		err = errno;
 		failed = "chroot";
 	}
-	if (!failed && uid >= 0) {
-		if (gid < 0)
-			gid = uid;
-		if (setgroups(0, NULL) < 0 || setgid((gid_t)gid) < 0 || setuid((uid_t)uid) < 0) {
+	if (!failed && plan->uid >= 0) {
+		gid_t gid = (gid_t)(plan->gid >= 0 ? plan->gid : plan->uid);
+		if (setgroups(0, NULL) < 0 || setgid(gid) < 0 || setuid((uid_t)plan->uid) < 0) {
 			err = errno;
 			failed = "drop uid/gid";
 		}
 	}
-	if (!failed && pwrite(fd, steady, strlen(steady) + 1, 0) < 0) {
+	if (!failed && pwrite(fd, plan->steady, strlen(plan->steady) + 1, 0) < 0) {
 		err = errno;
 		failed = "pwrite /proc/thread-self/attr/current";
 	}
@@ -868,25 +927,72 @@ static int switch_then_battery(int argc, char **argv)
 		snprintf(detail, sizeof detail, "the write succeeded; the new context is unreadable here");
 	else
 		snprintf(detail, sizeof detail, "the write succeeded");
-	printf("{\"event\": \"switch\", \"requested\": ");
-	json_string(stdout, steady);
-	printf(", \"before\": ");
-	json_string(stdout, before);
-	printf(", \"after\": ");
-	json_string(stdout, after);
-	printf(", \"ok\": %s, \"errno\": ", failed ? "false" : "true");
-	json_string(stdout, errno_name(err));
-	printf(", \"detail\": ");
-	json_string(stdout, detail);
-	printf("}\n");
-	fflush(stdout);
+	fprintf(out, "{\"event\": \"switch\", \"pid\": %d, \"requested\": ", (int)getpid());
+	json_string(out, plan->steady);
+	fprintf(out, ", \"before\": ");
+	json_string(out, before);
+	fprintf(out, ", \"after\": ");
+	json_string(out, after);
+	fprintf(out, ", \"ok\": %s, \"errno\": ", failed ? "false" : "true");
+	json_string(out, errno_name(err));
+	fprintf(out, ", \"detail\": ");
+	json_string(out, detail);
+	fprintf(out, "}\n");
+	fflush(out);
 	if (failed) {
-		fprintf(stderr, "probe: cannot switch to %s: %s%s\n", steady, detail,
+		/* Still in the startup domain: stderr is usable. */
+		fprintf(stderr, "probe: cannot switch to %s: %s%s\n", plan->steady, detail,
 			strncmp(failed, "pwrite", 6) == 0 && err == EINVAL
 				? " (is SELinux enabled, and the context valid?)" : "");
 		return 3;
 	}
-	return battery(argc - i - 2, argv + i + 2);
+	return run_battery(t);
+}
+
+struct switch_job {
+	struct switch_plan plan;
+	struct targets targets;
+};
+
+static int run_switch_job(const void *arg)
+{
+	const struct switch_job *job = arg;
+	return switch_and_run(&job->plan, &job->targets);
+}
+
+/*
+ * The switch runs in a forked child (as a daemon opens its attr fd after daemonizing); the
+ * parent stays in the startup domain and prints what the child wrote to a shared relay page,
+ * so the steady domain needs no permission on the harness's stdout.
+ */
+static int switch_then_battery(int argc, char **argv)
+{
+	if (argc < 1)
+		return usage("switch needs STEADY_CTX");
+	struct switch_plan plan = {.steady = argv[0], .uid = -1, .gid = -1};
+	int i = 1;
+	for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (i + 1 >= argc)
+			return usage("an option is missing its value");
+		if (strcmp(argv[i], "--chroot") == 0)
+			plan.chroot_dir = argv[++i];
+		else if (strcmp(argv[i], "--uid") == 0) {
+			if (parse_number(argv[++i], 0, 0x7ffffffe, &plan.uid) < 0)
+				return usage("--uid needs a uid");
+		} else if (strcmp(argv[i], "--gid") == 0) {
+			if (parse_number(argv[++i], 0, 0x7ffffffe, &plan.gid) < 0)
+				return usage("--gid needs a gid");
+		} else
+			return usage("unknown switch option");
+	}
+	if (i + 1 >= argc || strcmp(argv[i + 1], "battery") != 0)
+		return usage("switch needs '-- battery [OPTIONS]' after its options");
+	struct targets t;
+	int rc = parse_targets(argc - i - 2, argv + i + 2, &t);
+	if (rc)
+		return rc;
+	struct switch_job job = {plan, t};
+	return relayed(run_switch_job, &job);
 }
 
 static void ignore(int sig)
@@ -899,8 +1005,8 @@ __attribute__((noreturn)) static void victim(void)
 	struct sigaction sa = {.sa_handler = ignore};
 	sigaction(SIGUSR1, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
-	printf("{\"event\": \"victim\", \"pid\": %d}\n", (int)getpid());
-	fflush(stdout);
+	fprintf(out, "{\"event\": \"victim\", \"pid\": %d}\n", (int)getpid());
+	fflush(out);
 	for (;;)
 		pause();
 }
@@ -908,19 +1014,20 @@ __attribute__((noreturn)) static void victim(void)
 static int list(void)
 {
 	for (size_t i = 0; i < N_ATTACKS; i++) {
-		printf("{\"attack\": ");
-		json_string(stdout, ATTACKS[i].name);
-		printf(", \"needs\": ");
-		json_string(stdout, ATTACKS[i].needs);
-		printf(", \"syscalls\": ");
-		json_string(stdout, ATTACKS[i].syscalls);
-		printf("}\n");
+		fprintf(out, "{\"attack\": ");
+		json_string(out, ATTACKS[i].name);
+		fprintf(out, ", \"needs\": ");
+		json_string(out, ATTACKS[i].needs);
+		fprintf(out, ", \"syscalls\": ");
+		json_string(out, ATTACKS[i].syscalls);
+		fprintf(out, "}\n");
 	}
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
+	out = stdout;
 	if (argc < 2)
 		return usage("no mode given");
 	if (strcmp(argv[1], "switch") == 0)
