@@ -266,6 +266,15 @@ def test_unsafe_placements_are_refused(kb, text, code):
     assert _codes(exc) == [code]
 
 
+@pytest.mark.parametrize("anchor", ["(context)", "setcon(context);", "do_setcon(context"])
+def test_replace_needs_a_whole_statement_or_expression(kb, anchor):
+    spec = SPEC.replace('replace "do_setcon(context);"', f'replace "{anchor}"')
+    with pytest.raises(DiagnosticError) as exc:
+        hooks.plan(DEMO_C, _switch(kb, spec), header_exists=False)
+    assert _codes(exc) == ["SEL704"]
+    assert exc.value.diagnostics[0].span.line == 13
+
+
 def test_code_only_blanks_comments_and_strings_in_place():
     text = 'a = "x /* y */"; /* if (b)\n */ c(); // d\n'
     code = hooks.code_only(text)

@@ -104,6 +104,7 @@ def plan(text: str, switch: ir.Switch, header_exists: bool) -> Hook:
     loc = locate(text, patch)
     statement = f"setcon_fd_switch({ctx});"
     if patch.position == "replace":
+        _check_replaceable(code, loc, patch)
         new = statement if patch.text.rstrip().endswith(";") else f"setcon_fd_commit({ctx})"
         edits.append(Edit(loc.start, loc.end, new, patch.origin))
         placements.append(Placement(f"{_quote(patch.text)} becomes {new}", loc.line,
@@ -157,10 +158,9 @@ def _line_bounds(text: str, offset: int) -> tuple[int, int]:
     return start, len(text) if end < 0 else end
 
 
-def _unsafe(anchor: ir.Anchor, why: str) -> DiagnosticError:
-    return DiagnosticError([Diagnostic("SEL704", why, anchor.text_span,
-                                       hint="anchor a whole statement that starts its own "
-                                            "line, in a braced block")])
+def _unsafe(anchor: ir.Anchor, why: str,
+            hint: str = "anchor a whole statement that starts its own line") -> DiagnosticError:
+    return DiagnosticError([Diagnostic("SEL704", why, anchor.text_span, hint=hint)])
 
 
 def _ends_its_line(code: str, loc: Located) -> bool:
@@ -212,6 +212,23 @@ def _insert_before(text: str, code: str, loc: Located, block: str,
                   "statement; a statement inserted here could change the control flow")
 
 
+def _check_replaceable(code: str, loc: Located, anchor: ir.Anchor) -> None:
+    """SEL704 unless the anchor is a whole statement or expression: brackets balanced, not
+    glued to a name on either side, not the argument list of a call."""
+    inner = code[loc.start:loc.end]
+    before = code[:loc.start].rstrip()[-1:]
+    after = code[loc.end:loc.end + 1]
+    ident = re.compile(r"[A-Za-z0-9_]")
+    glued = (ident.match(inner[:1] or " ") and ident.match(before or " ")) or \
+        (ident.match(inner[-1:] or " ") and ident.match(after or " ")) or \
+        (inner.startswith("(") and (ident.match(before or " ") or before in (")", "]")))
+    if glued or not _balanced(inner):
+        raise _unsafe(anchor, "the text to replace is not a whole statement or expression "
+                      "(it is part of a name, a call's argument list, or its brackets do not "
+                      "pair up)", hint="quote the whole setcon() call: the statement with its "
+                                       "';', or the call expression")
+
+
 def _insert_after(text: str, code: str, loc: Located, statement: str,
                   anchor: ir.Anchor) -> Edit:
     """Insert ``statement`` on a line of its own after the anchor's last line."""
@@ -237,13 +254,15 @@ def _previous_code_line(code: str, line_start: int,
     return None
 
 
-def _balanced(expr: str) -> bool:
-    depth = 0
-    for ch in expr:
-        depth += {"(": 1, ")": -1}.get(ch, 0)
-        if depth < 0:
+def _balanced(text: str) -> bool:
+    """True when the brackets of ``text`` pair up."""
+    stack, pairs = [], {")": "(", "]": "[", "}": "{"}
+    for ch in text:
+        if ch in "([{":
+            stack.append(ch)
+        elif ch in pairs and (not stack or stack.pop() != pairs[ch]):
             return False
-    return depth == 0
+    return not stack
 
 
 def _after_last_top_level_include(code: str) -> int | None:
