@@ -25,8 +25,8 @@ from selkit.dsl.pretty import format_module
 from selkit.patch import hook as hooks
 from selkit.patch import mail, udiff
 from selkit.patch.anchor import closest_hint, locate
-from selkit.patch.series import (GENERATED, Request, generate, generated_spec, plan_series,
-                                 read_series, series_total)
+from selkit.patch.series import (GENERATED, Request, generate, generated_spec, numbered,
+                                 plan_series, read_series, series_total)
 
 ROOT = Path(__file__).resolve().parent.parent
 VENDOR = ROOT / "vendor-patches"
@@ -364,7 +364,7 @@ def _generate(kb, tree: Path, existing=(), spec=SPEC, label="policies/demo.sel")
     request = Request(label, "demo", _switch(kb, spec))
     existing = list(existing)
     (slot,) = plan_series(existing, [request])
-    total = series_total(existing, [slot])
+    total = series_total(existing, [slot]) if numbered(existing) else 1
     preceding = [(p.name, p.text) for p in existing if p.number < slot.number]
     return generate(slot, source=tree, preceding=preceding, total=total,
                     author=mail.DEFAULT_AUTHOR, date=mail.DEFAULT_DATE,
@@ -410,8 +410,12 @@ def test_preceding_patch_is_applied_first(kb, tmp_path):
     existing = read_series(series)
     assert [(p.number, p.spec) for p in existing] == [(1, None)]
     slot = _generate(kb, tree, existing)
-    assert slot.number == 2 and "[PATCH 2/2]" in slot.text
+    # numbered like the hand-written patch: that one says [PATCH], so this one does too
+    assert slot.number == 2 and "Subject: [PATCH] demo:" in slot.text
     assert "setcon_fd_switch(context);  /* switch */" in slot.hook.new_text
+    (series / "0001-demo-a-comment.patch").write_text(
+        hand_mail.replace("Subject: [PATCH]", "Subject: [PATCH 1/2]"))
+    assert "Subject: [PATCH 2/2] demo:" in _generate(kb, tree, read_series(series)).text
 
 
 def test_preceding_patch_that_fails_is_a_toolchain_error(kb, tmp_path):

@@ -14,7 +14,7 @@ from selkit.cli.commands import _base_option, _front, _json_option
 from selkit.compiler import write_atomically
 from selkit.diagnostics import Diagnostic, DiagnosticError
 from selkit.patch import mail
-from selkit.patch.series import (Request, Slot, generate, plan_series, read_series,
+from selkit.patch.series import (Request, Slot, generate, numbered, plan_series, read_series,
                                  series_total)
 
 
@@ -46,11 +46,15 @@ def _requests(specs: tuple[str, ...], modules) -> list[Request]:
     return out
 
 
-def _headers(slot: Slot, author: str | None, date: str | None) -> tuple[str, str]:
-    """Explicit options, else what the earlier patch from this spec says, else defaults."""
+def _headers(slot: Slot, author: str | None, date: str | None,
+             previous: str | None) -> tuple[str, str]:
+    """Explicit options, else what the earlier patch from this spec says, else the defaults
+    (the date: that of the patch before it in the series, if any)."""
     old = mail.read_mail(slot.replaces.text) if slot.replaces else None
+    last = mail.read_mail(previous) if previous else None
     chosen_author = author or (old.author if old and old.author else mail.DEFAULT_AUTHOR)
-    chosen_date = date or (old.date if old and old.date else mail.DEFAULT_DATE)
+    chosen_date = date or (old.date if old and old.date else
+                           last.date if last and last.date else mail.DEFAULT_DATE)
     return mail.check_author(chosen_author), mail.format_date(chosen_date)
 
 
@@ -66,8 +70,8 @@ def _headers(slot: Slot, author: str | None, date: str | None) -> tuple[str, str
               help=f"the From: of the mail (default: the earlier generated patch's, else "
                    f"'{mail.DEFAULT_AUTHOR}')")
 @click.option("--date", default=None, metavar="DATE",
-              help=f"the Date: (RFC 2822 or ISO 8601; default: the earlier generated patch's, "
-                   f"else '{mail.DEFAULT_DATE}')")
+              help="the Date: (RFC 2822 or ISO 8601; default: the earlier generated patch's, "
+                   "else the preceding patch's, else " f"'{mail.DEFAULT_DATE}')")
 @click.option("--check", "check_only", is_flag=True,
               help="regenerate in memory; exit 1 if a committed patch differs (writes nothing)")
 @_base_option
@@ -88,7 +92,7 @@ def patch_command(app: Application, specs, source, output, author, date, check_o
     series_dir = Path(output) if output else None
     existing = read_series(series_dir) if series_dir else []
     slots = plan_series(existing, requests)
-    total = series_total(existing, slots)
+    total = series_total(existing, slots) if numbered(existing) else 1
     replaced = {s.replaces.name for s in slots if s.replaces}
     kept = [(p.number, p.name, p.text) for p in existing if p.name not in replaced]
     done: list[Slot] = []
@@ -96,7 +100,8 @@ def patch_command(app: Application, specs, source, output, author, date, check_o
         for slot in sorted(slots, key=lambda s: s.number):
             preceding = sorted([k for k in kept if k[0] < slot.number]
                                + [(d.number, d.name, d.text) for d in done])
-            slot_author, slot_date = _headers(slot, author, date)
+            slot_author, slot_date = _headers(slot, author, date,
+                                              preceding[-1][2] if preceding else None)
             progress(f"{slot.request.spec}: {slot.request.switch.patch.file}")
             generate(slot, source=Path(source), preceding=[(n, t) for _, n, t in preceding],
                      total=total, author=slot_author, date=slot_date,

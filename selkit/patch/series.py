@@ -106,6 +106,15 @@ def series_total(existing: list[SeriesPatch], slots: list[Slot]) -> int:
     return len([p for p in existing if p.name not in replaced]) + len(slots)
 
 
+def numbered(existing: list[SeriesPatch]) -> bool:
+    """Whether the series numbers its subjects (``[PATCH n/m]``): as its first hand-written
+    patch does; a series of generated patches only is numbered."""
+    hand = [p for p in existing if p.spec is None]
+    if not hand:
+        return True
+    return re.search(r"^Subject: \[PATCH \d+/\d+\]", hand[0].text, re.M) is not None
+
+
 def file_name(number: int, subject: str) -> str:
     """``NNNN-Subject-words.patch`` as git format-patch names it."""
     slug = re.sub(r"[^A-Za-z0-9._]+", "-", subject).strip("-.")
