@@ -491,3 +491,35 @@ def test_verdict_needs_every_attack_denied_by_the_steady_domain():
     assert missing.problems == (f"signal: error, expected denied ({NO_RESULT})",)
     unknown = score(_line("ptrace", 1, outcome="maybe"), [], subset)[0]
     assert unknown.outcome == "error" and unknown.detail.startswith("unknown outcome 'maybe'")
+
+
+# ---------------------------------------------------------------------------------------------
+# A real capture: the probe in ptunnel_steady_t under the lab's enforcing Debian 6.1 kernel
+
+CAPTURE = Path(__file__).parent / "data" / "lab-ptunnel-battery.txt"
+
+
+def _capture() -> tuple[str, str]:
+    text = CAPTURE.read_text()
+    stdout = text.split("--- stdout\n", 1)[1].split("--- dmesg\n", 1)[0]
+    return stdout, text.split("--- dmesg\n", 1)[1]
+
+
+def test_real_capture_every_attack_denied_by_the_steady_domain():
+    stdout, dmesg = _capture()
+    avcs = parse_avcs(dmesg)
+    assert lost_records(dmesg) == 0 and all(avc.syscall is not None for avc in avcs)
+    report = switch_report(stdout)
+    assert (report.ok, report.before, report.after) == (True, STARTUP, STEADY)
+    results = score(stdout, avcs)
+    assert verdict(results, "ptunnel_steady_t").passed
+    for result in results:
+        assert result.gate_seen, result
+    first = {r.attack.name: (r.avcs[0].tclass, r.avcs[0].perms[0], r.avcs[0].ttype)
+             for r in results}
+    assert first["setuid"] == ("capability", "setuid", "ptunnel_steady_t")
+    assert first["connect"] == ("tcp_socket", "name_connect", "unreserved_port_t")
+    assert first["ptrace"] == ("process", "ptrace", "kernel_t")
+    assert first["setcon-back"] == ("process", "setcurrent", "ptunnel_steady_t")
+    # The same records scored against the startup domain do not pass.
+    assert not verdict(results, "ptunnel_startup_t").passed

@@ -59,7 +59,8 @@ class Avc:
 
 
 #: An audit record header, with the record type when the console or auditd printed one.
-_HEADER = re.compile(r"(?:type=(?P<type>\w+)\s+(?:msg=)?)?audit\((?P<time>\d+\.\d+):(?P<serial>\d+)\):")
+_HEADER = re.compile(
+    r"(?:type=(?P<type>\w+)\s+(?:msg=)?)?audit\((?P<time>\d+\.\d+):(?P<serial>\d+)\):")
 #: An AVC without a header (journald/syslog forms such as ``audit[12]: AVC avc:  denied ...``).
 _BARE_AVC = re.compile(r"\bavc:\s+(?:denied|granted)\b")
 _PID = re.compile(r"(?<![\w-])pid=(\d+)")

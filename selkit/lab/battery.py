@@ -42,9 +42,12 @@ NO_RESULT = "no result (probe crashed?)"
 class Attack:
     """One row of the attack table.
 
-    ``avc_hint`` is the ``class:permission`` the confined run is expected to be denied first;
-    ``needs`` the probe option without which the attack is not run; ``syscalls`` what the probe
-    calls, in order; ``proves`` what a denial shows.
+    ``avc_hint`` is the ``class:permission`` the attack is about; the kernel checks others on
+    the way, listed in ``other_gates``, and a confined domain may be stopped at one of them
+    first (a steady domain without any TCP socket is denied ``tcp_socket:create`` before
+    ``name_bind``). ``needs`` is the probe
+    option without which the attack is not run; ``syscalls`` what the probe calls, in order;
+    ``proves`` what a denial shows.
     """
 
     name: str
@@ -53,43 +56,59 @@ class Attack:
     syscalls: tuple[str, ...]
     proves: str
     needs: str | None = None
+    other_gates: tuple[str, ...] = ()
     expect: str = DENIED
 
 
 ATTACKS: tuple[Attack, ...] = (
     Attack("read-file", "read a data file", "file:read", ("openat", "read"),
-           "it cannot read data on the stepping stone", "--data"),
+           "it cannot read data on the stepping stone", "--data",
+           other_gates=("file:open", "dir:search")),
     Attack("write-file", "append to a data file", "file:append", ("openat", "write"),
-           "it cannot tamper with that data", "--data"),
+           "it cannot tamper with that data", "--data",
+           other_gates=("file:write", "file:open", "dir:search")),
     Attack("drop-exec", "create a script and exec it", "dir:write", ("openat", "write", "execve"),
-           "it cannot drop a program and run it", "--drop-dir"),
+           "it cannot drop a program and run it", "--drop-dir",
+           other_gates=("dir:search", "dir:add_name", "file:create", "file:write",
+                        "file:execute")),
     Attack("exec-shell", "exec a shell", "file:execute", ("execve",),
-           "it cannot start a shell"),
+           "it cannot start a shell",
+           other_gates=("dir:search", "file:read", "file:open", "file:execute_no_trans",
+                        "file:map")),
     Attack("ptrace", "ptrace another process", "process:ptrace", ("ptrace", "wait4", "ptrace"),
            "it cannot take over another process", "--victim"),
     Attack("packet-sock", "open a packet socket (sniff)", "packet_socket:create", ("socket",),
-           "it cannot sniff the link"),
+           "it cannot sniff the link",
+           other_gates=("capability:net_raw",)),
     Attack("raw-sock", "open a raw TCP socket", "rawip_socket:create", ("socket",),
-           "it cannot forge packets on a raw socket its spec does not declare"),
+           "it cannot forge packets on a raw socket its spec does not declare",
+           other_gates=("capability:net_raw",)),
     Attack("connect", "connect to a port the spec does not allow", "tcp_socket:name_connect",
            ("socket", "connect"), "it cannot relay to or attack other machines' services",
-           "--connect"),
+           "--connect",
+           other_gates=("tcp_socket:create", "tcp_socket:connect")),
     Attack("bind", "listen on a new port", "tcp_socket:name_bind", ("socket", "bind", "listen"),
-           "it cannot open a new service (backdoor)", "--bind"),
+           "it cannot open a new service (backdoor)", "--bind",
+           other_gates=("tcp_socket:create", "tcp_socket:bind", "tcp_socket:listen",
+                        "tcp_socket:node_bind")),
     Attack("setuid", "change uid (setresuid)", "capability:setuid", ("setresuid",),
            "no process of the domain can change uid, so none can regain root"),
     Attack("module-load", "load a kernel module (finit_module)", "capability:sys_module",
-           ("openat", "finit_module"), "it cannot load kernel code from a file", "--module"),
+           ("openat", "finit_module"), "it cannot load kernel code from a file", "--module",
+           other_gates=("file:read", "file:open", "dir:search", "system:module_load")),
     Attack("module-init", "load a kernel module (init_module)", "capability:sys_module",
-           ("openat", "read", "init_module"), "it cannot load kernel code from memory"),
+           ("openat", "read", "init_module"), "it cannot load kernel code from memory",
+           other_gates=("file:read", "file:open")),
     Attack("setcon-back", "switch back to the startup domain", "process:setcurrent",
-           ("openat", "pwrite64"), "it cannot regain the startup domain's rights", "--startup"),
+           ("openat", "pwrite64"), "it cannot regain the startup domain's rights", "--startup",
+           other_gates=("file:write", "file:open", "process:dyntransition")),
     Attack("signal", "signal another process", "process:signal", ("kill",),
            "it cannot signal (or kill) other processes", "--victim"),
     Attack("mem-read", "read another process's memory (process_vm_readv)", "process:ptrace",
            ("process_vm_readv",), "it cannot read other processes' secrets", "--victim"),
     Attack("proc-mem", "read another process's memory (/proc/PID/mem)", "process:ptrace",
-           ("openat", "pread64"), "nor through /proc", "--victim"),
+           ("openat", "pread64"), "nor through /proc", "--victim",
+           other_gates=("dir:search", "file:read", "file:open")),
 )
 
 ATTACKS_BY_NAME = {attack.name: attack for attack in ATTACKS}
@@ -226,8 +245,17 @@ class AttackResult:
     @property
     def hint_seen(self) -> bool:
         """Some AVC of the attempt is on the class and permission ``avc_hint`` names."""
-        tclass, perm = self.attack.avc_hint.split(":")
-        return any(avc.tclass == tclass and perm in avc.perms for avc in self.avcs)
+        return _seen(self.avcs, (self.attack.avc_hint,))
+
+    @property
+    def gate_seen(self) -> bool:
+        """Some AVC of the attempt is on ``avc_hint`` or one of the attack's other gates."""
+        return _seen(self.avcs, (self.attack.avc_hint, *self.attack.other_gates))
+
+
+def _seen(avcs: tuple[Avc, ...], hints: tuple[str, ...]) -> bool:
+    wanted = {tuple(hint.split(":", 1)) for hint in hints}
+    return any((avc.tclass, perm) in wanted for avc in avcs for perm in avc.perms)
 
 
 @dataclass(frozen=True)
