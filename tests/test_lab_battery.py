@@ -489,6 +489,9 @@ def test_verdict_needs_every_attack_denied_by_the_steady_domain():
                                           "ptunnel_steady_t for pid 2")
     missing = verdict(score(_line("ptrace", 1), [_avc(1)], subset), "ptunnel_steady_t")
     assert missing.problems == (f"signal: error, expected denied ({NO_RESULT})",)
+    as_user = battery.BatteryHeader(pid=5, uid=1000, context=STEADY)
+    assert verdict(good, "ptunnel_steady_t", as_user).problems == (
+        "the battery ran as uid 1000, not root: a denial may be DAC's",)
     unknown = score(_line("ptrace", 1, outcome="maybe"), [], subset)[0]
     assert unknown.outcome == "error" and unknown.detail.startswith("unknown outcome 'maybe'")
 
@@ -512,7 +515,7 @@ def test_real_capture_every_attack_denied_by_the_steady_domain():
     report = switch_report(stdout)
     assert (report.ok, report.before, report.after) == (True, STARTUP, STEADY)
     results = score(stdout, avcs)
-    assert verdict(results, "ptunnel_steady_t").passed
+    assert verdict(results, "ptunnel_steady_t", battery_header(stdout)).passed
     for result in results:
         assert result.gate_seen, result
     first = {r.attack.name: (r.avcs[0].tclass, r.avcs[0].perms[0], r.avcs[0].ttype)

@@ -8,8 +8,12 @@ denied with an AVC naming the steady domain.
 
 In switch mode the steady-domain process writes its lines to shared memory and the probe's parent,
 still in the startup domain, prints them: the steady domain needs no grant on the harness's
-stdout. The guest must disable printk rate limiting (``echo 0 > /proc/sys/kernel/printk_ratelimit``)
-before the battery, or most AVCs never reach the console (see :mod:`selkit.lab.avc`).
+stdout. What the guest must provide: printk rate limiting off (``echo 0 >
+/proc/sys/kernel/printk_ratelimit``) or most AVCs never reach dmesg (see :mod:`selkit.lab.avc`);
+``lo`` up and a listener for ``connect``; a ``probe victim`` of the same binary; the probe on a
+file labelled ``<daemon>_startup_exec_t`` so that exec from init_t enters the startup domain.
+A dontaudit rule would hide a denial's AVC and fail the verdict; a policy built with dontaudit
+off (``semodule -DB``) shows it.
 """
 
 from __future__ import annotations
@@ -191,7 +195,9 @@ def probe_argv(probe: str | Path, targets: Targets, *, steady: str | None = None
     (the confined run, started by exec in the startup domain), else ``battery ...``.
 
     ``chroot``/``uid`` mirror the daemon's own drop before its switch; the lab leaves ``uid``
-    unset so the battery runs as root and every denial is SELinux's.
+    unset so the battery runs as root and every denial is SELinux's. With ``chroot`` the target
+    paths are inside the jail, and attacks that need /proc or a shell there end in "error"
+    (ENOENT), not "denied": the lab runs the battery without it.
     """
     unknown = [name for name in targets.only if name not in ATTACKS_BY_NAME]
     if unknown:
@@ -352,9 +358,16 @@ class Verdict:
     problems: tuple[str, ...] = field(default=())
 
 
-def verdict(results: list[AttackResult], steady_type: str) -> Verdict:
-    """Passed when every attack was denied and each denial has an AVC from ``steady_type``."""
+def verdict(results: list[AttackResult], steady_type: str,
+            header: BatteryHeader | None = None) -> Verdict:
+    """Passed when every attack was denied and each denial has an AVC from ``steady_type``.
+
+    With the probe's ``header``, a battery that did not run as root fails too: its denials could
+    be DAC's rather than SELinux's.
+    """
     problems = []
+    if header is not None and header.uid != 0:
+        problems.append(f"the battery ran as uid {header.uid}, not root: a denial may be DAC's")
     for result in results:
         name = result.attack.name
         if not result.as_expected:
