@@ -1,0 +1,111 @@
+#!/bin/sh
+# Stage 2 of the lab guest, in init_t (entered by exec of this init_exec_t file): the network,
+# syslogd, the scenario of one daemon (/lab/harness/scenario.sh), the attack battery in the
+# steady domain and in initrc_t, then dmesg. Results go to /dev/ttyS1 as "SELKIT-LAB {json}".
+. /.lab/config.sh
+export PATH=/bin
+exec 3>/dev/ttyS1
+
+say() { echo "SELKIT-LAB $1" >&3; }
+mark() { echo "SELKIT-LAB-MARK $1" > /dev/kmsg; say "{\"step\": \"$1\"}"; }
+ctx_of() { cat "/proc/$1/attr/$2" 2>/dev/null | tr -d '\0'; }
+# A file's lines between "SELKIT-LAB-BLOCK NAME" and "SELKIT-LAB-BLOCK-END" (logs, dmesg).
+block() { echo "SELKIT-LAB-BLOCK $1" >&3; cat "$2" >&3 2>/dev/null; echo "SELKIT-LAB-BLOCK-END" >&3; }
+finish() {
+    mark done
+    dmesg > /tmp/dmesg.txt 2>&1
+    block dmesg /tmp/dmesg.txt
+    echo "SELKIT-LAB-DONE" >&3
+    sync
+    echo o > /proc/sysrq-trigger
+    sleep 5
+    poweroff -f
+}
+
+say "{\"step\": \"stage2\", \"context\": \"$(ctx_of self current)\", \"enforce\": $(cat /sys/fs/selinux/enforce)}"
+# iproute2 (busybox's ip has no veth): called by path, or busybox runs its own applet.
+IP=/bin/ip
+$IP link set lo up
+# The client side of every tunnel lives in its own network namespace, joined by a veth pair.
+unshare -n sleep 100000 &
+NETNS_PID=$!
+sleep 0.2
+{
+    $IP link add vsrv type veth peer name vcli
+    $IP link set vcli netns "$NETNS_PID"
+    $IP addr add 192.0.2.1/24 dev vsrv
+    $IP link set vsrv up
+} > /tmp/net.log 2>&1
+in_client() { nsenter -t "$NETNS_PID" -n "$@"; }
+{
+    in_client $IP link set lo up
+    in_client $IP addr add 192.0.2.2/24 dev vcli
+    in_client $IP link set vcli up
+} >> /tmp/net.log 2>&1
+
+# The oldest process called NAME (the daemon, not a peer of the same name started later).
+lab_pidof() { pidof "$1" | tr ' ' '\n' | sort -n | head -n 1; }
+
+# Send a line through HOST:PORT from the client namespace; report what came back.
+lab_tcp_echo() {
+    payload="selkit-lab payload through the tunnel 0123456789"
+    (echo "$payload"; sleep 3) | in_client timeout 6 nc "$1" "$2" > /tmp/echo.out 2>/tmp/echo.err
+    got=$(head -n 1 /tmp/echo.out)
+    ok=false
+    [ "$got" = "$payload" ] && ok=true
+    say "{\"step\": \"tunnel\", \"kind\": \"tcp\", \"traffic\": $ok, \"bytes_sent\": $((${#payload} + 1)), \"bytes_received\": $(wc -c < /tmp/echo.out)}"
+}
+
+# Ping ADDRESS across the tunnel, from the client namespace (in_client) or this one (local).
+lab_ping() {
+    if [ "$2" = local ]; then
+        ping -c 3 -W 5 "$1" > /tmp/ping.out 2>&1
+    else
+        in_client ping -c 3 -W 5 "$1" > /tmp/ping.out 2>&1
+    fi
+    received=$(sed -n 's/.* \([0-9]*\) packets received.*/\1/p' /tmp/ping.out)
+    ok=false
+    [ "${received:-0}" -gt 0 ] && ok=true
+    say "{\"step\": \"tunnel\", \"kind\": \"icmp\", \"traffic\": $ok, \"packets_received\": ${received:-0}, \"bytes_received\": $((${received:-0} * 64))}"
+    block ping /tmp/ping.out
+}
+
+/lab/syslogd/syslogd -n -O /var/log/messages < /dev/null > /dev/null 2>&1 3>&- &
+sleep 0.3
+
+mark scenario
+. /lab/harness/scenario.sh
+scenario_prepare
+scenario_start 3>&-
+sleep "${LAB_SETTLE:-2}"
+DAEMON_PID=$(scenario_pid)
+threads=""
+for t in /proc/$DAEMON_PID/task/*; do
+    threads="$threads${threads:+, }\"$(ctx_of "${t#/proc/}" current)\""
+done
+say "{\"step\": \"daemon\", \"pid\": \"$DAEMON_PID\", \"before\": \"$(ctx_of "$DAEMON_PID" prev)\", \"after\": \"$(ctx_of "$DAEMON_PID" current)\", \"threads\": [$threads]}"
+mark traffic
+scenario_traffic
+mark traffic-end
+block net /tmp/net.log
+block daemon-log /tmp/daemon.log
+block syslog /var/log/messages
+if [ -n "$LAB_PROBE_STEADY" ]; then
+    # The battery's targets: a victim process (initrc_t), a mail relay port nobody may reach.
+    /lab/peer/selkit-probe victim > /tmp/victim.out 2>&1 &
+    VICTIM_PID=$!
+    nc -ll -p 25 -e /bin/cat &
+    sleep 0.5
+    # The confined run: exec'd by init_t from the daemon's own entry file, so it starts in the
+    # startup domain and enters the steady one exactly as the daemon does (the steady child's
+    # lines are printed by the startup-domain parent, into init_t's pipe, which the spec's
+    # 'stdio' allows).
+    mark probe-steady
+    eval "$LAB_PROBE_STEADY" 2>&1 3>&- < /dev/null | cat > /tmp/probe-steady.txt
+    block probe-steady /tmp/probe-steady.txt
+    # The default column: the same battery in initrc_t, how the daemon runs without selkit.
+    mark probe-default
+    eval "$LAB_PROBE_DEFAULT" 2>&1 3>&- < /dev/null | cat > /tmp/probe-default.txt
+    block probe-default /tmp/probe-default.txt
+fi
+finish

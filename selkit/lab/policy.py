@@ -1,0 +1,102 @@
+"""The guest's kernel policy: Debian's refpolicy store + the shipped modules exactly as
+``selkit compile`` builds them + the lab-only module ``selkit_lab`` (selkit/lab/data), linked
+by semodule in a copy of the store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Callable
+
+from selkit.base import BaseSpec, load_kb
+from selkit.compiler import compile_modules, front_end, write_atomically
+from selkit.diagnostics import DiagnosticError
+from selkit.dsl.loader import Program, read_source
+from selkit.emit import Target
+from selkit.ir import nodes as ir
+from selkit.ir.kb import KnowledgeBase
+from selkit.lab.kernel import lab_cache
+from selkit.toolchain import build_pp, link_files
+
+Progress = Callable[[str], None]
+
+LAB_MODULE = "selkit_lab"
+
+
+@dataclass(frozen=True)
+class LabPolicy:
+    """A linked kernel policy and what it was made of."""
+
+    path: Path
+    modules: tuple[ir.PolicyModule, ...]
+    module_files: dict[str, bytes]
+    lab_module: str
+    digest: str
+    programs: dict = field(default_factory=dict)
+
+    def module(self, name: str) -> ir.PolicyModule:
+        """The module of daemon (or module) ``name``."""
+        for module in self.modules:
+            if name in (module.name, module.daemon):
+                return module
+        raise KeyError(name)
+
+
+def load_specs(paths: list[str], kb: KnowledgeBase) -> tuple[tuple[ir.PolicyModule, ...],
+                                                              dict[str, Program]]:
+    """Every spec through the front end; all diagnostics of all files, or the modules and
+    the parsed programs by path."""
+    modules, programs, diagnostics = [], {}, []
+    for path in paths:
+        try:
+            program, mods = front_end(path, kb, read_source(path))
+            programs[path] = program
+            modules.extend(mods)
+        except DiagnosticError as exc:
+            diagnostics.extend(exc.diagnostics)
+    if diagnostics:
+        raise DiagnosticError(diagnostics)
+    return tuple(modules), programs
+
+
+def lab_module_text(modules: tuple[ir.PolicyModule, ...] = ()) -> str:
+    """The CIL of the lab-only module (selkit/lab/data/selkit_lab.cil). It grants nothing to
+    the daemons' domains; ``modules`` is accepted for a future per-domain part."""
+    del modules
+    return resources.files("selkit.lab").joinpath("data", "selkit_lab.cil").read_text()
+
+
+def build_policy(spec_paths: list[str], progress: Progress | None = None,
+                 base: BaseSpec = BaseSpec()) -> LabPolicy:
+    """Compile every spec like ``selkit compile``, add the lab module, link, and return the
+    kernel policy (cached by the digest of every linked module and the base policy)."""
+    kb = load_kb(base)
+    modules, programs = load_specs(spec_paths, kb)
+    if progress:
+        progress("compiling the shipped modules")
+    compiled = compile_modules(modules, kb, (Target.PP,),
+                               build_pp=lambda te, fc, name: build_pp(te, fc, name, kb.mls))
+    files = {f"{c.name}.pp": c.files[f"{c.name}.pp"] for c in compiled}
+    lab_text = lab_module_text(modules)
+    files[f"{LAB_MODULE}.cil"] = lab_text.encode()
+    digest = hashlib.sha256()
+    base_policy = Path(base.policy)
+    digest.update(base_policy.read_bytes() if base_policy.exists() else b"")
+    for name, data in sorted(files.items()):
+        digest.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
+    key = digest.hexdigest()[:20]
+    folder = lab_cache() / "policy" / key
+    path = folder / "policy.33"
+    if not path.exists():
+        if progress:
+            progress("linking the lab policy in a copy of the store")
+        with tempfile.TemporaryDirectory(prefix="selkit-lab-policy-") as tmp:
+            link_files(files, modules, str(Path(tmp, "policy.33")), progress=progress)
+            write_atomically(str(folder), {"policy.33": Path(tmp, "policy.33").read_bytes(),
+                                           f"{LAB_MODULE}.cil": lab_text.encode()})
+    return LabPolicy(path, modules, files, lab_text, key, programs)
+

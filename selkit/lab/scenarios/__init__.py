@@ -1,0 +1,56 @@
+"""One scenario per shipped daemon: which build runs confined, which runs as its peer, and the
+guest script (``<daemon>.sh``) that starts both and passes real traffic.
+
+A scenario script defines ``scenario_prepare`` (echo services, the peer if it must come
+first), ``scenario_start`` (the confined daemon, exec'd by init_t with the options its spec was
+written for), ``scenario_pid`` and ``scenario_traffic`` (reports the tunnel result).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """How the lab runs one daemon."""
+
+    daemon: str
+    spec: str                     # file name under policies/
+    project: str                  # selkit.vendor project of both ends
+    binary: str                   # the confined program (a key of Build.binaries)
+    peer: str                     # the program at the other end, run in initrc_t
+    peer_role: str                # what the peer is, for the report
+    kernel_modules: tuple[str, ...] = ("tun", "veth")
+    settle_seconds: float = 2.0   # from start to reading the daemon's context
+
+    def script(self) -> bytes:
+        """The guest script."""
+        return resources.files("selkit.lab.scenarios").joinpath(f"{self.daemon}.sh").read_bytes()
+
+
+#: In the order the lab runs them with ``all``.
+SCENARIOS: tuple[Scenario, ...] = (
+    Scenario("ptunnel", "ptunnel.sel", "ptunnel", "ptunnel", "ptunnel",
+             "ptunnel forwarder (-p) in the client namespace"),
+    Scenario("hts", "hts.sel", "httptunnel", "hts", "htc", "htc in the client namespace"),
+    Scenario("iodined", "iodined.sel", "iodine", "iodined", "iodine",
+             "iodine client in the client namespace"),
+    Scenario("iodine", "iodine.sel", "iodine", "iodine", "iodined",
+             "iodined server in the other namespace", settle_seconds=6.0),
+    Scenario("openvpn", "openvpn.sel", "openvpn", "openvpn", "openvpn",
+             "OpenVPN TLS client in the client namespace", settle_seconds=3.0),
+)
+
+BY_DAEMON = {s.daemon: s for s in SCENARIOS}
+
+
+def scenario(daemon: str) -> Scenario:
+    """The scenario of ``daemon`` (KeyError if there is none)."""
+    return BY_DAEMON[daemon]
+
+
+def data_file(name: str) -> bytes:
+    """A file shipped beside the scenario scripts (e.g. openvpn-server.conf)."""
+    return resources.files("selkit.lab.scenarios").joinpath(name).read_bytes()
