@@ -310,6 +310,7 @@ def test_switch_fails_clearly_without_selinux(probe):
     report = switch_report(result.stdout)
     assert report is not None and not report.ok and report.requested == STEADY
     assert isinstance(report.pid, int) and report.detail.startswith("pwrite ")
+    assert report.parent_pid not in (None, report.pid)
     assert report.errno in ("EINVAL", "ENOENT", "EOPNOTSUPP")
     assert "attack" not in result.stdout, "no battery after a failed switch"
 

@@ -170,13 +170,14 @@ def build_probe(progress: Progress | None = None) -> Path:
 class Targets:
     """What the battery attacks (see probe.c's header); ``None`` leaves an attack not run.
 
-    ``victim`` must be a ``probe victim`` process of the same build (mem-read and proc-mem
+    ``victim`` must be a ``probe victim`` process of the same build (a pid, or a shell
+    expression such as ``"$VICTIM_PID"`` that the guest's shell expands) (mem-read and proc-mem
     compare the bytes they read with its secret). ``connect`` is ``HOST:PORT`` of a listening
     service the spec does not allow; ``bind`` a free port it does not allow; ``startup`` the
     daemon's startup context.
     """
 
-    victim: int | None = None
+    victim: int | str | None = None
     data: str | None = None
     drop_dir: str | None = None
     shell: str = "/bin/sh"
@@ -266,7 +267,8 @@ def _seen(avcs: tuple[Avc, ...], hints: tuple[str, ...]) -> bool:
 
 @dataclass(frozen=True)
 class SwitchReport:
-    """The probe's ``switch`` event: the contexts before and after the pwrite() by ``pid``."""
+    """The probe's ``switch`` event: the contexts before and after the pwrite() by ``pid``;
+    ``parent_pid`` is the probe process that stayed in the startup domain and printed."""
 
     pid: int | None
     requested: str
@@ -275,6 +277,7 @@ class SwitchReport:
     ok: bool
     errno: str | None
     detail: str
+    parent_pid: int | None = None
 
 
 @dataclass(frozen=True)
@@ -304,10 +307,11 @@ def switch_report(lines: str) -> SwitchReport | None:
     """The ``switch`` event of a confined run, or None (a ``battery``-only run)."""
     for event in _events(lines):
         if event.get("event") == "switch":
-            pid = event.get("pid") if isinstance(event.get("pid"), int) else None
+            pid, parent = (event.get(key) if isinstance(event.get(key), int) else None
+                           for key in ("pid", "parent"))
             return SwitchReport(pid, str(event.get("requested", "")), event.get("before"),
                                 event.get("after"), bool(event.get("ok")), event.get("errno"),
-                                str(event.get("detail", "")))
+                                str(event.get("detail", "")), parent)
     return None
 
 

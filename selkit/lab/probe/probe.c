@@ -49,7 +49,8 @@
  *   --relay             (no value) run the battery in a child and print its lines afterwards
  *
  * OUTPUT (stdout, one JSON object per line)
- *   switch mode first: {"event": "switch", "pid": P, "requested": CTX, "before": CTX|null,
+ *   switch mode first: {"event": "switch", "pid": P, "parent": PP, "requested": CTX,
+ *                       "before": CTX|null,
  *                       "after": CTX|null, "ok": true|false, "errno": ..., "detail": "..."}
  *   {"event": "battery", "pid": P, "uid": U, "context": CTX|null}
  *   then, per attack, in table order:
@@ -927,7 +928,8 @@ static int switch_and_run(const struct switch_plan *plan, const struct targets *
 		snprintf(detail, sizeof detail, "the write succeeded; the new context is unreadable here");
 	else
 		snprintf(detail, sizeof detail, "the write succeeded");
-	fprintf(out, "{\"event\": \"switch\", \"pid\": %d, \"requested\": ", (int)getpid());
+	fprintf(out, "{\"event\": \"switch\", \"pid\": %d, \"parent\": %d, \"requested\": ",
+		(int)getpid(), (int)getppid());
 	json_string(out, plan->steady);
 	fprintf(out, ", \"before\": ");
 	json_string(out, before);
