@@ -1,10 +1,10 @@
 #!/bin/sh
 # Try a vendor-patches series against a project's upstream development branch.
 #
-#   scripts/check-upstream.sh GIT_DIR PATCH_DIR
+#   scripts/check-upstream.sh GIT_DIR PATCH_DIR [REV]
 #
 # GIT_DIR is a (bare) clone of the upstream repository, e.g. a mirror made by the fetch tool;
-# its HEAD (the default branch) is exported with `git archive` to a temporary directory, never
+# REV (default HEAD, the default branch; or e.g. release/2.6, v2.6.22) is exported with `git archive` to a temporary directory, never
 # into this repository. Each NNNN-*.patch of PATCH_DIR is tried in order with
 # `patch -p1 --dry-run`; a patch that applies is then applied for real, so the next one sees
 # the tree it was written against. One line per patch:
@@ -18,21 +18,29 @@
 # applies (possibly with offsets), 1 if any needs fuzz or fails, 2 on bad usage.
 set -eu
 
-if [ $# -ne 2 ] || [ ! -d "$1" ] || [ ! -d "$2" ]; then
-    echo "usage: check-upstream.sh GIT_DIR PATCH_DIR" >&2
+if [ $# -lt 2 ] || [ $# -gt 3 ] || [ ! -d "$1" ] || [ ! -d "$2" ]; then
+    echo "usage: check-upstream.sh GIT_DIR PATCH_DIR [REV]" >&2
     exit 2
 fi
 git_dir=$1
 patch_dir=$(cd "$2" && pwd)
+rev=${3:-HEAD}
 
-commit=$(git --git-dir="$git_dir" rev-parse HEAD)
-branch=$(git --git-dir="$git_dir" symbolic-ref --short HEAD 2>/dev/null || echo HEAD)
-date=$(git --git-dir="$git_dir" log -1 --format=%cs HEAD)
-subject=$(git --git-dir="$git_dir" log -1 --format=%s HEAD)
+if ! commit=$(git --git-dir="$git_dir" rev-parse --verify -q "$rev^{commit}"); then
+    echo "check-upstream: $rev is not a commit in $git_dir" >&2
+    exit 2
+fi
+if [ "$rev" = HEAD ]; then
+    branch=$(git --git-dir="$git_dir" symbolic-ref --short HEAD 2>/dev/null || echo HEAD)
+else
+    branch=$rev
+fi
+date=$(git --git-dir="$git_dir" log -1 --format=%cs "$commit")
+subject=$(git --git-dir="$git_dir" log -1 --format=%s "$commit")
 
 tree=$(mktemp -d "${TMPDIR:-/tmp}/selkit-upstream.XXXXXX")
 trap 'rm -rf "$tree"' EXIT INT TERM
-git --git-dir="$git_dir" archive --format=tar HEAD | tar -xf - -C "$tree"
+git --git-dir="$git_dir" archive --format=tar "$commit" | tar -xf - -C "$tree"
 
 echo "upstream $branch $commit $date \"$subject\""
 status=0
@@ -45,7 +53,7 @@ for patch in "$patch_dir"/*.patch; do
         if echo "$out" | grep -q "with fuzz"; then
             verdict=fuzz
             status=1
-        elif echo "$out" | grep -q "with offset"; then
+        elif echo "$out" | grep -q "(offset "; then
             verdict=offset
         else
             verdict=applies
@@ -58,7 +66,7 @@ for patch in "$patch_dir"/*.patch; do
     fi
     printf '%-8s %s\n' "$verdict" "$name"
     if [ "$verdict" != applies ]; then
-        echo "$out" | grep -E "FAILED|with fuzz|with offset|can't find file|No file to patch" \
+        echo "$out" | grep -E "FAILED|with fuzz|\(offset |can't find file|No file to patch" \
             | sed 's/^/         /' || true
     fi
 done
