@@ -217,3 +217,25 @@ def test_openvpn_cmake_build_enables_selinux(tmp_path):
     assert made.returncode == 0, made.stdout[-3000:] + made.stderr[-2000:]
     linked = subprocess.run(["ldd", str(out / "openvpn")], capture_output=True, text=True)
     assert "libselinux.so" in linked.stdout
+
+
+def test_a_build_that_fails_is_reported_with_its_log_and_not_cached(tmp_path):
+    _orig("ptunnel")
+    breaking = tmp_path / "0001-break-the-build.patch"
+    breaking.write_text("--- a/md5.h\n+++ b/md5.h\n@@ -1,1 +1,2 @@\n"
+                        f"+#error selkit test {tmp_path.name}\n"
+                        + " " + (_unpacked_first_line("ptunnel", "md5.h", tmp_path)) + "\n")
+    with pytest.raises(ToolchainError) as info:
+        build("ptunnel", patches=[breaking])
+    diagnostic = info.value.diagnostics[0]
+    assert diagnostic.code == "SEL524"
+    log = Path(diagnostic.hint.removeprefix("full log: "))
+    assert f"#error selkit test {tmp_path.name}" in log.read_text()
+    with pytest.raises(ToolchainError):  # not cached: the second call builds and fails again
+        build("ptunnel", patches=[breaking])
+    log.unlink()
+
+
+def _unpacked_first_line(name: str, path: str, tmp_path: Path) -> str:
+    tree = unpack(name, tmp_path / "first-line", _orig(name))
+    return (tree / path).read_text(errors="replace").splitlines()[0]

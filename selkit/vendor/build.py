@@ -204,7 +204,9 @@ def build(project: str, *, patched: bool = True, patches: Sequence[Path] | None 
         if chosen and progress:
             progress(f"{spec.name}: applying {len(chosen)} patch(es)")
         apply_series(tree, chosen)
-        log = work / "build.log"
+        # The log is written beside the work directory, so that it survives a failed build
+        # (the hint names it); a finished build moves it inside.
+        log = vendor / f"{spec.name}-{key}.log"
         text = _run_recipe(spec, tree, log, progress)
         binaries = {}
         for name, rel in spec.binaries:
@@ -212,6 +214,7 @@ def build(project: str, *, patched: bool = True, patches: Sequence[Path] | None 
                 raise _fail("SEL525", f"{spec.name}: the build made no {rel}",
                             hint=f"full log: {log}")
             binaries[name] = rel
+        log.rename(work / "build.log")
         manifest = {"project": spec.name, "patched": bool(chosen), "key": key,
                     "patches": [p.name for p in chosen], "binaries": binaries,
                     "warnings": list(parse_warnings(text, [str(tree), str(tree.resolve())]))}
