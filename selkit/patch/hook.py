@@ -17,6 +17,7 @@ from selkit.patch.anchor import Located, line_of, locate
 
 HEADER_NAME = "setcon_fd.h"
 INCLUDE_LINE = f'#include "{HEADER_NAME}"\n'
+_INCLUDED = re.compile(r'^[ \t]*#[ \t]*include[ \t]*"setcon_fd\.h"', re.M)
 
 
 @dataclass(frozen=True)
@@ -85,8 +86,7 @@ def plan(text: str, switch: ir.Switch, header_exists: bool) -> Hook:
     code = code_only(text)
     edits: list[Edit] = []
     placements: list[Placement] = []
-    if not re.search(r'^[ \t]*#[ \t]*include[ \t]*"setcon_fd\.h"', code_only(text, blank_strings=False),
-                     re.M):
+    if not _INCLUDED.search(code_only(text, blank_strings=False)):
         at = _after_last_top_level_include(code)
         if at is None:
             raise DiagnosticError([Diagnostic(
