@@ -490,8 +490,9 @@ class _DaemonLowering:
                                 prepare.anchor.span,
                                 related=[Related(patch.anchor.span, "the setcon() call's anchor")],
                                 hint="prepare goes before the chroot(), patch at the setcon()")
-        for item, text in ((patch, patch and patch.anchor), (prepare, prepare and prepare.anchor),
-                           (context, context and context.expr), (build, build and build.macro)):
+        strings = (patch and patch.anchor, prepare and prepare.anchor,
+                   context and context.expr, build and build.macro)
+        for text in strings:
             if text is not None and not text.value.strip():
                 self.sink.error("SEL235", "an empty string here means nothing", text.span)
         for item in (patch, prepare):
