@@ -575,9 +575,10 @@ def test_cli_without_output_prints_the_patch(kb, tmp_path):
 
 
 def test_cli_spec_without_patch_is_refused(kb, tmp_path):
-    proc = _selkit("patch", "policies/ptunnel.sel", "--source", str(tmp_path))
-    if "patch \"" in (ROOT / "policies" / "ptunnel.sel").read_text():
-        pytest.skip("ptunnel.sel has a patch anchor now")
+    lines = [line for line in SPEC.splitlines(keepends=True)
+             if not line.lstrip().startswith(("context", "build", "prepare", "patch"))]
+    (tmp_path / "bare.sel").write_text("".join(lines))
+    proc = _selkit("patch", "bare.sel", "--source", str(tmp_path), cwd=tmp_path)
     assert proc.returncode == 2 and "SEL707" in proc.stderr
 
 

@@ -14,6 +14,7 @@ from selkit.cli.commands import _base_option, _front, _json_option
 from selkit.compiler import write_atomically
 from selkit.diagnostics import Diagnostic, DiagnosticError
 from selkit.patch import mail
+from selkit.patch.udiff import SOURCE_ENCODING
 from selkit.patch.series import (Request, Slot, generate, numbered, plan_series, read_series,
                                  series_total)
 
@@ -115,7 +116,7 @@ def patch_command(app: Application, specs, source, output, author, date, check_o
         for slot in done:
             sys.stdout.write(slot.text)
         return
-    written = write_atomically(str(series_dir), {s.name: s.text.encode() for s in done})
+    written = write_atomically(str(series_dir), {s.name: s.text.encode(*SOURCE_ENCODING) for s in done})
     for slot in done:
         if slot.replaces and slot.replaces.name != slot.name:
             (series_dir / slot.replaces.name).unlink(missing_ok=True)

@@ -13,6 +13,7 @@ import textwrap
 from dataclasses import dataclass
 
 from selkit.diagnostics import Diagnostic, DiagnosticError
+from selkit.patch.udiff import SOURCE_ENCODING
 
 #: Defaults when neither the options nor an earlier generated patch say otherwise
 #: (vendor-patches/README.md documents them).
@@ -72,7 +73,7 @@ def format_patch(*, author: str, date: str, subject: str, body: str, stat: str, 
                  number: int = 1, total: int = 1) -> str:
     """One mail in ``git format-patch`` form. ``body`` paragraphs are kept as given."""
     prefix = "[PATCH]" if total <= 1 else f"[PATCH {number}/{total}]"
-    commit = hashlib.sha1(diff.encode()).hexdigest()
+    commit = hashlib.sha1(diff.encode(*SOURCE_ENCODING)).hexdigest()
     return "".join([
         f"From {commit} Mon Sep 17 00:00:00 2001\n",
         _header("From", author),

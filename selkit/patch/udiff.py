@@ -10,6 +10,10 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+#: How C sources and patch files are decoded and encoded: UTF-8, with any other byte carried
+#: through as a surrogate so a Latin-1 source round-trips byte for byte.
+SOURCE_ENCODING = ("utf-8", "surrogateescape")
+
 CONTEXT = 3
 _FUNCNAME = re.compile(r"[A-Za-z_$]")
 
@@ -36,13 +40,13 @@ def diff_file(path: str, old: str | None, new: str, mode: str = "100644") -> Fil
     old_text = old or ""
     old_lines = old_text.splitlines(keepends=True)
     new_lines = new.splitlines(keepends=True)
-    old_id = "0" * 7 if old is None else blob_id(old_text.encode())[:7]
+    old_id = "0" * 7 if old is None else blob_id(old_text.encode(*SOURCE_ENCODING))[:7]
     head = [f"diff --git a/{path} b/{path}\n"]
     if old is None:
-        head += [f"new file mode {mode}\n", f"index {old_id}..{blob_id(new.encode())[:7]}\n",
+        head += [f"new file mode {mode}\n", f"index {old_id}..{blob_id(new.encode(*SOURCE_ENCODING))[:7]}\n",
                  "--- /dev/null\n"]
     else:
-        head += [f"index {old_id}..{blob_id(new.encode())[:7]} {mode}\n", f"--- a/{path}\n"]
+        head += [f"index {old_id}..{blob_id(new.encode(*SOURCE_ENCODING))[:7]} {mode}\n", f"--- a/{path}\n"]
     head.append(f"+++ b/{path}\n")
     body, added, removed = _hunks(old_lines, new_lines)
     return FileDiff(path, "".join(head + body), added, removed, old is None, mode)
