@@ -84,6 +84,7 @@ class LabResult:
     steady: tuple[battery.AttackResult, ...]
     default: tuple[battery.AttackResult, ...]
     switch: battery.SwitchReport | None
+    default_context: str | None
     problems: tuple[str, ...]
     seconds: float                      # boot to verdict
     lost_records: int = 0
@@ -206,6 +207,7 @@ def judge(scenario: Scenario, module: ir.PolicyModule, output: GuestOutput, seco
                     if a.denied and a.pid not in probe_pids)
     tunnel, state = tunnel_of(output), state_of(output)
     switch = battery.switch_report(steady_lines)
+    default_header = battery.battery_header(default_lines)
 
     problems = []
     if not output.done:
@@ -231,6 +233,7 @@ def judge(scenario: Scenario, module: ir.PolicyModule, output: GuestOutput, seco
         startup_domain=startup, steady_domain=steady, steady_context=steady_context,
         peer=scenario.peer_role, tunnel=tunnel, state=state, denials=denials,
         steady=tuple(steady_results), default=tuple(default_results), switch=switch,
+        default_context=default_header.context if default_header else None,
         problems=tuple(problems), seconds=seconds, lost_records=lost_records(dmesg),
         logs={k: v for k, v in output.blocks.items() if k != "dmesg"})
 
@@ -286,6 +289,7 @@ def build_image(scenario: Scenario, module: ir.PolicyModule, binaries: dict[str,
     image.label("/usr/lib/modules", "modules_object_t")
     for path, type_ in spec_directories(module):
         image.label(path, type_, writable=True)
+    image.dirs.update(scenario.jail_dirs)
     image.put_binary(f"/lab/daemon/{scenario.binary}", binaries[scenario.binary])
     image.put_binary(f"/lab/peer/{scenario.peer}", binaries[scenario.peer])
     image.put_binary("/bin/ip", "/bin/ip")
@@ -374,13 +378,15 @@ def prepare(spec_dir: Path = REPO_POLICIES, progress: Progress | None = None,
 
 def run_one(scenario: Scenario, prepared: Prepared, *, keep: Path | None = None,
             progress: Progress | None = None, timeout: float = 300.0,
-            with_suggestions: bool = False) -> LabResult:
-    """Build, boot and judge one daemon."""
+            with_suggestions: bool = False, build=None) -> LabResult:
+    """Build, boot and judge one daemon; ``build`` replaces ``selkit.vendor.build(project)``
+    (e.g. a build with an extra patch under test)."""
     from selkit import vendor  # noqa: PLC0415
 
     say = progress or (lambda _msg: None)
     module = prepared.policy.module(scenario.daemon)
-    build = vendor.build(scenario.project, progress=say)
+    if build is None:
+        build = vendor.build(scenario.project, progress=say)
     keys = build.tree / "sample" / "sample-keys" if build.tree else None
     image = build_image(scenario, module, build.binaries, prepared.probe, prepared.kernel, keys)
     say(f"{scenario.daemon}: assembling the initramfs")

@@ -24,6 +24,7 @@ class Scenario:
     peer_role: str                # what the peer is, for the report
     kernel_modules: tuple[str, ...] = ("tun", "veth")
     settle_seconds: float = 2.0   # from start to reading the daemon's context
+    jail_dirs: tuple[str, ...] = ()  # directories the daemon expects inside its jail
 
     def script(self) -> bytes:
         """The guest script."""
@@ -40,7 +41,9 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("iodine", "iodine.sel", "iodine", "iodine", "iodined",
              "iodined server in the other namespace", settle_seconds=6.0),
     Scenario("openvpn", "openvpn.sel", "openvpn", "openvpn", "openvpn",
-             "OpenVPN TLS client in the client namespace", settle_seconds=3.0),
+             "OpenVPN TLS client in the client namespace", settle_seconds=3.0,
+             # OpenVPN checks that its --tmp-dir (/tmp) exists inside the --chroot jail.
+             jail_dirs=("/var/lib/openvpn/jail/tmp",)),
 )
 
 BY_DAEMON = {s.daemon: s for s in SCENARIOS}

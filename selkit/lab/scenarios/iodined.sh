@@ -16,7 +16,7 @@ scenario_pid() {
 }
 
 scenario_traffic() {
-    in_client /lab/peer/iodine -r -P s3cret 192.0.2.1 t.example > /tmp/peer.log 2>&1
+    in_client timeout 20 /lab/peer/iodine -r -P s3cret 192.0.2.1 t.example > /tmp/peer.log 2>&1
     sleep 1
     lab_ping 10.53.0.1 in_client
 }

@@ -1,0 +1,62 @@
+"""``selkit lab DAEMON|all``: boot an enforcing VM per daemon, pass real traffic, run the
+attack battery, and print the side-by-side table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from selkit.cli.app import Application
+from selkit.lab.runner import REPO_POLICIES, daemons, prepare, run_one
+from selkit.lab.scenarios import BY_DAEMON
+from selkit.report.lab import attack_rows, headers, render_plain, render_result, to_dict
+
+
+@click.command("lab")
+@click.argument("daemon", metavar=f"{'|'.join(BY_DAEMON)}|all")
+@click.option("--json", "json_mode", is_flag=True, help="machine-readable results")
+@click.option("--keep", "keep", default=None, metavar="DIR", type=click.Path(file_okay=False),
+              help="leave the initramfs, console and results logs, dmesg and policy in DIR")
+@click.option("--suggest", "with_suggestions", is_flag=True,
+              help="map each unexpected denial to the .sel statement that would allow it")
+@click.option("--specs", "spec_dir", default=str(REPO_POLICIES), show_default=True,
+              metavar="DIR", type=click.Path(file_okay=False, exists=True),
+              help="directory of the .sel specs to link into the lab policy")
+@click.option("--timeout", default=300, show_default=True, metavar="SEC",
+              help="per-VM time limit")
+@click.pass_obj
+def lab_command(app: Application, daemon, json_mode, keep, with_suggestions, spec_dir,
+                timeout):
+    """Run confined daemons under a real enforcing kernel with real traffic and an attack
+    battery. Exit 0 when every tunnel works, no unexpected denial is seen and every attack is
+    denied; 1 otherwise; 2 for bad input."""
+    app.json_mode = json_mode
+    chosen = daemons(daemon)
+    results = []
+    with app.progress("preparing the lab") as progress:
+        prepared = prepare(Path(spec_dir), progress)
+        for scenario in chosen:
+            progress(f"{scenario.daemon}: building")
+            results.append(run_one(scenario, prepared, keep=Path(keep) if keep else None,
+                                   progress=progress, timeout=timeout,
+                                   with_suggestions=with_suggestions))
+    if json_mode:
+        app.emit_json({"ok": all(r.ok for r in results),
+                       "results": [to_dict(r) for r in results]})
+    elif app.out.is_terminal:
+        for result in results:
+            app.print(render_result(result, with_table=False))
+            if result.steady:
+                app.table(headers(result), attack_rows(result), "")
+            app.print()
+        if len(results) > 1:
+            for r in results:
+                app.print(f"{r.daemon}: {'PASS' if r.ok else 'FAIL'} ({r.seconds:.1f} s)")
+    else:
+        app.print(render_plain(results).rstrip("\n"))
+    if not all(r.ok for r in results):
+        app.exit(1)
+
+
+COMMANDS = (lab_command,)

@@ -1,0 +1,160 @@
+"""``selkit lab`` results: plain text (the side-by-side attack table is the headline) and JSON."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from selkit.lab.avc import Avc
+from selkit.lab.battery import AttackResult
+from selkit.lab.runner import LabResult
+from selkit.report.suggest import render_suggestions, suggestion_to_dict
+
+ATTACK_HEADERS = ("attack", "expected", "selkit", "AVC that denied it", "default")
+
+
+def short_avc(avc: Avc) -> str:
+    """``target:class perms`` of a denial (its source is the column's domain)."""
+    return f"{avc.ttype}:{avc.tclass} {' '.join(avc.perms)}" if avc.perms else avc.rule
+
+
+def _outcome(result: AttackResult) -> str:
+    text = result.outcome
+    if result.errno and result.outcome != "allowed":
+        text += f" ({result.errno})"
+    return text
+
+
+def attack_rows(result: LabResult) -> list[tuple[str, ...]]:
+    """One row per attack: title, expected, selkit outcome, the AVC, default outcome."""
+    default = {r.attack.name: r for r in result.default}
+    rows = []
+    for steady in result.steady:
+        denials = steady.denials_by(result.steady_domain) or tuple(
+            a for a in steady.avcs if a.denied)
+        other = default.get(steady.attack.name)
+        rows.append((steady.attack.title, steady.attack.expect, _outcome(steady),
+                     short_avc(denials[0]) if denials else "-",
+                     _outcome(other) if other else "-"))
+    return rows
+
+
+def headers(result: LabResult) -> tuple[str, ...]:
+    """Column headers naming the two domains."""
+    return ("attack", "expected", f"selkit ({result.steady_domain})", "AVC that denied it",
+            f"default ({_domain(result.default_context) or 'not run'})")
+
+
+def _domain(context: str | None) -> str | None:
+    parts = (context or "").split(":")
+    return parts[2] if len(parts) > 2 else None
+
+
+def _table(head: tuple[str, ...], rows: list[tuple[str, ...]], indent: str = "  ") -> list[str]:
+    table = [head] + rows
+    widths = [max(len(r[i]) for r in table) for i in range(len(head))]
+    lines = [indent + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in table]
+    lines.insert(1, indent + "  ".join("-" * w for w in widths))
+    return lines
+
+
+def tunnel_line(result: LabResult) -> str:
+    """The legitimate-traffic result in one line."""
+    tunnel = result.tunnel
+    if tunnel is None:
+        return f"tunnel: no result (peer: {result.peer})"
+    passed = "yes" if tunnel.traffic else "no"
+    if tunnel.kind == "icmp":
+        detail = f"ping across the tunnel, {tunnel.packets_received or 0} replies " \
+                 f"({tunnel.bytes_received} bytes)"
+    else:
+        detail = f"{tunnel.bytes_sent or 0} bytes sent, {tunnel.bytes_received} echoed back"
+    return f"tunnel: traffic passed: {passed}; {detail}; peer: {result.peer}"
+
+
+def context_lines(result: LabResult) -> list[str]:
+    """The daemon's context before and after its switch."""
+    state = result.state
+    if state.pid is None:
+        return ["context: the daemon was not running when the harness looked"]
+    lines = [f"context before the switch: {state.before or 'unknown'}",
+             f"context after the switch:  {state.after or 'not running'}"
+             f" (expected {result.steady_context})"]
+    if len(state.threads) > 1:
+        lines.append("threads: " + ", ".join(state.threads))
+    return lines
+
+
+def render_result(result: LabResult, *, with_table: bool = True) -> str:
+    """One daemon's report as plain text."""
+    verdict = "PASS" if result.ok else "FAIL"
+    lines = [f"{result.daemon} (module {result.module}, {result.spec}): {verdict}   "
+             f"boot to verdict {result.seconds:.1f} s"]
+    lines.append("  " + tunnel_line(result))
+    lines.extend("  " + line for line in context_lines(result))
+    if result.denials:
+        lines.append(f"  denials outside the attack battery: {len(result.denials)}")
+        lines.extend(f"    {avc.rule}   # comm {avc.comm}, pid {avc.pid}"
+                     for avc in result.denials)
+    else:
+        lines.append("  denials outside the attack battery: none")
+    if result.lost_records:
+        lines.append(f"  warning: the kernel dropped {result.lost_records} audit records")
+    if with_table and result.steady:
+        lines.append("")
+        lines.extend(_table(headers(result), attack_rows(result)))
+    if result.problems:
+        lines.append("")
+        lines.append("  problems:")
+        lines.extend(f"    - {p}" for p in result.problems)
+    if result.suggestions:
+        lines.append("")
+        lines.append("  suggested spec changes:")
+        lines.extend("    " + line for line in render_suggestions(result.suggestions).splitlines())
+    if result.kept:
+        lines.append(f"  kept: {result.kept}")
+    return "\n".join(lines)
+
+
+def render_plain(results: Sequence[LabResult]) -> str:
+    """Every daemon's report, then a one-line summary per daemon."""
+    parts = [render_result(r) for r in results]
+    if len(results) > 1:
+        parts.append("\n".join(
+            f"{r.daemon}: {'PASS' if r.ok else 'FAIL'} ({r.seconds:.1f} s)" for r in results))
+    return "\n\n".join(parts) + "\n"
+
+
+def _avc_dict(avc: Avc) -> dict:
+    return {"denied": avc.denied, "scontext": avc.scontext, "tcontext": avc.tcontext,
+            "tclass": avc.tclass, "perms": list(avc.perms), "pid": avc.pid, "comm": avc.comm,
+            "permissive": avc.permissive, "rule": avc.rule, "raw": avc.raw}
+
+
+def _attack_dict(result: AttackResult) -> dict:
+    return {"attack": result.attack.name, "title": result.attack.title,
+            "expected": result.attack.expect, "outcome": result.outcome, "errno": result.errno,
+            "syscall": result.syscall, "pid": result.pid, "detail": result.detail,
+            "avcs": [_avc_dict(a) for a in result.avcs]}
+
+
+def to_dict(result: LabResult) -> dict:
+    """JSON form of one daemon's result."""
+    return {
+        "daemon": result.daemon, "module": result.module, "spec": result.spec, "ok": result.ok,
+        "seconds": round(result.seconds, 1),
+        "domains": {"startup": result.startup_domain, "steady": result.steady_domain},
+        "tunnel": result.tunnel.to_dict() if result.tunnel else None, "peer": result.peer,
+        "context": {"pid": result.state.pid, "before": result.state.before,
+                    "after": result.state.after, "threads": list(result.state.threads),
+                    "expected": result.steady_context},
+        "denials": [_avc_dict(a) for a in result.denials],
+        "switch": None if result.switch is None else {
+            "ok": result.switch.ok, "before": result.switch.before,
+            "after": result.switch.after, "detail": result.switch.detail},
+        "attacks": {"steady": [_attack_dict(r) for r in result.steady],
+                    "default": [_attack_dict(r) for r in result.default],
+                    "default_context": result.default_context},
+        "problems": list(result.problems),
+        "suggestions": [suggestion_to_dict(s) for s in result.suggestions],
+        "lost_records": result.lost_records, "kept": result.kept,
+    }

@@ -1,0 +1,178 @@
+"""The lab's guest without a VM: scripts, scenario rendering, image staging, output parsing."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import POLICIES
+from selkit.compiler import front_end
+from selkit.lab import runner
+from selkit.lab.image import GuestImage, guest_script, render_config
+from selkit.lab.scenarios import SCENARIOS, data_file
+
+SCENARIO_FUNCTIONS = ("scenario_prepare", "scenario_start", "scenario_pid", "scenario_traffic")
+
+
+def _shells():
+    return [s for s in ("dash", "bash") if shutil.which(s)]
+
+
+@pytest.mark.parametrize("name", ["init.sh", "stage2.sh"])
+def test_guest_scripts_parse(name):
+    for shell in _shells():
+        result = subprocess.run([shell, "-n"], input=guest_script(name), capture_output=True)
+        assert result.returncode == 0, result.stderr.decode()
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.daemon)
+def test_every_scenario_script_defines_the_four_steps_and_parses(scenario):
+    text = scenario.script().decode()
+    for function in SCENARIO_FUNCTIONS:
+        assert f"\n{function}() {{" in "\n" + text, function
+    assert "$LAB_SWITCH_OPTION" in text and "$LAB_DAEMON" in text
+    for shell in _shells():
+        result = subprocess.run([shell, "-n"], input=scenario.script(), capture_output=True)
+        assert result.returncode == 0, result.stderr.decode()
+
+
+def test_every_shipped_spec_has_a_scenario():
+    daemons = {s.spec for s in SCENARIOS}
+    assert daemons == {p.name for p in POLICIES}
+
+
+def test_openvpn_server_conf_is_shipped():
+    assert b"proto udp4" in data_file("openvpn-server.conf")
+
+
+@pytest.fixture(scope="module")
+def modules(kb):
+    out = {}
+    for path in POLICIES:
+        _, mods = front_end(str(path), kb)
+        for module in mods:
+            out[module.daemon] = module
+    return out
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.daemon)
+def test_scenario_reads_entry_type_dirs_and_switch_option_from_the_spec(scenario, modules):
+    module = modules[scenario.daemon]
+    steady = module.phases[-1].domain
+    assert runner.exec_type(module) == f"{scenario.daemon}_startup_exec_t"
+    option = runner.switch_option(module, runner.context_of(steady))
+    assert option.endswith(f"system_u:system_r:{steady}:s0")
+    assert "{context}" not in option
+    jails = [path for path, type_ in runner.spec_directories(module) if type_.endswith("_jail_t")]
+    assert len(jails) == 1 and jails[0].startswith("/var/")
+
+
+def test_scenario_script_uses_the_spec_jail(modules):
+    for scenario in SCENARIOS:
+        jail = next(p for p, t in runner.spec_directories(modules[scenario.daemon])
+                    if t.endswith("_jail_t"))
+        assert jail in scenario.script().decode(), scenario.daemon
+
+
+@pytest.fixture(scope="module")
+def busybox():
+    """busybox-static's binary from the cache (downloaded once)."""
+    from selkit.lab.kernel import fetch_busybox
+    from selkit.toolchain import ToolchainError
+
+    try:
+        return fetch_busybox()
+    except ToolchainError as exc:
+        pytest.skip(f"busybox-static not available: {exc.diagnostics[0].message}")
+
+
+def test_files_under_labelled_dirs_are_staged_and_mounts_listed(busybox):
+    image = GuestImage()
+    image.label("/lab/daemon", "ptunnel_startup_exec_t")
+    image.label("/var/lib/ptunnel", "ptunnel_jail_t", writable=True)
+    image.put("/lab/daemon/ptunnel", b"ELF", 0o755)
+    image.put("/plain/file", b"x")
+    image.config = {"LAB_DAEMON": "/lab/daemon/ptunnel"}
+    archive = image.initramfs(busybox, b"policy bytes")
+    names = set(archive.names())
+    assert ".lab/stage/lab/daemon/ptunnel" in names and "lab/daemon/ptunnel" not in names
+    assert "plain/file" in names
+    assert "lab/daemon" in names and "var/lib/ptunnel" in names  # mount points exist
+    mounts = archive.entries[".lab/mounts"].data.decode().splitlines()
+    assert "/lab/daemon ptunnel_startup_exec_t context" in mounts
+    assert "/var/lib/ptunnel ptunnel_jail_t rootcontext" in mounts
+    assert "/bin bin_t context" in mounts and "/run var_run_t rootcontext" in mounts
+    depths = [line.split()[0].count("/") for line in mounts]
+    assert depths == sorted(depths)  # parents are mounted before children
+    assert ".lab/stage/bin/sh" in names and archive.entries[".lab/stage/bin/sh"].data == b"busybox"
+    assert archive.entries[".lab/config.sh"].data == b"LAB_DAEMON=/lab/daemon/ptunnel\n"
+    assert archive.entries[".lab/policy.33"].data == b"policy bytes"
+    devices = archive.entries[".lab/devices"].data.decode()
+    assert "/dev/net/tun tun_tap_device_t 10 200" in devices
+    assert image.initramfs(busybox, b"policy bytes").gzip() == archive.gzip()
+
+
+def test_render_config_quotes_and_sorts():
+    text = render_config({"B": "two words", "A": "it's"})
+    assert text == "A='it'\"'\"'s'\nB='two words'\n"
+
+
+def test_shell_command_leaves_the_victim_pid_to_the_guest():
+    command = runner._shell_command(["/lab/p", "battery", "--victim", "$VICTIM_PID",
+                                     "--data", "/home/a b"])
+    assert command == "/lab/p battery --victim \"$VICTIM_PID\" --data '/home/a b'"
+
+
+RESULTS = """\
+garbage before
+SELKIT-LAB {"step": "stage2", "context": "system_u:system_r:init_t:s0"}
+SELKIT-LAB {"step": "daemon", "pid": "42", "before": "system_u:system_r:x_startup_t:s0", \
+"after": "system_u:system_r:x_steady_t:s0", "threads": ["system_u:system_r:x_steady_t:s0"]}
+SELKIT-LAB {"step": "tunnel", "kind": "tcp", "traffic": true, "bytes_sent": 49, \
+"bytes_received": 49}
+SELKIT-LAB-BLOCK daemon-log
+line one
+SELKIT-LAB {"step": "not an event inside a block"}
+SELKIT-LAB-BLOCK-END
+SELKIT-LAB-BLOCK dmesg
+[    1.0] boot line
+[    2.0] SELKIT-LAB-MARK traffic
+[    2.5] audit: type=1400 audit(1.2:3): avc:  denied  { read } for  pid=42 comm="x"
+[    3.0] SELKIT-LAB-MARK probe-steady
+[    3.5] after
+SELKIT-LAB-BLOCK-END
+SELKIT-LAB-DONE
+"""
+
+
+def test_parse_output_events_blocks_and_done():
+    output = runner.parse_output(RESULTS)
+    assert output.done
+    assert [e["step"] for e in output.events] == ["stage2", "daemon", "tunnel"]
+    assert output.blocks["daemon-log"].splitlines()[1].startswith("SELKIT-LAB {")
+    tunnel = runner.tunnel_of(output)
+    assert tunnel.traffic and tunnel.bytes_received == 49
+    state = runner.state_of(output)
+    assert state.pid == 42 and state.after.endswith("x_steady_t:s0")
+
+
+def test_dmesg_segments_split_at_marks():
+    output = runner.parse_output(RESULTS)
+    segments = runner.dmesg_segments(output.blocks["dmesg"])
+    assert list(segments) == ["boot", "traffic", "probe-steady"]
+    assert "avc:" in segments["traffic"] and "avc:" not in segments["probe-steady"]
+
+
+def test_unfinished_guest_is_not_done():
+    assert not runner.parse_output(RESULTS.replace("SELKIT-LAB-DONE\n", "")).done
+
+
+def test_unknown_daemon_is_a_diagnostic():
+    from selkit.diagnostics import DiagnosticError
+
+    with pytest.raises(DiagnosticError) as err:
+        runner.daemons("sshd")
+    assert err.value.diagnostics[0].code == "SEL770"
+    assert [s.daemon for s in runner.daemons("all")] == [s.daemon for s in SCENARIOS]
