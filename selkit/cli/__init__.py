@@ -55,7 +55,7 @@ def main(ctx: click.Context) -> None:
 
 
 #: The modules under selkit.cli that define commands, each in a ``COMMANDS`` tuple.
-COMMAND_MODULES = ("commands", "patch_command")
+COMMAND_MODULES = ("commands", "patch_command", "lab_command")
 
 
 def _register() -> None:
