@@ -128,8 +128,9 @@ def test_shell_command_leaves_the_victim_pid_to_the_guest():
 RESULTS = """\
 garbage before
 SELKIT-LAB {"step": "stage2", "context": "system_u:system_r:init_t:s0"}
-SELKIT-LAB {"step": "daemon", "pid": "42", "before": "system_u:system_r:x_startup_t:s0", \
-"after": "system_u:system_r:x_steady_t:s0", "threads": ["system_u:system_r:x_steady_t:s0"]}
+SELKIT-LAB {"step": "daemon", "pid": "42", "exec_parent": "system_u:system_r:init_t:s0", \
+"current": "system_u:system_r:x_steady_t:s0", "threads": ["system_u:system_r:x_steady_t:s0"], \
+"seen": ["system_u:system_r:x_startup_t:s0", "system_u:system_r:x_steady_t:s0"]}
 SELKIT-LAB {"step": "tunnel", "kind": "tcp", "traffic": true, "bytes_sent": 49, \
 "bytes_received": 49}
 SELKIT-LAB-BLOCK daemon-log
@@ -156,6 +157,8 @@ def test_parse_output_events_blocks_and_done():
     assert tunnel.traffic and tunnel.bytes_received == 49
     state = runner.state_of(output)
     assert state.pid == 42 and state.after.endswith("x_steady_t:s0")
+    assert state.before("system_u:system_r:x_startup_t:s0").endswith("x_startup_t:s0")
+    assert state.exec_parent.endswith("init_t:s0")
 
 
 def test_dmesg_segments_split_at_marks():

@@ -58,13 +58,23 @@ class Tunnel:
 
 @dataclass(frozen=True)
 class DaemonState:
-    """The daemon's contexts: ``before`` is /proc/PID/attr/prev (the domain it had before its
-    last switch), ``after`` /proc/PID/attr/current, ``threads`` the current one per thread."""
+    """The daemon's contexts: ``seen`` every context its processes showed while it started
+    (sampled every 0.1 s), ``after`` /proc/PID/attr/current once the tunnel carried traffic,
+    ``threads`` the current one per thread, ``exec_parent`` /proc/PID/attr/prev (the domain
+    that exec'd it: setcon does not change it)."""
 
     pid: int | None
-    before: str | None
     after: str | None
     threads: tuple[str, ...] = ()
+    seen: tuple[str, ...] = ()
+    exec_parent: str | None = None
+
+    def before(self, startup_context: str) -> str | None:
+        """The context observed before the switch: the startup one if it was seen, else the
+        first one seen that differs from the final one."""
+        if startup_context in self.seen:
+            return startup_context
+        return next((c for c in self.seen if c != self.after), None)
 
 
 @dataclass(frozen=True)
@@ -177,9 +187,10 @@ def tunnel_of(output: GuestOutput) -> Tunnel | None:
 def state_of(output: GuestOutput) -> DaemonState:
     """The ``daemon`` event as a :class:`DaemonState`."""
     event = output.step("daemon") or {}
-    return DaemonState(_int(event.get("pid")), event.get("before") or None,
-                       event.get("after") or None,
-                       tuple(t for t in event.get("threads", ()) if t))
+    return DaemonState(_int(event.get("pid")), event.get("current") or None,
+                       tuple(t for t in event.get("threads", ()) if t),
+                       tuple(t for t in event.get("seen", ()) if t),
+                       event.get("exec_parent") or None)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -311,7 +322,8 @@ def build_image(scenario: Scenario, module: ir.PolicyModule, binaries: dict[str,
         "LAB_ENFORCE": "1",
         "LAB_DAEMON": f"/lab/daemon/{scenario.binary}",
         "LAB_SWITCH_OPTION": switch_option(module, steady_ctx),
-        "LAB_SETTLE": f"{scenario.settle_seconds:g}",
+        "LAB_NAME": scenario.binary,
+        "LAB_SETTLE": str(scenario.settle_seconds),
         "LAB_PROBE_STEADY": "",
         "LAB_PROBE_DEFAULT": "",
     }

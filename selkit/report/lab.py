@@ -76,7 +76,9 @@ def context_lines(result: LabResult) -> list[str]:
     state = result.state
     if state.pid is None:
         return ["context: the daemon was not running when the harness looked"]
-    lines = [f"context before the switch: {state.before or 'unknown'}",
+    startup = f"system_u:system_r:{result.startup_domain}:s0"
+    lines = [f"context before the switch: {state.before(startup) or 'not observed'}"
+             f" (exec'd by {state.exec_parent or 'unknown'})",
              f"context after the switch:  {state.after or 'not running'}"
              f" (expected {result.steady_context})"]
     if len(state.threads) > 1:
@@ -144,8 +146,10 @@ def to_dict(result: LabResult) -> dict:
         "seconds": round(result.seconds, 1),
         "domains": {"startup": result.startup_domain, "steady": result.steady_domain},
         "tunnel": result.tunnel.to_dict() if result.tunnel else None, "peer": result.peer,
-        "context": {"pid": result.state.pid, "before": result.state.before,
+        "context": {"pid": result.state.pid,
+                    "before": result.state.before(f"system_u:system_r:{result.startup_domain}:s0"),
                     "after": result.state.after, "threads": list(result.state.threads),
+                    "seen": list(result.state.seen), "exec_parent": result.state.exec_parent,
                     "expected": result.steady_context},
         "denials": [_avc_dict(a) for a in result.denials],
         "switch": None if result.switch is None else {

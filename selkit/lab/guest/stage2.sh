@@ -77,15 +77,30 @@ mark scenario
 . /lab/harness/scenario.sh
 scenario_prepare
 scenario_start 3>&-
-sleep "${LAB_SETTLE:-2}"
+# Watch the daemon while it starts: every context its processes show (startup, then steady).
+: > /tmp/seen
+ticks=$(( ${LAB_SETTLE:-2} * 10 ))
+while [ "$ticks" -gt 0 ]; do
+    for p in $(pidof "$LAB_NAME"); do
+        ctx_of "$p" current >> /tmp/seen
+        echo >> /tmp/seen
+    done
+    ticks=$((ticks - 1))
+    sleep 0.1
+done
+seen=""
+for c in $(awk 'NF && !s[$0]++' /tmp/seen); do
+    seen="$seen${seen:+, }\"$c\""
+done
+mark traffic
+scenario_traffic
+# The daemon's state once the tunnel has carried traffic (a client switches only then).
 DAEMON_PID=$(scenario_pid)
 threads=""
 for t in /proc/$DAEMON_PID/task/*; do
-    threads="$threads${threads:+, }\"$(ctx_of "${t#/proc/}" current)\""
+    [ -d "$t" ] && threads="$threads${threads:+, }\"$(ctx_of "${t#/proc/}" current)\""
 done
-say "{\"step\": \"daemon\", \"pid\": \"$DAEMON_PID\", \"before\": \"$(ctx_of "$DAEMON_PID" prev)\", \"after\": \"$(ctx_of "$DAEMON_PID" current)\", \"threads\": [$threads]}"
-mark traffic
-scenario_traffic
+say "{\"step\": \"daemon\", \"pid\": \"$DAEMON_PID\", \"exec_parent\": \"$(ctx_of "$DAEMON_PID" prev)\", \"current\": \"$(ctx_of "$DAEMON_PID" current)\", \"threads\": [$threads], \"seen\": [$seen]}"
 mark traffic-end
 block net /tmp/net.log
 block daemon-log /tmp/daemon.log

@@ -23,7 +23,7 @@ class Scenario:
     peer: str                     # the program at the other end, run in initrc_t
     peer_role: str                # what the peer is, for the report
     kernel_modules: tuple[str, ...] = ("tun", "veth")
-    settle_seconds: float = 2.0   # from start to reading the daemon's context
+    settle_seconds: int = 2       # how long the harness watches the daemon start
     jail_dirs: tuple[str, ...] = ()  # directories the daemon expects inside its jail
 
     def script(self) -> bytes:
@@ -39,9 +39,9 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("iodined", "iodined.sel", "iodine", "iodined", "iodine",
              "iodine client in the client namespace"),
     Scenario("iodine", "iodine.sel", "iodine", "iodine", "iodined",
-             "iodined server in the other namespace", settle_seconds=6.0),
+             "iodined server in the other namespace", settle_seconds=6),
     Scenario("openvpn", "openvpn.sel", "openvpn", "openvpn", "openvpn",
-             "OpenVPN TLS client in the client namespace", settle_seconds=3.0,
+             "OpenVPN TLS client in the client namespace", settle_seconds=3,
              # OpenVPN checks that its --tmp-dir (/tmp) exists inside the --chroot jail.
              jail_dirs=("/var/lib/openvpn/jail/tmp",)),
 )
