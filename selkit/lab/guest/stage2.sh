@@ -43,8 +43,14 @@ in_client() { nsenter -t "$NETNS_PID" -n "$@"; }
     in_client $IP link set vcli up
 } >> /tmp/net.log 2>&1
 
-# The oldest process called NAME (the daemon, not a peer of the same name started later).
-lab_pidof() { pidof "$1" | tr ' ' '\n' | sort -n | head -n 1; }
+# The oldest process called NAME that init_t exec'd (the daemon, not a peer of the same name).
+lab_pidof() {
+    for p in $(pidof "$1" | tr ' ' '\n' | sort -n); do
+        case "$(ctx_of "$p" prev)" in
+            *:init_t:*) echo "$p"; return ;;
+        esac
+    done
+}
 
 # Send a line through HOST:PORT from the client namespace; report what came back.
 lab_tcp_echo() {
