@@ -12,7 +12,8 @@
 #   applies   0001-....patch                 (clean)
 #   offset    0002-....patch                 (applies, hunks moved; the offsets are listed)
 #   fuzz      0003-....patch                 (applies only with fuzz)
-#   fails     0004-....patch                 (the rejected hunks are listed)
+#   fails     0004-....patch                 (patch's messages follow: rejected hunks, files
+#                                            missing, changes already present upstream)
 #
 # The first line names the upstream commit and its date. Exit status: 0 if every patch
 # applies (possibly with offsets), 1 if any needs fuzz or fails, 2 on bad usage.
@@ -66,8 +67,11 @@ for patch in "$patch_dir"/*.patch; do
     fi
     printf '%-8s %s\n' "$verdict" "$name"
     if [ "$verdict" != applies ]; then
-        echo "$out" | grep -E "FAILED|with fuzz|\(offset |can't find file|No file to patch" \
-            | sed 's/^/         /' || true
+        # patch's own account, minus the diff headers it echoes for a missing file
+        echo "$out" | awk '
+            /^\|--- / { sub(/^\|--- (a\/)?/, ""); print "missing file " $0; next }
+            /^(\||-----|Perhaps you used|The text leading)/ || /^[[:space:]]*$/ { next }
+            { print }' | sed 's/^/         /' || true
     fi
 done
 if [ "$found" = no ]; then
