@@ -10,6 +10,7 @@ network to the Debian archive (when nothing is cached yet).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import subprocess
@@ -180,6 +181,17 @@ def test_the_patched_daemon_refuses_a_context_without_selinux(name, index):
         f"still running after {check.timeout}s (fail-open):\n{run.output[-1500:]}"
     assert run.failed_closed(check.message), \
         f"exit {run.returncode}, expected non-zero and {check.message!r}:\n{run.output[-1500:]}"
+
+
+@_needs_root
+@pytest.mark.parametrize("name,index", CHECKS,
+                         ids=[f"{n}-{PROJECTS[n].checks[i].binary}" for n, i in CHECKS])
+def test_the_check_fails_on_the_unpatched_daemon(name, index):
+    """Each check can fail: the unpatched build (same libselinux, same flags) carries on, exits
+    without the message, or rejects the option, but never passes it."""
+    check = dataclasses.replace(PROJECTS[name].checks[index], timeout=3.0)
+    run = run_check(_build(name, patched=False).binaries[check.binary], check)
+    assert not run.failed_closed(check.message), run.output[-1500:]
 
 
 @_needs_root

@@ -95,6 +95,7 @@ def unpack(project: str, dest: Path, tarball: Path | None = None) -> Path:
     spec = _project(project)
     tarball = tarball or fetch_orig(project)
     dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".unpack-", dir=dest.parent))
     try:
         result = subprocess.run(["tar", "-xf", str(tarball), "-C", str(staging),

@@ -29,10 +29,12 @@ class CheckRun:
     command: tuple[str, ...]
     returncode: int | None
     output: str
+    context: str = CHECK_CONTEXT
 
     def failed_closed(self, message: str) -> bool:
-        """Exited non-zero on its own and said ``message``."""
-        return self.returncode not in (None, 0) and message in self.output
+        """Exited non-zero on its own, said ``message`` and named the context it refused."""
+        return (self.returncode not in (None, 0) and message in self.output
+                and self.context in self.output)
 
 
 def free_port() -> int:
@@ -92,4 +94,4 @@ def run_check(binary: Path, check: FailClosedCheck, *, context: str = CHECK_CONT
     finally:
         log.close()
         shutil.rmtree(jail, ignore_errors=True)
-    return CheckRun(tuple(command), returncode, output)
+    return CheckRun(tuple(command), returncode, output, context)

@@ -21,7 +21,8 @@ class FailClosedCheck:
 
     ``argv`` is the daemon's arguments after its path, with ``{context}``, ``{port}``,
     ``{jail}`` (an empty directory), ``{dev}`` (a tun device name) to fill in. The daemon must
-    exit with a non-zero status within ``timeout`` seconds and print ``message``."""
+    exit with a non-zero status within ``timeout`` seconds and print ``message`` and the context
+    it refused (the wording is the project's hand-written patch's)."""
 
     binary: str
     argv: tuple[str, ...]
@@ -81,11 +82,11 @@ PROJECTS: dict[str, Project] = {p.name: p for p in (
             FailClosedCheck("iodined", (
                 "-f", "-s", "-P", "selkit", "-p", "{port}", "-l", "127.0.0.1", "-d", "{dev}",
                 "-u", "nobody", "-t", "{jail}", "-z", "{context}", "10.53.0.1", "t.example"),
-                "SELinux"),
+                "given but SELinux is disabled"),
             FailClosedCheck("iodine", (
                 "-f", "-P", "selkit", "-u", "nobody", "-t", "{jail}", "-d", "{dev}",
                 "-z", "{context}", "127.0.0.1", "t.example"),
-                "SELinux"),
+                "given but SELinux is disabled"),
         ),
     ),
     Project(
@@ -106,7 +107,7 @@ PROJECTS: dict[str, Project] = {p.name: p for p in (
             FailClosedCheck("ptunnel", (
                 "-x", "selkit", "-setuid", "nobody", "-chroot", "{jail}",
                 "-setcon", "{context}"),
-                "SELinux"),
+                "SELinux is not enabled on this system"),
         ),
     ),
     Project(
@@ -130,7 +131,7 @@ PROJECTS: dict[str, Project] = {p.name: p for p in (
                 "--proto", "udp4", "--local", "127.0.0.1", "--lport", "{port}",
                 "--disable-dco", "--user", "nobody", "--group", "nogroup",
                 "--chroot", "{jail}", "--setcon", "{context}", "--verb", "3"),
-                "SELinux is disabled"),
+                "SELinux is disabled on this system"),
         ),
     ),
     Project(
@@ -147,7 +148,7 @@ PROJECTS: dict[str, Project] = {p.name: p for p in (
             FailClosedCheck("hts", (
                 "-w", "-F", "127.0.0.1:9", "-u", "nobody", "-r", "{jail}",
                 "-Z", "{context}", "127.0.0.1:{port}"),
-                "SELinux"),
+                "SELinux is not enabled on this system"),
         ),
     ),
 )}
