@@ -108,6 +108,11 @@ def render_result(result: LabResult, *, with_table: bool = True) -> str:
         lines.append("")
         lines.append("  problems:")
         lines.extend(f"    - {p}" for p in result.problems)
+    if result.state.after != result.steady_context:
+        tail = _daemon_output(result)
+        if tail:
+            lines.append("  the daemon's last words:")
+            lines.extend(f"    | {line}" for line in tail)
     if result.suggestions:
         lines.append("")
         lines.append("  suggested spec changes:")
@@ -115,6 +120,15 @@ def render_result(result: LabResult, *, with_table: bool = True) -> str:
     if result.kept:
         lines.append(f"  kept: {result.kept}")
     return "\n".join(lines)
+
+
+def _daemon_output(result: LabResult, count: int = 6) -> list[str]:
+    """The last lines the daemon wrote (its stdout/stderr, else syslog lines naming it)."""
+    own = [ln for ln in result.logs.get("daemon-log", "").splitlines() if ln.strip()]
+    if not own:
+        own = [ln for ln in result.logs.get("syslog", "").splitlines()
+               if f" {result.daemon}" in ln or f" {result.daemon}[" in ln]
+    return own[-count:]
 
 
 def render_plain(results: Sequence[LabResult]) -> str:
