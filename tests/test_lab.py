@@ -153,3 +153,19 @@ def test_ptunnel_passes_once_the_spec_has_what_the_lab_found(tmp_path):
     assert result["context"]["before"] == "system_u:system_r:ptunnel_startup_t:s0"
     assert result["context"]["after"] == "system_u:system_r:ptunnel_steady_t:s0"
     assert result["denials"] == []
+
+
+def test_kernel_modules_come_with_their_dependencies_first():
+    from selkit.lab.kernel import fetch_kernel, modinfo
+
+    kernel = fetch_kernel()
+    loaded = kernel.modules_in_load_order(["tun", "veth", "vxlan"])
+    names = [name for name, _ in loaded]
+    assert names[:2] == ["tun", "veth"] and names[-1] == "vxlan"
+    for name, data in loaded:
+        assert data[:4] == b"\x7fELF"
+        info = modinfo(data)
+        assert info["vermagic"].split()[0] == kernel.release
+        for dep in filter(None, info.get("depends", "").split(",")):
+            assert names.index(dep) < names.index(name), (dep, name)
+    assert len(names) > 3  # vxlan needs the UDP tunnel helpers
