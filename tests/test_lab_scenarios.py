@@ -179,3 +179,10 @@ def test_unknown_daemon_is_a_diagnostic():
         runner.daemons("sshd")
     assert err.value.diagnostics[0].code == "SEL770"
     assert [s.daemon for s in runner.daemons("all")] == [s.daemon for s in SCENARIOS]
+
+
+def test_the_probes_own_processes_are_known():
+    lines = ('{"event": "switch", "pid": 12, "parent": 11, "ok": true}\n'
+             'noise {"event": "battery", "pid": 12, "uid": 0}\n'
+             '{"attack": "read-file", "pid": 13, "outcome": "denied"}\n')
+    assert runner._probe_process_ids(lines) == {11, 12}

@@ -211,9 +211,7 @@ def judge(scenario: Scenario, module: ir.PolicyModule, output: GuestOutput, seco
     default_results = battery.score(default_lines, avcs_by_segment.get("probe-default", []))
     probe_pids = {r.pid for r in (*steady_results, *default_results) if r.pid is not None}
     for lines in (steady_lines, default_lines):
-        header = battery.battery_header(lines)
-        if header is not None:
-            probe_pids.add(header.pid)
+        probe_pids.update(_probe_process_ids(lines))
     denials = tuple(a for avcs in avcs_by_segment.values() for a in avcs
                     if a.denied and a.pid not in probe_pids)
     tunnel, state = tunnel_of(output), state_of(output)
@@ -247,6 +245,22 @@ def judge(scenario: Scenario, module: ir.PolicyModule, output: GuestOutput, seco
         default_context=default_header.context if default_header else None,
         problems=tuple(problems), seconds=seconds, lost_records=lost_records(dmesg),
         logs={k: v for k, v in output.blocks.items() if k != "dmesg"})
+
+
+def _probe_process_ids(lines: str) -> set[int]:
+    """The probe's own processes (the battery runner and the startup-domain parent of a
+    switch), whose AVCs belong to the battery, not to the daemon."""
+    pids = set()
+    for line in lines.splitlines():
+        start = line.find("{")
+        try:
+            event = json.loads(line[start:]) if start >= 0 else None
+        except ValueError:
+            continue
+        if isinstance(event, dict) and event.get("event") in ("switch", "battery"):
+            pids.update(v for k, v in event.items() if k in ("pid", "parent")
+                        and isinstance(v, int))
+    return pids
 
 
 def context_of(domain: str) -> str:
