@@ -249,6 +249,16 @@ class AttackResult:
         """The denial records of this attempt whose source is ``domain``."""
         return tuple(avc for avc in self.avcs if avc.denied and avc.stype == domain)
 
+    def deciding_denial(self, domain: str) -> Avc | None:
+        """The denial by ``domain`` that stopped the attempt: the one on ``avc_hint`` if the
+        kernel got that far, else the first on another gate, else the first of the attempt."""
+        denials = self.denials_by(domain) or tuple(a for a in self.avcs if a.denied)
+        for hints in ((self.attack.avc_hint,), self.attack.other_gates):
+            for avc in denials:
+                if _seen((avc,), hints):
+                    return avc
+        return denials[0] if denials else None
+
     @property
     def hint_seen(self) -> bool:
         """Some AVC of the attempt is on the class and permission ``avc_hint`` names."""

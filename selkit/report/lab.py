@@ -29,11 +29,10 @@ def attack_rows(result: LabResult) -> list[tuple[str, ...]]:
     default = {r.attack.name: r for r in result.default}
     rows = []
     for steady in result.steady:
-        denials = steady.denials_by(result.steady_domain) or tuple(
-            a for a in steady.avcs if a.denied)
+        deciding = steady.deciding_denial(result.steady_domain)
         other = default.get(steady.attack.name)
         rows.append((steady.attack.title, steady.attack.expect, _outcome(steady),
-                     short_avc(denials[0]) if denials else "-",
+                     short_avc(deciding) if deciding else "-",
                      _outcome(other) if other else "-"))
     return rows
 
