@@ -24,11 +24,14 @@ def small_kb() -> KnowledgeBase:
     classes["process"] = frozenset("fork transition dyntransition setcurrent sigchld ptrace "
                                    "getcap setcap".split())
     classes["fd"] = frozenset({"use"})
+    classes["filesystem"] = frozenset({"getattr"})
+    classes["security"] = frozenset({"check_context"})
     types = frozenset("init_t kernel_t tun_tap_device_t node_t dns_port_t ssh_port_t "
                       "http_port_t unreserved_port_t reserved_port_t port_t etc_t net_conf_t "
                       "devlog_t syslogd_t syslogd_runtime_t init_runtime_t var_run_t "
                       "random_device_t urandom_device_t user_devpts_t user_tty_device_t "
-                      "shell_exec_t ifconfig_exec_t ifconfig_t shadow_t".split())
+                      "shell_exec_t ifconfig_exec_t ifconfig_t shadow_t security_t selinux_config_t "
+                      "sysctl_kernel_t".split())
     attributes = frozenset("domain set_curr_context file_type exec_type entry_type "
                            "non_auth_file_type non_security_file_type port_type".split())
     portcons = (

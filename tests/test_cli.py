@@ -46,8 +46,8 @@ def test_check_prints_one_line_per_daemon():
     result = run("check", "policies/openvpn.sel", "policies/iodined.sel")
     assert result.returncode == 0, result.stderr
     assert result.stdout == (
-        "policies/openvpn.sel: openvpn: ok (startup=33, steady=4 rules)\n"
-        "policies/iodined.sel: iodined (module iodine): ok (startup=29, steady=4 rules)\n")
+        "policies/openvpn.sel: openvpn: ok (startup=45, steady=5 rules)\n"
+        "policies/iodined.sel: iodined (module iodine): ok (startup=35, steady=5 rules)\n")
     assert result.stderr == ""
 
 
@@ -101,7 +101,7 @@ def test_compile_json(tmp_path):
     spec.write_text(GOOD)
     result = run("compile", "--json", "--target", "cil", str(spec), "-o", str(tmp_path))
     data = json.loads(result.stdout)
-    assert data["modules"][0]["rules_per_phase"] == {"startup": 8, "steady": 2}
+    assert data["modules"][0]["rules_per_phase"] == {"startup": 13, "steady": 2}
     assert data["written"] == [str(tmp_path / "d.cil")]
 
 

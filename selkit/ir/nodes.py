@@ -176,6 +176,16 @@ class ForbidPattern:
     origin: Origin
     except_self: bool = False  # the phase's own domain (its /proc/PID files) is exempt
 
+    def exempts(self, target: str, domain: str) -> bool:
+        """Whether a grant on ``target`` to the phase's ``domain`` escapes this pattern."""
+        return self.except_self and (target == domain or target in SELF_EXEMPT_TARGETS)
+
+
+#: Besides the phase's own /proc/PID files, the targets a ``write``-like forbid group spares:
+#: selinuxfs (security_t), where each write is a request the kernel gates with its own
+#: ``security`` permission (check_context, load_policy, setenforce, ...), not a data write.
+SELF_EXEMPT_TARGETS = frozenset({"security_t"})
+
 
 Rule = Allow | TypeTransition | TypeBounds
 

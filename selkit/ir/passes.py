@@ -53,8 +53,22 @@ def add_entry(module: ir.PolicyModule) -> ir.PolicyModule:
     return dataclasses.replace(module, rules=tuple(rules) + module.rules)
 
 
+#: What libselinux needs, before the switch, to check that SELinux is enabled and that the
+#: requested context is valid (is_selinux_enabled(): statfs of selinuxfs and a look at
+#: /etc/selinux/config; security_check_context(): a write to /sys/fs/selinux/context), as
+#: the patched daemons do before they chroot. Seen denied under the lab's enforcing kernel.
+SWITCH_CHECKS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("security_t", "filesystem", ("getattr",)),
+    ("selinux_config_t", "dir", ("search",)),
+    ("security_t", "dir", ("search",)),
+    ("security_t", "file", ("open", "read", "write")),
+    ("security_t", "security", ("check_context",)),
+)
+
+
 def add_switches(module: ir.PolicyModule) -> ir.PolicyModule:
-    """typebounds, ``setcurrent`` on self and ``dyntransition`` for each switch, forward only."""
+    """For each switch, forward only: typebounds, ``setcurrent`` on self, ``dyntransition``,
+    and the libselinux checks of :data:`SWITCH_CHECKS` in the phase that switches."""
     rules: list[ir.Rule] = []
     for sw in module.switches:
         src, dst = module.domain_of(sw.source), module.domain_of(sw.target)
@@ -63,6 +77,8 @@ def add_switches(module: ir.PolicyModule) -> ir.PolicyModule:
             ir.Allow(src, src, "process", ("setcurrent",), sw.origin),
             ir.Allow(src, dst, "process", ("dyntransition",), sw.origin),
         ]
+        rules += [ir.Allow(src, target, tclass, perms, sw.origin)
+                  for target, tclass, perms in SWITCH_CHECKS]
     return dataclasses.replace(module, rules=module.rules + tuple(rules))
 
 
@@ -217,7 +233,7 @@ def check_forbids(module: ir.PolicyModule, kb: KnowledgeBase) -> list[Diagnostic
             perms = [p for p in rule.perms if pattern.perms is None or p in pattern.perms]
             if not perms:
                 continue
-            if pattern.except_self and rule.target == domain:
+            if pattern.exempts(rule.target, domain):
                 continue
             if pattern.target is not None and not (
                     _expand(pattern.target, kb, own_attrs) & _expand(rule.target, kb, own_attrs)):

@@ -223,6 +223,12 @@ FORMS: tuple[VerbForm, ...] = (
         _r("user_devpts_t", "chr_file", "getattr ioctl read write"),
         _r("user_tty_device_t", "chr_file", "getattr ioctl read write"),
     )),
+    VerbForm(("sysctl", "kernel"),
+             "read kernel limits under /proc/sys/kernel (glibc initgroups() reads ngroups_max, "
+             "libcap-ng cap_last_cap)", (
+        _r("sysctl_kernel_t", "dir", "search"),
+        _r("sysctl_kernel_t", "file", "getattr open read"),
+    )),
     VerbForm(("random",), "read /dev/random and /dev/urandom", (
         _r("random_device_t", "chr_file", "getattr ioctl open read"),
         _r("urandom_device_t", "chr_file", "getattr ioctl open read"),

@@ -291,7 +291,7 @@ class Forbids(Obligation):
                     continue
                 if pattern.perms is not None and grant.perm not in pattern.perms:
                     continue
-                if pattern.except_self and grant.target == domain:
+                if pattern.exempts(grant.target, domain):
                     continue
                 if pattern.target is not None and grant.target != pattern.target and \
                         grant.target not in own_attrs.get(pattern.target, set()):
