@@ -5,11 +5,12 @@ SELKIT := $(VENV)/bin/selkit
 POLICIES := $(filter-out policies/include/%,$(wildcard policies/*.sel))
 OUT := out
 
-.PHONY: setup demo test bench clean
+.PHONY: setup demo test lab patches bench clean
 
 setup:
 	@sh scripts/setup.sh
 	@sh scripts/vendor-deps.sh
+	@sh scripts/lab-deps.sh
 
 # Compile every shipped policy, install the .pp and the .cil forms into copies of the Debian
 # refpolicy store (never the live one), then prove each steady domain with both engines.
@@ -17,8 +18,17 @@ demo: setup
 	$(SELKIT) compile $(POLICIES) -o $(OUT) --install
 	$(SELKIT) prove --engine both --sechecker-ini $(OUT)/sechecker.ini $(POLICIES)
 
+# Everything, the lab included: tests/test_lab.py boots the enforcing VM for all five daemons.
 test: setup
 	$(PY) -m pytest -q
+
+# Every shipped daemon under an enforcing kernel: real traffic and the attack battery.
+lab: setup
+	$(SELKIT) lab all --suggest
+
+# Check that every generated vendor patch is what its spec generates today.
+patches: setup
+	$(PY) -m pytest -q tests/test_patch.py -k regenerate
 
 bench: setup
 	$(PY) bench/compile_vs_refpolicy.py
