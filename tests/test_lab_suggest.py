@@ -341,3 +341,22 @@ def test_an_own_file_type_is_named_by_its_file_name(kb, compiled):
                                       "open read", 'name="server.conf" ', comm="openvpn")), VERB)
     assert (s.statement, s.phase, s.also) == ("read conf", "steady", ())
     assert_fixes(kb, s)
+
+
+def test_a_pid_file_in_run_is_the_pidfile_verb_of_a_declared_file(kb, tmp_path):
+    """ptunnel without its 'pidfile pid' line (what the lab caught): the denied write on
+    var_run_t maps to 'pidfile pid', the verb of a file the spec declares, not to the far
+    wider 'manage var_run_t'."""
+    (tmp_path / "include").mkdir()
+    (tmp_path / "include" / "common.sel").write_text(
+        (ROOT / "policies" / "include" / "common.sel").read_text())
+    text = (ROOT / "policies" / "ptunnel.sel").read_text()
+    line = next(l for l in text.splitlines(keepends=True) if l.strip().startswith("pidfile pid"))
+    spec = tmp_path / "ptunnel.sel"
+    spec.write_text(text.replace(line, "", 1))
+    program, modules = front_end(str(spec), kb)
+    avcs = parse_avcs(denial("ptunnel_startup_t", "var_run_t", "dir", "write", 'name="run" ',
+                             comm="ptunnel"))
+    s = only(suggest(avcs, modules, kb, [program]), VERB)
+    assert (s.statement, s.phase) == ("pidfile pid", "startup")
+    assert_fixes(kb, s)

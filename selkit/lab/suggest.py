@@ -247,6 +247,9 @@ class _Spec:
         node = next(d for d in program.main.of(ast.Daemon) if d.name.text == self.daemon)
         self.phase_nodes = {p.name.text: p for p in node.of(ast.Phase)}
         self.files = tuple(f.name.text for f in node.of(ast.FileDecl))
+        #: the declared files that are plain files (no kind, or 'file'): pidfile candidates
+        self.plain_files = tuple(f.name.text for f in node.of(ast.FileDecl)
+                                 if f.kind is None or f.kind.text == "file")
         self.grants = grants_of(module, kb)
         self._compiled: dict[tuple, ir.PolicyModule | DiagnosticError] = {}
 
@@ -525,9 +528,14 @@ def _fill(form: vocab.VerbForm, symbols: set[str], spec: _Spec, phase: str, ttyp
             numbers = [str(n) for n in ports if spec.kb.port_type_for(protocol, n) == ttype]
             choices.append(numbers + [ttype])
         elif slot in ("<file>", "<dir>", "<exec>"):
-            if "$arg" not in symbols:
+            if "$arg" in symbols:
+                choices.append([spec.spelling(phase, ttype, allow_self=False)])
+            elif slot == "<file>" and spec.plain_files:
+                # The form's fixed rules name the denied target (pidfile's var_run_t): any of
+                # the daemon's own files may be the parameter; compiling each candidate decides.
+                choices.append(sorted(spec.plain_files))
+            else:
                 return []
-            choices.append([spec.spelling(phase, ttype, allow_self=False)])
         else:  # <domain>: the denial does not say which program would be run
             return []
     out = []
