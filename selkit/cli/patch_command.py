@@ -106,8 +106,8 @@ def patch_command(app: Application, specs, source, output, author, date, check_o
             progress(f"{slot.request.spec}: {slot.request.switch.patch.file}")
             generate(slot, source=Path(source), preceding=[(n, t) for _, n, t in preceding],
                      total=total, author=slot_author, date=slot_date,
-                     series_label=f"vendor-patches/{series_dir.resolve().name}"
-                     if series_dir else None, progress=progress)
+                     series_label=_label(series_dir) if series_dir else None,
+                     progress=progress)
             done.append(slot)
     if check_only:
         _report_check(app, slots, json_mode)
@@ -161,3 +161,13 @@ def _report_check(app: Application, slots: list[Slot], json_mode: bool) -> None:
 
 
 COMMANDS = (patch_command,)
+
+
+def _label(series_dir: str | Path) -> str:
+    """How the regeneration command names the series directory: relative to the current
+    directory (the repository root, where the committed patches are made) when inside it."""
+    path = Path(series_dir).resolve()
+    try:
+        return path.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return str(series_dir)
