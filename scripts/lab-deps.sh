@@ -8,19 +8,5 @@ set -eu
 
 PACKAGES="qemu-system-x86 gcc libc6-dev iproute2"
 
-missing=""
-for pkg in $PACKAGES; do
-    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
-        missing="$missing $pkg"
-    fi
-done
-[ -n "$missing" ] || exit 0
-
-SUDO=""
-if [ "$(id -u)" != 0 ]; then
-    SUDO="sudo"
-fi
-echo "lab-deps: installing$missing"
-$SUDO apt-get update -q
 # shellcheck disable=SC2086
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing
+sh "$(dirname "$0")/apt-install.sh" lab-deps $PACKAGES

@@ -9,24 +9,8 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES="python3-setools python3-sepolgen python3-venv setools selint checkpolicy secilc
 semodule-utils policycoreutils selinux-policy-default selinux-policy-dev m4 make"
 
-missing=""
-for pkg in $APT_PACKAGES; do
-    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
-        missing="$missing $pkg"
-    fi
-done
-
-SUDO=""
-if [ "$(id -u)" != 0 ]; then
-    SUDO="sudo"
-fi
-
-if [ -n "$missing" ]; then
-    echo "setup: installing$missing"
-    $SUDO apt-get update -q
-    # shellcheck disable=SC2086
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing
-fi
+# shellcheck disable=SC2086
+sh scripts/apt-install.sh setup $APT_PACKAGES
 
 # The venv must be made by Debian's python3 with the system site packages, so that
 # python3-setools (built for /usr/bin/python3 only) imports. Never pip install "setools":

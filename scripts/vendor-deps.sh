@@ -8,19 +8,5 @@ set -eu
 PACKAGES="gcc make patch git pkg-config libselinux1-dev zlib1g-dev libpcap-dev libssl-dev
 libcap-ng-dev cmake libnl-genl-3-dev"
 
-missing=""
-for pkg in $PACKAGES; do
-    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
-        missing="$missing $pkg"
-    fi
-done
-[ -n "$missing" ] || exit 0
-
-SUDO=""
-if [ "$(id -u)" != 0 ]; then
-    SUDO="sudo"
-fi
-echo "vendor-deps: installing$missing"
-$SUDO apt-get update -q
 # shellcheck disable=SC2086
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing
+sh "$(dirname "$0")/apt-install.sh" vendor-deps $PACKAGES

@@ -47,3 +47,15 @@ from hypothesis import settings as _hypothesis_settings  # noqa: E402
 _hypothesis_settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
 if os.environ.get("CI") == "true":
     _hypothesis_settings.load_profile("ci")
+
+
+@pytest.fixture(scope="session")
+def busybox():
+    """busybox-static's binary for the lab tests (downloaded into the cache once)."""
+    from selkit.diagnostics import ToolchainError
+    from selkit.lab.kernel import fetch_busybox
+
+    try:
+        return fetch_busybox()
+    except ToolchainError as exc:
+        pytest.skip(f"busybox-static not available: {exc.diagnostics[0].message}")

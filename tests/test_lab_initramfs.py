@@ -27,17 +27,6 @@ def _sample(order: str = "forward") -> Initramfs:
     return image
 
 
-@pytest.fixture(scope="module")
-def busybox():
-    """busybox-static's binary (downloaded into the cache once); its cpio reads the archives."""
-    from selkit.lab.kernel import fetch_busybox
-
-    try:
-        return fetch_busybox()
-    except ToolchainError as exc:
-        pytest.skip(f"busybox-static not available: {exc.diagnostics[0].message}")
-
-
 def test_same_input_gives_identical_bytes_whatever_the_order():
     first, second = _sample("forward").gzip(), _sample("reverse").gzip()
     assert first == second

@@ -76,18 +76,6 @@ def test_scenario_script_uses_the_spec_jail(modules):
         assert jail in scenario.script().decode(), scenario.daemon
 
 
-@pytest.fixture(scope="module")
-def busybox():
-    """busybox-static's binary from the cache (downloaded once)."""
-    from selkit.lab.kernel import fetch_busybox
-    from selkit.toolchain import ToolchainError
-
-    try:
-        return fetch_busybox()
-    except ToolchainError as exc:
-        pytest.skip(f"busybox-static not available: {exc.diagnostics[0].message}")
-
-
 def test_files_under_labelled_dirs_are_staged_and_mounts_listed(busybox):
     image = GuestImage()
     image.label("/lab/daemon", "ptunnel_startup_exec_t")
