@@ -42,6 +42,8 @@ def test_warnings_drop_line_numbers_and_the_build_directory():
            "  120 |     int x;\n"
            "iodined.c:2400:3: warning: 'strncpy' output truncated [-Wstringop-truncation]\n"
            "/usr/bin/ld: warning: foo.o: missing .note.GNU-stack section\n"
+           "autoheader: warning: autoconf input should be named 'configure.ac'\n"
+           "make: warning: jobserver unavailable\n"
            "CC tun.c\n")
     assert parse_warnings(log, ["/tmp/b1/tree"]) == (
         "/usr/bin/ld: foo.o: missing .note.GNU-stack section",

@@ -15,6 +15,7 @@ from selkit.vendor.build import (
     fetch_orig,
     missing_build_depends,
     series,
+    settle_timestamps,
     unpack,
 )
 from selkit.vendor.checks import CheckRun, free_port, run_check
@@ -25,5 +26,5 @@ __all__ = [
     "Build", "CHECK_CONTEXT", "CheckRun", "FailClosedCheck", "PROJECTS", "Project",
     "apply_series", "build", "cache_key", "cache_root", "debian_binary", "fetch_orig",
     "free_port", "missing_build_depends", "new_warnings", "parse_warnings", "project",
-    "run_check", "series", "unpack",
+    "run_check", "series", "settle_timestamps", "unpack",
 ]

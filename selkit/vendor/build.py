@@ -25,7 +25,7 @@ from selkit.vendor.projects import CFLAGS, Project, project as _project
 Progress = Callable[[str], None]
 
 #: Bump when the layout of a cached build changes, so old entries are not read.
-_CACHE_FORMAT = "1"
+_CACHE_FORMAT = "2"
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PATCHES_ROOT = REPO_ROOT / "vendor-patches"
@@ -123,6 +123,25 @@ def apply_series(tree: Path, patches: Iterable[Path]) -> None:
                         f"{_tail(result.stdout + result.stderr, 4)}")
 
 
+#: The modification time every file of a patched tree gets (2000-01-01 UTC).
+_SOURCE_EPOCH = 946684800
+
+
+def settle_timestamps(tree: Path) -> None:
+    """Give every file and directory of ``tree`` the same modification time.
+
+    ``patch`` stamps the files it touches with the current time, so a series that changes
+    configure.in and configure (or Makefile.am and Makefile.in) leaves the sources newer or
+    older than their generated files depending on the order of the diffs, and make then reruns
+    autoconf or autoheader, or not, depending on whether they are installed. With one time
+    for all, make regenerates nothing and the build is the same on every machine."""
+    for root, dirs, files in os.walk(tree):
+        for name in dirs + files:
+            os.utime(os.path.join(root, name), (_SOURCE_EPOCH, _SOURCE_EPOCH),
+                     follow_symlinks=False)
+    os.utime(tree, (_SOURCE_EPOCH, _SOURCE_EPOCH))
+
+
 def cache_key(spec: Project, tarball: Path, patches: Sequence[Path]) -> str:
     """Hash of the tarball, every patch's name and bytes, and the recipe."""
     digest = hashlib.sha256()
@@ -205,6 +224,7 @@ def build(project: str, *, patched: bool = True, patches: Sequence[Path] | None 
         if chosen and progress:
             progress(f"{spec.name}: applying {len(chosen)} patch(es)")
         apply_series(tree, chosen)
+        settle_timestamps(tree)
         # The log is written beside the work directory, so that it survives a failed build
         # (the hint names it); a finished build moves it inside.
         log = vendor / f"{spec.name}-{key}.log"

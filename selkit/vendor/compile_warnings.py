@@ -11,10 +11,12 @@ import re
 from collections import Counter
 from typing import Iterable
 
-#: ``path:line:col: warning: text [-Wflag]`` (column, flag optional), as gcc and ld print it.
+#: ``path:line[:col]: warning: text [-Wflag]`` as the compiler prints it, or the linker's
+#: ``.../ld: warning: text``. Other tools' warnings (autoheader's, make's) are not counted.
 _WARNING = re.compile(
-    r"^(?P<file>[^\s:][^:]*?):(?:(?P<line>\d+):)?(?:(?P<col>\d+):)?\s*warning:\s*"
+    r"^(?P<file>[^\s:][^:]*?:\d+(?::\d+)?|(?:\S*/)?ld(?:\.\w+)?):\s*warning:\s*"
     r"(?P<text>.*?)(?:\s+\[(?P<flag>-W[^\]]+)\])?\s*$")
+_POSITION = re.compile(r":\d+(?::\d+)?$")
 
 
 def _normalise_path(path: str, roots: Iterable[str]) -> str:
@@ -40,7 +42,8 @@ def parse_warnings(log: str, roots: Iterable[str] = ()) -> tuple[str, ...]:
             continue
         flag = match.group("flag")
         text = match.group("text")
-        found.append(f"{_normalise_path(match.group('file'), roots)}: {text}"
+        where = _POSITION.sub("", match.group("file"))
+        found.append(f"{_normalise_path(where, roots)}: {text}"
                      + (f" [{flag}]" if flag else ""))
     return tuple(sorted(found))
 
