@@ -67,6 +67,21 @@ def test_switch_is_forward_only_and_bounded(tmp_path):
                    for _, c, p in steady)
 
 
+def test_the_switching_phase_may_check_its_context_with_libselinux(tmp_path):
+    m = compile_text(TWO_PHASES, tmp_path)
+    startup = triples(m, "d_startup_t")
+    for target, tclass, perms in passes.SWITCH_CHECKS:
+        assert {(target, tclass, p) for p in perms} <= startup
+    switch_line = m.switches[0].origin.span.line
+    checks = [r for r in m.allows("d_startup_t") if r.target in ("security_t", "selinux_config_t")]
+    assert checks and all(r.origin.span.line == switch_line for r in checks)
+    # a write to selinuxfs is a request, not a data write: 'forbid startup { write }' holds
+    forbidding = TWO_PHASES.replace(
+        "    phase steady {", "    forbid startup {\n        write\n    }\n    phase steady {", 1)
+    assert "forbid startup" in forbidding
+    compile_text(forbidding, tmp_path, name="f.sel")
+
+
 def test_steady_gets_exactly_its_io_plus_fd_use(tmp_path):
     m = compile_text(TWO_PHASES, tmp_path)
     assert triples(m, "d_steady_t") == {

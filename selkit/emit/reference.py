@@ -82,7 +82,8 @@ def verbs_markdown() -> str:
     for name, items in sorted(vocab.FORBID_GROUPS.items()):
         text = "; ".join(f"{cls}: {' '.join(perms) if perms else '*'}" for cls, perms in items)
         if name in vocab.SELF_EXEMPT_GROUPS:
-            text += " (not on the phase's own domain: its /proc/PID files)"
+            text += (" (not on the phase's own domain, its /proc/PID files, nor on selinuxfs, "
+                     "security_t)")
         out.append(f"| `{name}` | {text} |")
     return "\n".join(out) + "\n"
 

@@ -283,7 +283,8 @@ FORBID_GROUPS: dict[str, tuple[tuple[str, tuple[str, ...] | None], ...]] = {
     "name_connect": (("tcp_socket", ("name_connect",)),),
 }
 
-#: Groups that do not apply to the phase's own process type (its /proc/PID files).
+#: Groups that do not apply to the phase's own process type (its /proc/PID files) nor to
+#: nodes.SELF_EXEMPT_TARGETS (selinuxfs).
 SELF_EXEMPT_GROUPS = frozenset({"write"})
 
 VERBS: frozenset[str] = frozenset(f.verb for f in FORMS)
