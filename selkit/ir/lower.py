@@ -40,7 +40,7 @@ _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _C_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-def _balanced(expr: str) -> bool:
+def balanced_brackets(expr: str) -> bool:
     """True when the brackets of a C expression pair up (strings are not looked into)."""
     stack, pairs = [], {")": "(", "]": "[", "}": "{"}
     for ch in expr:
@@ -499,7 +499,7 @@ class _DaemonLowering:
             if item is not None:
                 self._check_source_path(item.file)
         if context is not None and (";" in context.expr.value or "\n" in context.expr.value
-                                    or not _balanced(context.expr.value)):
+                                    or not balanced_brackets(context.expr.value)):
             self.sink.error("SEL235", "'context' is one C expression: no ';', no line break, "
                             "balanced brackets", context.expr.span)
         if build is not None and build.macro.value.strip() and \

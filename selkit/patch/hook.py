@@ -13,6 +13,7 @@ from importlib import resources
 
 from selkit.diagnostics import Diagnostic, DiagnosticError
 from selkit.ir import nodes as ir
+from selkit.ir.lower import balanced_brackets
 from selkit.patch.anchor import Located, line_of, locate
 
 HEADER_NAME = "setcon_fd.h"
@@ -197,7 +198,7 @@ def _insert_before(text: str, code: str, loc: Located, block: str,
     if prev.endswith((";", "{", "}", ":")):
         return [Edit(start, start, new, anchor.origin)]
     control = _CONTROL.fullmatch(prev)
-    if (control and _balanced(control.group("cond"))) or _ELSE.fullmatch(prev):
+    if (control and balanced_brackets(control.group("cond"))) or _ELSE.fullmatch(prev):
         if not _ends_its_line(code, loc):
             raise _unsafe(anchor, "the anchor is the unbraced body of the statement above and "
                           "does not end its line; cannot brace it")
@@ -222,7 +223,7 @@ def _check_replaceable(code: str, loc: Located, anchor: ir.Anchor) -> None:
     glued = (ident.match(inner[:1] or " ") and ident.match(before or " ")) or \
         (ident.match(inner[-1:] or " ") and ident.match(after or " ")) or \
         (inner.startswith("(") and (ident.match(before or " ") or before in (")", "]")))
-    if glued or not _balanced(inner):
+    if glued or not balanced_brackets(inner):
         raise _unsafe(anchor, "the text to replace is not a whole statement or expression "
                       "(it is part of a name, a call's argument list, or its brackets do not "
                       "pair up)", hint="quote the whole setcon() call: the statement with its "
@@ -254,15 +255,6 @@ def _previous_code_line(code: str, line_start: int,
     return None
 
 
-def _balanced(text: str) -> bool:
-    """True when the brackets of ``text`` pair up."""
-    stack, pairs = [], {")": "(", "]": "[", "}": "{"}
-    for ch in text:
-        if ch in "([{":
-            stack.append(ch)
-        elif ch in pairs and (not stack or stack.pop() != pairs[ch]):
-            return False
-    return not stack
 
 
 def _after_last_top_level_include(code: str) -> int | None:
