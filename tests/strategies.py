@@ -251,31 +251,25 @@ def _raw_allow(draw, kb, files: tuple[str, ...]) -> Stmt:
                 tuple((tclass, p) for p in perms))
 
 
-def _held(stmts, extra=()) -> set[tuple[str, str]]:
-    """(class, perm) pairs a phase holds, from the vocabulary alone (conservative)."""
+def _held(stmts, extra=(), *, conditional=True) -> set[tuple[str, str]]:
+    """(class, perm) pairs a phase holds from the vocabulary alone (conservative): the rules
+    its statements give the phase itself, without the conditional ones when not
+    ``conditional`` (what the phase then certainly holds)."""
     out = set(extra)
     for s in stmts:
         if s.form is None:
             out.update(s.perms)
             continue
         for tpl in s.form.rules:
-            if tpl.source not in ("self",):
-                continue  # rules of other domains ($domain fd use ...) are not the phase's
-            out.update((tpl.tclass, p) for p in tpl.perms)
+            # rules of other domains ($domain fd use ...) are not the phase's
+            if tpl.source == "self" and (conditional or tpl.when is None):
+                out.update((tpl.tclass, p) for p in tpl.perms)
     return out
 
 
 def _definite(stmts, extra=()) -> tuple[tuple[str, str], ...]:
     """(class, perm) pairs a phase certainly holds: unconditional rules of its statements."""
-    out = set(extra)
-    for s in stmts:
-        if s.form is None:
-            out.update(s.perms)
-            continue
-        for tpl in s.form.rules:
-            if tpl.source == "self" and tpl.when is None:
-                out.update((tpl.tclass, p) for p in tpl.perms)
-    return tuple(sorted(out))
+    return tuple(sorted(_held(stmts, extra, conditional=False)))
 
 
 def _violates(item: tuple, held: set[tuple[str, str]], kb) -> bool:

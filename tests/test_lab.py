@@ -47,22 +47,17 @@ def lab(tmp_path_factory):
     return proc.returncode, data, results, keep, wall
 
 
-def test_every_daemon_has_a_result_and_the_exit_status_agrees(lab):
-    code, data, results, _, _ = lab
+def test_every_daemon_has_a_result_and_the_exit_status_agrees(lab, record_property):
+    code, data, results, _, wall = lab
+    # Timings are recorded, never asserted (they are noisy here; see bench/).
+    for daemon, result in results.items():
+        record_property(f"boot_to_verdict_{daemon}", result["seconds"])
+    record_property("lab_all_wall_seconds", round(wall))
     assert sorted(results) == sorted(DAEMONS)
     assert data["ok"] == all(r["ok"] for r in results.values())
     assert code == (0 if data["ok"] else 1)
     for result in results.values():
         assert result["ok"] == (not result["problems"])
-
-
-def test_whole_lab_stays_within_its_budget(lab, record_property):
-    _, _, results, _, wall = lab
-    for daemon, result in results.items():
-        record_property(f"boot_to_verdict_{daemon}", result["seconds"])
-        assert result["seconds"] < 240, daemon
-    record_property("lab_all_wall_seconds", round(wall))
-    assert wall < 25 * 60
 
 
 @pytest.mark.parametrize("daemon", DAEMONS)
