@@ -19,16 +19,12 @@ from typing import Callable
 
 from selkit.diagnostics import Diagnostic
 from selkit.toolchain import ToolchainError
+from selkit.vendor import cache_root
 
 Progress = Callable[[str], None]
 
 KERNEL_METAPACKAGE = "linux-image-amd64"
 BUSYBOX_PACKAGE = "busybox-static"
-
-
-def cache_root() -> Path:
-    """``$SELKIT_CACHE`` or ``~/.cache/selkit``."""
-    return Path(os.environ.get("SELKIT_CACHE") or Path.home() / ".cache" / "selkit")
 
 
 def lab_cache() -> Path:
