@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from selkit.lab.image import ROOT_LINKS, GuestImage, resolve_links
 from selkit.lab.initramfs import Initramfs, library_closure, parse_ldd
 from selkit.toolchain import ToolchainError
 
@@ -108,8 +109,12 @@ def test_library_closure_of_the_python_interpreter_includes_libc():
     assert any("ld-linux" in lib for lib in libs)
 
 
-def test_add_binary_copies_the_closure(tmp_path):
-    image = Initramfs()
-    libs = image.add_binary("/bin/py", sys.executable)
-    for lib in libs:
-        assert lib.lstrip("/") in image.entries
+def test_put_binary_copies_the_closure_with_its_symlinks():
+    image = GuestImage()
+    image.put_binary("/bin/py", sys.executable)
+    assert "/bin/py" in image.files
+    for lib in library_closure(sys.executable):
+        real, links = resolve_links(lib)
+        assert real in image.files, lib
+        for link in links:
+            assert link in image.links or link in dict(ROOT_LINKS), link

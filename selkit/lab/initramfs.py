@@ -2,8 +2,8 @@
 
 Entries are sorted by path, every entry has the same owner (root) and mtime (0), inode numbers
 are assigned in path order, so the same input gives the same bytes. Parent directories are
-created implicitly. ``add_binary`` also copies the shared libraries the binary needs (the
-closure ``ldd`` reports) to the same paths inside the archive.
+created implicitly. ``library_closure`` lists the shared libraries a binary needs (the closure
+``ldd`` reports); selkit.lab.image copies them in.
 """
 
 from __future__ import annotations
@@ -78,32 +78,6 @@ class Initramfs:
         name = _norm(path)
         self._parents(name)
         self.entries[name] = Entry(stat.S_IFLNK | 0o777, target.encode())
-
-    def add_tree(self, dest: str, source: str | os.PathLike) -> None:
-        """Every directory, file and symlink under ``source``, placed under ``dest``."""
-        source = Path(source)
-        self.add_dir(dest)
-        for root, dirs, files in os.walk(source):
-            dirs.sort()
-            rel = Path(root).relative_to(source)
-            for name in sorted(dirs) + sorted(files):
-                src = Path(root, name)
-                target = str(PurePosixPath(dest, rel, name))
-                if src.is_symlink():
-                    self.add_symlink(target, os.readlink(src))
-                elif src.is_dir():
-                    self.add_dir(target, stat.S_IMODE(src.stat().st_mode))
-                else:
-                    self.add_host_file(target, src)
-
-    def add_binary(self, path: str, source: str | os.PathLike, mode: int = 0o755) -> list[str]:
-        """A dynamic (or static) host binary at ``path`` plus its ``ldd`` closure, each
-        library at the path the host's loader resolves it to; returns the library paths."""
-        self.add_host_file(path, source, mode)
-        libs = library_closure(source)
-        for lib in libs:
-            self.add_host_file(lib, lib, 0o755)
-        return libs
 
     def _parents(self, name: str) -> None:
         parts = name.split("/")[:-1]

@@ -33,7 +33,6 @@ class LabPolicy:
 
     path: Path
     modules: tuple[ir.PolicyModule, ...]
-    module_files: dict[str, bytes]
     lab_module: str
     digest: str
     programs: dict = field(default_factory=dict)
@@ -63,10 +62,9 @@ def load_specs(paths: list[str], kb: KnowledgeBase) -> tuple[tuple[ir.PolicyModu
     return tuple(modules), programs
 
 
-def lab_module_text(modules: tuple[ir.PolicyModule, ...] = ()) -> str:
+def lab_module_text() -> str:
     """The CIL of the lab-only module (selkit/lab/data/selkit_lab.cil). It grants nothing to
-    the daemons' domains; ``modules`` is accepted for a future per-domain part."""
-    del modules
+    the daemons' domains."""
     return resources.files("selkit.lab").joinpath("data", "selkit_lab.cil").read_text()
 
 
@@ -81,7 +79,7 @@ def build_policy(spec_paths: list[str], progress: Progress | None = None,
     compiled = compile_modules(modules, kb, (Target.PP,),
                                build_pp=lambda te, fc, name: build_pp(te, fc, name, kb.mls))
     files = {f"{c.name}.pp": c.files[f"{c.name}.pp"] for c in compiled}
-    lab_text = lab_module_text(modules)
+    lab_text = lab_module_text()
     files[f"{LAB_MODULE}.cil"] = lab_text.encode()
     digest = hashlib.sha256()
     base_policy = Path(base.policy)
@@ -98,5 +96,5 @@ def build_policy(spec_paths: list[str], progress: Progress | None = None,
             link_files(files, modules, str(Path(tmp, "policy.33")), progress=progress)
             write_atomically(str(folder), {"policy.33": Path(tmp, "policy.33").read_bytes(),
                                            f"{LAB_MODULE}.cil": lab_text.encode()})
-    return LabPolicy(path, modules, files, lab_text, key, programs)
+    return LabPolicy(path, modules, lab_text, key, programs)
 

@@ -21,7 +21,7 @@ from selkit.ir import nodes as ir
 from selkit.lab import battery, kernel, vm
 from selkit.lab.avc import Avc, lost_records, parse_avcs
 from selkit.lab.image import GuestImage, guest_script
-from selkit.lab.policy import LabPolicy, build_policy, lab_module_text
+from selkit.lab.policy import LabPolicy, build_policy
 from selkit.lab.scenarios import BY_DAEMON, SCENARIOS, Scenario, data_file
 
 Progress = Callable[[str], None]
@@ -375,7 +375,6 @@ class Prepared:
     busybox: Path
     policy: LabPolicy
     probe: Path | None
-    programs: dict = field(default_factory=dict)
 
 
 def daemons(name: str) -> list[Scenario]:
@@ -457,14 +456,5 @@ def _with_suggestions(result: LabResult, prepared: Prepared) -> LabResult:
     return _replace(result, suggestions=tuple(found))
 
 
-def run(name: str, *, keep: Path | None = None, progress: Progress | None = None,
-        with_suggestions: bool = False, spec_dir: Path = REPO_POLICIES) -> list[LabResult]:
-    """``selkit lab NAME``: one result per daemon, in scenario order."""
-    chosen = daemons(name)
-    prepared = prepare(spec_dir, progress)
-    return [run_one(s, prepared, keep=keep, progress=progress,
-                    with_suggestions=with_suggestions) for s in chosen]
-
-
-__all__ = ["LabResult", "Tunnel", "DaemonState", "run", "run_one", "prepare", "daemons",
-           "judge", "parse_output", "dmesg_segments", "build_image", "lab_module_text"]
+__all__ = ["LabResult", "Tunnel", "DaemonState", "run_one", "prepare", "daemons",
+           "judge", "parse_output", "dmesg_segments", "build_image"]

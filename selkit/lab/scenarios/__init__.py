@@ -49,11 +49,6 @@ SCENARIOS: tuple[Scenario, ...] = (
 BY_DAEMON = {s.daemon: s for s in SCENARIOS}
 
 
-def scenario(daemon: str) -> Scenario:
-    """The scenario of ``daemon`` (KeyError if there is none)."""
-    return BY_DAEMON[daemon]
-
-
 def data_file(name: str) -> bytes:
     """A file shipped beside the scenario scripts (e.g. openvpn-server.conf)."""
     return resources.files("selkit.lab.scenarios").joinpath(name).read_bytes()
