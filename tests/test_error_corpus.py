@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -165,21 +164,17 @@ def test_endless_device_is_bounded():
     """/dev/zero reports size 0 but never ends: the read stops at the size limit."""
     if not os.path.exists("/dev/zero"):
         pytest.skip("no /dev/zero")
-    start = time.monotonic()
-    proc = run_selkit("check", "/dev/zero", timeout=60)
+    proc = run_selkit("check", "/dev/zero", timeout=60)  # an endless read would hang here
     _no_traceback(proc)
     assert proc.returncode == 2
     assert _text(proc.stderr).startswith("error[SEL905]: ")
-    assert time.monotonic() - start < 30
 
 
 def test_too_large_input(tmp_path: Path):
     path = tmp_path / "huge.sel"
     path.write_text("# padding\n" * (MAX_SOURCE_BYTES // 10 + 1))
     assert path.stat().st_size > MAX_SOURCE_BYTES
-    start = time.monotonic()
-    proc = run_selkit("check", str(path), timeout=60)
-    elapsed = time.monotonic() - start
+    proc = run_selkit("check", str(path), timeout=60)  # a hang guard, not a timing claim
     _no_traceback(proc)
     assert proc.returncode == 2
     assert proc.stdout == b""
@@ -188,7 +183,6 @@ def test_too_large_input(tmp_path: Path):
         f"  --> {path}:1:1\n"
         "  = help: split it into several files and join them with 'use'\n"
         "1 error\n")
-    assert elapsed < 20
 
 
 def _bounded(path: Path, *, seconds: float, max_rss_mib: int = 1024) -> str:
@@ -199,16 +193,15 @@ def _bounded(path: Path, *, seconds: float, max_rss_mib: int = 1024) -> str:
         "sys.stdout.buffer.write(p.stdout); sys.stderr.buffer.write(p.stderr)\n"
         "rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
         "sys.stdout.write(f'\\nrc={p.returncode} rss_kib={rss}\\n')\n")
-    start = time.monotonic()
+    # ``seconds`` bounds a pathological blow-up (a hang guard that fails the test by raising
+    # TimeoutExpired); it is not a timing assertion: timings belong in bench/.
     proc = subprocess.run([sys.executable, "-c", probe, sys.executable, "-m", "selkit", "check",
                            str(path)], cwd=ROOT, env=_env(), stdin=subprocess.DEVNULL,
                           capture_output=True, timeout=seconds * 3)
-    elapsed = time.monotonic() - start
     _no_traceback(proc)
     tail = _text(proc.stdout).rsplit("\n", 2)[-2]
     rc, rss = (int(part.split("=")[1]) for part in tail.split())
     assert rc == 2, _text(proc.stderr)[-2000:]
-    assert elapsed < seconds, f"took {elapsed:.1f}s"
     assert rss < max_rss_mib * 1024, f"peak RSS {rss // 1024} MiB"
     return _text(proc.stderr)
 
