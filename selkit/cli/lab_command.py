@@ -10,7 +10,8 @@ import click
 from selkit.cli.app import Application
 from selkit.lab.runner import REPO_POLICIES, daemons, prepare, run_one
 from selkit.lab.scenarios import BY_DAEMON
-from selkit.report.lab import attack_rows, headers, render_plain, render_result, to_dict
+from selkit.report.lab import (attack_rows, headers, render_plain, render_result,
+                               summary_lines, to_dict)
 
 
 @click.command("lab")
@@ -50,9 +51,8 @@ def lab_command(app: Application, daemon, json_mode, keep, with_suggestions, spe
             if result.steady:
                 app.table(headers(result), attack_rows(result), "")
             app.print()
-        if len(results) > 1:
-            for r in results:
-                app.print(f"{r.daemon}: {'PASS' if r.ok else 'FAIL'} ({r.seconds:.1f} s)")
+        for line in summary_lines(results):
+            app.print(line)
     else:
         app.print(render_plain(results).rstrip("\n"))
     if not all(r.ok for r in results):

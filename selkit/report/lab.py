@@ -6,7 +6,7 @@ from typing import Sequence
 
 from selkit.lab.avc import Avc
 from selkit.lab.battery import AttackResult
-from selkit.lab.runner import LabResult
+from selkit.lab.runner import LabResult, context_of
 from selkit.report.suggest import render_suggestions, suggestion_to_dict
 
 ATTACK_HEADERS = ("attack", "expected", "selkit", "AVC that denied it", "default")
@@ -75,7 +75,7 @@ def context_lines(result: LabResult) -> list[str]:
     state = result.state
     if state.pid is None:
         return ["context: the daemon was not running when the harness looked"]
-    startup = f"system_u:system_r:{result.startup_domain}:s0"
+    startup = context_of(result.startup_domain)
     lines = [f"context before the switch: {state.before(startup) or 'not observed'}"
              f" (exec'd by {state.exec_parent or 'unknown'})",
              f"context after the switch:  {state.after or 'not running'}"
@@ -130,12 +130,18 @@ def _daemon_output(result: LabResult, count: int = 6) -> list[str]:
     return own[-count:]
 
 
+def summary_lines(results: Sequence[LabResult]) -> list[str]:
+    """One ``daemon: PASS|FAIL (seconds)`` line per daemon when there are several."""
+    if len(results) < 2:
+        return []
+    return [f"{r.daemon}: {'PASS' if r.ok else 'FAIL'} ({r.seconds:.1f} s)" for r in results]
+
+
 def render_plain(results: Sequence[LabResult]) -> str:
     """Every daemon's report, then a one-line summary per daemon."""
     parts = [render_result(r) for r in results]
-    if len(results) > 1:
-        parts.append("\n".join(
-            f"{r.daemon}: {'PASS' if r.ok else 'FAIL'} ({r.seconds:.1f} s)" for r in results))
+    if summary_lines(results):
+        parts.append("\n".join(summary_lines(results)))
     return "\n\n".join(parts) + "\n"
 
 
@@ -160,7 +166,7 @@ def to_dict(result: LabResult) -> dict:
         "domains": {"startup": result.startup_domain, "steady": result.steady_domain},
         "tunnel": result.tunnel.to_dict() if result.tunnel else None, "peer": result.peer,
         "context": {"pid": result.state.pid,
-                    "before": result.state.before(f"system_u:system_r:{result.startup_domain}:s0"),
+                    "before": result.state.before(context_of(result.startup_domain)),
                     "after": result.state.after, "threads": list(result.state.threads),
                     "seen": list(result.state.seen), "exec_parent": result.state.exec_parent,
                     "expected": result.steady_context},
