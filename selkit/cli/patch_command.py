@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import os
 import sys
 from pathlib import Path
 
@@ -17,12 +16,6 @@ from selkit.patch import mail
 from selkit.patch.udiff import SOURCE_ENCODING
 from selkit.patch.series import (Request, Slot, generate, numbered, plan_series, read_series,
                                  series_total)
-
-
-def _label(path: str) -> str:
-    """A path as the generated message names it: relative to here when inside, else as given."""
-    rel = os.path.relpath(os.path.abspath(path))
-    return Path(rel if not rel.startswith("..") else os.path.abspath(path)).as_posix()
 
 
 def _requests(specs: tuple[str, ...], modules) -> list[Request]:
