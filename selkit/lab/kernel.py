@@ -11,6 +11,7 @@ import lzma
 import os
 import re
 import shutil
+import struct
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -163,8 +164,6 @@ def modinfo(ko: bytes) -> dict[str, str]:
 
 def _elf_section(elf: bytes, wanted: bytes) -> bytes:
     """One section of a 64-bit little-endian ELF file (empty if absent)."""
-    import struct  # noqa: PLC0415
-
     if elf[:4] != b"\x7fELF" or elf[4] != 2:
         return b""
     shoff = struct.unpack_from("<Q", elf, 0x28)[0]

@@ -7,7 +7,9 @@ was denied in the steady domain with an AVC naming it.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import shlex
 import shutil
 import tempfile
 import time
@@ -15,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from selkit import vendor
 from selkit.base import BaseSpec, load_kb
 from selkit.diagnostics import Diagnostic, DiagnosticError
 from selkit.ir import nodes as ir
@@ -357,8 +360,6 @@ def build_image(scenario: Scenario, module: ir.PolicyModule, binaries: dict[str,
 
 def _shell_command(argv: list[str]) -> str:
     """``argv`` as a shell command for ``eval``; ``$VICTIM_PID`` is left to the guest."""
-    import shlex  # noqa: PLC0415
-
     return " ".join('"$VICTIM_PID"' if arg == "$VICTIM_PID" else shlex.quote(arg)
                     for arg in argv)
 
@@ -406,8 +407,6 @@ def run_one(scenario: Scenario, prepared: Prepared, *, keep: Path | None = None,
             with_suggestions: bool = False, build=None) -> LabResult:
     """Build, boot and judge one daemon; ``build`` replaces ``selkit.vendor.build(project)``
     (e.g. a build with an extra patch under test)."""
-    from selkit import vendor  # noqa: PLC0415
-
     say = progress or (lambda _msg: None)
     module = prepared.policy.module(scenario.daemon)
     if build is None:
@@ -434,17 +433,11 @@ def run_one(scenario: Scenario, prepared: Prepared, *, keep: Path | None = None,
             (workdir / "dmesg.txt").write_text(output.blocks.get("dmesg", ""))
             (workdir / "selkit_lab.cil").write_text(prepared.policy.lab_module)
             shutil.copyfile(prepared.policy.path, workdir / "policy.33")
-            result = _replace(result, kept=str(workdir))
+            result = dataclasses.replace(result, kept=str(workdir))
         return result
     finally:
         if not keep:
             shutil.rmtree(workdir, ignore_errors=True)
-
-
-def _replace(result: LabResult, **changes) -> LabResult:
-    import dataclasses  # noqa: PLC0415
-
-    return dataclasses.replace(result, **changes)
 
 
 def _with_suggestions(result: LabResult, prepared: Prepared) -> LabResult:
@@ -453,7 +446,7 @@ def _with_suggestions(result: LabResult, prepared: Prepared) -> LabResult:
     kb = load_kb(BaseSpec())
     found = suggest(list(result.denials), prepared.policy.modules, kb,
                     prepared.policy.programs)
-    return _replace(result, suggestions=tuple(found))
+    return dataclasses.replace(result, suggestions=tuple(found))
 
 
 __all__ = ["LabResult", "Tunnel", "DaemonState", "run_one", "prepare", "daemons",

@@ -4,6 +4,7 @@ the console on the first serial port into a log file, results on the second into
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import time
@@ -97,8 +98,6 @@ def _last_line(path: Path) -> str:
         return ""
     for line in reversed(data.decode(errors="replace").splitlines()):
         if line.startswith("SELKIT-LAB ") and '"step"' in line:
-            import json  # noqa: PLC0415
-
             try:
                 return str(json.loads(line[len("SELKIT-LAB "):]).get("step", ""))
             except ValueError:
