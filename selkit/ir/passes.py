@@ -19,7 +19,7 @@ ENTRY_EXEC_PERMS = ("entrypoint", "execute", "getattr", "map", "open", "read")
 STARTER_EXEC_PERMS = ("execute", "getattr", "map", "open", "read")
 
 #: Classes whose objects are not file descriptors (rules on them need no ``fd use``).
-_NOT_FD_CLASSES = frozenset({"process", "process2", "fd", "capability", "capability2",
+NOT_FD_CLASSES = frozenset({"process", "process2", "fd", "capability", "capability2",
                              "system", "security"})
 
 
@@ -88,7 +88,7 @@ def add_fd_plumbing(module: ir.PolicyModule) -> ir.PolicyModule:
     extra = []
     for rule in module.allows():
         if (rule.source in domains and rule.target in domains and rule.target != rule.source
-                and rule.tclass not in _NOT_FD_CLASSES):
+                and rule.tclass not in NOT_FD_CLASSES):
             origin = dataclasses.replace(rule.origin, cause=ir.Cause.PHASE)
             extra.append(ir.Allow(rule.source, rule.target, "fd", ("use",), origin))
     return dataclasses.replace(module, rules=module.rules + tuple(extra))

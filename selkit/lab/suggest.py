@@ -42,10 +42,6 @@ NONE = "none"            # not a phase domain of any module given, or nothing co
 
 _KIND_ORDER = {VERB: 0, ALLOW: 0, FORBIDDEN: 1, GRANTED: 2, NONE: 3}
 
-#: Classes whose rules between phases need no ``fd use`` (the passes' own list).
-_NOT_FD_CLASSES = frozenset({"process", "process2", "fd", "capability", "capability2",
-                             "system", "security"})
-
 _PORT_FIELD = re.compile(r"\b(?:src|dest)=(\d+)\b")
 
 Grant = tuple[str, str, str, str]  # (source, target, class, permission)
@@ -243,7 +239,7 @@ class _Spec:
         self.module, self.program, self.kb = module, program, kb
         self.path = module.source_path
         self.text = program.texts[self.path]
-        self.daemon = module.daemon or _daemon_name(module)
+        self.daemon = module.daemon
         node = next(d for d in program.main.of(ast.Daemon) if d.name.text == self.daemon)
         self.phase_nodes = {p.name.text: p for p in node.of(ast.Phase)}
         self.files = tuple(f.name.text for f in node.of(ast.FileDecl))
@@ -294,11 +290,6 @@ class _Spec:
             if f"{self.daemon}_{name}_t" == ttype:
                 return name
         return ttype
-
-
-def _daemon_name(module: ir.PolicyModule) -> str:
-    phase = module.phases[0]
-    return phase.domain[: -len(f"_{phase.name}_t")]
 
 
 def grants_of(module: ir.PolicyModule, kb: KnowledgeBase) -> frozenset[Grant]:
@@ -624,7 +615,7 @@ def _target_notes(spec: _Spec, phase: str, ttype: str, tclass: str):
         yield (f"'{phase}' uses a descriptor opened in phase '{earlier}': the compiler adds "
                f"this 'fd use' itself with any statement of '{phase}' that uses '{earlier}''s "
                "objects (REFERENCE 6.4); prefer the statement for what the descriptor is for")
-    elif tclass not in _NOT_FD_CLASSES:
+    elif tclass not in passes.NOT_FD_CLASSES:
         yield (f"the object was opened in phase '{earlier}' and keeps its label "
                f"{ttype} (REFERENCE 6.3); the compiler adds the 'fd use' on it itself "
                "(fd plumbing, REFERENCE 6.4)")
