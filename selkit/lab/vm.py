@@ -37,20 +37,18 @@ class Boot:
     returncode: int | None
 
 
-def qemu_argv(kernel: Path, initrd: Path, console: Path, results: Path, memory_mb: int = 1024,
-              cpus: int = 1, extra_args: str = "") -> list[str]:
-    """The qemu command line (TCG, no display, no reboot, two serial ports to files)."""
-    append = KERNEL_ARGS + (f" {extra_args}" if extra_args else "")
-    return [QEMU, "-accel", "tcg", "-m", str(memory_mb), "-smp", str(cpus),
+def qemu_argv(kernel: Path, initrd: Path, console: Path, results: Path) -> list[str]:
+    """The qemu command line (TCG, 1 GiB, one CPU, no display, no reboot, two serial ports to
+    files)."""
+    return [QEMU, "-accel", "tcg", "-m", "1024", "-smp", "1",
             "-nographic", "-no-reboot", "-nodefaults", "-display", "none",
-            "-kernel", str(kernel), "-initrd", str(initrd), "-append", append,
+            "-kernel", str(kernel), "-initrd", str(initrd), "-append", KERNEL_ARGS,
             "-serial", f"file:{console}", "-serial", f"file:{results}",
             "-monitor", "none"]
 
 
 def boot(kernel: Path, initrd: Path, workdir: Path, *, timeout: float = 600.0,
-         memory_mb: int = 1024, progress: Callable[[str], None] | None = None,
-         extra_args: str = "") -> Boot:
+         progress: Callable[[str], None] | None = None) -> Boot:
     """Run the guest until it powers off (or ``timeout`` seconds); return its logs."""
     qemu = shutil.which(QEMU)
     if qemu is None:
@@ -61,7 +59,7 @@ def boot(kernel: Path, initrd: Path, workdir: Path, *, timeout: float = 600.0,
     console, results = workdir / "console.log", workdir / "results.log"
     for path in (console, results):
         path.write_bytes(b"")
-    argv = qemu_argv(kernel, initrd, console, results, memory_mb, extra_args=extra_args)
+    argv = qemu_argv(kernel, initrd, console, results)
     start = time.monotonic()
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
