@@ -43,7 +43,7 @@ class Project:
     ``steps`` run in order in the unpacked tree, each an argv; ``CFLAGS`` is set in their
     environment to :data:`CFLAGS` when ``env_cflags`` (recipes whose Makefile appends to or
     replaces it keep their own). ``binaries`` maps a program name to its path in the built
-    tree; ``installed`` to where Debian installs it."""
+    tree."""
 
     name: str
     source_package: str
@@ -53,7 +53,6 @@ class Project:
     env_cflags: bool
     build_depends: tuple[str, ...]
     binaries: tuple[tuple[str, str], ...]
-    installed: tuple[tuple[str, str], ...]
     checks: tuple[FailClosedCheck, ...]
 
     def recipe(self) -> str:
@@ -77,7 +76,6 @@ PROJECTS: dict[str, Project] = {p.name: p for p in (
         env_cflags=True,
         build_depends=_COMMON_DEPENDS + ("zlib1g-dev",),
         binaries=(("iodined", "bin/iodined"), ("iodine", "bin/iodine")),
-        installed=(("iodined", "/usr/sbin/iodined"), ("iodine", "/usr/sbin/iodine")),
         checks=(
             FailClosedCheck("iodined", (
                 "-f", "-s", "-P", "selkit", "-p", "{port}", "-l", "127.0.0.1", "-d", "{dev}",
@@ -102,7 +100,6 @@ PROJECTS: dict[str, Project] = {p.name: p for p in (
         env_cflags=False,
         build_depends=_COMMON_DEPENDS + ("libpcap-dev",),
         binaries=(("ptunnel", "ptunnel"),),
-        installed=(("ptunnel", "/usr/sbin/ptunnel"),),
         checks=(
             FailClosedCheck("ptunnel", (
                 "-x", "selkit", "-setuid", "nobody", "-chroot", "{jail}",
@@ -124,7 +121,6 @@ PROJECTS: dict[str, Project] = {p.name: p for p in (
         env_cflags=True,
         build_depends=_COMMON_DEPENDS + ("libssl-dev", "libcap-ng-dev", "pkg-config"),
         binaries=(("openvpn", "src/openvpn/openvpn"),),
-        installed=(("openvpn", "/usr/sbin/openvpn"),),
         checks=(
             FailClosedCheck("openvpn", (
                 "--dev", "{dev}", "--dev-type", "tun", "--ifconfig", "10.9.0.1", "10.9.0.2",
@@ -143,7 +139,6 @@ PROJECTS: dict[str, Project] = {p.name: p for p in (
         env_cflags=True,
         build_depends=_COMMON_DEPENDS,
         binaries=(("hts", "hts"), ("htc", "htc")),
-        installed=(("hts", "/usr/bin/hts"), ("htc", "/usr/bin/htc")),
         checks=(
             FailClosedCheck("hts", (
                 "-w", "-F", "127.0.0.1:9", "-u", "nobody", "-r", "{jail}",
