@@ -574,6 +574,28 @@ def test_cli_without_output_prints_the_patch(kb, tmp_path):
     assert proc.stdout.startswith("From ") and "+#include \"setcon_fd.h\"" in proc.stdout
 
 
+def test_cli_prints_a_latin1_source_byte_for_byte_on_a_strict_utf8_stdout(kb, tmp_path):
+    """ptunnel.c is Latin-1: its bytes ride through as surrogates and must reach stdout as
+    they were, also when Python's stdout is strict UTF-8 (a non-C locale)."""
+    latin1 = DEMO_C.replace("#include <stdlib.h>\n", "#include <stdlib.h> /* d\xe9mo */\n")
+    tree = tmp_path / "demo-1.0"
+    (tree / "src").mkdir(parents=True)
+    (tree / "src" / "demo.c").write_bytes(latin1.encode("latin-1"))
+    (tmp_path / "demo.sel").write_text(SPEC)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONIOENCODING": "utf-8"}
+    proc = subprocess.run([sys.executable, "-m", "selkit", "patch", "demo.sel", "--source",
+                           str(tree)], cwd=tmp_path, env=env, capture_output=True, check=False)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert b" #include <stdlib.h> /* d\xe9mo */\n" in proc.stdout
+    work = tmp_path / "work"
+    shutil.copytree(tree, work)
+    (tmp_path / "p.patch").write_bytes(proc.stdout)
+    applied = subprocess.run(["patch", "-p1", "-s", "-i", str(tmp_path / "p.patch")], cwd=work,
+                             capture_output=True, check=False)
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert b"<stdlib.h> /* d\xe9mo */\n" in (work / "src" / "demo.c").read_bytes()
+
+
 def test_cli_spec_without_patch_is_refused(kb, tmp_path):
     lines = [line for line in SPEC.splitlines(keepends=True)
              if not line.lstrip().startswith(("context", "build", "prepare", "patch"))]

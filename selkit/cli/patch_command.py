@@ -107,7 +107,7 @@ def patch_command(app: Application, specs, source, output, author, date, check_o
         return
     if series_dir is None:
         for slot in done:
-            sys.stdout.write(slot.text)
+            _write_raw(slot.text)
         return
     written = write_atomically(str(series_dir), {s.name: s.text.encode(*SOURCE_ENCODING) for s in done})
     for slot in done:
@@ -145,12 +145,20 @@ def _report_check(app: Application, slots: list[Slot], json_mode: bool) -> None:
             app.print(f"{slot.name}: {state} (from {slot.request.spec})")
         for slot in stale:
             before = slot.replaces.text.splitlines(keepends=True) if slot.replaces else []
-            sys.stdout.writelines(difflib.unified_diff(
+            _write_raw("".join(difflib.unified_diff(
                 before, slot.text.splitlines(keepends=True),
                 f"committed/{slot.replaces.name if slot.replaces else slot.name}",
-                f"generated/{slot.name}", n=2))
+                f"generated/{slot.name}", n=2)))
     if stale:
         app.exit(1)
+
+
+def _write_raw(text: str) -> None:
+    """Patch text on stdout byte for byte: a Latin-1 source line rides in it as surrogates
+    (SOURCE_ENCODING), which a strict UTF-8 stdout (e.g. LANG=en_US.UTF-8) would refuse."""
+    sys.stdout.flush()
+    sys.stdout.buffer.write(text.encode(*SOURCE_ENCODING))
+    sys.stdout.buffer.flush()
 
 
 COMMANDS = (patch_command,)
