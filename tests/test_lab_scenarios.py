@@ -17,7 +17,9 @@ SCENARIO_FUNCTIONS = ("scenario_prepare", "scenario_start", "scenario_pid", "sce
 
 
 def _shells():
-    return [s for s in ("dash", "bash") if shutil.which(s)]
+    found = [s for s in ("dash", "bash") if shutil.which(s)]
+    assert found, "neither dash nor bash to check the guest scripts with"
+    return found
 
 
 @pytest.mark.parametrize("name", ["init.sh", "stage2.sh"])
