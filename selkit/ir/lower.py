@@ -78,6 +78,14 @@ def fc_escape(path: str) -> str:
     return _FC_SPECIAL.sub(r"\\\1", path)
 
 
+def forbid_group_patterns(phase: str, group: str, origin: ir.Origin,
+                          classes) -> list[ir.ForbidPattern]:
+    """What ``forbid PHASE { GROUP }`` lowers to (classes not in ``classes`` left out)."""
+    except_self = group in vocab.SELF_EXEMPT_GROUPS
+    return [ir.ForbidPattern(phase, None, cls, perms, origin, except_self)
+            for cls, perms in vocab.FORBID_GROUPS[group] if cls in classes]
+
+
 def lower(program: Program, kb: KnowledgeBase) -> tuple[ir.PolicyModule, ...]:
     """Lower every daemon of ``program``; raise DiagnosticError listing all problems found."""
     sink = DiagnosticSink()
@@ -856,9 +864,7 @@ class _DaemonLowering:
             return []
         name = item.name.text
         if item.target is None and item.perms is None and name in vocab.FORBID_GROUPS:
-            except_self = name in vocab.SELF_EXEMPT_GROUPS
-            return [ir.ForbidPattern(phase, None, cls, perms, origin, except_self)
-                    for cls, perms in vocab.FORBID_GROUPS[name] if cls in self.kb.classes]
+            return forbid_group_patterns(phase, name, origin, self.kb.classes)
         if name not in self.kb.classes:
             hint = did_you_mean(name, set(self.kb.classes) | set(vocab.FORBID_GROUPS))
             self.sink.error("SEL202", f"unknown class or forbid group '{name}'", item.name.span,

@@ -30,7 +30,7 @@ from selkit.dsl.parser import parse
 from selkit.ir import nodes as ir
 from selkit.ir import passes, vocab
 from selkit.ir.kb import KnowledgeBase
-from selkit.ir.lower import lower
+from selkit.ir.lower import forbid_group_patterns, lower
 from selkit.lab.avc import Avc
 
 #: Suggestion kinds.
@@ -540,16 +540,17 @@ def _forbidding(spec: _Spec, phase: str, ttype: str, tclass: str,
                 perm: str) -> ir.ForbidPattern | None:
     """The first forbid of ``phase`` that a rule granting the permission would break, checked
     by the compiler's own forbid check on a module holding just that rule."""
-    domain = spec.domain(phase)
-    rule = ir.Allow(domain, ttype, tclass, (perm,),
+    return next((pattern for pattern in spec.module.forbids if pattern.phase == phase
+                 and _breaks(spec, phase, ttype, tclass, perm, pattern)), None)
+
+
+def _breaks(spec: _Spec, phase: str, ttype: str, tclass: str, perm: str,
+            pattern: ir.ForbidPattern) -> bool:
+    """Whether :func:`selkit.ir.passes.check_forbids` rejects a rule granting ``perm``."""
+    rule = ir.Allow(spec.domain(phase), ttype, tclass, (perm,),
                     ir.Origin(Span.point(spec.path), "denial"))
-    for pattern in spec.module.forbids:
-        if pattern.phase != phase:
-            continue
-        probe = dataclasses.replace(spec.module, rules=(rule,), forbids=(pattern,))
-        if passes.check_forbids(probe, spec.kb):
-            return pattern
-    return None
+    probe = dataclasses.replace(spec.module, rules=(rule,), forbids=(pattern,))
+    return bool(passes.check_forbids(probe, spec.kb))
 
 
 def _phase_model(spec: _Spec, phase: str, ttype: str, tclass: str, perm: str) -> str | None:
@@ -626,11 +627,11 @@ def _group_notes(spec: _Spec, phase: str, ttype: str, tclass: str, perms):
     out (a phase without any forbid, usually startup, is not warned about)."""
     if not any(p.phase == phase for p in spec.module.forbids):
         return
-    for group, items in vocab.FORBID_GROUPS.items():
-        if group in vocab.SELF_EXEMPT_GROUPS and ttype == spec.domain(phase):
-            continue
-        hit = sorted({p for cls, ps in items if cls == tclass
-                      for p in perms if ps is None or p in ps})
+    origin = ir.Origin(Span.point(spec.path), "forbid group")
+    for group in vocab.FORBID_GROUPS:
+        patterns = forbid_group_patterns(phase, group, origin, spec.kb.classes)
+        hit = [p for p in sorted(perms)
+               if any(_breaks(spec, phase, ttype, tclass, p, pat) for pat in patterns)]
         if hit:
             yield (f"{tclass} {_perm_text(hit)} is in the forbid group '{group}', which phase "
                    f"'{phase}' does not forbid: make sure the daemon needs it, or add "
