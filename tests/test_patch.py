@@ -26,6 +26,7 @@ from selkit.patch import mail, udiff
 from selkit.patch.anchor import closest_hint, locate
 from selkit.patch.series import (GENERATED, Request, generate, generated_spec, numbered,
                                  plan_series, read_series, series_total)
+from selkit.vendor import unpack
 
 ROOT = Path(__file__).resolve().parent.parent
 VENDOR = ROOT / "vendor-patches"
@@ -620,23 +621,7 @@ def _committed_generated() -> dict[str, list[str]]:
 
 def _pristine(project: str, dest: Path) -> Path:
     """The unpacked orig tarball of ``project`` (its top directory renamed to ``dest``)."""
-    try:
-        from selkit.vendor import unpack  # noqa: PLC0415
-    except ImportError:
-        unpack = None
-    if unpack is not None:
-        return unpack(project, dest)
-    cache = Path(os.environ.get("SELKIT_CACHE", Path.home() / ".cache" / "selkit"))
-    tarballs = sorted((cache / "apt-src" / "debs" / project).glob("*.orig.tar.*"))
-    if not tarballs:
-        pytest.skip(f"no cached orig tarball of {project} (run scripts/apt-source.sh)")
-    staging = dest.parent / f".{dest.name}"
-    staging.mkdir()
-    unpacked = _run(["tar", "-xf", str(tarballs[0]), "-C", str(staging), "--no-same-owner"])
-    assert unpacked.returncode == 0, unpacked.stderr
-    (top,) = list(staging.iterdir())
-    top.rename(dest)
-    return dest
+    return unpack(project, dest)
 
 
 GENERATED_SERIES = _committed_generated()
