@@ -176,3 +176,14 @@ def test_the_probes_own_processes_are_known():
              'noise {"event": "battery", "pid": 12, "uid": 0}\n'
              '{"attack": "read-file", "pid": 13, "outcome": "denied"}\n')
     assert runner._probe_process_ids(lines) == {11, 12}
+
+
+def test_a_spec_directory_without_the_chosen_daemon_is_refused_before_any_download(tmp_path):
+    from selkit.diagnostics import DiagnosticError
+
+    (tmp_path / "hts.sel").write_text("")
+    with pytest.raises(DiagnosticError) as err:
+        runner.spec_paths(tmp_path, runner.daemons("ptunnel"))
+    assert err.value.diagnostics[0].code == "SEL768"
+    assert "ptunnel.sel" in err.value.diagnostics[0].message
+    assert runner.spec_paths(tmp_path, runner.daemons("hts")) == [str(tmp_path / "hts.sel")]

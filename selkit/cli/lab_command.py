@@ -36,7 +36,7 @@ def lab_command(app: Application, daemon, json_mode, keep, with_suggestions, spe
     chosen = daemons(daemon)
     results = []
     with app.progress("preparing the lab") as progress:
-        prepared = prepare(Path(spec_dir), progress)
+        prepared = prepare(Path(spec_dir), progress, chosen=chosen)
         for scenario in chosen:
             progress(f"{scenario.daemon}: building")
             results.append(run_one(scenario, prepared, keep=Path(keep) if keep else None,

@@ -15,7 +15,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 from selkit import vendor
 from selkit.base import BaseSpec, load_kb
@@ -389,14 +389,24 @@ def daemons(name: str) -> list[Scenario]:
     return [BY_DAEMON[name]]
 
 
+def spec_paths(spec_dir: Path, chosen: Sequence[Scenario]) -> list[str]:
+    """Every ``.sel`` in ``spec_dir``; SEL768 if there is none or a chosen daemon's is missing
+    (checked before anything is downloaded or built)."""
+    specs = sorted(str(p) for p in Path(spec_dir).glob("*.sel"))
+    missing = [s.spec for s in chosen if not (Path(spec_dir) / s.spec).is_file()]
+    if not specs or missing:
+        raise DiagnosticError([Diagnostic(
+            "SEL768", f"no {', '.join(missing) or '.sel specs'} in {spec_dir}",
+            hint="the lab links every .sel of the directory and runs the chosen daemons")])
+    return specs
+
+
 def prepare(spec_dir: Path = REPO_POLICIES, progress: Progress | None = None,
-            with_probe: bool = True) -> Prepared:
+            with_probe: bool = True, chosen: Sequence[Scenario] = SCENARIOS) -> Prepared:
     """Download the kernel and busybox, build the policy and the probe."""
+    specs = spec_paths(spec_dir, chosen)
     the_kernel = kernel.fetch_kernel(progress)
     busybox = kernel.fetch_busybox(progress)
-    specs = sorted(str(p) for p in Path(spec_dir).glob("*.sel"))
-    if not specs:
-        raise DiagnosticError([Diagnostic("SEL768", f"no .sel specs in {spec_dir}")])
     policy = build_policy(specs, progress)
     probe = battery.build_probe(progress) if with_probe else None
     return Prepared(the_kernel, busybox, policy, probe)
