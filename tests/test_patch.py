@@ -145,7 +145,7 @@ def test_ir_switch_carries_every_statement_with_its_line(kb):
     assert switch.build.text == "HAVE_SELINUX" and switch.build.origin.span.line == 11
     assert (switch.prepare.position, switch.prepare.origin.span.line) == ("before", 12)
     assert (switch.patch.position, switch.patch.text_span.line) == ("replace", 13)
-    assert switch.patch_file == "src/demo.c"
+    assert switch.patch.file == "src/demo.c"
 
 
 @pytest.mark.parametrize("edit,code", [

@@ -149,21 +149,6 @@ class Switch:
     context: SpecValue | None = None
     build: SpecValue | None = None
 
-    @property
-    def patch_file(self) -> str | None:
-        """The file of the setcon() call's anchor."""
-        return self.patch.file if self.patch else None
-
-    @property
-    def patch_position(self) -> str | None:
-        """before, after or replace."""
-        return self.patch.position if self.patch else None
-
-    @property
-    def patch_anchor(self) -> str | None:
-        """The anchor text of the setcon() call."""
-        return self.patch.text if self.patch else None
-
 
 @dataclass(frozen=True)
 class ForbidPattern:
