@@ -4,8 +4,8 @@
 #   scripts/check-upstream.sh GIT_DIR PATCH_DIR [REV]
 #
 # GIT_DIR is a (bare) clone of the upstream repository, e.g. a mirror made by the fetch tool;
-# REV (default HEAD, the default branch; or e.g. release/2.6, v2.6.22) is exported with `git archive` to a temporary directory, never
-# into this repository. Each NNNN-*.patch of PATCH_DIR is tried in order with
+# REV (default HEAD, the default branch; or e.g. release/2.6, v2.6.22) is exported with
+# `git archive` to a temporary directory, never into this repository. Each NNNN-*.patch of PATCH_DIR is tried in order with
 # `patch -p1 --dry-run`; a patch that applies is then applied for real, so the next one sees
 # the tree it was written against. One line per patch:
 #
@@ -26,6 +26,11 @@ fi
 git_dir=$1
 patch_dir=$(cd "$2" && pwd)
 rev=${3:-HEAD}
+
+if ! git --git-dir="$git_dir" rev-parse --git-dir >/dev/null 2>&1; then
+    echo "check-upstream: $git_dir is not a git directory (a bare clone, or a clone's .git)" >&2
+    exit 2
+fi
 
 if ! commit=$(git --git-dir="$git_dir" rev-parse --verify -q "$rev^{commit}"); then
     echo "check-upstream: $rev is not a commit in $git_dir" >&2
