@@ -49,6 +49,9 @@ _TOKEN_NAMES = {
 #: Keyword text → terminal type, for keywords that are not words (see ``_word`` in the grammar).
 _RESERVED: dict[str, str] = {}
 
+#: The keywords that open a block of statements.
+_BLOCK_KINDS = ("daemon", "phase", "fragment", "switch", "forbid")
+
 
 class _StatementKeywords(PostLex):
     """A reserved keyword that starts a statement is the keyword, wherever the statement is.
@@ -61,10 +64,9 @@ class _StatementKeywords(PostLex):
     """
 
     always_accept = ()
-    _BLOCKS = ("daemon", "phase", "fragment", "switch", "forbid")
 
     def process(self, stream):
-        blocks = {_RESERVED[k] for k in self._BLOCKS if k in _RESERVED}
+        blocks = {_RESERVED[k] for k in _BLOCK_KINDS if k in _RESERVED}
         start, first = True, None  # at a statement's start; the type of its first token
         for tok in stream:
             if start and tok.type == "NAME" and tok.value in _RESERVED:
@@ -280,7 +282,6 @@ _WORD_TYPES = frozenset({"NAME", "EXEC", "FILE", "USER", "FROM", "ANCHOR", "PREP
 _KEYWORD_TYPES = frozenset({"USE", "FRAGMENT", "DAEMON", "PHASE", "ALLOW", "INCLUDE", "SWITCH",
                             "OPTION", "PATCH", "FORBID", "MODULE", "EXEC", "FILE", "USER",
                             "FROM", "ANCHOR", "PREPARE", "CONTEXT", "BUILD"})
-_BLOCK_KINDS = ("daemon", "phase", "fragment", "switch", "forbid")
 _PHASE_HOLDS = ("statements such as 'stdio' or 'tcp connect port ssh_port_t', "
                 "'allow TYPE:CLASS PERMS' and 'include FRAGMENT'")
 
