@@ -51,7 +51,7 @@ if [ "${1:-}" = "--deb" ] && [ $# -eq 2 ]; then
     exit 0
 fi
 if [ $# -lt 1 ] || { [ "$download_only" = no ] && [ $# -lt 2 ]; }; then
-    echo "usage: apt-source.sh PACKAGE DESTDIR | apt-source.sh --download-only PACKAGE" >&2
+    echo "usage: apt-source.sh PACKAGE DESTDIR | --download-only PACKAGE | --deb PACKAGE" >&2
     exit 2
 fi
 
