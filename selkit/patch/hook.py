@@ -146,10 +146,16 @@ def apply_edits(text: str, edits: list[Edit]) -> str:
 
 _CONTROL = re.compile(r"(?:\}\s*)?(?:else\s+)?(?:if|while|for)\s*\((?P<cond>.*)\)")
 _ELSE = re.compile(r"(?:\}\s*)?else")
+_IDENT_CHAR = re.compile(r"[A-Za-z0-9_]")
 
 
 def _quote(text: str) -> str:
     return '"' + text.replace("\n", "\\n") + '"'
+
+
+def _leading_blanks(line: str) -> str:
+    """The indentation a line starts with."""
+    return line[:len(line) - len(line.lstrip())]
 
 
 def _line_bounds(text: str, offset: int) -> tuple[int, int]:
@@ -203,8 +209,7 @@ def _insert_before(text: str, code: str, loc: Located, block: str,
             raise _unsafe(anchor, "the anchor is the unbraced body of the statement above and "
                           "does not end its line; cannot brace it")
         _, anchor_end = _line_bounds(text, max(loc.start, loc.end - 1))
-        ctrl_indent = text[p_start:p_start + len(text[p_start:p_end]) -
-                           len(text[p_start:p_end].lstrip())]
+        ctrl_indent = _leading_blanks(text[p_start:p_end])
         brace_at = p_start + len(code[p_start:p_end].rstrip())
         return [Edit(brace_at, brace_at, " {", anchor.origin),
                 Edit(start, start, new, anchor.origin),
@@ -219,7 +224,7 @@ def _check_replaceable(code: str, loc: Located, anchor: ir.Anchor) -> None:
     inner = code[loc.start:loc.end]
     before = code[:loc.start].rstrip()[-1:]
     after = code[loc.end:loc.end + 1]
-    ident = re.compile(r"[A-Za-z0-9_]")
+    ident = _IDENT_CHAR
     glued = (ident.match(inner[:1] or " ") and ident.match(before or " ")) or \
         (ident.match(inner[-1:] or " ") and ident.match(after or " ")) or \
         (inner.startswith("(") and (ident.match(before or " ") or before in (")", "]")))
@@ -237,7 +242,7 @@ def _insert_after(text: str, code: str, loc: Located, statement: str,
         raise _unsafe(anchor, "the anchor does not end its line; a statement inserted after "
                       "it would split the line")
     start, _ = _line_bounds(text, loc.start)
-    indent = text[start:start + len(text[start:loc.start]) - len(text[start:loc.start].lstrip())]
+    indent = _leading_blanks(text[start:loc.start])
     _, end = _line_bounds(text, max(loc.start, loc.end - 1))
     return Edit(end, end, f"\n{indent}{statement}", anchor.origin)
 
@@ -253,8 +258,6 @@ def _previous_code_line(code: str, line_start: int,
             return start, end
         end = start - 1
     return None
-
-
 
 
 def _after_last_top_level_include(code: str) -> int | None:
