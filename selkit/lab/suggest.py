@@ -101,11 +101,6 @@ class Suggestion:
     notes: tuple[str, ...] = ()
 
     @property
-    def avc(self) -> Avc:
-        """The first denial the suggestion covers."""
-        return self.avcs[0]
-
-    @property
     def count(self) -> int:
         """How many denials it covers."""
         return len(self.avcs)
@@ -114,11 +109,6 @@ class Suggestion:
     def rules(self) -> tuple[str, ...]:
         """The denied rules in policy syntax."""
         return tuple(r.text() for r in self.denied)
-
-    @property
-    def rule(self) -> str:
-        """The denied rules, one per line."""
-        return "\n".join(self.rules)
 
     @property
     def edits(self) -> tuple[Edit, ...]:
