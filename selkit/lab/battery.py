@@ -30,6 +30,7 @@ from typing import Callable, Iterable
 
 from selkit.diagnostics import Diagnostic
 from selkit.lab.avc import Avc
+from selkit.lab.kernel import lab_cache
 from selkit.toolchain import ToolchainError
 
 Progress = Callable[[str], None]
@@ -122,11 +123,6 @@ ATTACKS_BY_NAME = {attack.name: attack for attack in ATTACKS}
 # Building the probe
 
 
-def _cache_dir() -> Path:
-    root = os.environ.get("SELKIT_CACHE") or str(Path.home() / ".cache" / "selkit")
-    return Path(root) / "lab"
-
-
 def probe_digest() -> str:
     """The build key: the probe's source and the compiler flags."""
     digest = hashlib.sha256(PROBE_SOURCE.read_bytes())
@@ -136,7 +132,7 @@ def probe_digest() -> str:
 
 def build_probe(progress: Progress | None = None) -> Path:
     """The static probe, compiled into the cache (``probe-<digest>``) unless it is there."""
-    target = _cache_dir() / f"probe-{probe_digest()}"
+    target = lab_cache() / f"probe-{probe_digest()}"
     if target.is_file():
         return target
     gcc = shutil.which("gcc")
