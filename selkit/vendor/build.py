@@ -39,13 +39,17 @@ class Build:
     ``patches`` the file names applied, in order; ``tree`` the built source tree."""
 
     project: str
-    patched: bool
     binaries: dict[str, Path]
     warnings: tuple[str, ...]
     log: Path
     patches: tuple[str, ...] = ()
     tree: Path | None = None
     key: str = ""
+
+    @property
+    def patched(self) -> bool:
+        """Whether any patch was applied."""
+        return bool(self.patches)
 
 
 def cache_root() -> Path:
@@ -190,7 +194,7 @@ def _run_recipe(spec: Project, tree: Path, log: Path, progress: Progress | None)
 def _load(directory: Path) -> Build:
     manifest = json.loads((directory / "build.json").read_text())
     tree = directory / "tree"
-    return Build(project=manifest["project"], patched=manifest["patched"],
+    return Build(project=manifest["project"],
                  binaries={name: tree / rel for name, rel in manifest["binaries"].items()},
                  warnings=tuple(manifest["warnings"]), log=directory / "build.log",
                  patches=tuple(manifest["patches"]), tree=tree, key=manifest["key"])
@@ -236,7 +240,7 @@ def build(project: str, *, patched: bool = True, patches: Sequence[Path] | None 
                             hint=f"full log: {log}")
             binaries[name] = rel
         log.rename(work / "build.log")
-        manifest = {"project": spec.name, "patched": bool(chosen), "key": key,
+        manifest = {"project": spec.name, "key": key,
                     "patches": [p.name for p in chosen], "binaries": binaries,
                     "warnings": list(parse_warnings(text, [str(tree), str(tree.resolve())]))}
         (work / "build.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
