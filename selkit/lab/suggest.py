@@ -327,6 +327,8 @@ class _Item:
     also: tuple[Edit, ...] = ()
     extra: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    what: str = ""  # VERB/ALLOW: ``class perms on target`` the statement is for
+    tail: str = ""  # VERB/ALLOW: "; it also grants ..." or "; nothing more"
 
     def key(self) -> tuple:
         return (self.kind, self.path, self.line, self.phase, self.statement, self.also,
@@ -583,19 +585,24 @@ def _statement_item(spec: _Spec, phase: str, ttype: str, tclass: str, perms: tup
     notes.extend(_group_notes(spec, phase, ttype, tclass, perms))
     if outcome.form is not None:
         kind = VERB
-        why = f"'{outcome.statement}' grants {what}"
         notes.extend(_reopen_notes(spec, phase, outcome.form))
     else:
         kind = ALLOW
-        why = f"no verb grants {what}, so a raw allow"
         notes.extend(f"rejected {r}" for r in outcome.rejected)
     domain = spec.domain(phase)
     parents = {spec.domain(p) for p, _ in outcome.edits[1:]}
     shown = [g for g in outcome.extra if g[0] not in parents]
-    why += "; it also grants " + _describe(shown, domain) if shown else "; nothing more"
-    return _Item(kind, why, covered, spec, phase, outcome.statement, primary.path,
-                 primary.line, also, tuple(sorted(_grant_text(g, spec.domain(phase))
-                                                  for g in outcome.extra)), tuple(notes))
+    tail = "; it also grants " + _describe(shown, domain) if shown else "; nothing more"
+    return _Item(kind, _statement_why(kind, outcome.statement, [what], tail), covered, spec,
+                 phase, outcome.statement, primary.path, primary.line, also,
+                 tuple(sorted(_grant_text(g, domain) for g in outcome.extra)), tuple(notes),
+                 what, tail)
+
+
+def _statement_why(kind: str, statement: str, whats: list[str], tail: str) -> str:
+    if kind == VERB:
+        return f"'{statement}' grants {'; '.join(whats)}{tail}"
+    return f"no verb grants {'; '.join(whats)}, so a raw allow{tail}"
 
 
 def _target_notes(spec: _Spec, phase: str, ttype: str, tclass: str):
@@ -720,16 +727,8 @@ def _group(items: list[_Item]) -> list[Suggestion]:
 def _merged_why(first: _Item, members: list[_Item]) -> str:
     if first.kind not in (VERB, ALLOW):
         return first.why
-    whats = []
-    for item in members:
-        head = item.why.split(" grants ", 1)[-1].split(";", 1)[0]
-        if item.kind == ALLOW:
-            head = item.why.split("no verb grants ", 1)[-1].split(":", 1)[0]
-        if head not in whats:
-            whats.append(head)
-    lead = (f"'{first.statement}' grants " if first.kind == VERB else "no verb grants ")
-    tail = first.why.split(";", 1)[1] if ";" in first.why else ""
-    return lead + "; ".join(whats) + (";" + tail if tail else "")
+    whats = list(dict.fromkeys(item.what for item in members))
+    return _statement_why(first.kind, first.statement, whats, first.tail)
 
 
 def _perm_text(perms) -> str:
