@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from typing import Callable
 
 from selkit.diagnostics import Span
 
@@ -164,6 +165,15 @@ class ForbidPattern:
     def exempts(self, target: str, domain: str) -> bool:
         """Whether a grant on ``target`` to the phase's ``domain`` escapes this pattern."""
         return self.except_self and (target == domain or target in SELF_EXEMPT_TARGETS)
+
+    def matches(self, tclass: str, perm: str, target: str, domain: str,
+                covers: Callable[[str, str], bool]) -> bool:
+        """Whether ``domain`` holding ``tclass`` ``perm`` on ``target`` breaks this pattern;
+        ``covers(pattern_target, target)`` says whether the pattern's target names ``target``
+        (through attributes: the compiler's check and the prover expand differently)."""
+        return (tclass == self.tclass and (self.perms is None or perm in self.perms)
+                and not self.exempts(target, domain)
+                and (self.target is None or covers(self.target, target)))
 
 
 #: Besides the phase's own /proc/PID files, the targets a ``write``-like forbid group spares:

@@ -176,7 +176,7 @@ PASSES: tuple[Callable[[ir.PolicyModule], ir.PolicyModule], ...] = (
 def check_bounds(module: ir.PolicyModule, kb: KnowledgeBase) -> list[Diagnostic]:
     """Every later phase asks for no more than the phase that switches into it (typebounds)."""
     out = []
-    own_attrs = _own_attribute_members(module)
+    own_attrs = own_attribute_members(module)
     parents = _parents(module)
     for bounds in _bounds(module):
         parent_rules = module.allows(bounds.parent)
@@ -224,19 +224,17 @@ def check_bounds(module: ir.PolicyModule, kb: KnowledgeBase) -> list[Diagnostic]
 def check_forbids(module: ir.PolicyModule, kb: KnowledgeBase) -> list[Diagnostic]:
     """No rule of a phase matches a ``forbid`` pattern of that phase."""
     out = []
-    own_attrs = _own_attribute_members(module)
+    own_attrs = own_attribute_members(module)
+
+    def covers(pattern_target: str, target: str) -> bool:  # a rule's target may be an attribute
+        return bool(_expand(pattern_target, kb, own_attrs) & _expand(target, kb, own_attrs))
+
     for pattern in module.forbids:
         domain = module.domain_of(pattern.phase)
         for rule in module.allows(domain):
-            if rule.tclass != pattern.tclass:
-                continue
-            perms = [p for p in rule.perms if pattern.perms is None or p in pattern.perms]
+            perms = [p for p in rule.perms
+                     if pattern.matches(rule.tclass, p, rule.target, domain, covers)]
             if not perms:
-                continue
-            if pattern.exempts(rule.target, domain):
-                continue
-            if pattern.target is not None and not (
-                    _expand(pattern.target, kb, own_attrs) & _expand(rule.target, kb, own_attrs)):
                 continue
             who = (f"'{rule.origin.statement}'" if rule.origin.statement and
                    rule.origin.cause is ir.Cause.SPEC else "this statement")
@@ -313,7 +311,8 @@ def _perm_triples(rules: Iterable[ir.Allow], source: str) -> set[tuple[str, str,
     return {(r.target, r.tclass, p) for r in rules for p in r.perms}
 
 
-def _own_attribute_members(module: ir.PolicyModule) -> dict[str, set[str]]:
+def own_attribute_members(module: ir.PolicyModule) -> dict[str, set[str]]:
+    """The module's own types of each attribute they are declared in."""
     members: dict[str, set[str]] = defaultdict(set)
     for decl in module.types:
         for attr in decl.attributes:

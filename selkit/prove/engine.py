@@ -67,7 +67,7 @@ def prove(spec: ir.PolicyModule, kb: KnowledgeBase, profiles: ProfileSet, *,
         bounds = {(r.parent, r.child) for r in candidate.rules if isinstance(r, ir.TypeBounds)}
     exec_types = frozenset(kb.attribute_members.get("exec_type", frozenset())) | {
         t.name for t in candidate.types if "exec_type" in t.attributes}
-    ctx = Context(spec, phases, exec_types, bounds)
+    ctx = Context(spec, phases, exec_types, bounds, kb.expand)
     return ProofReport(spec, engine, [cls().run(ctx) for cls in REGISTRY], phases)
 
 

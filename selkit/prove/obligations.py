@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Callable, ClassVar
 
 from selkit.diagnostics import Span
 from selkit.ir import nodes as ir
+from selkit.ir import passes
 from selkit.ir.lower import STEADY_PHASE
 from selkit.prove.effective import Classified, Grant, Reach
 
@@ -74,6 +75,8 @@ class Context:
     phases: dict[str, Classified]
     exec_types: frozenset[str]
     has_bounds: set[tuple[str, str]]
+    #: The types a base-policy name stands for (the knowledge base's attribute expansion).
+    expand: Callable[[str], frozenset[str]]
 
     def domain(self, phase: str) -> str:
         """Domain type of a phase."""
@@ -279,22 +282,17 @@ class Forbids(Obligation):
 
     def run(self, ctx: Context) -> Result:
         evidence = []
-        own_attrs: dict[str, set[str]] = {}
-        for decl in ctx.module.types:
-            for attr in decl.attributes:
-                own_attrs.setdefault(attr, set()).add(decl.name)
+        own_attrs = passes.own_attribute_members(ctx.module)
+
+        def covers(pattern_target: str, target: str) -> bool:  # grants name single types
+            return (target in ctx.expand(pattern_target)
+                    or target in own_attrs.get(pattern_target, ()))
+
         for pattern in ctx.module.forbids:
             c = ctx.phases[pattern.phase]
             domain = ctx.domain(pattern.phase)
             for grant in sorted(c.all, key=Grant.key):
-                if grant.tclass != pattern.tclass:
-                    continue
-                if pattern.perms is not None and grant.perm not in pattern.perms:
-                    continue
-                if pattern.exempts(grant.target, domain):
-                    continue
-                if pattern.target is not None and grant.target != pattern.target and \
-                        grant.target not in own_attrs.get(pattern.target, set()):
+                if not pattern.matches(grant.tclass, grant.perm, grant.target, domain, covers):
                     continue
                 reaches = c.reaches(grant)
                 evidence.append(Evidence(
