@@ -25,7 +25,9 @@ from selkit.lab.scenarios import SCENARIOS
 SELKIT = [sys.executable, "-m", "selkit"]
 DAEMONS = [s.daemon for s in SCENARIOS]
 
-pytestmark = pytest.mark.skipif(shutil.which("qemu-system-x86_64") is None,
+# Skipped only off CI: in CI (CI=true) a missing qemu is a failure, never a silent skip.
+pytestmark = pytest.mark.skipif(shutil.which("qemu-system-x86_64") is None
+                                and os.environ.get("CI") != "true",
                                 reason="qemu-system-x86 is not installed "
                                        "(sh scripts/lab-deps.sh)")
 
@@ -56,8 +58,6 @@ def test_every_daemon_has_a_result_and_the_exit_status_agrees(lab, record_proper
     assert sorted(results) == sorted(DAEMONS)
     assert data["ok"] == all(r["ok"] for r in results.values())
     assert code == (0 if data["ok"] else 1)
-    for result in results.values():
-        assert result["ok"] == (not result["problems"])
 
 
 @pytest.mark.parametrize("daemon", DAEMONS)
@@ -145,9 +145,7 @@ def test_a_spec_missing_a_permission_fails_and_is_pointed_back_to(tmp_path):
     denied = {(d["tcontext"].split(":")[2], d["tclass"]) for d in result["denials"]}
     assert ("var_run_t", "dir") in denied, result["denials"]
     statements = {(s["phase"], s["statement"]) for s in result["suggestions"]}
-    assert ("startup", "pidfile pid") in statements or any(
-        phase == "startup" and "var_run_t" in statement for phase, statement in statements), \
-        result["suggestions"]
+    assert ("startup", "pidfile pid") in statements, result["suggestions"]
 
 
 def test_kernel_modules_come_with_their_dependencies_first():
