@@ -10,7 +10,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from selkit.dsl.loader import Program, load
+from selkit.diagnostics import Diagnostic, DiagnosticError, Related
+from selkit.dsl.loader import Program, load, read_source
 from selkit.emit import Target, emit
 from selkit.ir import nodes as ir
 from selkit.ir import passes
@@ -41,6 +42,33 @@ def front_end(path: str, kb: KnowledgeBase, text: str | None = None
     program = load(path, text)
     modules = tuple(passes.run(m, kb) for m in lower(program, kb))
     return program, modules
+
+
+def front_end_files(paths, kb: KnowledgeBase
+                    ) -> tuple[dict[str, Program], tuple[ir.PolicyModule, ...]]:
+    """:func:`front_end` over several files: the programs by path and every module, or one
+    DiagnosticError with the diagnostics of all files (a daemon declared twice is SEL303)."""
+    diagnostics, modules, programs, seen = [], [], {}, {}
+    for path in paths:
+        try:
+            program, mods = front_end(path, kb, read_source(path))
+        except DiagnosticError as exc:
+            diagnostics.extend(exc.diagnostics)
+            continue
+        programs[path] = program
+        for module in mods:
+            if module.name in seen:
+                diagnostics.append(Diagnostic(
+                    "SEL303", f"daemon '{module.name}' is declared twice",
+                    module.phases[0].origin.span,
+                    related=(Related(seen[module.name].phases[0].origin.span,
+                                     "first declared here"),)))
+                continue
+            seen[module.name] = module
+            modules.append(module)
+    if diagnostics:
+        raise DiagnosticError(diagnostics)
+    return programs, tuple(modules)
 
 
 def compile_modules(modules: tuple[ir.PolicyModule, ...], kb: KnowledgeBase,

@@ -9,9 +9,9 @@ import click
 
 from selkit.base import BaseSpec, load_kb
 from selkit.cli.app import Application
-from selkit.compiler import (compile_modules, front_end, install_into_store_copy,
+from selkit.compiler import (compile_modules, front_end_files, install_into_store_copy,
                              write_atomically)
-from selkit.diagnostics import Diagnostic, DiagnosticError, Related
+from selkit.diagnostics import DiagnosticError
 from selkit.dsl.loader import read_source
 from selkit.emit import Target
 from selkit.report.summary import HEADERS, SummaryRow, cells, render_plain
@@ -43,29 +43,10 @@ def _front(app: Application, files: tuple[str, ...], base: str | None,
     """Parse and check every file; all diagnostics of all files, or the modules."""
     spec = BaseSpec.for_policy(base, store) if base else BaseSpec()
     kb = load_kb(spec)
-    diagnostics, modules, seen = [], [], {}
-    for path in files:
-        try:
-            text = read_source(path)
-            app.sources[path] = text
-            program, mods = front_end(path, kb, text)
-            app.sources.update(program.texts)
-        except DiagnosticError as exc:
-            diagnostics.extend(exc.diagnostics)
-            continue
-        for module in mods:
-            if module.name in seen:
-                first = seen[module.name]
-                diagnostics.append(Diagnostic(
-                    "SEL303", f"daemon '{module.name}' is declared twice",
-                    module.phases[0].origin.span,
-                    related=(Related(first.phases[0].origin.span, "first declared here"),)))
-                continue
-            seen[module.name] = module
-            modules.append(module)
-    if diagnostics:
-        raise DiagnosticError(diagnostics)
-    return kb, tuple(modules)
+    programs, modules = front_end_files(files, kb)
+    for program in programs.values():
+        app.sources.update(program.texts)
+    return kb, modules
 
 
 @click.command("compile")

@@ -13,12 +13,9 @@ from pathlib import Path
 from typing import Callable
 
 from selkit.base import BaseSpec, load_kb
-from selkit.compiler import compile_modules, front_end, write_atomically
-from selkit.diagnostics import DiagnosticError
-from selkit.dsl.loader import Program, read_source
+from selkit.compiler import compile_modules, front_end_files, write_atomically
 from selkit.emit import Target
 from selkit.ir import nodes as ir
-from selkit.ir.kb import KnowledgeBase
 from selkit.lab.kernel import lab_cache
 from selkit.toolchain import build_pp, link_files
 
@@ -45,23 +42,6 @@ class LabPolicy:
         raise KeyError(name)
 
 
-def load_specs(paths: list[str], kb: KnowledgeBase) -> tuple[tuple[ir.PolicyModule, ...],
-                                                              dict[str, Program]]:
-    """Every spec through the front end; all diagnostics of all files, or the modules and
-    the parsed programs by path."""
-    modules, programs, diagnostics = [], {}, []
-    for path in paths:
-        try:
-            program, mods = front_end(path, kb, read_source(path))
-            programs[path] = program
-            modules.extend(mods)
-        except DiagnosticError as exc:
-            diagnostics.extend(exc.diagnostics)
-    if diagnostics:
-        raise DiagnosticError(diagnostics)
-    return tuple(modules), programs
-
-
 def lab_module_text() -> str:
     """The CIL of the lab-only module (selkit/lab/data/selkit_lab.cil). It grants nothing to
     the daemons' domains."""
@@ -73,7 +53,7 @@ def build_policy(spec_paths: list[str], progress: Progress | None = None,
     """Compile every spec like ``selkit compile``, add the lab module, link, and return the
     kernel policy (cached by the digest of every linked module and the base policy)."""
     kb = load_kb(base)
-    modules, programs = load_specs(spec_paths, kb)
+    programs, modules = front_end_files(spec_paths, kb)
     if progress:
         progress("compiling the shipped modules")
     compiled = compile_modules(modules, kb, (Target.PP,),
