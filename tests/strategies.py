@@ -14,7 +14,7 @@ from hypothesis.extra.lark import from_lark
 
 from selkit.dsl import ast
 from selkit.dsl.parser import _lark
-from selkit.ir import vocab
+from selkit.ir import passes, vocab
 
 # ---------------------------------------------------------------------------------------------
 # Grammar-driven strings
@@ -339,7 +339,9 @@ ENTRY_EXTRAS = {("file", p) for p in ("entrypoint", "execute", "getattr", "map",
                                       "read")} | {("process", "sigchld"),
                                                   ("process", "setcurrent"),
                                                   ("process", "dyntransition"),
-                                                  ("fd", "use")}
+                                                  ("fd", "use")} | {
+    # the switch's libselinux checks (passes.SWITCH_CHECKS) are the switching phase's too
+    (tclass, p) for _, tclass, perms in passes.SWITCH_CHECKS for p in perms}
 STEADY_EXTRAS = {("fd", "use")}
 
 
