@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from selkit.cache import cache_root
 from selkit.diagnostics import Diagnostic, DiagnosticError
 from selkit.ir.kb import KnowledgeBase, PortRange
 
@@ -57,7 +58,7 @@ class BaseSpec:
 def load_kb(spec: BaseSpec = BaseSpec()) -> KnowledgeBase:
     """Load names, classes, ports and attribute members of the base policy.
 
-    The result is cached on disk (``$XDG_CACHE_HOME/selkit``), keyed by the identity of the
+    The result is cached on disk (``selkit.cache.cache_root()``), keyed by the identity of the
     policy file and of the store's last commit, so a compile does not re-read the policy with
     SETools every time; any change to either makes a new entry.
     """
@@ -86,8 +87,7 @@ def _cache_key(spec: BaseSpec, st: os.stat_result) -> str:
 
 
 def _cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base, "selkit", "kb")
+    return cache_root() / "kb"
 
 
 @functools.lru_cache(maxsize=4)

@@ -20,7 +20,7 @@ from typing import Callable
 
 from selkit.diagnostics import Diagnostic
 from selkit.toolchain import ToolchainError
-from selkit.vendor import cache_root
+from selkit.cache import cache_root
 
 Progress = Callable[[str], None]
 

@@ -17,6 +17,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from selkit.cache import cache_root
+
 SELF = "<self>"
 PROBE_PREFIX = "selkit_probe_"
 PROFILE_FORMAT = "profile-1"
@@ -70,8 +72,7 @@ def store_key(store_root: str, store: str = "default") -> str:
 
 
 def _cache_path(key: str) -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base, "selkit", "profiles", f"{key}.json")
+    return cache_root() / "profiles" / f"{key}.json"
 
 
 def load_profiles(attribute_sets: set[tuple[str, ...]], store_root: str = "/",

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
+from selkit.cache import cache_root
 from selkit.diagnostics import Diagnostic, ToolchainError
 from selkit.vendor.compile_warnings import parse_warnings
 from selkit.vendor.projects import CFLAGS, Project, project as _project
@@ -50,14 +51,6 @@ class Build:
     def patched(self) -> bool:
         """Whether any patch was applied."""
         return bool(self.patches)
-
-
-def cache_root() -> Path:
-    """``$SELKIT_CACHE``, else ``$XDG_CACHE_HOME/selkit``, else ``~/.cache/selkit``."""
-    if os.environ.get("SELKIT_CACHE"):
-        return Path(os.environ["SELKIT_CACHE"])
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "selkit"
 
 
 def series(project: str) -> tuple[Path, ...]:
