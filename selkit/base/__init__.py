@@ -25,7 +25,7 @@ DEFAULT_POLICY = "/etc/selinux/default/policy/policy.33"
 DEFAULT_STORE = "/var/lib/selinux/default"
 
 #: Bump when KnowledgeBase changes shape, so old cache entries are ignored.
-KB_FORMAT = "kb-1"
+KB_FORMAT = "kb-2"
 
 _CIL_TYPEATTRIBUTE = re.compile(rb"^\(typeattribute ([A-Za-z0-9_]+)\)$", re.M)
 _CIL_FILECON = re.compile(rb'^\(filecon "((?:[^"\\]|\\.)*)" (\w+) \(\w+ \w+ (\w+)', re.M)
@@ -127,9 +127,13 @@ def _read_kb(policy_path: str, store: str | None) -> KnowledgeBase:
     attributes = {str(a) for a in policy.typeattributes()}
     members = {str(a): frozenset(str(t) for t in a.expand()) for a in policy.typeattributes()}
     file_contexts = {}
+    enabled: frozenset[str] = frozenset()
+    disabled: frozenset[str] = frozenset()
     if store:
         attributes |= _store_attributes(store)
         file_contexts = _store_file_contexts(store)
+        enabled = frozenset(name for name, _ in _active_module_cils(store))
+        disabled = _disabled_modules(store)
     classes = {}
     for cls in policy.classes():
         perms = set(cls.perms)
@@ -145,7 +149,8 @@ def _read_kb(policy_path: str, store: str | None) -> KnowledgeBase:
         types=frozenset(types), attributes=frozenset(attributes), classes=classes,
         portcons=portcons, attribute_members=members,
         roles=frozenset(str(r) for r in policy.roles()), mls=bool(policy.mls),
-        source=policy_path, file_contexts=file_contexts)
+        source=policy_path, file_contexts=file_contexts, enabled_modules=enabled,
+        disabled_modules=disabled)
 
 
 def _read_cil(path: Path) -> bytes:
@@ -156,10 +161,15 @@ def _read_cil(path: Path) -> bytes:
     return bz2.decompress(data) if data[:3] == b"BZh" else data
 
 
+def _disabled_modules(store: str) -> frozenset[str]:
+    """Modules the store lists as disabled (installing one of that name leaves it disabled)."""
+    return frozenset(p.name for p in (Path(store) / "active" / "modules" / "disabled").glob("*"))
+
+
 def _active_module_cils(store: str) -> list[tuple[str, Path]]:
     """(module name, cil path) of every enabled module at its highest priority."""
     modules = Path(store) / "active" / "modules"
-    disabled = {p.name for p in (modules / "disabled").glob("*")}
+    disabled = _disabled_modules(store)
     chosen: dict[str, Path] = {}
     for cil in sorted(modules.glob("[0-9]*/*/cil")):
         chosen[cil.parent.name] = cil  # sorted: a higher priority directory wins

@@ -39,6 +39,9 @@ class KnowledgeBase:
     #: (regex, kind) -> (type, modules declaring it) for the base store's file contexts.
     file_contexts: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = field(
         default_factory=dict)
+    #: Names of the store's enabled modules, and of the modules it lists as disabled.
+    enabled_modules: frozenset[str] = frozenset()
+    disabled_modules: frozenset[str] = frozenset()
 
     def is_type_or_attribute(self, name: str) -> bool:
         """True if ``name`` is a type, alias or attribute of the base policy."""
