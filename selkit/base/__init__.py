@@ -38,6 +38,19 @@ class BaseSpec:
     policy: str = DEFAULT_POLICY
     store: str | None = DEFAULT_STORE
 
+    @property
+    def root(self) -> str:
+        """The root whose etc/selinux and var/lib/selinux hold the store (``/`` by default)."""
+        parts = Path(os.path.abspath(self.store or DEFAULT_STORE)).parts
+        if len(parts) >= 4 and parts[-4:-1] == ("var", "lib", "selinux"):
+            return str(Path(*parts[:-4]))
+        return "/"
+
+    @property
+    def name(self) -> str:
+        """The store's name (``default``, ``mls``, ...): the last part of its directory."""
+        return Path(self.store or DEFAULT_STORE).name
+
     @classmethod
     def for_policy(cls, policy: str, store: str | None = None) -> "BaseSpec":
         """A binary policy, with the store it was linked from when that can be found.

@@ -200,8 +200,9 @@ def prove_command(app: Application, files, engine, linked_policy, ini_path, show
 
     app.json_mode = json_mode
     kb, modules = _front(app, files, base, base_store)
+    spec = BaseSpec.for_policy(base, base_store) if base else BaseSpec()
     with app.progress("proving") as progress:
-        outcome = prove_files(modules, kb, engine=engine, store_root=store_root,
+        outcome = prove_files(modules, kb, engine=engine, base=spec,
                               linked_policy=linked_policy, progress=progress)
     if ini_path:
         from selkit.prove.sechecker import write_ini  # noqa: PLC0415

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from selkit.base import BaseSpec
 from selkit.emit import CilEmitter
 from selkit.ir import nodes as ir
 from selkit.ir.kb import KnowledgeBase
@@ -52,10 +53,10 @@ def _require_types(policy, modules, path: str) -> None:
 
 
 def prove_files(modules: tuple[ir.PolicyModule, ...], kb: KnowledgeBase, *,
-                engine: str = "compositional", store_root: str = "/",
+                engine: str = "compositional", base: BaseSpec = BaseSpec(),
                 linked_policy: str | None = None, progress=None) -> Outcome:
     """Prove every module with the chosen engine(s)."""
-    profiles = profiles_for(modules, store_root, progress)
+    profiles = profiles_for(modules, base, progress)
     outcome = Outcome()
     policy = None
     if engine in ("linked", "both"):
@@ -66,7 +67,7 @@ def prove_files(modules: tuple[ir.PolicyModule, ...], kb: KnowledgeBase, *,
             _require_types(policy, modules, linked_policy)
         else:
             cils = {m.name: CilEmitter().emit(m).text() for m in modules}
-            policy = link_candidates(cils, modules, store_root, progress)
+            policy = link_candidates(cils, modules, base, progress)
     for module in modules:
         if engine in ("compositional", "both"):
             outcome.reports.append(prove(module, kb, profiles))

@@ -6,6 +6,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from selkit.base import BaseSpec
 from selkit.ir import nodes as ir
 from selkit.ir.kb import KnowledgeBase
 from selkit.prove import effective as eff
@@ -34,12 +35,12 @@ class ProofReport:
 
 
 
-def profiles_for(modules, store_root: str = "/", progress=None) -> ProfileSet:
+def profiles_for(modules, base: BaseSpec = BaseSpec(), progress=None) -> ProfileSet:
     """Base-policy profiles for every attribute set the modules use (cached per store)."""
     sets: set[tuple[str, ...]] = set()
     for module in modules:
         sets |= eff.attribute_sets(module)
-    return load_profiles(sets, store_root, progress=progress)
+    return load_profiles(sets, base.root, base.name, progress=progress)
 
 
 def prove(spec: ir.PolicyModule, kb: KnowledgeBase, profiles: ProfileSet, *,
@@ -71,8 +72,8 @@ def prove(spec: ir.PolicyModule, kb: KnowledgeBase, profiles: ProfileSet, *,
     return ProofReport(spec, engine, [cls().run(ctx) for cls in REGISTRY], phases)
 
 
-def link_candidates(cil_texts: dict[str, str], modules, store_root: str = "/", progress=None,
-                    expand_check: bool = True, save_to: str | None = None):
+def link_candidates(cil_texts: dict[str, str], modules, base: BaseSpec = BaseSpec(),
+                    progress=None, expand_check: bool = True, save_to: str | None = None):
     """Link CIL modules into a fresh store copy; return the SETools policy (kept in memory).
 
     ``expand_check=False`` links the way Debian's semodule does by default, letting a bounds or
@@ -85,5 +86,5 @@ def link_candidates(cil_texts: dict[str, str], modules, store_root: str = "/", p
     files = {f"{name}.cil": text.encode() for name, text in cil_texts.items()}
     with tempfile.TemporaryDirectory(prefix="selkit-prove-") as tmp:
         dest = save_to or str(Path(tmp, "policy"))
-        return load_policy(link_files(files, modules, dest, source_root=store_root,
+        return load_policy(link_files(files, modules, dest, source_root=base.root, store=base.name,
                                       expand_check=expand_check, progress=progress))
