@@ -70,9 +70,10 @@ def prove_files(modules: tuple[ir.PolicyModule, ...], kb: KnowledgeBase, *,
             policy = link_candidates(cils, modules, base, progress)
     for module in modules:
         if engine in ("compositional", "both"):
-            outcome.reports.append(prove(module, kb, profiles))
+            outcome.reports.append(prove(module, kb, profiles, colinked=modules))
         if engine in ("linked", "both"):
-            outcome.reports.append(prove(module, kb, profiles, engine="linked", policy=policy))
+            outcome.reports.append(prove(module, kb, profiles, engine="linked", policy=policy,
+                                         colinked=modules))
         if engine == "both":
             outcome.disagreements += compare(outcome.reports[-2], outcome.reports[-1])
     return outcome

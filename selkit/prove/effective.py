@@ -74,22 +74,24 @@ def attribute_sets(module: ir.PolicyModule) -> set[tuple[str, ...]]:
     return out
 
 
-def _memberships(module: ir.PolicyModule, profiles: ProfileSet) -> dict[str, frozenset[str]]:
+def _memberships(modules, profiles: ProfileSet) -> dict[str, frozenset[str]]:
     out = {}
-    for decl in module.types:
-        profile = profiles.profiles[tuple(sorted(decl.attributes))]
-        out[decl.name] = profile.memberships | frozenset(decl.attributes)
+    for module in modules:
+        for decl in module.types:
+            profile = profiles.profiles[tuple(sorted(decl.attributes))]
+            out[decl.name] = profile.memberships | frozenset(decl.attributes)
     return out
 
 
-def _expander(module: ir.PolicyModule, profiles: ProfileSet, kb_expand):
-    memberships = _memberships(module, profiles)
-    own = module.own_types
+def _expander(modules, profiles: ProfileSet, kb_expand):
+    """Expansion of a rule's target as the linker does it when ``modules`` are linked together:
+    base members (the modules a module replaces left out) plus every linked module's types."""
+    memberships = _memberships(modules, profiles)
 
     def expand(name: str, domain: str) -> frozenset[str]:
         if name == SELF:
             return frozenset({domain})
-        if name in own:
+        if name in memberships:
             return frozenset({name})
         base = profiles.members.get(name)
         if base is None:
@@ -98,13 +100,19 @@ def _expander(module: ir.PolicyModule, profiles: ProfileSet, kb_expand):
     return expand
 
 
-def _module_grants(module: ir.PolicyModule, domain: str, expand) -> Effective:
+def _linked_together(module: ir.PolicyModule, colinked) -> tuple[ir.PolicyModule, ...]:
+    """``module`` and the other modules linked with it (a module of the same name is replaced)."""
+    return (module,) + tuple(m for m in colinked if m.name != module.name)
+
+
+def _module_grants(modules, domain: str, expand) -> Effective:
     out: Effective = defaultdict(list)
-    for rule in module.allows(domain):
-        for target in expand(rule.target, domain):
-            for perm in rule.perms:
-                out[Grant(target, rule.tclass, perm)].append(
-                    Reach(domain, _allow_text(rule), rule.origin))
+    for module in modules:
+        for rule in module.allows(domain):
+            for target in expand(rule.target, domain):
+                for perm in rule.perms:
+                    out[Grant(target, rule.tclass, perm)].append(
+                        Reach(domain, _allow_text(rule), rule.origin))
     return out
 
 
@@ -118,27 +126,31 @@ def _profile_grants(profile, domain: str, expand, into: Effective) -> Effective:
 
 
 def compositional(module: ir.PolicyModule, domain: str, profiles: ProfileSet,
-                  kb_expand) -> Effective:
-    """Grants of ``domain``: the module's rules, plus the base profile of its attributes."""
-    expand = _expander(module, profiles, kb_expand)
+                  kb_expand, colinked=()) -> Effective:
+    """Grants of ``domain``: the rules of every module linked with it whose source is the
+    domain, plus the base profile of its attributes."""
+    modules = _linked_together(module, colinked)
+    expand = _expander(modules, profiles, kb_expand)
     decl = next(t for t in module.types if t.name == domain)
     profile = profiles.profiles[tuple(sorted(decl.attributes))]
-    return dict(_profile_grants(profile, domain, expand, _module_grants(module, domain, expand)))
+    return dict(_profile_grants(profile, domain, expand,
+                                _module_grants(modules, domain, expand)))
 
 
 def accepted_baseline(module: ir.PolicyModule, phase: str, profiles: ProfileSet,
-                      kb_expand) -> Effective:
+                      kb_expand, colinked=()) -> Effective:
     """What the base gives a phase's domain through the attributes the compiler assigns."""
     domain = module.domain_of(phase)
     profile = profiles.profiles[accepted_attributes(module, phase)]
-    expand = _expander(module, profiles, kb_expand)
+    expand = _expander(_linked_together(module, colinked), profiles, kb_expand)
     return dict(_profile_grants(profile, domain, expand, defaultdict(list)))
 
 
 def declared(module: ir.PolicyModule, domain: str, profiles: ProfileSet,
-             kb_expand) -> Effective:
+             kb_expand, colinked=()) -> Effective:
     """The grants the spec's module gives ``domain`` (its own rules, attributes expanded)."""
-    return dict(_module_grants(module, domain, _expander(module, profiles, kb_expand)))
+    expand = _expander(_linked_together(module, colinked), profiles, kb_expand)
+    return dict(_module_grants((module,), domain, expand))
 
 
 def linked(policy, domain: str) -> Effective:

@@ -6,7 +6,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from selkit.base import BaseSpec
+from selkit.base import BaseSpec, load_kb
 from selkit.ir import nodes as ir
 from selkit.ir.kb import KnowledgeBase
 from selkit.prove import effective as eff
@@ -36,48 +36,53 @@ class ProofReport:
 
 
 def profiles_for(modules, base: BaseSpec = BaseSpec(), progress=None) -> ProfileSet:
-    """Base-policy profiles for every attribute set the modules use (cached per store)."""
+    """Base-policy profiles for every attribute set the modules use, measured with the store
+    modules they replace left out (cached per store and replaced set)."""
     sets: set[tuple[str, ...]] = set()
     for module in modules:
         sets |= eff.attribute_sets(module)
-    return load_profiles(sets, base.root, base.name, progress=progress)
+    enabled = load_kb(base).enabled_modules
+    replaced = tuple(sorted({m.name for m in modules} & enabled))
+    return load_profiles(sets, base.root, base.name, progress=progress, replaced=replaced)
 
 
 def prove(spec: ir.PolicyModule, kb: KnowledgeBase, profiles: ProfileSet, *,
           engine: str = "compositional", candidate: ir.PolicyModule | None = None,
-          policy=None) -> ProofReport:
+          policy=None, colinked: tuple[ir.PolicyModule, ...] = ()) -> ProofReport:
     """Prove ``spec``'s obligations about ``candidate`` (default: the spec's own module).
 
     ``engine="linked"`` reads ``policy`` (a SETools policy in which the candidate is linked);
-    ``"compositional"`` computes from the candidate's IR and the base profiles.
+    ``"compositional"`` computes from the candidate's IR and the base profiles. ``colinked``
+    are the other modules linked together with it (their types and rules count too).
     """
     candidate = candidate or spec
     phases = {}
     for phase in spec.phases:
         domain = phase.domain
-        declared = eff.declared(spec, domain, profiles, kb.expand)
-        baseline = eff.accepted_baseline(spec, phase.name, profiles, kb.expand)
+        declared = eff.declared(spec, domain, profiles, kb.expand, colinked)
+        baseline = eff.accepted_baseline(spec, phase.name, profiles, kb.expand, colinked)
         if engine == "linked":
             granted = eff.linked(policy, domain)
         else:
-            granted = eff.compositional(candidate, domain, profiles, kb.expand)
+            granted = eff.compositional(candidate, domain, profiles, kb.expand, colinked)
         phases[phase.name] = eff.classify(granted, declared, baseline)
     if engine == "linked":
         bounds = {(str(b.parent), str(b.child)) for b in policy.bounds()}
     else:
         bounds = {(r.parent, r.child) for r in candidate.rules if isinstance(r, ir.TypeBounds)}
     exec_types = frozenset(kb.attribute_members.get("exec_type", frozenset())) | {
-        t.name for t in candidate.types if "exec_type" in t.attributes}
+        t.name for m in (candidate, *colinked) for t in m.types if "exec_type" in t.attributes}
     ctx = Context(spec, phases, exec_types, bounds, kb.expand)
     return ProofReport(spec, engine, [cls().run(ctx) for cls in REGISTRY], phases)
 
 
 def link_candidates(cil_texts: dict[str, str], modules, base: BaseSpec = BaseSpec(),
-                    progress=None, expand_check: bool = True, save_to: str | None = None):
+                    progress=None, expand_check: bool = False, save_to: str | None = None):
     """Link CIL modules into a fresh store copy; return the SETools policy (kept in memory).
 
-    ``expand_check=False`` links the way Debian's semodule does by default, letting a bounds or
-    neverallow violation through, so the prover can be shown catching it on its own.
+    By default (``expand_check=False``) it links the way Debian's semodule does, letting a bounds
+    or neverallow violation through: the linked engine is the ground truth of what a stock
+    Debian would load, and the obligations judge bounds themselves.
     ``save_to`` keeps a copy of the linked kernel policy (for sechecker).
     """
     from selkit.base import load_policy  # noqa: PLC0415

@@ -21,7 +21,7 @@ from selkit.cache import cache_root
 
 SELF = "<self>"
 PROBE_PREFIX = "selkit_probe_"
-PROFILE_FORMAT = "profile-1"
+PROFILE_FORMAT = "profile-2"
 
 
 @dataclass(frozen=True)
@@ -38,30 +38,39 @@ class ProfileRule:
 
 @dataclass(frozen=True)
 class Profile:
-    """The base policy's grants to a new type with ``attributes``."""
+    """The base policy's grants to a new type with ``attributes``: ``rules`` whose source
+    covers it (outbound) and ``inbound`` rules whose target covers it (their ``source`` is the
+    rule's source as written, ``target`` the attribute or <self> through which it is reached)."""
 
     attributes: tuple[str, ...]
     memberships: frozenset[str]
     rules: tuple[ProfileRule, ...]
+    inbound: tuple[ProfileRule, ...] = ()
 
 
 @dataclass
 class ProfileSet:
-    """Profiles of one store, plus base members of every attribute a profile rule targets."""
+    """Profiles of one store, plus base members of every attribute a profile rule names.
+
+    ``replaced`` are the store modules the profiled modules replace (same module name): they are
+    left out when the profiles are measured, as they are when the real modules are linked.
+    """
 
     store_key: str
     profiles: dict[tuple[str, ...], Profile]
     members: dict[str, frozenset[str]]
+    replaced: tuple[str, ...] = ()
 
     def expand(self, name: str) -> frozenset[str]:
         """Base members of an attribute (a type stands for itself)."""
         return self.members.get(name, frozenset({name}))
 
 
-def store_key(store_root: str, store: str = "default") -> str:
-    """Identity of a store's current state (its commit number and policy file)."""
+def store_key(store_root: str, store: str = "default", replaced: tuple[str, ...] = ()) -> str:
+    """Identity of a store's current state (its commit number and policy file) with the
+    modules that are replaced left out."""
     active = Path(store_root, "var/lib/selinux", store, "active")
-    parts = [PROFILE_FORMAT, os.path.abspath(str(active))]
+    parts = [PROFILE_FORMAT, os.path.abspath(str(active)), "replaced", *sorted(replaced)]
     for name in ("commit_num", "policy.kern"):
         try:
             st = (active / name).stat()
@@ -76,13 +85,17 @@ def _cache_path(key: str) -> Path:
 
 
 def load_profiles(attribute_sets: set[tuple[str, ...]], store_root: str = "/",
-                  store: str = "default", progress=None) -> ProfileSet:
+                  store: str = "default", progress=None,
+                  replaced: tuple[str, ...] = ()) -> ProfileSet:
     """Profiles for every attribute set, from the cache or by linking one probe module."""
-    key = store_key(store_root, store)
+    replaced = tuple(sorted(set(replaced)))
+    key = store_key(store_root, store, replaced)
     cached = _read_cache(key)
+    cached.replaced = replaced
     missing = {s for s in attribute_sets if s not in cached.profiles}
     if missing:
-        measured = measure(missing | set(cached.profiles), store_root, store, progress)
+        measured = measure(missing | set(cached.profiles), store_root, store, progress,
+                           replaced)
         measured.store_key = key
         _write_cache(measured)
         return measured
@@ -90,8 +103,13 @@ def load_profiles(attribute_sets: set[tuple[str, ...]], store_root: str = "/",
 
 
 def measure(attribute_sets: set[tuple[str, ...]], store_root: str = "/",
-            store: str = "default", progress=None) -> ProfileSet:
-    """Link a probe type per attribute set into a store copy and read what reaches each."""
+            store: str = "default", progress=None,
+            replaced: tuple[str, ...] = ()) -> ProfileSet:
+    """Link a probe type per attribute set into a store copy and read what reaches each.
+
+    Each module in ``replaced`` is overridden by an empty module of the same name, as the real
+    module of that name overrides it at link.
+    """
     import setools  # noqa: PLC0415
 
     from selkit.base import load_policy  # noqa: PLC0415
@@ -107,35 +125,49 @@ def measure(attribute_sets: set[tuple[str, ...]], store_root: str = "/",
         progress("measuring what the base policy gives new domains (once per store)")
     with tempfile.TemporaryDirectory(prefix="selkit-probe-") as tmp:
         probe_cil = {"selkit_probe.cil": ("\n".join(lines) + "\n").encode()}
+        probe_cil.update({f"{name}.cil": b"; replaced by the module of that name\n"
+                          for name in replaced})
         policy = load_policy(link_files(probe_cil, (), str(Path(tmp, "policy")),
                                         source_root=store_root, store=store))
         profiles, members = {}, {}
         for probe, attrs in probes.items():
             ptype = policy.lookup_type(probe)
             memberships = frozenset(str(a) for a in ptype.attributes())
-            rules = []
-            query = setools.TERuleQuery(policy, source=probe, ruletype=["allow"])
-            for rule in query.results():
-                source, target = str(rule.source), str(rule.target)
-                if source == probe:
-                    source = SELF
-                if target == probe:
-                    target = SELF
-                elif target.startswith(PROBE_PREFIX):
-                    continue  # another probe: not part of the base
-                try:
-                    cond = str(rule.conditional)
-                except Exception:  # noqa: BLE001 - setools raises RuleNotConditional
-                    cond = None
-                rules.append(ProfileRule(source, target, str(rule.tclass),
-                                         tuple(sorted(rule.perms)), cond, _statement(rule)))
-                if target != SELF and target not in members:
-                    members[target] = frozenset(
-                        str(t) for t in rule.target.expand() if not str(t).startswith(
-                            PROBE_PREFIX))
-            profiles[attrs] = Profile(attrs, memberships, tuple(sorted(
-                rules, key=lambda r: (r.source, r.target, r.tclass, r.perms, r.conditional or ""))))
-    return ProfileSet("", profiles, members)
+            rules = _probe_rules(setools.TERuleQuery(policy, source=probe, ruletype=["allow"]),
+                                 probe, members, outbound=True)
+            inbound = _probe_rules(setools.TERuleQuery(policy, target=probe, ruletype=["allow"]),
+                                   probe, members, outbound=False)
+            profiles[attrs] = Profile(attrs, memberships, rules, inbound)
+    return ProfileSet("", profiles, members, tuple(replaced))
+
+
+def _probe_rules(query, probe: str, members: dict[str, frozenset[str]], *,
+                 outbound: bool) -> tuple[ProfileRule, ...]:
+    """The rules of ``query`` as profile rules, ``probe`` written <self>; records in
+    ``members`` the base members of every other name they use (other probes are not base)."""
+    rules = []
+    for rule in query.results():
+        source, target = str(rule.source), str(rule.target)
+        if source.startswith(PROBE_PREFIX) and source != probe:
+            continue
+        if target.startswith(PROBE_PREFIX) and target != probe:
+            continue
+        if not outbound and source == probe:
+            continue  # a rule of the probe's own: an outbound rule already
+        source = SELF if source == probe else source
+        target = SELF if target == probe else target
+        try:
+            cond = str(rule.conditional)
+        except Exception:  # noqa: BLE001 - setools raises RuleNotConditional
+            cond = None
+        rules.append(ProfileRule(source, target, str(rule.tclass), tuple(sorted(rule.perms)),
+                                 cond, _statement(rule)))
+        for name, side in ((source, rule.source), (target, rule.target)):
+            if name != SELF and name not in members:
+                members[name] = frozenset(str(t) for t in side.expand()
+                                          if not str(t).startswith(PROBE_PREFIX))
+    return tuple(sorted(rules, key=lambda r: (r.source, r.target, r.tclass, r.perms,
+                                               r.conditional or "")))
 
 
 def _statement(rule) -> str:
@@ -153,7 +185,9 @@ def _read_cache(key: str) -> ProfileSet:
         attrs = tuple(item["attributes"])
         rules = tuple(ProfileRule(r[0], r[1], r[2], tuple(r[3]), r[4], r[5])
                       for r in item["rules"])
-        profiles[attrs] = Profile(attrs, frozenset(item["memberships"]), rules)
+        inbound = tuple(ProfileRule(r[0], r[1], r[2], tuple(r[3]), r[4], r[5])
+                        for r in item.get("inbound", []))
+        profiles[attrs] = Profile(attrs, frozenset(item["memberships"]), rules, inbound)
     members = {k: frozenset(v) for k, v in data.get("members", {}).items()}
     return ProfileSet(key, profiles, members)
 
@@ -164,7 +198,9 @@ def _write_cache(profiles: ProfileSet) -> None:
         "profiles": [
             {"attributes": list(p.attributes), "memberships": sorted(p.memberships),
              "rules": [[r.source, r.target, r.tclass, list(r.perms), r.conditional, r.statement]
-                       for r in p.rules]}
+                       for r in p.rules],
+             "inbound": [[r.source, r.target, r.tclass, list(r.perms), r.conditional,
+                          r.statement] for r in p.inbound]}
             for p in profiles.profiles.values()],
         "members": {k: sorted(v) for k, v in sorted(profiles.members.items())},
     }
