@@ -17,6 +17,7 @@ from selkit.ir import nodes as ir
 from selkit.ir import passes
 from selkit.ir.kb import KnowledgeBase
 from selkit.ir.lower import lower
+from selkit.prove.basechecks import check_against_store
 
 
 @dataclass
@@ -38,20 +39,33 @@ class CompiledModule:
 
 def front_end(path: str, kb: KnowledgeBase, text: str | None = None
               ) -> tuple[Program, tuple[ir.PolicyModule, ...]]:
-    """Parse, lower and run the passes; the result is checked IR."""
-    program = load(path, text)
-    modules = tuple(passes.run(m, kb) for m in lower(program, kb))
+    """Parse, lower, run the passes and check against the base store; the result is checked
+    IR."""
+    program, modules = _checked_ir(path, kb, text)
+    _raise_if_any(check_against_store(modules, kb))
     return program, modules
+
+
+def _checked_ir(path: str, kb: KnowledgeBase, text: str | None = None
+                ) -> tuple[Program, tuple[ir.PolicyModule, ...]]:
+    program = load(path, text)
+    return program, tuple(passes.run(m, kb) for m in lower(program, kb))
+
+
+def _raise_if_any(diagnostics: list[Diagnostic]) -> None:
+    if diagnostics:
+        raise DiagnosticError(sorted(diagnostics, key=lambda d: (d.span, d.code)))
 
 
 def front_end_files(paths, kb: KnowledgeBase
                     ) -> tuple[dict[str, Program], tuple[ir.PolicyModule, ...]]:
     """:func:`front_end` over several files: the programs by path and every module, or one
-    DiagnosticError with the diagnostics of all files (a daemon declared twice is SEL303)."""
+    DiagnosticError with the diagnostics of all files (a daemon declared twice is SEL303). The
+    store checks judge the modules together, as they are linked together."""
     diagnostics, modules, programs, seen = [], [], {}, {}
     for path in paths:
         try:
-            program, mods = front_end(path, kb, read_source(path))
+            program, mods = _checked_ir(path, kb, read_source(path))
         except DiagnosticError as exc:
             diagnostics.extend(exc.diagnostics)
             continue
@@ -68,6 +82,7 @@ def front_end_files(paths, kb: KnowledgeBase
             modules.append(module)
     if diagnostics:
         raise DiagnosticError(diagnostics)
+    _raise_if_any(check_against_store(tuple(modules), kb))
     return programs, tuple(modules)
 
 

@@ -25,7 +25,7 @@ DEFAULT_POLICY = "/etc/selinux/default/policy/policy.33"
 DEFAULT_STORE = "/var/lib/selinux/default"
 
 #: Bump when KnowledgeBase changes shape, so old cache entries are ignored.
-KB_FORMAT = "kb-2"
+KB_FORMAT = "kb-3"
 
 _CIL_TYPEATTRIBUTE = re.compile(rb"^\(typeattribute ([A-Za-z0-9_]+)\)$", re.M)
 _CIL_FILECON = re.compile(rb'^\(filecon "((?:[^"\\]|\\.)*)" (\w+) \(\w+ \w+ (\w+)', re.M)
@@ -135,8 +135,8 @@ def _read_kb(policy_path: str, store: str | None) -> KnowledgeBase:
             "SEL906", f"'{policy_path}' is not a binary SELinux policy setools can read: {exc}")]
         ) from None
     types = {str(t) for t in policy.types()}
-    for t in policy.types():
-        types.update(str(a) for a in t.aliases())
+    aliases = {str(a): str(t) for t in policy.types() for a in t.aliases()}
+    types.update(aliases)
     attributes = {str(a) for a in policy.typeattributes()}
     members = {str(a): frozenset(str(t) for t in a.expand()) for a in policy.typeattributes()}
     file_contexts = {}
@@ -163,7 +163,7 @@ def _read_kb(policy_path: str, store: str | None) -> KnowledgeBase:
         portcons=portcons, attribute_members=members,
         roles=frozenset(str(r) for r in policy.roles()), mls=bool(policy.mls),
         source=policy_path, file_contexts=file_contexts, enabled_modules=enabled,
-        disabled_modules=disabled)
+        disabled_modules=disabled, aliases=aliases, store=store)
 
 
 def _read_cil(path: Path) -> bytes:

@@ -42,6 +42,10 @@ class KnowledgeBase:
     #: Names of the store's enabled modules, and of the modules it lists as disabled.
     enabled_modules: frozenset[str] = frozenset()
     disabled_modules: frozenset[str] = frozenset()
+    #: Each type alias and the type it stands for.
+    aliases: dict[str, str] = field(default_factory=dict)
+    #: The module store the policy was linked from (None: a binary policy alone).
+    store: str | None = None
 
     def is_type_or_attribute(self, name: str) -> bool:
         """True if ``name`` is a type, alias or attribute of the base policy."""
@@ -64,8 +68,12 @@ class KnowledgeBase:
         """Every portcon that labels ports with ``port_type``."""
         return tuple(p for p in self.portcons if p.type == port_type)
 
+    def canonical(self, name: str) -> str:
+        """The type an alias stands for (any other name is itself)."""
+        return self.aliases.get(name, name)
+
     def expand(self, name: str) -> frozenset[str]:
-        """The types an attribute stands for (a type stands for itself)."""
+        """The types an attribute stands for (a type or alias stands for its type)."""
         if name in self.attribute_members:
             return self.attribute_members[name]
-        return frozenset({name})
+        return frozenset({self.canonical(name)})

@@ -32,6 +32,13 @@ def compare(a: ProofReport, b: ProofReport) -> list[str]:
             out.append(f"{a.module.name}: {ra.id} is {ra.verdict.value} ({a.engine}) but "
                        f"{rb.verdict.value} ({b.engine})")
     for phase in a.phases:
+        ia, ib = set(a.phases[phase].inbound), set(b.phases[phase].inbound)
+        for grant in sorted(ia - ib, key=lambda g: g.key())[:20]:
+            out.append(f"{a.module.name}: {grant.target} may {grant.tclass} {grant.perm} on "
+                       f"{phase} only by {a.engine}")
+        for grant in sorted(ib - ia, key=lambda g: g.key())[:20]:
+            out.append(f"{a.module.name}: {grant.target} may {grant.tclass} {grant.perm} on "
+                       f"{phase} only by {b.engine}")
         ga, gb = a.phases[phase].all, b.phases[phase].all
         for grant in sorted(ga - gb, key=lambda g: g.key())[:20]:
             out.append(f"{a.module.name}: {phase} has {grant.text()} only by {a.engine}")

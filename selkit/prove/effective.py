@@ -153,6 +153,67 @@ def declared(module: ir.PolicyModule, domain: str, profiles: ProfileSet,
     return dict(_module_grants((module,), domain, expand))
 
 
+#: The classes whose inbound grants (other domains acting on a phase domain) are computed.
+INBOUND_CLASSES = ("process", "process2")
+
+
+def inbound_compositional(module: ir.PolicyModule, domain: str, profiles: ProfileSet,
+                          kb_expand, colinked=()) -> Effective:
+    """Who may act on ``domain`` as a process: ``Grant.target`` names the *source* domain.
+
+    The rules of every module linked together whose target covers the domain, and the base's
+    inbound rules for its attribute set.
+    """
+    modules = _linked_together(module, colinked)
+    expand = _expander(modules, profiles, kb_expand)
+    out: Effective = defaultdict(list)
+    for other in modules:
+        for rule in other.allows():
+            if rule.tclass not in INBOUND_CLASSES or rule.target == rule.source:
+                continue
+            if domain in expand(rule.target, rule.source):
+                for source in expand(rule.source, domain):
+                    for perm in rule.perms:
+                        out[Grant(source, rule.tclass, perm)].append(
+                            Reach(rule.source, _allow_text(rule), rule.origin))
+    decl = next(t for t in module.types if t.name == domain)
+    for prule in profiles.profiles[tuple(sorted(decl.attributes))].inbound:
+        if prule.tclass not in INBOUND_CLASSES:
+            continue
+        for source in expand(prule.source, domain):
+            if source == domain:
+                continue
+            for perm in prule.perms:
+                out[Grant(source, prule.tclass, perm, prule.conditional)].append(
+                    Reach(prule.source, prule.statement))
+    return dict(out)
+
+
+def inbound_linked(policy, domain: str) -> Effective:
+    """Who may act on ``domain`` as a process in a linked policy (``Grant.target`` is the
+    source domain)."""
+    import setools  # noqa: PLC0415
+
+    out: Effective = defaultdict(list)
+    query = setools.TERuleQuery(policy, target=domain, tclass=list(INBOUND_CLASSES),
+                                ruletype=["allow"])
+    for rule in query.results():
+        cond = _condition(rule)
+        statement = str(rule).split("\n")[0]
+        for source in {str(t) for t in rule.source.expand()} - {domain}:
+            for perm in rule.perms:
+                out[Grant(source, str(rule.tclass), perm, cond)].append(
+                    Reach(str(rule.source), statement))
+    return dict(out)
+
+
+def _condition(rule) -> str | None:
+    try:
+        return str(rule.conditional)
+    except Exception:  # noqa: BLE001 - RuleNotConditional
+        return None
+
+
 def linked(policy, domain: str) -> Effective:
     """Grants of ``domain`` in a linked kernel policy (every allow rule whose source covers it)."""
     import setools  # noqa: PLC0415
@@ -160,10 +221,7 @@ def linked(policy, domain: str) -> Effective:
     out: Effective = defaultdict(list)
     query = setools.TERuleQuery(policy, source=domain, ruletype=["allow"])
     for rule in query.results():
-        try:
-            cond = str(rule.conditional)
-        except Exception:  # noqa: BLE001 - RuleNotConditional
-            cond = None
+        cond = _condition(rule)
         targets = {str(t) for t in rule.target.expand()}
         source = str(rule.source)
         statement = str(rule).split("\n")[0]
@@ -182,6 +240,8 @@ class Classified:
     baseline: dict[Grant, list[Reach]] = field(default_factory=dict)
     leaks: dict[Grant, list[Reach]] = field(default_factory=dict)
     missing: list[Grant] = field(default_factory=list)   # declared but not effective
+    #: Other domains' process permissions on this one (``Grant.target`` is the other domain).
+    inbound: dict[Grant, list[Reach]] = field(default_factory=dict)
 
     def reaches(self, grant: Grant) -> list[Reach]:
         """How a grant the domain holds reaches it, whatever its class."""

@@ -63,9 +63,13 @@ def prove(spec: ir.PolicyModule, kb: KnowledgeBase, profiles: ProfileSet, *,
         baseline = eff.accepted_baseline(spec, phase.name, profiles, kb.expand, colinked)
         if engine == "linked":
             granted = eff.linked(policy, domain)
+            inbound = eff.inbound_linked(policy, domain)
         else:
             granted = eff.compositional(candidate, domain, profiles, kb.expand, colinked)
+            inbound = eff.inbound_compositional(candidate, domain, profiles, kb.expand,
+                                                colinked)
         phases[phase.name] = eff.classify(granted, declared, baseline)
+        phases[phase.name].inbound = inbound
     if engine == "linked":
         bounds = {(str(b.parent), str(b.child)) for b in policy.bounds()}
     else:

@@ -185,11 +185,37 @@ class Transitions(Obligation):
         for grant, reaches in ctx.phases[ctx.steady].leaks.items():
             if grant.tclass == "file" and grant.perm == "entrypoint":
                 evidence.append(_reach_evidence(grant, reaches))
+        evidence += self._inbound(ctx, children, entry)
         summary = ("steady has no transition, dyntransition or setcurrent; "
                    + ", ".join(f"{p} -> {', '.join(sorted(t))}" for p, t in children.items())
                    + f"; nothing back into {entry.name}")
         return Result(self.id, self.title, Verdict.REFUTED if evidence else Verdict.HOLDS,
                       summary if not evidence else f"{len(evidence)} violation(s)", evidence)
+
+
+    @staticmethod
+    def _inbound(ctx: Context, children: dict[str, set[str]], entry: ir.Phase) -> list[Evidence]:
+        """Only the starter may transition into the entry phase, and only a declared switch
+        may dyntransition into a later one."""
+        expected = {(ctx.module.starter, entry.domain, "transition")}
+        expected |= {(ctx.domain(p), child, "dyntransition")
+                     for p, targets in children.items() for child in targets}
+        out = []
+        for phase, c in ctx.phases.items():
+            domain = ctx.domain(phase)
+            for grant, reaches in sorted(c.inbound.items(), key=lambda kv: kv[0].key()):
+                if grant.tclass != "process" or grant.perm not in ("transition", "dyntransition"):
+                    continue
+                if (grant.target, domain, grant.perm) in expected:
+                    continue
+                cond = f" [if {grant.conditional}]" if grant.conditional else ""
+                reach = reaches[0]
+                out.append(Evidence(
+                    f"{grant.target} may {grant.perm} into {domain}{cond} <- {reach.describe()}",
+                    reach.origin.span if reach.origin else None,
+                    f"only {ctx.module.starter} enters {entry.name}, and only declared switches "
+                    "lead to later phases"))
+        return out
 
 
 class Bounds(Obligation):
