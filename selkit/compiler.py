@@ -10,6 +10,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from selkit.base import BaseSpec
 from selkit.diagnostics import Diagnostic, DiagnosticError, Related
 from selkit.dsl.loader import Program, load, read_source
 from selkit.emit import Target, emit
@@ -125,14 +126,15 @@ def write_atomically(directory: str, files: dict[str, bytes]) -> list[str]:
     return [final for _, final in staged]
 
 
-def install_into_store_copy(compiled: list[CompiledModule], form: str, store_root: str = "/",
-                            progress=None) -> None:
-    """Install every module's ``.pp`` or ``.cil`` into a fresh copy of the store and load the
-    resulting kernel policy with SETools; raises ToolchainError if either refuses."""
+def install_into_store_copy(compiled: list[CompiledModule], form: str,
+                            base: BaseSpec = BaseSpec(), progress=None) -> None:
+    """Install every module's ``.pp`` or ``.cil`` into a fresh copy of ``base``'s store and
+    load the resulting kernel policy with SETools; raises ToolchainError if either refuses
+    (SEL908 if the base has no store)."""
     from selkit.base import load_policy  # noqa: PLC0415
     from selkit.toolchain import link_files  # noqa: PLC0415
 
     files = {f"{c.name}.{form}": c.files[f"{c.name}.{form}"] for c in compiled}
     with tempfile.TemporaryDirectory(prefix="selkit-install-") as tmp:
         load_policy(link_files(files, [c.module for c in compiled], str(Path(tmp, "policy")),
-                               source_root=store_root, progress=progress))
+                               source_root=base.root, store=base.name, progress=progress))

@@ -103,19 +103,25 @@ class StoreCopy:
         self.root = self._tmp.name
         src_etc = Path(self.source_root, "etc/selinux")
         src_var = Path(self.source_root, "var/lib/selinux", self.store)
-        if not (src_etc / self.store).is_dir() or not src_var.is_dir():
+        # Everything the copy is made of comes from source_root: the store, its etc/selinux
+        # part and the semanage.conf that says how libsemanage links it (never this machine's
+        # when another root is copied).
+        missing = [str(p) for p in (src_etc / self.store, src_var / "active",
+                                    src_etc / "semanage.conf") if not p.exists()]
+        if missing:
             self.__exit__(None, None, None)
             raise ToolchainError([Diagnostic(
-                "SEL511", f"no policy store '{self.store}' under {self.source_root}",
-                hint="install selinux-policy-default (make setup)")])
+                "SEL511", f"no complete policy store '{self.store}' under {self.source_root}: "
+                          f"no {', '.join(missing)}",
+                hint="install selinux-policy-default (make setup), or pass a --base whose "
+                     "root holds its store")])
         Path(self.root, "etc/selinux").mkdir(parents=True)
         Path(self.root, "var/lib/selinux").mkdir(parents=True)
         shutil.copytree(src_etc / self.store, Path(self.root, "etc/selinux", self.store),
                         symlinks=True)
         shutil.copytree(src_var, Path(self.root, "var/lib/selinux", self.store), symlinks=True,
                         ignore=shutil.ignore_patterns("tmp", "*.LOCK"))
-        conf = (src_etc / "semanage.conf").read_text() if (src_etc / "semanage.conf").exists() \
-            else ""
+        conf = (src_etc / "semanage.conf").read_text()
         conf = re.sub(r"(?m)^\s*expand-check\s*=.*$", "", conf).rstrip() + \
             f"\nexpand-check={1 if self.expand_check else 0}\n"
         Path(self.root, "etc/selinux/semanage.conf").write_text(conf)

@@ -33,23 +33,58 @@ _CIL_FILECON = re.compile(rb'^\(filecon "((?:[^"\\]|\\.)*)" (\w+) \(\w+ \w+ (\w+
 
 @dataclass(frozen=True)
 class BaseSpec:
-    """Where the base policy lives: the binary policy and, optionally, its module store."""
+    """Where the base policy lives: the binary policy and, optionally, its module store.
+
+    One value is the whole choice of base: names resolve against ``policy`` (and ``store``),
+    profiles are measured and modules linked (``--install``, the linked engine) in copies of
+    ``store``, which must sit at ``ROOT/var/lib/selinux/NAME`` next to
+    ``ROOT/etc/selinux/NAME`` and ``ROOT/etc/selinux/semanage.conf``.
+    """
 
     policy: str = DEFAULT_POLICY
     store: str | None = DEFAULT_STORE
 
     @property
     def root(self) -> str:
-        """The root whose etc/selinux and var/lib/selinux hold the store (``/`` by default)."""
-        parts = Path(os.path.abspath(self.store or DEFAULT_STORE)).parts
-        if len(parts) >= 4 and parts[-4:-1] == ("var", "lib", "selinux"):
-            return str(Path(*parts[:-4]))
-        return "/"
+        """The root whose etc/selinux and var/lib/selinux hold the store (``/`` by default).
+
+        A DiagnosticError (SEL908) when there is no store or it is not laid out as
+        ``ROOT/var/lib/selinux/NAME``: never a silent fall back to the default store."""
+        return str(self._layout()[0])
 
     @property
     def name(self) -> str:
         """The store's name (``default``, ``mls``, ...): the last part of its directory."""
-        return Path(self.store or DEFAULT_STORE).name
+        return self._layout()[1]
+
+    def _layout(self) -> tuple[Path, str]:
+        if not self.store:
+            raise DiagnosticError([Diagnostic(
+                "SEL908", f"the base policy '{self.policy}' has no module store",
+                hint="this needs the store the policy was linked from: pass --base "
+                     "ROOT/etc/selinux/NAME/policy/policy.N with ROOT/var/lib/selinux/NAME "
+                     "beside it, or --base-store ROOT/var/lib/selinux/NAME")])
+        parts = Path(os.path.abspath(self.store)).parts
+        if len(parts) < 5 or parts[-4:-1] != ("var", "lib", "selinux"):
+            raise DiagnosticError([Diagnostic(
+                "SEL908", f"the module store '{self.store}' is not ROOT/var/lib/selinux/NAME, "
+                          "so its root (etc/selinux/NAME, semanage.conf) cannot be found",
+                hint="pass the store inside its root, e.g. /var/lib/selinux/default")])
+        return Path(*parts[:-4]), parts[-1]
+
+    def require_store(self) -> "BaseSpec":
+        """This spec, or SEL908 saying what a command that links into the store lacks."""
+        root, name = self._layout()
+        needed = (Path(self.store, "active"), root / "etc/selinux" / name,
+                  root / "etc/selinux/semanage.conf")
+        missing = [str(p) for p in needed if not p.exists()]
+        if missing:
+            raise DiagnosticError([Diagnostic(
+                "SEL908", f"the module store of the base '{self.policy}' is incomplete: no "
+                          f"{', '.join(missing)}",
+                hint="a store copy needs ROOT/var/lib/selinux/NAME/active, "
+                     "ROOT/etc/selinux/NAME and ROOT/etc/selinux/semanage.conf")])
+        return self
 
     @classmethod
     def for_policy(cls, policy: str, store: str | None = None) -> "BaseSpec":
@@ -66,6 +101,30 @@ class BaseSpec:
                 if (candidate / "active").is_dir():
                     store = str(candidate)
         return cls(policy, store)
+
+    @classmethod
+    def for_store(cls, store: str) -> "BaseSpec":
+        """A store ``ROOT/var/lib/selinux/NAME`` with the kernel policy linked from it,
+        ``ROOT/etc/selinux/NAME/policy/policy.N`` (the highest N; SEL906 when there is none)."""
+        root, name = cls(DEFAULT_POLICY, store)._layout()
+        folder = root / "etc/selinux" / name / "policy"
+        found = sorted(folder.glob("policy.[0-9]*"),
+                       key=lambda p: int(p.suffix[1:]) if p.suffix[1:].isdigit() else -1)
+        if not found:
+            raise DiagnosticError([Diagnostic(
+                "SEL906", f"the store '{store}' has no kernel policy in {folder}",
+                hint="pass the binary policy with --base")])
+        return cls(str(found[-1]), store)
+
+    @classmethod
+    def from_options(cls, policy: str | None, store: str | None) -> "BaseSpec":
+        """The one base of the ``--base POLICY`` / ``--base-store DIR`` options (neither: the
+        Debian refpolicy of this machine)."""
+        if policy:
+            return cls.for_policy(policy, store)
+        if store:
+            return cls.for_store(store)
+        return cls()
 
 
 def load_kb(spec: BaseSpec = BaseSpec()) -> KnowledgeBase:

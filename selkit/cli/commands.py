@@ -20,10 +20,15 @@ from selkit.toolchain import build_pp
 def _base_option(func):
     func = click.option(
         "--base-store", "base_store", default=None, metavar="DIR",
-        help="module store of --base (found next to it when it lives in ROOT/etc/selinux)")(func)
+        help="the module store of the base, ROOT/var/lib/selinux/NAME (default: found next "
+             "to --base; alone, the base is that store's ROOT/etc/selinux/NAME/policy/policy.N)"
+    )(func)
     return click.option(
         "--base", "base", default=None, metavar="POLICY",
-        help="binary base policy to resolve names against (default: Debian's refpolicy)")(func)
+        help="the base policy, ROOT/etc/selinux/NAME/policy/policy.N (default: Debian's "
+             "refpolicy, /etc/selinux/default/policy/policy.33): names resolve against it, and "
+             "profiles, --install and the linked engine use copies of its store "
+             "ROOT/var/lib/selinux/NAME (e.g. the MLS policy of scripts/mls-root.sh)")(func)
 _json_option = click.option("--json", "json_mode", is_flag=True,
                             help="machine-readable output and diagnostics")
 
@@ -38,10 +43,16 @@ def _parse_targets(value: str) -> tuple[Target, ...]:
     return tuple(dict.fromkeys(out))
 
 
-def _front(app: Application, files: tuple[str, ...], base: str | None,
-           store: str | None = None):
-    """Parse and check every file; all diagnostics of all files, or the modules."""
-    spec = BaseSpec.for_policy(base, store) if base else BaseSpec()
+def _base_spec(base: str | None, store: str | None, *, need_store: bool = False) -> BaseSpec:
+    """The one base of the --base/--base-store options, for name resolution, profiles, links
+    and --install alike; SEL908 up front when the command links into a store it lacks."""
+    spec = BaseSpec.from_options(base, store)
+    return spec.require_store() if need_store else spec
+
+
+def _front(app: Application, files: tuple[str, ...], spec: BaseSpec):
+    """Parse and check every file against the base; all diagnostics of all files, or the
+    modules."""
     kb = load_kb(spec)
     programs, modules = front_end_files(files, kb)
     for program in programs.values():
@@ -57,18 +68,17 @@ def _front(app: Application, files: tuple[str, ...], base: str | None,
               help="comma-separated: te (.te/.if/.fc), cil, pp")
 @_base_option
 @click.option("--install", is_flag=True,
-              help="also install the modules into a copy of the policy store and load the "
+              help="also install the modules into a copy of the base's store and load the "
                    "result with setools (never touches the live store)")
-@click.option("--store-root", default="/", show_default=True, metavar="ROOT",
-              help="root whose etc/selinux and var/lib/selinux are copied for --install")
 @_json_option
 @click.pass_obj
 def compile_command(app: Application, files, output, targets, base, base_store, install,
-                    store_root, json_mode):
+                    json_mode):
     """Compile .sel specs into refpolicy modules, CIL and .pp packages."""
     app.json_mode = json_mode
     chosen = _parse_targets(targets)
-    kb, modules = _front(app, files, base, base_store)
+    spec = _base_spec(base, base_store, need_store=install)
+    kb, modules = _front(app, files, spec)
     with app.progress("building module packages") as progress:
         compiled = compile_modules(
             modules, kb, chosen,
@@ -79,7 +89,7 @@ def compile_command(app: Application, files, output, targets, base, base_store, 
             for form in ("pp", "cil"):
                 if not all(f"{c.name}.{form}" in c.files for c in compiled):
                     continue
-                install_into_store_copy(compiled, form, store_root, progress)
+                install_into_store_copy(compiled, form, spec, progress)
                 for c in compiled:
                     installed[c.name][form] = True
     written = []
@@ -106,7 +116,7 @@ def compile_command(app: Application, files, output, targets, base, base_store, 
 def check_command(app: Application, files, base, base_store, dump, json_mode):
     """Parse and resolve .sel specs without writing anything."""
     app.json_mode = json_mode
-    _, modules = _front(app, files, base, base_store)
+    _, modules = _front(app, files, _base_spec(base, base_store))
     if dump:
         from selkit.dsl import parse  # noqa: PLC0415
         from selkit.dump import dump as dump_text  # noqa: PLC0415
@@ -188,19 +198,18 @@ def doc_verbs():
 @click.option("--baseline", "show_baseline", is_flag=True,
               help="list the grants the domain attribute brings, one by one")
 @_base_option
-@click.option("--store-root", default="/", show_default=True, metavar="ROOT")
 @_json_option
 @click.pass_obj
 def prove_command(app: Application, files, engine, linked_policy, ini_path, show_baseline, base,
-                  base_store, store_root, json_mode):
+                  base_store, json_mode):
     """Prove what each phase's domain can and cannot do (exit 1 if an obligation fails)."""
     from selkit.prove.api import prove_files  # noqa: PLC0415
     from selkit.prove.syscalls import load_table  # noqa: PLC0415
     from selkit.report import prove as prove_report  # noqa: PLC0415
 
     app.json_mode = json_mode
-    kb, modules = _front(app, files, base, base_store)
-    spec = BaseSpec.for_policy(base, base_store) if base else BaseSpec()
+    spec = _base_spec(base, base_store, need_store=True)  # profiles are measured in it
+    kb, modules = _front(app, files, spec)
     with app.progress("proving") as progress:
         outcome = prove_files(modules, kb, engine=engine, base=spec,
                               linked_policy=linked_policy, progress=progress)

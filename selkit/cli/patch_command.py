@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from selkit.cli.app import Application
-from selkit.cli.commands import _base_option, _front, _json_option
+from selkit.cli.commands import _base_option, _base_spec, _front, _json_option
 from selkit.compiler import write_atomically
 from selkit.diagnostics import Diagnostic, DiagnosticError
 from selkit.patch import mail
@@ -81,7 +81,7 @@ def patch_command(app: Application, specs, source, output, author, date, check_o
         mail.check_author(author)
     if date:
         mail.format_date(date)
-    _, modules = _front(app, specs, base, base_store)
+    _, modules = _front(app, specs, _base_spec(base, base_store))
     requests = _requests(specs, modules)
     series_dir = Path(output) if output else None
     existing = read_series(series_dir) if series_dir else []

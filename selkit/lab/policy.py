@@ -73,7 +73,8 @@ def build_policy(spec_paths: list[str], progress: Progress | None = None,
         if progress:
             progress("linking the lab policy in a copy of the store")
         with tempfile.TemporaryDirectory(prefix="selkit-lab-policy-") as tmp:
-            link_files(files, modules, str(Path(tmp, "policy.33")), progress=progress)
+            link_files(files, modules, str(Path(tmp, "policy.33")), source_root=base.root,
+                       store=base.name, progress=progress)
             write_atomically(str(folder), {"policy.33": Path(tmp, "policy.33").read_bytes(),
                                            f"{LAB_MODULE}.cil": lab_text.encode()})
     return LabPolicy(path, modules, lab_text, key, programs)
