@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from conftest import ROOT, needs_tools
@@ -248,7 +248,9 @@ def test_raw_allows_over_any_name_agree_between_engines(kb, pools, tmp_path_fact
 
     workdir = tmp_path_factory.mktemp("hyp")
 
+    # No shrinking: each example is a link (~10 s), and a raw failing spec is readable as is.
     @settings(max_examples=_EXAMPLES, deadline=None, database=None,
+              phases=(Phase.explicit, Phase.generate),
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
                                      HealthCheck.function_scoped_fixture])
     @given(raw_allow_specs(pools))
