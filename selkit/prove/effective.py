@@ -172,7 +172,7 @@ def inbound_compositional(module: ir.PolicyModule, domain: str, profiles: Profil
             if rule.tclass not in INBOUND_CLASSES or rule.target == rule.source:
                 continue
             if domain in expand(rule.target, rule.source):
-                for source in expand(rule.source, domain):
+                for source in expand(rule.source, domain) - {domain}:
                     for perm in rule.perms:
                         out[Grant(source, rule.tclass, perm)].append(
                             Reach(rule.source, _allow_text(rule), rule.origin))
