@@ -14,6 +14,7 @@ from selkit.diagnostics import DiagnosticSink, Related, Span, did_you_mean
 from selkit.dsl import ast
 from selkit.dsl.loader import Program
 from selkit.dsl.pretty import item_text
+from selkit.ir import forbid_groups
 from selkit.ir import nodes as ir
 from selkit.ir import vocab
 from selkit.ir.kb import KnowledgeBase
@@ -80,10 +81,11 @@ def fc_escape(path: str) -> str:
 
 def forbid_group_patterns(phase: str, group: str, origin: ir.Origin,
                           classes) -> list[ir.ForbidPattern]:
-    """What ``forbid PHASE { GROUP }`` lowers to (classes not in ``classes`` left out)."""
-    except_self = group in vocab.SELF_EXEMPT_GROUPS
-    return [ir.ForbidPattern(phase, None, cls, perms, origin, except_self)
-            for cls, perms in vocab.FORBID_GROUPS[group] if cls in classes]
+    """What ``forbid PHASE { GROUP }`` lowers to, derived for ``classes`` (class -> perms) by
+    :func:`selkit.ir.forbid_groups.group_items`, exemptions included."""
+    return [ir.ForbidPattern(phase, None, item.tclass, item.perms, origin, item.except_self,
+                             item.exempt_targets)
+            for item in forbid_groups.group_items(group, classes)]
 
 
 def lower(program: Program, kb: KnowledgeBase) -> tuple[ir.PolicyModule, ...]:

@@ -161,10 +161,11 @@ class ForbidPattern:
     perms: tuple[str, ...] | None
     origin: Origin
     except_self: bool = False  # the phase's own domain (its /proc/PID files) is exempt
+    exempt_targets: tuple[str, ...] = ()  # targets a named exemption spares (sorted)
 
     def exempts(self, target: str, domain: str) -> bool:
         """Whether a grant on ``target`` to the phase's ``domain`` escapes this pattern."""
-        return self.except_self and (target == domain or target in SELF_EXEMPT_TARGETS)
+        return (self.except_self and target == domain) or target in self.exempt_targets
 
     def matches(self, tclass: str, perm: str, target: str, domain: str,
                 covers: Callable[[str, str], bool]) -> bool:
@@ -176,9 +177,10 @@ class ForbidPattern:
                 and (self.target is None or covers(self.target, target)))
 
 
-#: Besides the phase's own /proc/PID files, the targets a ``write``-like forbid group spares:
-#: selinuxfs (security_t), where each write is a request the kernel gates with its own
-#: ``security`` permission (check_context, load_policy, setenforce, ...), not a data write.
+#: The targets of the ``selinuxfs`` exemption of the ``write`` group (selinuxfs, security_t):
+#: each write there is a request the kernel gates with its own ``security`` permission
+#: (check_context, load_policy, setenforce, ...), not a data write. forbid_groups.EXEMPTIONS
+#: lists it with the other exemptions.
 SELF_EXEMPT_TARGETS = frozenset({"security_t"})
 
 

@@ -24,7 +24,10 @@ Symbolic targets:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+
+from selkit.ir import forbid_groups
 
 
 @dataclass(frozen=True)
@@ -262,30 +265,15 @@ FORMS: tuple[VerbForm, ...] = (
     ), transitions=(TransitionTemplate("var_run_t", "file", "$arg"),)),
 )
 
-#: Named permission groups usable in ``forbid`` blocks: name → ((class, perms|None), ...).
-FORBID_GROUPS: dict[str, tuple[tuple[str, tuple[str, ...] | None], ...]] = {
-    # execve() needs execute_no_trans (same domain) or transition + entrypoint (new domain).
-    # Plain 'execute' is left out: mmap(PROT_EXEC) of libraries needs it and runs nothing.
-    "exec": (("file", ("execute_no_trans", "entrypoint")), ("process", ("transition",))),
-    "write": tuple((c, ("write", "append", "create", "unlink", "rename", "setattr", "link"))
-                   # sock_file write is connect(2) to a unix socket, not a write of data
-                   for c in ("file", "dir", "lnk_file", "fifo_file", "blk_file")),
-    "capabilities": (("capability", None), ("capability2", None)),
-    "ptrace": (("process", ("ptrace",)),),
-    "transition": (("process", ("transition", "dyntransition")),),
-    "setcurrent": (("process", ("setcurrent",)),),
-    "module_load": (("system", ("module_load",)), ("capability", ("sys_module",))),
-    "raw_sockets": (("rawip_socket", ("create",)), ("packet_socket", ("create",))),
-    "netlink": tuple((c, ("create",)) for c in (
-        "netlink_socket", "netlink_route_socket", "netlink_generic_socket",
-        "netlink_netfilter_socket", "netlink_audit_socket", "netlink_kobject_uevent_socket")),
-    "name_bind": tuple((c, ("name_bind",)) for c in ("tcp_socket", "udp_socket")),
-    "name_connect": (("tcp_socket", ("name_connect",)),),
-}
+#: Named permission groups usable in ``forbid`` blocks: name -> ((class, perms|None), ...),
+#: derived by :mod:`selkit.ir.forbid_groups` from SETools' permission map and the syscall table
+#: (here for the syscall table's policy; lowering derives them for the targeted policy).
+FORBID_GROUPS: Mapping[str, tuple[tuple[str, tuple[str, ...] | None], ...]] = \
+    forbid_groups.DerivedGroups()
 
-#: Groups that do not apply to the phase's own process type (its /proc/PID files) nor to
-#: nodes.SELF_EXEMPT_TARGETS (selinuxfs).
-SELF_EXEMPT_GROUPS = frozenset({"write"})
+#: Groups with exemptions on some targets (the phase's own /proc/PID files, selinuxfs, ...:
+#: forbid_groups.EXEMPTIONS names each).
+SELF_EXEMPT_GROUPS = frozenset(ex.group for ex in forbid_groups.EXEMPTIONS if ex.targets)
 
 VERBS: frozenset[str] = frozenset(f.verb for f in FORMS)
 

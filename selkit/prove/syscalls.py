@@ -81,16 +81,20 @@ class Family:
     needs: tuple[Perm, ...]
     requires: tuple[tuple[Perm, ...], ...]
     note: str
+    #: Alternatives to every clause that the policy does not define: the kernel's check of
+    #: them always passes, so the family is never denied nor blocked.
+    free: tuple[Perm, ...] = ()
 
     def denied(self, granted: Iterable[str | Perm]) -> bool:
         """True if none of the permissions the family needs is granted."""
         have = _perm_set(granted)
-        return not any(n in have for n in self.needs)
+        return not self.free and not any(n in have for n in self.needs)
 
     def blocked(self, granted: Iterable[str | Perm]) -> bool:
         """True if some necessary clause has none of its permissions granted."""
         have = _perm_set(granted)
-        return any(not any(p in have for p in clause) for clause in self.requires)
+        return not self.free and any(not any(p in have for p in clause)
+                                     for clause in self.requires)
 
 
 @dataclass(frozen=True)
@@ -145,6 +149,38 @@ class SyscallTable:
         return sorted(f"{c}:{p}" for c, p in _perm_set(granted) if (c, p) not in self.permissions)
 
 
+#: The class a capability is checked as inside a user namespace other than the initial one.
+#: Debian 12's policy has no ``user_namespace`` class, so with handle_unknown=allow any domain
+#: may create a user namespace (unshare/clone CLONE_NEWUSER) and use capabilities there: a
+#: family that a capability permits is only denied if its user-namespace twin is denied too.
+USERNS_TWIN = {"capability": "cap_userns", "capability2": "cap2_userns"}
+
+#: Permissions a family also succeeds by, which the policy need not define: creating a user
+#: namespace is a namespace operation the Debian 12 policy cannot refuse (see USERNS_TWIN).
+UNDEFINED_ALTERNATIVES = {"namespaces": (("user_namespace", "create"),)}
+
+
+def _with_userns(perms: Iterable[Perm]) -> tuple[Perm, ...]:
+    """``perms`` with each capability permission followed by its user-namespace twin."""
+    out: list[Perm] = []
+    for tclass, perm in perms:
+        for item in ((tclass, perm), (USERNS_TWIN.get(tclass), perm)):
+            if item[0] is not None and item not in out:
+                out.append(item)
+    return tuple(out)
+
+
+def _family(name: str, f: dict, defined: frozenset[Perm]) -> Family:
+    """A family from the data, widened so that a denial it reports is a true one: capability
+    needs gain their user-namespace twin, and a need the policy does not define is taken as
+    granted (always allowed under handle_unknown=allow)."""
+    needs = tuple(n for n in _with_userns(_perm(n) for n in f["needs"]) if n in defined)
+    requires = tuple(tuple(p for p in _with_userns(_perm(p) for p in clause) if p in defined)
+                     for clause in f.get("requires", ()))
+    free = tuple(p for p in UNDEFINED_ALTERNATIVES.get(name, ()) if p not in defined)
+    return Family(name, tuple(f["syscalls"]), needs, requires, f["note"], free)
+
+
 def _from_json(data: dict) -> SyscallTable:
     perms: dict[Perm, PermissionInfo] = {}
     for key, ent in data["permissions"].items():
@@ -152,12 +188,8 @@ def _from_json(data: dict) -> SyscallTable:
         perms[(tclass, perm)] = PermissionInfo(
             tclass, perm, tuple(ent["syscalls"]), tuple(ent["hooks"]), ent["objects"],
             ent["mediation"], ent["note"], tuple(ent.get("see", ())))
-    families = {
-        name: Family(name, tuple(f["syscalls"]), tuple(_perm(n) for n in f["needs"]),
-                     tuple(tuple(_perm(p) for p in clause) for clause in f.get("requires", ())),
-                     f["note"])
-        for name, f in data["families"].items()
-    }
+    defined = frozenset(perms)
+    families = {name: _family(name, f, defined) for name, f in data["families"].items()}
     um = data["unmediated"]
     return SyscallTable(
         source=data["source"], notes=dict(data.get("notes", {})), permissions=perms,

@@ -73,7 +73,7 @@ def render_plain(report: ProofReport, table: SyscallTable, *, baseline: bool = F
     granted = {(g.tclass, g.perm) for g in classified.all}
     denied = table.denied_families(granted)
     blocked = [f for f in table.blocked_families(granted) if f not in denied]
-    lines += ["", "Denied completely (no permission for any of them): " + ", ".join(denied)]
+    lines += ["", "Denied completely (no permission for any of them, in any user namespace): " + ", ".join(denied)]
     if blocked:
         lines += ["Cannot succeed (a necessary permission is missing): " + ", ".join(blocked)]
     lines += ["", f"Not mediated by SELinux at all ({len(table.unmediated)} system calls, "
