@@ -26,7 +26,7 @@ from selkit.base.cil import SExpr, atoms, parse, render
 from selkit.cache import cache_root
 
 #: Bump when the cached shapes change.
-STORE_FORMAT = "store-1"
+STORE_FORMAT = "store-2"
 
 _REQUIRE = "cil_gen_require"
 _TYPE_OPS = frozenset({"and", "or", "not", "xor", "all"})
@@ -253,10 +253,14 @@ def _declared(blocks: tuple[Block, ...], enabled: Iterable[int]) -> Counter:
     return count
 
 
-def resolve(blocks: tuple[Block, ...], index: _Index, removed: frozenset[str]) -> set[int]:
-    """The blocks the linker keeps when the modules ``removed`` are left out."""
+def resolve(blocks: tuple[Block, ...], index: _Index, removed: frozenset[str],
+            extra: frozenset[str] = frozenset()) -> set[int]:
+    """The blocks the linker keeps when the modules ``removed`` are left out and new modules
+    declare the namespaced names ``extra`` (``t:name`` for a type or attribute)."""
     enabled = {i for i, b in enumerate(blocks) if b.module not in removed}
-    _prune(blocks, index, enabled, _declared(blocks, enabled), sorted(enabled, reverse=True))
+    count = _declared(blocks, enabled)
+    count.update(extra)
+    _prune(blocks, index, enabled, count, sorted(enabled, reverse=True))
     return enabled
 
 
@@ -272,20 +276,34 @@ def _triggers(blocks: tuple[Block, ...], index: _Index, enabled: set[int],
     every.update(candidates)
     every.update(_declared(blocks, pool))
     _prune(blocks, index, pool, every, sorted(pool))
-    out: dict[str, tuple[str, ...]] = {}
+    in_pool = _declared(blocks, pool)
+    lacking = {i: {r for r in blocks[i].refs if not count[r] and not in_pool[r]} for i in pool}
+    out: dict[str, set[str]] = {}
     for ref in candidates:
-        users = [i for i in index.users.get(ref, ()) if i in pool]
-        if not users:
+        trial = _switchable(blocks, enabled, pool, lacking, ref)
+        if not trial:
             continue
-        trial = set(pool)
-        counts = count + _declared(blocks, trial)
-        counts[ref] += 1
-        _prune(blocks, index, trial, counts, sorted(trial))
+        # count is borrowed: what is added for the trial is taken back after it.
+        added = _declared(blocks, trial)
+        count.update(added)
+        count[ref] += 1
+        _prune(blocks, index, trial, count, sorted(trial))
+        count.subtract(_declared(blocks, trial))
+        count[ref] -= 1
         if trial:
-            modules = tuple(sorted({blocks[i].module for i in trial}))
-            name = ref[2:]
-            out[name] = tuple(sorted(set(out.get(name, ())) | set(modules)))
-    return out
+            out.setdefault(ref[2:], set()).update(blocks[i].module for i in trial)
+    return {name: tuple(sorted(modules)) for name, modules in sorted(out.items())}
+
+
+def _switchable(blocks: tuple[Block, ...], enabled: set[int], pool: set[int],
+                lacking: dict[int, set[str]], ref: str) -> set[int]:
+    """The pool's blocks that lack nothing but ``ref`` beyond the pool's own names, each under
+    a parent that is enabled or itself switchable (parents come before children)."""
+    out: set[int] = set()
+    for i in sorted(pool):
+        if lacking[i] <= {ref} and (blocks[i].parent in enabled or blocks[i].parent in out):
+            out.add(i)
+    return out if any(ref in blocks[i].refs for i in out) else set()
 
 
 def _under_removed(blocks: tuple[Block, ...], i: int, enabled: set[int]) -> bool:
@@ -374,6 +392,8 @@ class StoreModel:
     neverallows: tuple[Neverallow, ...]
     #: (module, name) of top-level statements whose name nothing declares: the link fails.
     unresolved: tuple[tuple[str, str], ...]
+    #: Namespaced names new modules declare (:meth:`with_declared`), e.g. ``t:oddjob_t``.
+    new_names: frozenset[str] = frozenset()
 
     def canonical(self, name: str) -> str:
         """The type an alias stands for (any other name is itself)."""
@@ -430,12 +450,20 @@ class StoreModel:
     def without(self, modules: Iterable[str]) -> "StoreModel":
         """The store with ``modules`` removed, optional blocks resolved again."""
         removed = frozenset(modules) | self.removed_modules
-        return _model_without(self.store, self.key, removed)
+        return _model_for(self.store, self.key, removed, self.new_names)
+
+    def with_declared(self, types: Iterable[str] = (), roles: Iterable[str] = (),
+                      booleans: Iterable[str] = ()) -> "StoreModel":
+        """The store's part of the link when new modules declare these names: disabled blocks
+        that lacked only them switch on (the new names themselves are not in ``types``)."""
+        extra = frozenset([f"t:{n}" for n in types] + [f"r:{n}" for n in roles]
+                          + [f"b:{n}" for n in booleans]) | self.new_names
+        return _model_for(self.store, self.key, self.removed_modules, extra)
 
 
 def _model(store: str, key: str, blocks: tuple[Block, ...], index: _Index,
-           removed: frozenset[str]) -> StoreModel:
-    enabled = resolve(blocks, index, removed)
+           removed: frozenset[str], extra: frozenset[str] = frozenset()) -> StoreModel:
+    enabled = resolve(blocks, index, removed, extra)
     kept = [blocks[i] for i in sorted(enabled)]
     types = frozenset(t for b in kept for t in b.types)
     actuals = {alias: actual for b in kept for alias, actual in b.alias_actuals}
@@ -453,6 +481,7 @@ def _model(store: str, key: str, blocks: tuple[Block, ...], index: _Index,
         for name in b.types + b.aliases + b.attributes + tuple(o[2:] for o in b.others):
             declared_by.setdefault(name, b.module)
     count = _declared(blocks, enabled)
+    count.update(extra)
     disabled = tuple(
         DisabledBlock(b.module, b.label, tuple(r[2:] for r in b.refs if not count[r]))
         for i, b in enumerate(blocks)
@@ -466,7 +495,7 @@ def _model(store: str, key: str, blocks: tuple[Block, ...], index: _Index,
         attribute_members=members, declared_by=declared_by, disabled_blocks=disabled,
         triggers=_triggers(blocks, index, enabled, count),
         neverallows=tuple(_neverallow(stmt, b.module) for b in kept for stmt in b.neverallows),
-        unresolved=unresolved)
+        unresolved=unresolved, new_names=extra)
 
 
 def _neverallow(stmt: tuple[SExpr, ...], module: str) -> Neverallow:
@@ -541,8 +570,9 @@ def _load_blocks(store: str, key: str) -> tuple[tuple[Block, ...], _Index]:
 
 
 @functools.lru_cache(maxsize=16)
-def _model_without(store: str, key: str, removed: frozenset[str]) -> StoreModel:
-    if not removed:
+def _model_for(store: str, key: str, removed: frozenset[str], extra: frozenset[str]
+               ) -> StoreModel:
+    if not removed and not extra:
         return _load_model(store, key)
     blocks, index = _load_blocks(store, key)
-    return _model(store, key, blocks, index, removed)
+    return _model(store, key, blocks, index, removed, extra)
