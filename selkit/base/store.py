@@ -16,51 +16,18 @@ import functools
 import hashlib
 import os
 import pickle
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, NamedTuple
+from typing import Iterable
 
-from selkit.base import _active_module_cils, _disabled_modules, _read_cil
-from selkit.base.cil import SExpr, atoms, parse, render
+from selkit.base import _disabled_modules
+from selkit.base.cil import SExpr, atoms, render
+from selkit.base.cil_blocks import (TYPE_OPS, Block, BlockIndex, declared, find_triggers,
+                                    read_blocks, resolve)
 from selkit.cache import cache_root
 
 #: Bump when the cached shapes change.
-STORE_FORMAT = "store-2"
-
-_REQUIRE = "cil_gen_require"
-_TYPE_OPS = frozenset({"and", "or", "not", "xor", "all"})
-_BOOL_OPS = frozenset({"and", "or", "not", "xor", "eq", "neq"})
-_AV_RULES = frozenset({"allow", "dontaudit", "auditallow", "neverallow"})
-_TYPE_RULES = frozenset({"typetransition", "typechange", "typemember"})
-_CONTEXT_LAST = frozenset({"filecon", "portcon", "genfscon", "fsuse", "sidcontext",
-                           "netifcon", "nodecon"})
-_DECL_NS = {"role": "r", "roleattribute": "r", "boolean": "b", "tunable": "b", "user": "u",
-            "userattribute": "u", "class": "c", "classmap": "c", "classpermission": "c",
-            "common": "c"}
-
-
-class Block(NamedTuple):
-    """A module's top level (``parent`` -1) or one ``optional`` block, without its children."""
-
-    module: str
-    parent: int
-    label: str
-    types: tuple[str, ...]
-    aliases: tuple[str, ...]
-    attributes: tuple[str, ...]
-    #: Other declarations, namespaced: ``r:role``, ``b:bool``, ``u:user``, ``c:class``.
-    others: tuple[str, ...]
-    #: Every name a statement of the block needs, namespaced (``t:`` types/attributes/aliases).
-    refs: tuple[str, ...]
-    alias_actuals: tuple[tuple[str, str], ...]
-    attribute_sets: tuple[tuple[str, SExpr], ...]
-    neverallows: tuple[tuple[SExpr, ...], ...]
-
-    def declarations(self) -> tuple[str, ...]:
-        """Every name the block declares, namespaced like ``refs``."""
-        return tuple("t:" + n for n in self.types + self.aliases + self.attributes) + self.others
-
+STORE_FORMAT = "store-3"
 
 @dataclass(frozen=True)
 class Neverallow:
@@ -82,235 +49,6 @@ class DisabledBlock:
     module: str
     label: str
     missing: tuple[str, ...]
-
-
-# ---------------------------------------------------------------------------------------------
-# Reading CIL into blocks
-
-
-class _Builder:
-    """Collects one block's declarations and references while its statements are scanned."""
-
-    def __init__(self) -> None:
-        self.types: list[str] = []
-        self.aliases: list[str] = []
-        self.attributes: list[str] = []
-        self.others: list[str] = []
-        self.refs: set[str] = set()
-        self.alias_actuals: list[tuple[str, str]] = []
-        self.attribute_sets: list[tuple[str, SExpr]] = []
-        self.neverallows: list[tuple[SExpr, ...]] = []
-
-    def block(self, module: str, parent: int, label: str) -> Block:
-        return Block(module, parent, label, tuple(self.types), tuple(self.aliases),
-                     tuple(self.attributes), tuple(self.others), tuple(sorted(self.refs)),
-                     tuple(self.alias_actuals), tuple(self.attribute_sets),
-                     tuple(self.neverallows))
-
-    def ref(self, ns: str, expr: SExpr, skip: frozenset[str] = frozenset()) -> None:
-        for name in atoms(expr):
-            if name not in skip:
-                self.refs.add(ns + ":" + name)
-
-    def context(self, ctx: SExpr) -> None:
-        if isinstance(ctx, tuple) and len(ctx) == 4:
-            self.ref("u", ctx[0])
-            self.ref("r", ctx[1])
-            self.ref("t", ctx[2])
-
-    def scan(self, stmt: tuple[SExpr, ...]) -> None:  # noqa: C901 - one case per keyword
-        kind, args = stmt[0], stmt[1:]
-        if kind == "type":
-            self.types.append(args[0])
-        elif kind == "typealias":
-            self.aliases.append(args[0])
-        elif kind == "typeattribute":
-            if args[0] != _REQUIRE:
-                self.attributes.append(args[0])
-        elif kind in _DECL_NS:
-            self.others.append(_DECL_NS[kind] + ":" + args[0])
-        elif kind == "typealiasactual":
-            self.alias_actuals.append((args[0], args[1]))
-            self.ref("t", args[:2])
-        elif kind == "typeattributeset":
-            self.ref("t", args, _TYPE_OPS | {_REQUIRE})
-            if args[0] != _REQUIRE:
-                self.attribute_sets.append((args[0], args[1]))
-        elif kind == "roleattributeset":
-            self.ref("r", args if args[0] != _REQUIRE else args[1:], _TYPE_OPS)
-        elif kind in _AV_RULES:
-            self.ref("t", args[0])
-            self.ref("t", args[1], frozenset({"self"}))
-            self.ref("c", args[2][0] if isinstance(args[2], tuple) else args[2])
-            if kind == "neverallow":
-                self.neverallows.append(stmt)
-        elif kind in _TYPE_RULES:
-            self.ref("t", (args[0], args[1], args[-1]))
-            self.ref("c", args[2])
-        elif kind == "roletype":
-            self.ref("r", args[0])
-            self.ref("t", args[1])
-        elif kind in ("roleallow", "roletransition"):
-            self.ref("r", (args[0], args[-1]))
-            if kind == "roletransition":
-                self.ref("t", args[1])
-        elif kind == "rangetransition":
-            self.ref("t", args[:2])
-        elif kind in ("userrole", "userlevel", "userrange", "userprefix"):
-            self.ref("u", args[0])
-            if kind == "userrole":
-                self.ref("r", args[1])
-        elif kind in _CONTEXT_LAST:
-            self.context(args[-1])
-        elif kind == "booleanif":
-            self.ref("b", args[0], _BOOL_OPS)
-            for branch in args[1:]:
-                for inner in branch[1:]:
-                    self.scan(inner)
-
-
-def _module_blocks(module: str, statements: Iterable[SExpr], blocks: list[Block],
-                   parent: int = -1, label: str | None = None) -> None:
-    """Append the block of ``statements`` and then, depth first, its optional blocks."""
-    builder = _Builder()
-    nested = []
-    for stmt in statements:
-        if not isinstance(stmt, tuple) or not stmt:
-            continue
-        if stmt[0] == "optional":
-            nested.append(stmt)
-        else:
-            builder.scan(stmt)
-    index = len(blocks)
-    blocks.append(builder.block(module, parent, label or module))
-    for stmt in nested:
-        _module_blocks(module, stmt[2:], blocks, index, stmt[1])
-
-
-def read_blocks(store_dir: str) -> tuple[Block, ...]:
-    """Every block of every enabled module of the store, modules in name order."""
-    blocks: list[Block] = []
-    for module, path in _active_module_cils(store_dir):
-        text = _read_cil(path).decode("utf-8", "replace")
-        _module_blocks(module, parse(text), blocks)
-    return tuple(blocks)
-
-
-# ---------------------------------------------------------------------------------------------
-# Resolving optional blocks
-
-
-@dataclass(frozen=True)
-class _Index:
-    """Who references each name, and each block's children."""
-
-    users: dict[str, tuple[int, ...]]
-    children: tuple[tuple[int, ...], ...]
-
-    @classmethod
-    def of(cls, blocks: tuple[Block, ...]) -> "_Index":
-        users: dict[str, list[int]] = {}
-        children: list[list[int]] = [[] for _ in blocks]
-        for i, block in enumerate(blocks):
-            for ref in block.refs:
-                users.setdefault(ref, []).append(i)
-            if block.parent >= 0:
-                children[block.parent].append(i)
-        return cls({k: tuple(v) for k, v in users.items()}, tuple(tuple(c) for c in children))
-
-    def subtree(self, root: int) -> list[int]:
-        out, todo = [], [root]
-        while todo:
-            node = todo.pop()
-            out.append(node)
-            todo.extend(self.children[node])
-        return out
-
-
-def _prune(blocks: tuple[Block, ...], index: _Index, enabled: set[int], count: Counter,
-           queue: list[int]) -> None:
-    """Disable, in place, every optional block (from ``queue`` on) with a name nothing
-    declares, with what is nested in it, until nothing changes: a greatest fixed point."""
-    while queue:
-        i = queue.pop()
-        if i not in enabled or blocks[i].parent < 0:
-            continue
-        if all(count[ref] for ref in blocks[i].refs):
-            continue
-        for j in index.subtree(i):
-            if j in enabled:
-                enabled.discard(j)
-                for name in blocks[j].declarations():
-                    count[name] -= 1
-                    if count[name] == 0:
-                        queue.extend(index.users.get(name, ()))
-
-
-def _declared(blocks: tuple[Block, ...], enabled: Iterable[int]) -> Counter:
-    count: Counter = Counter()
-    for i in enabled:
-        count.update(blocks[i].declarations())
-    return count
-
-
-def resolve(blocks: tuple[Block, ...], index: _Index, removed: frozenset[str],
-            extra: frozenset[str] = frozenset()) -> set[int]:
-    """The blocks the linker keeps when the modules ``removed`` are left out and new modules
-    declare the namespaced names ``extra`` (``t:name`` for a type or attribute)."""
-    enabled = {i for i, b in enumerate(blocks) if b.module not in removed}
-    count = _declared(blocks, enabled)
-    count.update(extra)
-    _prune(blocks, index, enabled, count, sorted(enabled, reverse=True))
-    return enabled
-
-
-def _triggers(blocks: tuple[Block, ...], index: _Index, enabled: set[int],
-              count: Counter) -> dict[str, tuple[str, ...]]:
-    """Each undeclared name whose declaration alone would switch blocks on → their modules."""
-    disabled = [i for i in range(len(blocks)) if i not in enabled
-                and not _under_removed(blocks, i, enabled)]
-    candidates = sorted({ref for i in disabled for ref in blocks[i].refs if not count[ref]})
-    # Blocks that no set of new names can switch on are left out of every per-name run.
-    pool = set(disabled)
-    every = count.copy()
-    every.update(candidates)
-    every.update(_declared(blocks, pool))
-    _prune(blocks, index, pool, every, sorted(pool))
-    in_pool = _declared(blocks, pool)
-    lacking = {i: {r for r in blocks[i].refs if not count[r] and not in_pool[r]} for i in pool}
-    out: dict[str, set[str]] = {}
-    for ref in candidates:
-        trial = _switchable(blocks, enabled, pool, lacking, ref)
-        if not trial:
-            continue
-        # count is borrowed: what is added for the trial is taken back after it.
-        added = _declared(blocks, trial)
-        count.update(added)
-        count[ref] += 1
-        _prune(blocks, index, trial, count, sorted(trial))
-        count.subtract(_declared(blocks, trial))
-        count[ref] -= 1
-        if trial:
-            out.setdefault(ref[2:], set()).update(blocks[i].module for i in trial)
-    return {name: tuple(sorted(modules)) for name, modules in sorted(out.items())}
-
-
-def _switchable(blocks: tuple[Block, ...], enabled: set[int], pool: set[int],
-                lacking: dict[int, set[str]], ref: str) -> set[int]:
-    """The pool's blocks that lack nothing but ``ref`` beyond the pool's own names, each under
-    a parent that is enabled or itself switchable (parents come before children)."""
-    out: set[int] = set()
-    for i in sorted(pool):
-        if lacking[i] <= {ref} and (blocks[i].parent in enabled or blocks[i].parent in out):
-            out.add(i)
-    return out if any(ref in blocks[i].refs for i in out) else set()
-
-
-def _under_removed(blocks: tuple[Block, ...], i: int, enabled: set[int]) -> bool:
-    """True if block ``i``'s module top level is not enabled (its module was removed)."""
-    while blocks[i].parent >= 0:
-        i = blocks[i].parent
-    return i not in enabled
 
 
 # ---------------------------------------------------------------------------------------------
@@ -337,7 +75,7 @@ def _evaluate_expr(expr: SExpr, exprs, aliases, types, memo) -> frozenset[str]:
     if isinstance(expr, str):
         return _evaluate(expr, exprs, aliases, types, memo)
     parts = [_evaluate_expr(e, exprs, aliases, types, memo) for e in expr[1:]] \
-        if expr and expr[0] in _TYPE_OPS else None
+        if expr and expr[0] in TYPE_OPS else None
     if parts is None:
         out: frozenset[str] = frozenset()
         for item in expr:
@@ -359,7 +97,7 @@ def _holds(expr: SExpr, contains) -> bool:
     """Whether a new type is in ``expr``, given ``contains(attribute)`` for named ones."""
     if isinstance(expr, str):
         return contains(expr)
-    if expr and expr[0] in _TYPE_OPS:
+    if expr and expr[0] in TYPE_OPS:
         parts = [_holds(e, contains) for e in expr[1:]]
         return {"all": lambda: True, "not": lambda: not parts[0],
                 "and": lambda: parts[0] and parts[1], "or": lambda: parts[0] or parts[1],
@@ -461,7 +199,7 @@ class StoreModel:
         return _model_for(self.store, self.key, self.removed_modules, extra)
 
 
-def _model(store: str, key: str, blocks: tuple[Block, ...], index: _Index,
+def _model(store: str, key: str, blocks: tuple[Block, ...], index: BlockIndex,
            removed: frozenset[str], extra: frozenset[str] = frozenset()) -> StoreModel:
     enabled = resolve(blocks, index, removed, extra)
     kept = [blocks[i] for i in sorted(enabled)]
@@ -480,7 +218,7 @@ def _model(store: str, key: str, blocks: tuple[Block, ...], index: _Index,
     for b in kept:
         for name in b.types + b.aliases + b.attributes + tuple(o[2:] for o in b.others):
             declared_by.setdefault(name, b.module)
-    count = _declared(blocks, enabled)
+    count = declared(blocks, enabled)
     count.update(extra)
     disabled = tuple(
         DisabledBlock(b.module, b.label, tuple(r[2:] for r in b.refs if not count[r]))
@@ -493,7 +231,7 @@ def _model(store: str, key: str, blocks: tuple[Block, ...], index: _Index,
         disabled_modules=_disabled_modules(store), removed_modules=removed, types=types,
         aliases=aliases, attributes=attributes, attribute_exprs=exprs,
         attribute_members=members, declared_by=declared_by, disabled_blocks=disabled,
-        triggers=_triggers(blocks, index, enabled, count),
+        triggers=find_triggers(blocks, index, enabled, count),
         neverallows=tuple(_neverallow(stmt, b.module) for b in kept for stmt in b.neverallows),
         unresolved=unresolved, new_names=extra)
 
@@ -561,12 +299,12 @@ def _load_model(store: str, key: str) -> StoreModel:
 
 
 @functools.lru_cache(maxsize=2)
-def _load_blocks(store: str, key: str) -> tuple[tuple[Block, ...], _Index]:
+def _load_blocks(store: str, key: str) -> tuple[tuple[Block, ...], BlockIndex]:
     blocks = _read_pickle(_cache_path(key, "blocks"), tuple)
     if blocks is None:
         blocks = read_blocks(store)
         _write_pickle(_cache_path(key, "blocks"), blocks)
-    return blocks, _Index.of(blocks)
+    return blocks, BlockIndex.of(blocks)
 
 
 @functools.lru_cache(maxsize=16)
