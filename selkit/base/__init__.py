@@ -25,9 +25,8 @@ DEFAULT_POLICY = "/etc/selinux/default/policy/policy.33"
 DEFAULT_STORE = "/var/lib/selinux/default"
 
 #: Bump when KnowledgeBase changes shape, so old cache entries are ignored.
-KB_FORMAT = "kb-3"
+KB_FORMAT = "kb-4"
 
-_CIL_TYPEATTRIBUTE = re.compile(rb"^\(typeattribute ([A-Za-z0-9_]+)\)$", re.M)
 _CIL_FILECON = re.compile(rb'^\(filecon "((?:[^"\\]|\\.)*)" (\w+) \(\w+ \w+ (\w+)', re.M)
 
 
@@ -202,7 +201,15 @@ def _read_kb(policy_path: str, store: str | None) -> KnowledgeBase:
     enabled: frozenset[str] = frozenset()
     disabled: frozenset[str] = frozenset()
     if store:
-        attributes |= _store_attributes(store)
+        from selkit.base.store import load_store_model  # noqa: PLC0415 (imports this module)
+
+        model = load_store_model(store)
+        # The binary drops attributes no runtime rule needs (tls_privkey_type, the
+        # base_typeattr_N of neverallows, ...); the store's CIL keeps them, with their members.
+        attributes |= model.attributes
+        members.update({a: model.members(a) for a in model.attributes if a not in members})
+        aliases.update(model.aliases)
+        types.update(model.aliases)
         file_contexts = _store_file_contexts(store)
         enabled = frozenset(name for name, _ in _active_module_cils(store))
         disabled = _disabled_modules(store)
@@ -246,12 +253,6 @@ def _active_module_cils(store: str) -> list[tuple[str, Path]]:
     for cil in sorted(modules.glob("[0-9]*/*/cil")):
         chosen[cil.parent.name] = cil  # sorted: a higher priority directory wins
     return [(name, path) for name, path in sorted(chosen.items()) if name not in disabled]
-
-
-def _store_attributes(store: str) -> set[str]:
-    """Attributes declared by the store's base module (the binary drops unused ones)."""
-    data = _read_cil(Path(store) / "active" / "modules" / "100" / "base" / "cil")
-    return {m.decode() for m in _CIL_TYPEATTRIBUTE.findall(data)}
 
 
 def _store_file_contexts(store: str) -> dict[tuple[str, str], tuple[str, tuple[str, ...]]]:

@@ -2,9 +2,10 @@
 blocks (SEL218) and the base's neverallow rules (SEL330).
 
 Both are judged over every module linked together, with the store modules they replace left
-out, exactly as ``semodule`` links them: a neverallow is checked on every permission that
-involves one of the new types, whether the module's own rule gives it or a base rule reaches
-the type through its attributes (the profiles' outbound and inbound rules).
+out, exactly as ``semodule`` links them. A neverallow is checked, as libsepol's
+``expand-check=1`` checks it, on every permission that involves one of the new types: the
+modules' own rules, and the base rules that reach a new type through its attributes (the
+profiles' outbound and inbound rules).
 """
 
 from __future__ import annotations
@@ -12,8 +13,12 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from selkit.base import BaseSpec
 from selkit.diagnostics import Diagnostic, Related
 from selkit.ir import nodes as ir
+from selkit.prove.baseview import base_view
+from selkit.prove.effective import allow_text
+from selkit.prove.engine import profiles_for
 from selkit.prove.profile import SELF, ProfileSet
 
 
@@ -27,39 +32,89 @@ class Access:
     perm: str
     origin: ir.Origin | None   # the module rule's spec line; None for a base rule
     statement: str             # the rule, as policy text
-    through: str | None = None  # the new type the base rule reaches, and its declaration
+    through: str | None = None  # for a base rule: the new type it reaches
 
 
-def replaced_modules(modules, enabled: frozenset[str]) -> tuple[str, ...]:
-    """Store modules that the given modules replace (same name)."""
-    return tuple(sorted({m.name for m in modules} & enabled))
+def check_against_store(modules, kb) -> list[Diagnostic]:
+    """SEL218 and SEL330 for modules linked together into ``kb``'s store (nothing to check
+    when the knowledge base has no store, e.g. a hand-made one in unit tests)."""
+    if kb.store is None or not modules:
+        return []
+    view = base_view(kb, modules)
+    triggered = check_triggers(modules, view.model)
+    if triggered:
+        return triggered  # the profiles do not hold what the link would switch on
+    profiles = profiles_for(modules, BaseSpec(kb.source, kb.store))
+    return check_neverallows(modules, profiles, view.model, view.expand)
 
 
-def check_triggers(modules, triggers: dict[str, tuple[str, ...]]) -> list[Diagnostic]:
-    """SEL218: a declared type whose name a disabled optional block of the store waits for."""
+def check_triggers(modules, model) -> list[Diagnostic]:
+    """SEL218: declared types that switch on optional blocks the store keeps disabled.
+
+    Judged for all the modules' names together (a block may need two of them), and only when
+    one of them is a name some disabled block lacks (the common case costs nothing).
+    """
+    declared = {d.name: d for m in modules for d in m.types}
+    lacking = {n for block in model.disabled_blocks for n in block.missing}
+    if not lacking & set(declared):
+        return []
+    still = {(b.module, b.label) for b in model.with_declared(types=declared).disabled_blocks}
+    switched = [b for b in model.disabled_blocks if (b.module, b.label) not in still]
     out = []
-    for module in modules:
-        for decl in module.types:
-            owners = triggers.get(decl.name)
-            if not owners:
-                continue
-            out.append(Diagnostic(
-                "SEL218",
-                f"type '{decl.name}' is a name the base store's disabled optional blocks wait "
-                f"for (in {', '.join(owners[:5])}{', ...' if len(owners) > 5 else ''}): "
-                "declaring it would switch them on at link and give this module rules the "
-                "spec never wrote",
-                decl.origin.span,
-                hint="rename it (the daemon, the phase or the file), so that no base rule "
-                     "can name it"))
+    for name, decl in sorted(declared.items()):
+        owners = sorted({b.module for b in switched if name in b.missing})
+        if not owners:
+            continue
+        out.append(Diagnostic(
+            "SEL218",
+            f"type '{name}' is a name that disabled optional blocks of the base store wait for "
+            f"(in {', '.join(owners[:5])}{', ...' if len(owners) > 5 else ''}): declaring it "
+            "switches them on at link and gives rules the spec never wrote",
+            decl.origin.span,
+            hint="rename it (the daemon, the phase or the file), so that no base rule can "
+                 "name it"))
     return out
 
 
-def accesses(modules, profiles: ProfileSet, expand_base) -> list[Access]:
-    """Every permission that involves a type of ``modules`` once they are linked."""
-    new = {d.name: frozenset(d.attributes) | profiles.profiles[
-        tuple(sorted(d.attributes))].memberships for m in modules for d in m.types}
+def check_neverallows(modules, profiles: ProfileSet, model, expand_base
+                      ) -> list[Diagnostic]:
+    """SEL330: every neverallow of the base over every access involving a new type."""
     decl_of = {d.name: d for m in modules for d in m.types}
+    attributes_of = {name: model.attributes_of(d.attributes) for name, d in decl_of.items()}
+    wanted = defaultdict(list)
+    for rule in model.neverallows:
+        for perm in rule.perms:
+            wanted[(rule.tclass, perm)].append(rule)
+    sides: dict[str, frozenset[str]] = {}
+
+    def side(name: str) -> frozenset[str]:
+        if name not in sides:
+            joined = {t for t, attrs in attributes_of.items() if name in attrs or name == t}
+            sides[name] = model.members(name) | joined
+        return sides[name]
+
+    found: dict[tuple, tuple[Access, object]] = {}
+    for access in accesses(modules, profiles, expand_base, frozenset(wanted)):
+        for rule in wanted[(access.tclass, access.perm)]:
+            if access.source not in side(rule.source):
+                continue
+            if rule.target == "self":
+                if access.target != access.source:
+                    continue
+            elif access.target not in side(rule.target):
+                continue
+            where = access.origin.span.short() if access.origin else access.through
+            found.setdefault((rule.text, where, access.statement), (access, rule))
+    return [_neverallow_diagnostic(access, rule, decl_of, model)
+            for _, (access, rule) in sorted(found.items())]
+
+
+def accesses(modules, profiles: ProfileSet, expand_base, only=None) -> list[Access]:
+    """Every permission that involves a type of ``modules`` once they are linked (``only``:
+    just these (class, permission) pairs)."""
+    decl_of = {d.name: d for m in modules for d in m.types}
+    new = {name: frozenset(d.attributes) | profiles.profiles[
+        tuple(sorted(d.attributes))].memberships for name, d in decl_of.items()}
 
     def expand(name: str, self_type: str | None = None) -> frozenset[str]:
         if name == SELF:
@@ -71,101 +126,47 @@ def accesses(modules, profiles: ProfileSet, expand_base) -> list[Access]:
             base = expand_base(name)
         return frozenset(base) | {t for t, attrs in new.items() if name in attrs}
 
+    def chosen(tclass: str, perms) -> list[str]:
+        return [p for p in perms if only is None or (tclass, p) in only]
+
     out: list[Access] = []
     for module in modules:
         for rule in module.allows():
-            for source in expand(rule.source):
+            perms = chosen(rule.tclass, rule.perms)
+            for source in expand(rule.source) if perms else ():
                 targets = {source} if rule.target == rule.source else expand(rule.target)
-                for target in targets:
-                    if source in new or target in new:
-                        out += [Access(source, target, rule.tclass, p, rule.origin,
-                                       _allow_text(rule)) for p in rule.perms]
+                out += [Access(source, target, rule.tclass, p, rule.origin, allow_text(rule))
+                        for target in targets if source in new or target in new
+                        for p in perms]
     for name, decl in decl_of.items():
         profile = profiles.profiles[tuple(sorted(decl.attributes))]
         for prule in profile.rules:
-            for target in expand(prule.target, name):
-                out += [Access(name, target, prule.tclass, p, None,
-                               prule.statement, name) for p in prule.perms]
+            perms = chosen(prule.tclass, prule.perms)
+            out += [Access(name, target, prule.tclass, p, None, prule.statement, name)
+                    for target in (expand(prule.target, name) if perms else ())
+                    for p in perms]
         for prule in profile.inbound:
-            for source in expand(prule.source):
-                out += [Access(source, name, prule.tclass, p, None,
-                               prule.statement, name) for p in prule.perms]
-    return out
-
-
-def check_neverallows(modules, profiles: ProfileSet, model, expand_base
-                      ) -> list[Diagnostic]:
-    """SEL330: every neverallow of the base over every access involving a new type."""
-    new_types = {d.name: frozenset(d.attributes) for m in modules for d in m.types}
-    decl_of = {d.name: d for m in modules for d in m.types}
-    wanted = defaultdict(list)
-    for rule in model.neverallows:
-        for perm in rule.perms:
-            wanted[(rule.tclass, perm)].append(rule)
-    sides: dict[str, frozenset[str]] = {}
-
-    def side(name: str) -> frozenset[str]:
-        if name not in sides:
-            sides[name] = frozenset(model.expand_with(name, new_types))
-        return sides[name]
-
-    found: dict[tuple, tuple[Access, object]] = {}
-    for access in accesses(modules, profiles, expand_base):
-        for rule in wanted.get((access.tclass, access.perm), ()):
-            if access.source not in side(rule.source):
-                continue
-            if rule.target == "self":
-                if access.target != access.source:
-                    continue
-            elif access.target not in side(rule.target):
-                continue
-            key = (rule.text, access.origin.span if access.origin else access.through,
-                   access.statement)
-            found.setdefault(key, (access, rule))
-    out = []
-    for (_, _, _), (access, rule) in sorted(found.items(), key=lambda kv: str(kv[0])):
-        out.append(_neverallow_diagnostic(access, rule, decl_of, model))
+            perms = chosen(prule.tclass, prule.perms)
+            out += [Access(source, name, prule.tclass, p, None, prule.statement, name)
+                    for source in (expand(prule.source) if perms else ())
+                    for p in perms]
     return out
 
 
 def _neverallow_diagnostic(access: Access, rule, decl_of, model) -> Diagnostic:
     grant = f"{access.source} {access.target}:{access.tclass} {access.perm}"
-    meaning = "; ".join(f"{name} = {model.describe(name)}" for name in (rule.source, rule.target)
-                        if name != "self" and model.describe(name) != name)
+    meaning = "; ".join(f"{name} = {model.expression_of(name)}"
+                        for name in (rule.source, rule.target)
+                        if name != "self" and model.expression_of(name))
     hint = f"{rule.text} (base module '{rule.module}')" + (f", where {meaning}" if meaning else "")
     if access.origin is not None:
         return Diagnostic(
-            "SEL330", f"the base policy forbids {grant}, which '{access.origin.statement}' "
-            f"grants ({access.statement})", access.origin.span, hint=hint)
+            "SEL330", f"the base policy's neverallow forbids {grant}, which "
+            f"'{access.origin.statement}' grants ({access.statement})", access.origin.span,
+            hint=hint)
     decl = decl_of[access.through]
     return Diagnostic(
-        "SEL330", f"the base policy forbids {grant}, which the base rule {access.statement} "
-        f"gives {access.through} through the attributes it is declared with",
-        decl.origin.span, hint=hint + "; the declaration's attributes bring that rule",
+        "SEL330", f"the base policy's neverallow forbids {grant}, which the base rule "
+        f"'{access.statement}' gives {access.through} through the attributes it is declared with",
+        decl.origin.span, hint=hint,
         related=(Related(decl.origin.span, f"{access.through} is declared here"),))
-
-
-def _allow_text(rule: ir.Allow) -> str:
-    perms = rule.perms[0] if len(rule.perms) == 1 else "{ " + " ".join(rule.perms) + " }"
-    target = "self" if rule.target == rule.source else rule.target
-    return f"allow {rule.source} {target}:{rule.tclass} {perms};"
-
-
-def check_against_store(modules, kb) -> list[Diagnostic]:
-    """SEL218 and SEL330 for modules linked together into ``kb``'s store (nothing to check
-    when the knowledge base has no store, e.g. a hand-made one in unit tests)."""
-    if kb.store is None or not modules:
-        return []
-    try:
-        from selkit.base.store import load_store_model  # noqa: PLC0415
-    except ImportError:  # TODO(lead): the store model lands with the soundness work
-        return []
-    from selkit.base import BaseSpec  # noqa: PLC0415
-    from selkit.prove.engine import profiles_for  # noqa: PLC0415
-
-    model = load_store_model(kb.store).without(replaced_modules(modules, kb.enabled_modules))
-    triggered = check_triggers(modules, model.trigger_names())
-    if triggered:
-        return triggered
-    profiles = profiles_for(modules, BaseSpec(kb.source, kb.store))
-    return check_neverallows(modules, profiles, model, model.members)

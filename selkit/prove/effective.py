@@ -112,7 +112,7 @@ def _module_grants(modules, domain: str, expand) -> Effective:
             for target in expand(rule.target, domain):
                 for perm in rule.perms:
                     out[Grant(target, rule.tclass, perm)].append(
-                        Reach(domain, _allow_text(rule), rule.origin))
+                        Reach(domain, allow_text(rule), rule.origin))
     return out
 
 
@@ -175,7 +175,7 @@ def inbound_compositional(module: ir.PolicyModule, domain: str, profiles: Profil
                 for source in expand(rule.source, domain) - {domain}:
                     for perm in rule.perms:
                         out[Grant(source, rule.tclass, perm)].append(
-                            Reach(rule.source, _allow_text(rule), rule.origin))
+                            Reach(rule.source, allow_text(rule), rule.origin))
     decl = next(t for t in module.types if t.name == domain)
     for prule in profiles.profiles[tuple(sorted(decl.attributes))].inbound:
         if prule.tclass not in INBOUND_CLASSES:
@@ -270,7 +270,8 @@ def classify(effective: Effective, spec: Effective, baseline: Effective) -> Clas
     return out
 
 
-def _allow_text(rule: ir.Allow) -> str:
+def allow_text(rule: ir.Allow) -> str:
+    """A module rule as policy text (``self`` for a rule on its own source)."""
     perms = rule.perms[0] if len(rule.perms) == 1 else "{ " + " ".join(rule.perms) + " }"
     target = "self" if rule.target == rule.source else rule.target
     return f"allow {rule.source} {target}:{rule.tclass} {perms};"

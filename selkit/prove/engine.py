@@ -10,6 +10,7 @@ from selkit.base import BaseSpec, load_kb
 from selkit.ir import nodes as ir
 from selkit.ir.kb import KnowledgeBase
 from selkit.prove import effective as eff
+from selkit.prove.baseview import base_view, replaced_modules
 from selkit.prove.obligations import REGISTRY, Context, Result, Verdict
 from selkit.prove.profile import ProfileSet, load_profiles
 
@@ -41,8 +42,7 @@ def profiles_for(modules, base: BaseSpec = BaseSpec(), progress=None) -> Profile
     sets: set[tuple[str, ...]] = set()
     for module in modules:
         sets |= eff.attribute_sets(module)
-    enabled = load_kb(base).enabled_modules
-    replaced = tuple(sorted({m.name for m in modules} & enabled))
+    replaced = replaced_modules(modules, load_kb(base))
     return load_profiles(sets, base.root, base.name, progress=progress, replaced=replaced)
 
 
@@ -56,17 +56,18 @@ def prove(spec: ir.PolicyModule, kb: KnowledgeBase, profiles: ProfileSet, *,
     are the other modules linked together with it (their types and rules count too).
     """
     candidate = candidate or spec
+    expand = base_view(kb, (candidate, *colinked)).expand
     phases = {}
     for phase in spec.phases:
         domain = phase.domain
-        declared = eff.declared(spec, domain, profiles, kb.expand, colinked)
-        baseline = eff.accepted_baseline(spec, phase.name, profiles, kb.expand, colinked)
+        declared = eff.declared(spec, domain, profiles, expand, colinked)
+        baseline = eff.accepted_baseline(spec, phase.name, profiles, expand, colinked)
         if engine == "linked":
             granted = eff.linked(policy, domain)
             inbound = eff.inbound_linked(policy, domain)
         else:
-            granted = eff.compositional(candidate, domain, profiles, kb.expand, colinked)
-            inbound = eff.inbound_compositional(candidate, domain, profiles, kb.expand,
+            granted = eff.compositional(candidate, domain, profiles, expand, colinked)
+            inbound = eff.inbound_compositional(candidate, domain, profiles, expand,
                                                 colinked)
         phases[phase.name] = eff.classify(granted, declared, baseline)
         phases[phase.name].inbound = inbound
@@ -74,9 +75,9 @@ def prove(spec: ir.PolicyModule, kb: KnowledgeBase, profiles: ProfileSet, *,
         bounds = {(str(b.parent), str(b.child)) for b in policy.bounds()}
     else:
         bounds = {(r.parent, r.child) for r in candidate.rules if isinstance(r, ir.TypeBounds)}
-    exec_types = frozenset(kb.attribute_members.get("exec_type", frozenset())) | {
+    exec_types = expand("exec_type") | {
         t.name for m in (candidate, *colinked) for t in m.types if "exec_type" in t.attributes}
-    ctx = Context(spec, phases, exec_types, bounds, kb.expand)
+    ctx = Context(spec, phases, exec_types, bounds, expand)
     return ProofReport(spec, engine, [cls().run(ctx) for cls in REGISTRY], phases)
 
 
