@@ -199,12 +199,12 @@ def _name_pools(kb) -> dict[str, list[str]]:
     """Base types, aliases, binary attributes and store-only attributes, sorted."""
     import setools
 
-    from selkit.base import DEFAULT_POLICY, DEFAULT_STORE, _store_attributes
+    from selkit.base import DEFAULT_POLICY
 
     policy = setools.SELinuxPolicy(DEFAULT_POLICY)
     aliases = sorted(str(a) for t in policy.types() for a in t.aliases())
-    binary = sorted(kb.attribute_members)
-    store_only = sorted(_store_attributes(DEFAULT_STORE) - set(binary) - {"cil_gen_require"})
+    binary = sorted(str(a) for a in policy.typeattributes())
+    store_only = sorted(kb.attributes - set(binary))
     types = sorted(kb.types - set(aliases))
     return {"type": types, "alias": aliases, "attribute": binary, "store-only": store_only}
 

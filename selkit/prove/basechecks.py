@@ -17,7 +17,7 @@ from selkit.base import BaseSpec
 from selkit.diagnostics import Diagnostic, Related
 from selkit.ir import nodes as ir
 from selkit.prove.baseview import base_view
-from selkit.prove.effective import allow_text
+from selkit.prove.effective import allow_text, memberships
 from selkit.prove.engine import profiles_for
 from selkit.prove.profile import SELF, ProfileSet
 
@@ -45,7 +45,7 @@ def check_against_store(modules, kb) -> list[Diagnostic]:
     if triggered:
         return triggered  # the profiles do not hold what the link would switch on
     profiles = profiles_for(modules, BaseSpec(kb.source, kb.store))
-    return check_neverallows(modules, profiles, view.model, view.expand)
+    return check_neverallows(modules, profiles, view)
 
 
 def check_triggers(modules, model) -> list[Diagnostic]:
@@ -76,11 +76,11 @@ def check_triggers(modules, model) -> list[Diagnostic]:
     return out
 
 
-def check_neverallows(modules, profiles: ProfileSet, model, expand_base
-                      ) -> list[Diagnostic]:
+def check_neverallows(modules, profiles: ProfileSet, view) -> list[Diagnostic]:
     """SEL330: every neverallow of the base over every access involving a new type."""
+    model = view.model
+    attributes_of = memberships(modules, profiles, view)
     decl_of = {d.name: d for m in modules for d in m.types}
-    attributes_of = {name: model.attributes_of(d.attributes) for name, d in decl_of.items()}
     wanted = defaultdict(list)
     for rule in model.neverallows:
         for perm in rule.perms:
@@ -94,7 +94,7 @@ def check_neverallows(modules, profiles: ProfileSet, model, expand_base
         return sides[name]
 
     found: dict[tuple, tuple[Access, object]] = {}
-    for access in accesses(modules, profiles, expand_base, frozenset(wanted)):
+    for access in accesses(modules, profiles, view, frozenset(wanted)):
         for rule in wanted[(access.tclass, access.perm)]:
             if access.source not in side(rule.source):
                 continue
@@ -109,12 +109,11 @@ def check_neverallows(modules, profiles: ProfileSet, model, expand_base
             for _, (access, rule) in sorted(found.items())]
 
 
-def accesses(modules, profiles: ProfileSet, expand_base, only=None) -> list[Access]:
+def accesses(modules, profiles: ProfileSet, view, only=None) -> list[Access]:
     """Every permission that involves a type of ``modules`` once they are linked (``only``:
     just these (class, permission) pairs)."""
     decl_of = {d.name: d for m in modules for d in m.types}
-    new = {name: frozenset(d.attributes) | profiles.profiles[
-        tuple(sorted(d.attributes))].memberships for name, d in decl_of.items()}
+    new = memberships(modules, profiles, view)
 
     def expand(name: str, self_type: str | None = None) -> frozenset[str]:
         if name == SELF:
@@ -123,7 +122,7 @@ def accesses(modules, profiles: ProfileSet, expand_base, only=None) -> list[Acce
             return frozenset({name})
         base = profiles.members.get(name)
         if base is None:
-            base = expand_base(name)
+            base = view.expand(name)
         return frozenset(base) | {t for t, attrs in new.items() if name in attrs}
 
     def chosen(tclass: str, perms) -> list[str]:

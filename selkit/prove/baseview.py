@@ -33,6 +33,13 @@ class BaseView:
             return self.model.members(name)
         return frozenset({name})
 
+    def attributes_of(self, direct) -> frozenset[str]:
+        """Every attribute a new type with the ``direct`` attributes is in after the link,
+        those the kernel policy drops and expression ones (``(not ...)``, ``(all)``) included."""
+        if self.model is None:
+            return frozenset(direct)
+        return frozenset(direct) | self.model.attributes_of(direct)
+
 
 def replaced_modules(modules, kb: KnowledgeBase) -> tuple[str, ...]:
     """Store modules that the given modules replace (the same module name)."""

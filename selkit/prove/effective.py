@@ -74,29 +74,33 @@ def attribute_sets(module: ir.PolicyModule) -> set[tuple[str, ...]]:
     return out
 
 
-def _memberships(modules, profiles: ProfileSet) -> dict[str, frozenset[str]]:
+def memberships(modules, profiles: ProfileSet, base) -> dict[str, frozenset[str]]:
+    """Every attribute each type of ``modules`` is in once linked: what the probe link showed
+    (the kernel policy's attributes) and what the store's CIL says of the attributes the kernel
+    policy drops."""
     out = {}
     for module in modules:
         for decl in module.types:
             profile = profiles.profiles[tuple(sorted(decl.attributes))]
-            out[decl.name] = profile.memberships | frozenset(decl.attributes)
+            out[decl.name] = profile.memberships | base.attributes_of(decl.attributes)
     return out
 
 
-def _expander(modules, profiles: ProfileSet, kb_expand):
+def _expander(modules, profiles: ProfileSet, base):
     """Expansion of a rule's target as the linker does it when ``modules`` are linked together:
-    base members (the modules a module replaces left out) plus every linked module's types."""
-    memberships = _memberships(modules, profiles)
+    base members (the modules a module replaces left out) plus every linked module's types.
+    ``base`` is a :class:`~selkit.prove.baseview.BaseView`."""
+    in_attributes = memberships(modules, profiles, base)
 
     def expand(name: str, domain: str) -> frozenset[str]:
         if name == SELF:
             return frozenset({domain})
-        if name in memberships:
+        if name in in_attributes:
             return frozenset({name})
-        base = profiles.members.get(name)
-        if base is None:
-            base = kb_expand(name)
-        return frozenset(base) | {t for t, attrs in memberships.items() if name in attrs}
+        members = profiles.members.get(name)
+        if members is None:
+            members = base.expand(name)
+        return frozenset(members) | {t for t, attrs in in_attributes.items() if name in attrs}
     return expand
 
 
@@ -126,11 +130,11 @@ def _profile_grants(profile, domain: str, expand, into: Effective) -> Effective:
 
 
 def compositional(module: ir.PolicyModule, domain: str, profiles: ProfileSet,
-                  kb_expand, colinked=()) -> Effective:
+                  base, colinked=()) -> Effective:
     """Grants of ``domain``: the rules of every module linked with it whose source is the
     domain, plus the base profile of its attributes."""
     modules = _linked_together(module, colinked)
-    expand = _expander(modules, profiles, kb_expand)
+    expand = _expander(modules, profiles, base)
     decl = next(t for t in module.types if t.name == domain)
     profile = profiles.profiles[tuple(sorted(decl.attributes))]
     return dict(_profile_grants(profile, domain, expand,
@@ -138,18 +142,18 @@ def compositional(module: ir.PolicyModule, domain: str, profiles: ProfileSet,
 
 
 def accepted_baseline(module: ir.PolicyModule, phase: str, profiles: ProfileSet,
-                      kb_expand, colinked=()) -> Effective:
+                      base, colinked=()) -> Effective:
     """What the base gives a phase's domain through the attributes the compiler assigns."""
     domain = module.domain_of(phase)
     profile = profiles.profiles[accepted_attributes(module, phase)]
-    expand = _expander(_linked_together(module, colinked), profiles, kb_expand)
+    expand = _expander(_linked_together(module, colinked), profiles, base)
     return dict(_profile_grants(profile, domain, expand, defaultdict(list)))
 
 
 def declared(module: ir.PolicyModule, domain: str, profiles: ProfileSet,
-             kb_expand, colinked=()) -> Effective:
+             base, colinked=()) -> Effective:
     """The grants the spec's module gives ``domain`` (its own rules, attributes expanded)."""
-    expand = _expander(_linked_together(module, colinked), profiles, kb_expand)
+    expand = _expander(_linked_together(module, colinked), profiles, base)
     return dict(_module_grants((module,), domain, expand))
 
 
@@ -158,14 +162,14 @@ INBOUND_CLASSES = ("process", "process2")
 
 
 def inbound_compositional(module: ir.PolicyModule, domain: str, profiles: ProfileSet,
-                          kb_expand, colinked=()) -> Effective:
+                          base, colinked=()) -> Effective:
     """Who may act on ``domain`` as a process: ``Grant.target`` names the *source* domain.
 
     The rules of every module linked together whose target covers the domain, and the base's
     inbound rules for its attribute set.
     """
     modules = _linked_together(module, colinked)
-    expand = _expander(modules, profiles, kb_expand)
+    expand = _expander(modules, profiles, base)
     out: Effective = defaultdict(list)
     for other in modules:
         for rule in other.allows():

@@ -56,19 +56,19 @@ def prove(spec: ir.PolicyModule, kb: KnowledgeBase, profiles: ProfileSet, *,
     are the other modules linked together with it (their types and rules count too).
     """
     candidate = candidate or spec
-    expand = base_view(kb, (candidate, *colinked)).expand
+    view = base_view(kb, (candidate, *colinked))
+    expand = view.expand
     phases = {}
     for phase in spec.phases:
         domain = phase.domain
-        declared = eff.declared(spec, domain, profiles, expand, colinked)
-        baseline = eff.accepted_baseline(spec, phase.name, profiles, expand, colinked)
+        declared = eff.declared(spec, domain, profiles, view, colinked)
+        baseline = eff.accepted_baseline(spec, phase.name, profiles, view, colinked)
         if engine == "linked":
             granted = eff.linked(policy, domain)
             inbound = eff.inbound_linked(policy, domain)
         else:
-            granted = eff.compositional(candidate, domain, profiles, expand, colinked)
-            inbound = eff.inbound_compositional(candidate, domain, profiles, expand,
-                                                colinked)
+            granted = eff.compositional(candidate, domain, profiles, view, colinked)
+            inbound = eff.inbound_compositional(candidate, domain, profiles, view, colinked)
         phases[phase.name] = eff.classify(granted, declared, baseline)
         phases[phase.name].inbound = inbound
     if engine == "linked":
@@ -77,7 +77,8 @@ def prove(spec: ir.PolicyModule, kb: KnowledgeBase, profiles: ProfileSet, *,
         bounds = {(r.parent, r.child) for r in candidate.rules if isinstance(r, ir.TypeBounds)}
     exec_types = expand("exec_type") | {
         t.name for m in (candidate, *colinked) for t in m.types if "exec_type" in t.attributes}
-    ctx = Context(spec, phases, exec_types, bounds, expand)
+    ctx = Context(spec, phases, exec_types, bounds, expand,
+                  eff.memberships((candidate, *colinked), profiles, view))
     return ProofReport(spec, engine, [cls().run(ctx) for cls in REGISTRY], phases)
 
 

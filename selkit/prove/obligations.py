@@ -10,7 +10,6 @@ from typing import Callable, ClassVar
 
 from selkit.diagnostics import Span
 from selkit.ir import nodes as ir
-from selkit.ir import passes
 from selkit.ir.lower import STEADY_PHASE
 from selkit.prove.effective import Classified, Grant, Reach
 
@@ -77,6 +76,8 @@ class Context:
     has_bounds: set[tuple[str, str]]
     #: The types a base-policy name stands for (the knowledge base's attribute expansion).
     expand: Callable[[str], frozenset[str]]
+    #: Every attribute each type of the linked modules is in (derived ones included).
+    linked_attributes: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def domain(self, phase: str) -> str:
         """Domain type of a phase."""
@@ -308,11 +309,9 @@ class Forbids(Obligation):
 
     def run(self, ctx: Context) -> Result:
         evidence = []
-        own_attrs = passes.own_attribute_members(ctx.module)
-
         def covers(pattern_target: str, target: str) -> bool:  # grants name single types
-            return (target in ctx.expand(pattern_target)
-                    or target in own_attrs.get(pattern_target, ()))
+            return (target == pattern_target or target in ctx.expand(pattern_target)
+                    or pattern_target in ctx.linked_attributes.get(target, ()))
 
         for pattern in ctx.module.forbids:
             c = ctx.phases[pattern.phase]
