@@ -17,7 +17,7 @@ from selkit.emit import Target, emit
 from selkit.ir import nodes as ir
 from selkit.ir import passes
 from selkit.ir.kb import KnowledgeBase
-from selkit.ir.lower import lower
+from selkit.ir.lower import lower, type_collisions
 from selkit.prove.basechecks import check_against_store
 
 
@@ -81,6 +81,7 @@ def front_end_files(paths, kb: KnowledgeBase
                 continue
             seen[module.name] = module
             modules.append(module)
+    diagnostics.extend(type_collisions(modules))  # within one file, lower() found them
     if diagnostics:
         raise DiagnosticError(diagnostics)
     _raise_if_any(check_against_store(tuple(modules), kb))

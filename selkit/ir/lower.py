@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from selkit.diagnostics import DiagnosticSink, Related, Span, did_you_mean
+from selkit.diagnostics import Diagnostic, DiagnosticSink, Related, Span, did_you_mean
 from selkit.dsl import ast
 from selkit.dsl.loader import Program
 from selkit.dsl.pretty import item_text
@@ -103,12 +103,55 @@ def lower(program: Program, kb: KnowledgeBase) -> tuple[ir.PolicyModule, ...]:
         module = _DaemonLowering(program, daemon, kb, sink).run()
         if module is not None:
             modules.append(module)
+    sink.items.extend(type_collisions(modules))
     if not seen and not sink.has_errors:
         sink.error("SEL907", f"'{program.main.path}' declares no daemon",
                    Span.point(program.main.path),
                    hint="a policy file holds at least one 'daemon NAME { ... }'")
     sink.check()
     return tuple(modules)
+
+
+def _declarations(module: ir.PolicyModule) -> dict[str, tuple[Span, str]]:
+    """Each type ``module`` declares, with the statement that declares it and what it is."""
+    out: dict[str, tuple[Span, str]] = {}
+    for phase in module.phases:
+        out[phase.domain] = (phase.origin.span, f"the domain of its phase '{phase.name}'")
+    for decl in module.types:
+        if decl.name in out:
+            continue
+        if decl.role is ir.TypeRole.EXEC:
+            what = "its exec type"
+        else:
+            what = f"the type of its file '{decl.name[len(module.daemon) + 1:-2]}'"
+        out[decl.name] = (decl.origin.span, what)
+    return out
+
+
+def type_collisions(modules) -> list[Diagnostic]:
+    """SEL220: two daemons compiled together that declare the same type name (``a_b`` with
+    phase ``c`` and ``a`` with file ``b_c`` both make ``a_b_c_t``); checkmodule and semodule
+    would refuse the second declaration only at link time."""
+    first: dict[str, tuple[ir.PolicyModule, Span, str]] = {}
+    out = []
+    for module in sorted(modules, key=lambda m: m.phases[0].origin.span if m.phases else
+                         Span.point(m.source_path)):
+        for name, (span, what) in sorted(_declarations(module).items(),
+                                         key=lambda kv: kv[1][0]):
+            seen = first.get(name)
+            if seen is None:
+                first[name] = (module, span, what)
+                continue
+            other, other_span, other_what = seen
+            if other.daemon == module.daemon:
+                continue  # one daemon declaring a name twice is SEL208, found while lowering
+            out.append(Diagnostic(
+                "SEL220", f"type '{name}' is declared by two daemons: '{module.daemon}' "
+                f"({what}) and '{other.daemon}' ({other_what})", span,
+                hint="types are named <daemon>_<phase>_t, <daemon>_<file>_t and "
+                     "<daemon>_startup_exec_t; rename a daemon, phase or file so the names differ",
+                related=(Related(other_span, f"'{other.daemon}' declares '{name}' here"),)))
+    return out
 
 
 @dataclass
@@ -177,12 +220,28 @@ class _DaemonLowering:
             self.sink.error("SEL326", "a daemon has at most one 'module'", extra.span,
                             related=[Related(nodes[0].span, "first given here")])
         if not nodes:
+            self._check_not_disabled(self.name, self.daemon.name.span, implicit=True)
             return self.name
         name = nodes[0].name.text
         if not _NAME_RE.match(name):
             self.sink.error("SEL215", f"module name '{name}' is not valid", nodes[0].name.span,
                             hint="use lower-case letters, digits and '_', starting with a letter")
+        else:
+            self._check_not_disabled(name, nodes[0].name.span, implicit=False)
         return name
+
+    def _check_not_disabled(self, name: str, span: Span, *, implicit: bool) -> None:
+        """SEL219: semodule installs a module whose name the store lists as disabled, but
+        leaves it disabled: none of its types would exist in the linked policy."""
+        if name not in self.kb.disabled_modules:
+            return
+        how = (f"add 'module {name}_local' (or another name) to the daemon" if implicit
+               else "name another module with 'module NAME'")
+        self.sink.error(
+            "SEL219", f"module '{name}' is disabled in the base store; semodule would install "
+            "it disabled", span,
+            hint=f"{how}; or, if you mean to replace the store's '{name}', enable it first "
+                 f"with 'semodule -e {name}'")
 
     def _check_fc_conflict(self, fc: ir.FileContext, module_name: str) -> None:
         """semodule keeps one label per (regex, kind): a clash with the base is silently lost."""
@@ -212,7 +271,7 @@ class _DaemonLowering:
             # ('file startup_exec ...') would declare the same type twice (checkmodule refuses).
             self.sink.error("SEL208", f"type '{name}' is already declared by this daemon", span,
                             hint="rename the phase or file so its type is new",
-                            related=[Related(first, "first declared here")])
+                            related=[Related(first, f"'{name}' is also declared here")])
             return False
         self.declared[name] = span
         if self.kb.is_type_or_attribute(name):
@@ -281,8 +340,22 @@ class _DaemonLowering:
                              "kinds: " + ", ".join(sorted(FILE_KINDS))))
         return kind
 
-    def _expressible(self, text: ast.Str) -> bool:
-        """A path or regex the .fc and CIL formats can carry (SEL403 otherwise)."""
+    def _expressible(self, text: ast.Str, *, regex: bool = False) -> bool:
+        """A path or regex the .fc and CIL formats can carry (SEL403 otherwise) and setfiles
+        accepts (SEL404 otherwise)."""
+        index = next((i for i, c in enumerate(text.value) if ord(c) > 0x7F), None)
+        if index is not None:
+            char = text.value[index]
+            column = text.span.column + 1 + _raw_offset(text.raw[1:-1], index)
+            utf8 = " ".join(f"{b:02x}" for b in char.encode("utf-8", "surrogatepass"))
+            self.sink.error(
+                "SEL404", f"non-ASCII character {char!r} (U+{ord(char):04X}, UTF-8 bytes "
+                f"{utf8}) in a file context: setfiles, which semodule runs on every install, "
+                "refuses any byte above 0x7f ('Non-ASCII characters found')",
+                Span.point(text.span.path, text.span.line, column),
+                hint="match the character with a wildcard such as '.+' (or rename the path)"
+                if regex else "install the program under an ASCII path")
+            return False
         bad = next((c for c in text.value if c == '"' or c.isspace()), None)
         if bad is None:
             return True
@@ -296,7 +369,7 @@ class _DaemonLowering:
             self.sink.error("SEL312", "a file context must be an absolute path regex",
                             regex.span, hint="start it with '/'")
             return
-        if not self._expressible(regex):
+        if not self._expressible(regex, regex=True):
             return
         try:
             re.compile(regex.value)
@@ -385,6 +458,14 @@ class _DaemonLowering:
                                 node.target.span,
                                 hint="phases only lose privileges; the entry phase is left once")
                 continue
+            if src == STEADY_PHASE:
+                # Recorded anyway, so the phase it enters is not also "never switched into".
+                self.sink.error("SEL327", f"a switch out of '{STEADY_PHASE}': '{STEADY_PHASE}' is "
+                                "the last phase, the one the daemon lives in, and holds no "
+                                "setcurrent or dyntransition", node.source.span,
+                                hint=f"switch into '{dst}' from an earlier phase, or make "
+                                     f"'{dst}' the last phase: rename it '{STEADY_PHASE}' and "
+                                     f"'{STEADY_PHASE}' to another name")
             if dst in incoming:
                 self.sink.error("SEL308", f"phase '{dst}' is entered by two switches; each "
                                 "phase has one parent (its typebounds)", node.target.span,
