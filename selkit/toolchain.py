@@ -158,6 +158,62 @@ class StoreCopy:
             raise ToolchainError(_semodule_diagnostics(_clean(result.stderr + result.stdout),
                                                        list(modules)))
 
+    def module_states(self) -> dict[str, bool]:
+        """Every module of the copy, by name: True if enabled (``semodule --list-modules=full``:
+        ``PRIORITY NAME KIND [disabled]``; the disabled flag holds for the name at any
+        priority)."""
+        result = _run([_tool("semodule"), "-p", self.root, "-s", self.store,
+                       "--list-modules=full"])
+        if result.returncode != 0:
+            raise ToolchainError([Diagnostic(
+                "SEL512", "cannot list the modules of the store copy: "
+                + (_clean(result.stderr + result.stdout) or "semodule failed"))])
+        states: dict[str, bool] = {}
+        for line in result.stdout.splitlines():
+            words = line.split()
+            if len(words) >= 3 and words[0].isdigit():
+                states[words[1]] = states.get(words[1], True) and "disabled" not in words[3:]
+        return states
+
+    def verify(self, names: Iterable[str], modules: Iterable[ir.PolicyModule] = ()) -> None:
+        """After :meth:`install`: every module in ``names`` is listed enabled, and every type
+        ``modules`` declare is in the linked kernel policy. semodule exits 0 for a module it
+        installs disabled (its name is in the store's disabled list), so its success alone is
+        no proof; SEL512 otherwise."""
+        from selkit.base import load_policy  # noqa: PLC0415
+
+        states = self.module_states()
+        diagnostics = []
+        for name in names:
+            if states.get(name) is None:
+                diagnostics.append(Diagnostic(
+                    "SEL512", f"module '{name}' is not in the store copy after semodule -i",
+                    hint="semodule reported success; inspect the store with "
+                         "semodule --list-modules=full"))
+            elif not states[name]:
+                diagnostics.append(Diagnostic(
+                    "SEL512", f"module '{name}' was installed disabled: the '{self.store}' store "
+                    "lists that name as disabled, so none of its rules or types are in the "
+                    "linked policy", hint=f"rename the module with 'module NAME', or enable "
+                    f"the store's '{name}' with 'semodule -e {name}' if you mean to replace it"))
+        modules = list(modules)
+        if modules and not diagnostics:
+            policy = load_policy(self.policy_path)
+            present = {str(t) for t in policy.types()}
+            for module in modules:
+                declared = dict.fromkeys([p.domain for p in module.phases] +
+                                         [t.name for t in module.types])
+                missing = [t for t in declared if t not in present]
+                if missing:
+                    diagnostics.append(Diagnostic(
+                        "SEL512", f"the linked policy lacks type{'s' if len(missing) > 1 else ''}"
+                        f" {', '.join(missing)} of module '{module.name}'",
+                        module.phases[0].origin.span if module.phases else None,
+                        hint="semodule reported success, but the module's types did not reach "
+                             "the kernel policy"))
+        if diagnostics:
+            raise ToolchainError(diagnostics)
+
 
 def link_files(files: dict[str, bytes], modules: Iterable[ir.PolicyModule], dest: str, *,
                source_root: str = DEFAULT_ROOT, store: str = DEFAULT_STORE_NAME,
@@ -170,7 +226,9 @@ def link_files(files: dict[str, bytes], modules: Iterable[ir.PolicyModule], dest
         for name, data in files.items():
             Path(tmp, name).write_bytes(data)
             paths.append(str(Path(tmp, name)))
-        copy.install(paths, list(modules), progress)
+        modules = list(modules)
+        copy.install(paths, modules, progress)
+        copy.verify([Path(p).stem for p in paths], modules)
         shutil.copyfile(copy.policy_path, dest)
     return dest
 
