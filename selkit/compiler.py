@@ -107,23 +107,78 @@ def compile_modules(modules: tuple[ir.PolicyModule, ...], kb: KnowledgeBase,
     return results
 
 
+def _unwritable(path: str, problem: str, hint: str | None = None) -> DiagnosticError:
+    return DiagnosticError([Diagnostic("SEL909", f"cannot write '{path}': {problem}",
+                                       hint=hint)])
+
+
+def _reason(exc: OSError) -> str:
+    text = exc.strerror or str(exc)
+    return text[:1].lower() + text[1:]
+
+
+def check_output_dir(directory: str, option: str = "-o") -> None:
+    """SEL909 before any work: ``directory`` is a directory we may write into, or can be made
+    one (its nearest existing ancestor is such a directory). Permissions the kernel enforces
+    beyond the mode bits (root, immutable files) show up when writing, as SEL909 too."""
+    path = Path(directory)
+    if path.exists() and not path.is_dir():
+        raise _unwritable(directory, "it is a file, not a directory",
+                          f"give {option} a directory; the output files are written inside it")
+    ancestor = path if path.exists() else next(
+        (a for a in path.absolute().parents if a.exists()), Path("/"))
+    if not ancestor.is_dir():
+        raise _unwritable(directory, f"'{ancestor}' is a file, not a directory",
+                          f"give {option} a directory")
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise _unwritable(directory, f"permission denied in '{ancestor}'")
+
+
+def check_output_file(path: str, option: str) -> None:
+    """SEL909 before any work: ``path`` names a file in an existing directory we may write
+    into (no directory is created for it)."""
+    target = Path(path)
+    if target.is_dir():
+        raise _unwritable(path, "it is a directory", f"give {option} a file name")
+    parent = target.absolute().parent
+    if not parent.exists():
+        raise _unwritable(path, f"no such directory '{parent}'",
+                          "create the directory first, or name a file in an existing one")
+    if not parent.is_dir():
+        raise _unwritable(path, f"'{parent}' is not a directory")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise _unwritable(path, f"permission denied in '{parent}'")
+
+
 def write_atomically(directory: str, files: dict[str, bytes]) -> list[str]:
-    """Write every file or none: each goes to a temporary name first, then is renamed."""
-    os.makedirs(directory, exist_ok=True)
+    """Write every file or none: each goes to a temporary name first, then is renamed. A
+    directory or file that cannot be written is SEL909 (a DiagnosticError), with nothing left
+    behind."""
+    try:
+        os.makedirs(directory, exist_ok=True)
+    except OSError as exc:
+        raise _unwritable(directory, _reason(exc)) from None
     staged: list[tuple[str, str]] = []
     try:
         for name, data in sorted(files.items()):
+            final = os.path.join(directory, name)
+            if os.path.isdir(final):
+                raise _unwritable(final, "it is a directory")
             fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=directory)
+            staged.append((tmp, final))
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
             os.chmod(tmp, 0o644)
-            staged.append((tmp, os.path.join(directory, name)))
+        for tmp, final in staged:
+            os.replace(tmp, final)
+    except OSError as exc:
+        for tmp, _ in staged:
+            Path(tmp).unlink(missing_ok=True)
+        raise _unwritable(directory, _reason(exc)) from None
     except BaseException:
         for tmp, _ in staged:
             Path(tmp).unlink(missing_ok=True)
         raise
-    for tmp, final in staged:
-        os.replace(tmp, final)
     return [final for _, final in staged]
 
 

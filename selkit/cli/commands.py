@@ -9,8 +9,8 @@ import click
 
 from selkit.base import BaseSpec, load_kb
 from selkit.cli.app import Application
-from selkit.compiler import (compile_modules, front_end_files, install_into_store_copy,
-                             write_atomically)
+from selkit.compiler import (check_output_dir, check_output_file, compile_modules,
+                             front_end_files, install_into_store_copy, write_atomically)
 from selkit.diagnostics import DiagnosticError
 from selkit.dsl.loader import read_source
 from selkit.emit import Target
@@ -77,6 +77,7 @@ def compile_command(app: Application, files, output, targets, base, base_store, 
     """Compile .sel specs into refpolicy modules, CIL and .pp packages."""
     app.json_mode = json_mode
     chosen = _parse_targets(targets)
+    check_output_dir(output, "-o")
     spec = _base_spec(base, base_store, need_store=install)
     kb, modules = _front(app, files, spec)
     with app.progress("building module packages") as progress:
@@ -208,15 +209,18 @@ def prove_command(app: Application, files, engine, linked_policy, ini_path, show
     from selkit.report import prove as prove_report  # noqa: PLC0415
 
     app.json_mode = json_mode
+    if ini_path:
+        check_output_file(ini_path, "--sechecker-ini")
     spec = _base_spec(base, base_store, need_store=True)  # profiles are measured in it
     kb, modules = _front(app, files, spec)
     with app.progress("proving") as progress:
         outcome = prove_files(modules, kb, engine=engine, base=spec,
                               linked_policy=linked_policy, progress=progress)
     if ini_path:
-        from selkit.prove.sechecker import write_ini  # noqa: PLC0415
+        from selkit.prove.sechecker import ini_text  # noqa: PLC0415
 
-        write_ini(ini_path, modules, kb)
+        target = Path(ini_path)
+        write_atomically(str(target.parent), {target.name: ini_text(modules, kb).encode()})
     table = load_table()
     if json_mode:
         app.emit_json({"reports": [prove_report.to_dict(r, table) for r in outcome.reports],

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from selkit.cli.app import Application
+from selkit.compiler import check_output_dir
 from selkit.lab.runner import REPO_POLICIES, daemons, prepare, run_one
 from selkit.lab.scenarios import BY_DAEMON
 from selkit.report.lab import (attack_rows, headers, render_plain, render_result,
@@ -33,6 +34,8 @@ def lab_command(app: Application, daemon, json_mode, keep, with_suggestions, spe
     battery. Exit 0 when every tunnel works, no unexpected denial is seen and every attack is
     denied; 1 otherwise; 2 for bad input."""
     app.json_mode = json_mode
+    if keep:
+        check_output_dir(keep, "--keep")
     chosen = daemons(daemon)
     results = []
     with app.progress("preparing the lab") as progress:

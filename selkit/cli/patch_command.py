@@ -10,7 +10,7 @@ import click
 
 from selkit.cli.app import Application
 from selkit.cli.commands import _base_option, _base_spec, _front, _json_option
-from selkit.compiler import write_atomically
+from selkit.compiler import check_output_dir, write_atomically
 from selkit.diagnostics import Diagnostic, DiagnosticError
 from selkit.patch import mail
 from selkit.patch.udiff import SOURCE_ENCODING
@@ -81,6 +81,8 @@ def patch_command(app: Application, specs, source, output, author, date, check_o
         mail.check_author(author)
     if date:
         mail.format_date(date)
+    if output and not check_only:
+        check_output_dir(output, "-o")
     _, modules = _front(app, specs, _base_spec(base, base_store))
     requests = _requests(specs, modules)
     series_dir = Path(output) if output else None
