@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import traceback
+from typing import NoReturn
 
 import click
 
@@ -14,10 +15,40 @@ from selkit.diagnostics import DiagnosticError
 from selkit.toolchain import ToolchainError
 
 
+#: The exit status of a command whose reader went away (128 + SIGPIPE, as a shell reports a
+#: program killed by SIGPIPE).
+EXIT_BROKEN_PIPE = 141
+
+
+def _quiet_after_broken_pipe() -> NoReturn:
+    """The reader of our output is gone (``selkit ... | head -1``): stop quietly, like other
+    Unix tools. Python ignores SIGPIPE and raises BrokenPipeError instead; the standard streams
+    are pointed at /dev/null so that flushing them at exit raises nothing more."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            os.dup2(devnull, stream.fileno())
+        except (OSError, ValueError):
+            pass
+    os.close(devnull)
+    os._exit(EXIT_BROKEN_PIPE)  # no more flushing of buffers that can only fail
+
+
 class _Group(click.Group):
     """Turns library errors into diagnostics and exit codes; never shows a traceback."""
 
     def invoke(self, ctx):
+        try:
+            try:
+                return self._invoke(ctx)
+            finally:
+                # Buffered output reaches the pipe here, inside the handler, not at exit.
+                sys.stdout.flush()
+                sys.stderr.flush()
+        except BrokenPipeError:
+            _quiet_after_broken_pipe()
+
+    def _invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except ToolchainError as exc:
@@ -29,7 +60,8 @@ class _Group(click.Group):
         except KeyboardInterrupt:
             sys.stderr.write("interrupted\n")
             sys.exit(130)
-        except (click.exceptions.Exit, click.exceptions.ClickException, SystemExit):
+        except (click.exceptions.Exit, click.exceptions.ClickException, SystemExit,
+                BrokenPipeError):
             raise
         except Exception as exc:  # noqa: BLE001 - last resort: a bug, reported without a trace
             if os.environ.get("SELKIT_DEBUG"):
