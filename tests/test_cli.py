@@ -249,3 +249,178 @@ def test_prove_against_a_given_linked_policy(tmp_path, kb):
     missing = run("prove", "--engine", "linked", "--policy",
                   "/etc/selinux/default/policy/policy.33", str(spec))
     assert missing.returncode == 2 and "error[SEL601]" in missing.stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# Output paths: SEL909, exit 2, nothing written
+
+
+def _immutable_dir(path):
+    """A directory nobody may write into: mode 555 for a user, chattr +i for root (who ignores
+    the mode); None when neither works here."""
+    import shutil
+    import pytest
+
+    path.mkdir()
+    if os.geteuid() != 0:
+        path.chmod(0o555)
+    elif shutil.which("chattr") is None or subprocess.run(
+            ["chattr", "+i", str(path)], capture_output=True).returncode != 0:
+        return None
+    try:
+        (path / "probe").write_text("x")
+    except OSError:
+        return path
+    pytest.skip("cannot make an unwritable directory here")
+
+
+def _release(path):
+    if os.geteuid() == 0:
+        subprocess.run(["chattr", "-i", str(path)], capture_output=True)
+    else:
+        path.chmod(0o755)
+
+
+def test_sechecker_ini_into_a_missing_directory_is_bad_input(tmp_path):
+    spec = tmp_path / "d.sel"
+    spec.write_text(GOOD)
+    ini = tmp_path / "missing" / "x.ini"
+    result = run("prove", "--sechecker-ini", str(ini), str(spec))
+    assert result.returncode == 2, result.stderr
+    assert result.stderr == (f"error[SEL909]: cannot write '{ini}': no such directory "
+                             f"'{ini.parent}'\n  = help: create the directory first, or name a "
+                             "file in an existing one\n1 error\n")
+    assert result.stdout == "" and not ini.parent.exists()
+    onto_dir = run("prove", "--sechecker-ini", str(tmp_path), str(spec))
+    assert onto_dir.returncode == 2 and "error[SEL909]" in onto_dir.stderr
+    assert "it is a directory" in onto_dir.stderr
+
+
+@needs_tools("semodule")
+def test_sechecker_ini_is_written_whole(tmp_path):
+    spec = tmp_path / "d.sel"
+    spec.write_text(GOOD)
+    ini = tmp_path / "x.ini"
+    result = run("prove", "--sechecker-ini", str(ini), str(spec))
+    assert result.returncode == 0, result.stderr
+    assert "d_steady_t" in ini.read_text()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.sel", "x.ini"]  # no temp file
+
+
+def test_compile_output_onto_a_file_is_bad_input(tmp_path):
+    spec = tmp_path / "d.sel"
+    spec.write_text(GOOD)
+    blocker = tmp_path / "out"
+    blocker.write_text("a file\n")
+    for target in (blocker, blocker / "sub"):
+        result = run("compile", "--target", "cil", "-o", str(target), str(spec))
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.startswith(f"error[SEL909]: cannot write '{target}': ")
+        assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    assert blocker.read_text() == "a file\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.sel", "out"]
+
+
+def test_unwritable_output_directories(tmp_path):
+    spec = tmp_path / "d.sel"
+    spec.write_text(GOOD)
+    locked = _immutable_dir(tmp_path / "locked")
+    if locked is None:
+        import pytest
+
+        pytest.skip("chattr +i does not work here")
+    try:
+        checks = [("compile", "--target", "cil", "-o", str(locked), str(spec)),
+                  ("compile", "--target", "cil", "-o", str(locked / "new"), str(spec)),
+                  ("prove", "--sechecker-ini", str(locked / "x.ini"), str(spec))]
+        for args in checks:
+            result = run(*args)
+            assert result.returncode == 2, (args, result.stderr)
+            assert "error[SEL909]" in result.stderr and "permission denied" in result.stderr
+        assert list(locked.iterdir()) == []
+    finally:
+        _release(locked)
+
+
+def test_fmt_into_an_unwritable_directory_is_bad_input(tmp_path):
+    folder = tmp_path / "specs"
+    folder.mkdir()
+    messy = folder / "m.sel"
+    messy.write_text(GOOD.replace("    phase steady {\n        udp io\n    }",
+                                  "  phase steady {udp io}"))
+    before = messy.read_text()
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+    elif subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode != 0:
+        import pytest
+
+        pytest.skip("chattr +i does not work here")
+    try:
+        result = run("fmt", str(messy))
+    finally:
+        _release(folder)
+    assert result.returncode == 2, result.stderr
+    assert "error[SEL909]" in result.stderr and "Traceback" not in result.stderr
+    assert messy.read_text() == before and [p.name for p in folder.iterdir()] == ["m.sel"]
+
+
+# ---------------------------------------------------------------------------------------------
+# What semodule would only show at link time
+
+
+def test_module_named_like_a_disabled_store_module_is_refused_before_install(tmp_path):
+    spec = tmp_path / "d.sel"
+    spec.write_text(GOOD.replace('    exec "/usr/sbin/d"', '    module oddjob\n    exec "/usr/sbin/d"'))
+    out = tmp_path / "out"
+    for args in (("compile", "--install", "-o", str(out), str(spec)),
+                 ("prove", "--engine", "linked", str(spec))):
+        result = run(*args)
+        assert result.returncode == 2, (args, result.stdout, result.stderr)
+        assert "error[SEL219]: module 'oddjob' is disabled in the base store" in result.stderr
+        assert "installed" not in result.stdout and "Traceback" not in result.stderr
+    assert not out.exists()
+
+
+def test_colliding_type_names_across_files(tmp_path):
+    """a_b's phase c and a's file b_c, in two files compiled together: SEL220 at both."""
+    first = tmp_path / "a_b.sel"
+    first.write_text(GOOD.replace("daemon d", "daemon a_b").replace('"/usr/sbin/d"', '"/usr/sbin/a_b"')
+                     .replace("    phase steady", "    phase c {\n    }\n    phase steady")
+                     .replace("    switch startup -> steady",
+                              '    switch startup -> c {\n        option "-c {context}"\n    }\n'
+                              "    switch startup -> steady"))
+    second = tmp_path / "a.sel"
+    second.write_text(GOOD.replace("daemon d", "daemon a").replace(
+        '    exec "/usr/sbin/d"', '    exec "/usr/sbin/a"\n    file b_c "/var/lib/a(/.*)?"'))
+    assert run("check", str(first)).returncode == 0
+    assert run("check", str(second)).returncode == 0
+    result = run("compile", "--target", "te,cil", "-o", str(tmp_path / "out"), str(first),
+                 str(second))
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith(
+        "error[SEL220]: type 'a_b_c_t' is declared by two daemons: 'a_b' (the domain of its "
+        f"phase 'c') and 'a' (the type of its file 'b_c')\n  --> {first}:6:11\n")
+    assert f"'a' declares 'a_b_c_t' here at {second}:3:5" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+@needs_tools("semodule", "secilc")
+def test_install_checks_the_module_is_enabled_and_its_types_linked(kb):
+    """Past the front end (a KB that does not know the store's disabled list), semodule -i
+    exits 0 for module 'oddjob' and leaves it disabled: the install says SEL512, not yes."""
+    import dataclasses
+
+    import pytest
+
+    from selkit.compiler import compile_modules, front_end, install_into_store_copy
+    from selkit.diagnostics import ToolchainError
+    from selkit.emit import Target
+
+    blind = dataclasses.replace(kb, disabled_modules=frozenset())
+    _, modules = front_end(str(ROOT / "dsl/errors/module-disabled-in-store.sel"), blind)
+    compiled = compile_modules(modules, blind, (Target.CIL,))
+    with pytest.raises(ToolchainError) as info:
+        install_into_store_copy(compiled, "cil")
+    (diag,) = info.value.diagnostics
+    assert diag.code == "SEL512"
+    assert diag.message.startswith("module 'oddjob' was installed disabled")
