@@ -149,6 +149,13 @@ class StoreModel:
         boolean, user or class), or None."""
         return self.declared_by.get(name)
 
+    def lacking_names(self) -> frozenset[str]:
+        """Every name some disabled block lacks (only declaring one can switch a block on)."""
+        key = (self.key, self.removed_modules, self.new_names)
+        if key not in _LACKING:
+            _LACKING[key] = frozenset(n for b in self.disabled_blocks for n in b.missing)
+        return _LACKING[key]
+
     def trigger_names(self) -> dict[str, tuple[str, ...]]:
         """Each undeclared name that switches disabled optional blocks on when a new module
         declares it → the modules those blocks belong to."""
@@ -156,8 +163,15 @@ class StoreModel:
 
     def attributes_of(self, direct: Iterable[str]) -> frozenset[str]:
         """Every attribute a new type with the ``direct`` attributes belongs to (expression
-        attributes such as ``(not ...)`` and ``(all)`` included)."""
+        attributes such as ``(not ...)`` and ``(all)`` included). Cached per attribute set."""
         direct = frozenset(direct)
+        cache_key = (self.key, self.removed_modules, self.new_names, direct)
+        found = _ATTRIBUTES_OF.get(cache_key)
+        if found is None:
+            found = _ATTRIBUTES_OF[cache_key] = self._attributes_of(direct)
+        return found
+
+    def _attributes_of(self, direct: frozenset[str]) -> frozenset[str]:
         memo: dict[str, bool] = {}
 
         def contains(name: str) -> bool:
@@ -167,7 +181,10 @@ class StoreModel:
                     _holds(e, contains) for e in self.attribute_exprs.get(name, ()))
             return memo[name]
 
-        return frozenset(a for a in self.attributes | (direct & self.attributes) if contains(a))
+        # Only an attribute whose expression names an attribute, 'not' or 'all' can hold a
+        # type it does not list; the others hold a new type only when it is given directly.
+        candidates = _open_attributes(self) | (direct & self.attributes)
+        return frozenset(a for a in candidates if contains(a))
 
     def expand_with(self, name: str, new_types: dict[str, frozenset[str]]) -> frozenset[str]:
         """Members of ``name`` once the ``new_types`` (type → direct attributes) join."""
@@ -197,6 +214,21 @@ class StoreModel:
         extra = frozenset([f"t:{n}" for n in types] + [f"r:{n}" for n in roles]
                           + [f"b:{n}" for n in booleans]) | self.new_names
         return _model_for(self.store, self.key, self.removed_modules, extra)
+
+
+_ATTRIBUTES_OF: dict[tuple, frozenset[str]] = {}
+_OPEN: dict[tuple, frozenset[str]] = {}
+_LACKING: dict[tuple, frozenset[str]] = {}
+
+
+def _open_attributes(model: StoreModel) -> frozenset[str]:
+    """Attributes whose expression names another attribute, ``not`` or ``all``."""
+    key = (model.key, model.removed_modules, model.new_names)
+    if key not in _OPEN:
+        names = model.attributes | frozenset(TYPE_OPS)
+        _OPEN[key] = frozenset(a for a, exprs in model.attribute_exprs.items()
+                               if any(n in names for e in exprs for n in atoms(e)))
+    return _OPEN[key]
 
 
 def _model(store: str, key: str, blocks: tuple[Block, ...], index: BlockIndex,

@@ -55,8 +55,7 @@ def check_triggers(modules, model) -> list[Diagnostic]:
     one of them is a name some disabled block lacks (the common case costs nothing).
     """
     declared = {d.name: d for m in modules for d in m.types}
-    lacking = {n for block in model.disabled_blocks for n in block.missing}
-    if not lacking & set(declared):
+    if not model.lacking_names() & set(declared):
         return []
     still = {(b.module, b.label) for b in model.with_declared(types=declared).disabled_blocks}
     switched = [b for b in model.disabled_blocks if (b.module, b.label) not in still]
@@ -81,10 +80,6 @@ def check_neverallows(modules, profiles: ProfileSet, view) -> list[Diagnostic]:
     model = view.model
     attributes_of = memberships(modules, profiles, view)
     decl_of = {d.name: d for m in modules for d in m.types}
-    wanted = defaultdict(list)
-    for rule in model.neverallows:
-        for perm in rule.perms:
-            wanted[(rule.tclass, perm)].append(rule)
     sides: dict[str, frozenset[str]] = {}
 
     def side(name: str) -> frozenset[str]:
@@ -93,9 +88,24 @@ def check_neverallows(modules, profiles: ProfileSet, view) -> list[Diagnostic]:
             sides[name] = model.members(name) | joined
         return sides[name]
 
+    # Which (class, permission) pairs can matter for each new type, as source and as target.
+    out_pairs: dict[str, set] = {t: set() for t in decl_of}
+    in_pairs: dict[str, set] = {t: set() for t in decl_of}
+    for rule in model.neverallows:
+        pairs = {(rule.tclass, p) for p in rule.perms}
+        for t in decl_of:
+            if t in side(rule.source):
+                out_pairs[t] |= pairs
+            if rule.target != "self" and t in side(rule.target):
+                in_pairs[t] |= pairs
+    by_pair = defaultdict(list)
+    for rule in model.neverallows:
+        for perm in rule.perms:
+            by_pair[(rule.tclass, perm)].append(rule)
+
     found: dict[tuple, tuple[Access, object]] = {}
-    for access in accesses(modules, profiles, view, frozenset(wanted)):
-        for rule in wanted[(access.tclass, access.perm)]:
+    for access in accesses(modules, profiles, view, out_pairs, in_pairs):
+        for rule in by_pair[(access.tclass, access.perm)]:
             if access.source not in side(rule.source):
                 continue
             if rule.target == "self":
@@ -109,9 +119,13 @@ def check_neverallows(modules, profiles: ProfileSet, view) -> list[Diagnostic]:
             for _, (access, rule) in sorted(found.items())]
 
 
-def accesses(modules, profiles: ProfileSet, view, only=None) -> list[Access]:
-    """Every permission that involves a type of ``modules`` once they are linked (``only``:
-    just these (class, permission) pairs)."""
+def accesses(modules, profiles: ProfileSet, view, out_pairs=None, in_pairs=None
+             ) -> list[Access]:
+    """Every permission that involves a type of ``modules`` once they are linked.
+
+    ``out_pairs``/``in_pairs`` (new type -> {(class, permission)}) keep only the accesses of a
+    new type as source / as target that can matter; None keeps everything.
+    """
     decl_of = {d.name: d for m in modules for d in m.types}
     new = memberships(modules, profiles, view)
 
@@ -125,27 +139,36 @@ def accesses(modules, profiles: ProfileSet, view, only=None) -> list[Access]:
             base = view.expand(name)
         return frozenset(base) | {t for t, attrs in new.items() if name in attrs}
 
-    def chosen(tclass: str, perms) -> list[str]:
-        return [p for p in perms if only is None or (tclass, p) in only]
+    def chosen(pairs, tclass: str, perms) -> list[str]:
+        return list(perms) if pairs is None else [p for p in perms if (tclass, p) in pairs]
+
+    def pairs_of(source: str, target: str):
+        if out_pairs is None:
+            return None
+        return out_pairs.get(source, set()) | in_pairs.get(target, set())
 
     out: list[Access] = []
     for module in modules:
         for rule in module.allows():
-            perms = chosen(rule.tclass, rule.perms)
-            for source in expand(rule.source) if perms else ():
+            for source in expand(rule.source):
                 targets = {source} if rule.target == rule.source else expand(rule.target)
-                out += [Access(source, target, rule.tclass, p, rule.origin, allow_text(rule))
-                        for target in targets if source in new or target in new
-                        for p in perms]
+                for target in targets:
+                    if source in new or target in new:
+                        out += [Access(source, target, rule.tclass, p, rule.origin,
+                                       allow_text(rule))
+                                for p in chosen(pairs_of(source, target), rule.tclass,
+                                                rule.perms)]
     for name, decl in decl_of.items():
         profile = profiles.profiles[tuple(sorted(decl.attributes))]
+        outward = None if out_pairs is None else out_pairs[name] | in_pairs[name]
         for prule in profile.rules:
-            perms = chosen(prule.tclass, prule.perms)
+            perms = chosen(outward, prule.tclass, prule.perms)
             out += [Access(name, target, prule.tclass, p, None, prule.statement, name)
                     for target in (expand(prule.target, name) if perms else ())
                     for p in perms]
+        inward = None if in_pairs is None else in_pairs[name]
         for prule in profile.inbound:
-            perms = chosen(prule.tclass, prule.perms)
+            perms = chosen(inward, prule.tclass, prule.perms)
             out += [Access(source, name, prule.tclass, p, None, prule.statement, name)
                     for source in (expand(prule.source) if perms else ())
                     for p in perms]

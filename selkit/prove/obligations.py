@@ -308,23 +308,32 @@ class Forbids(Obligation):
     title = "every forbid holds over the effective policy"
 
     def run(self, ctx: Context) -> Result:
-        evidence = []
         def covers(pattern_target: str, target: str) -> bool:  # grants name single types
             return (target == pattern_target or target in ctx.expand(pattern_target)
                     or pattern_target in ctx.linked_attributes.get(target, ()))
 
-        for pattern in ctx.module.forbids:
-            c = ctx.phases[pattern.phase]
-            domain = ctx.domain(pattern.phase)
-            for grant in sorted(c.all, key=Grant.key):
-                if not pattern.matches(grant.tclass, grant.perm, grant.target, domain, covers):
-                    continue
-                reaches = c.reaches(grant)
-                evidence.append(Evidence(
-                    f"{pattern.origin.statement} (at {pattern.origin.label()}) is broken by "
-                    f"{grant.text()} <- {reaches[0].describe()}", pattern.origin.span))
+        broken: list[tuple[int, Grant]] = []
+        patterns = list(ctx.module.forbids)
+        for phase in sorted({p.phase for p in patterns}):
+            c, domain = ctx.phases[phase], ctx.domain(phase)
+            by_class: dict[str, list[int]] = {}
+            for i, pattern in enumerate(patterns):
+                if pattern.phase == phase:
+                    by_class.setdefault(pattern.tclass, []).append(i)
+            for grant in c.all:
+                for i in by_class.get(grant.tclass, ()):
+                    if patterns[i].matches(grant.tclass, grant.perm, grant.target, domain,
+                                           covers):
+                        broken.append((i, grant))
+        evidence = []
+        for i, grant in sorted(broken, key=lambda item: (item[0], item[1].key())):
+            pattern = patterns[i]
+            reaches = ctx.phases[pattern.phase].reaches(grant)
+            evidence.append(Evidence(
+                f"{pattern.origin.statement} (at {pattern.origin.label()}) is broken by "
+                f"{grant.text()} <- {reaches[0].describe()}", pattern.origin.span))
         return Result(self.id, self.title, Verdict.REFUTED if evidence else Verdict.HOLDS,
-                      f"{len(ctx.module.forbids)} forbid pattern(s)" + (
+                      f"{len(patterns)} forbid pattern(s)" + (
                           "" if not evidence else f", {len(evidence)} broken"), evidence)
 
 

@@ -90,7 +90,7 @@ def load_profiles(attribute_sets: set[tuple[str, ...]], store_root: str = "/",
     """Profiles for every attribute set, from the cache or by linking one probe module."""
     replaced = tuple(sorted(set(replaced)))
     key = store_key(store_root, store, replaced)
-    cached = _read_cache(key)
+    cached = _LOADED.get(key) or _read_cache(key)
     cached.replaced = replaced
     missing = {s for s in attribute_sets if s not in cached.profiles}
     if missing:
@@ -98,8 +98,13 @@ def load_profiles(attribute_sets: set[tuple[str, ...]], store_root: str = "/",
                            replaced)
         measured.store_key = key
         _write_cache(measured)
-        return measured
+        cached = measured
+    _LOADED[key] = cached
     return cached
+
+
+#: Profile sets read or measured in this process, by store key (the key changes with the store).
+_LOADED: dict[str, ProfileSet] = {}
 
 
 def measure(attribute_sets: set[tuple[str, ...]], store_root: str = "/",
