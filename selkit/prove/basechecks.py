@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from selkit.base import BaseSpec
-from selkit.diagnostics import Diagnostic, Related
+from selkit.diagnostics import Diagnostic
 from selkit.ir import nodes as ir
 from selkit.prove.baseview import base_view
 from selkit.prove.effective import allow_text, memberships
@@ -180,15 +180,17 @@ def _neverallow_diagnostic(access: Access, rule, decl_of, model) -> Diagnostic:
     meaning = "; ".join(f"{name} = {model.expression_of(name)}"
                         for name in (rule.source, rule.target)
                         if name != "self" and model.expression_of(name))
-    hint = f"{rule.text} (base module '{rule.module}')" + (f", where {meaning}" if meaning else "")
+    neverallow = f"{rule.text} (base module '{rule.module}'" + (
+        f"; {meaning})" if meaning else ")")
     if access.origin is not None:
         return Diagnostic(
-            "SEL330", f"the base policy's neverallow forbids {grant}, which "
-            f"'{access.origin.statement}' grants ({access.statement})", access.origin.span,
-            hint=hint)
+            "SEL330", f"the base policy forbids {grant}, which this statement grants "
+            f"({access.statement}): {neverallow}", access.origin.span,
+            hint="remove that permission: semodule with expand-check=1 refuses the module, and "
+                 "Debian's default (expand-check=0) would install it silently")
     decl = decl_of[access.through]
     return Diagnostic(
-        "SEL330", f"the base policy's neverallow forbids {grant}, which the base rule "
-        f"'{access.statement}' gives {access.through} through the attributes it is declared with",
-        decl.origin.span, hint=hint,
-        related=(Related(decl.origin.span, f"{access.through} is declared here"),))
+        "SEL330", f"the base policy forbids {grant}, which the base rule "
+        f"'{access.statement}' gives {access.through} through the attributes it is declared "
+        f"with: {neverallow}", decl.origin.span,
+        hint="this type cannot carry those attributes on this base")
