@@ -42,13 +42,15 @@ def front_end(path: str, kb: KnowledgeBase, text: str | None = None
               ) -> tuple[Program, tuple[ir.PolicyModule, ...]]:
     """Parse, lower, run the passes and check against the base store; the result is checked
     IR."""
-    program, modules = _checked_ir(path, kb, text)
+    program, modules = checked_ir(path, kb, text)
     _raise_if_any(check_against_store(modules, kb))
     return program, modules
 
 
-def _checked_ir(path: str, kb: KnowledgeBase, text: str | None = None
-                ) -> tuple[Program, tuple[ir.PolicyModule, ...]]:
+def checked_ir(path: str, kb: KnowledgeBase, text: str | None = None
+               ) -> tuple[Program, tuple[ir.PolicyModule, ...]]:
+    """Parse, lower and run the passes, without the checks against the whole store (for
+    tests that hand a module to libsepol to see what it says)."""
     program = load(path, text)
     return program, tuple(passes.run(m, kb) for m in lower(program, kb))
 
@@ -66,7 +68,7 @@ def front_end_files(paths, kb: KnowledgeBase
     diagnostics, modules, programs, seen = [], [], {}, {}
     for path in paths:
         try:
-            program, mods = _checked_ir(path, kb, read_source(path))
+            program, mods = checked_ir(path, kb, read_source(path))
         except DiagnosticError as exc:
             diagnostics.extend(exc.diagnostics)
             continue

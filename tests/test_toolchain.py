@@ -12,7 +12,8 @@ import pytest
 from conftest import POLICIES, needs_tools
 from selkit.analysis.rules import facts_about
 from selkit.base import load_policy
-from selkit.compiler import compile_modules, front_end
+from selkit.compiler import checked_ir, compile_modules, front_end
+from selkit.diagnostics import DiagnosticError
 from selkit.emit import Target
 from selkit.toolchain import StoreCopy, ToolchainError, build_pp
 
@@ -184,14 +185,20 @@ def test_store_copy_never_touches_the_live_store(kb, tmp_path):
     assert shutil.which("semodule")
 
 
-def test_a_base_neverallow_is_reported_against_the_spec_line(kb, tmp_path):
-    """A spec that asks to read shadow_t passes selkit's own checks, but the base policy's
-    neverallow stops it at link time (expand-check=1); the diagnostic names the spec line."""
+def test_a_base_neverallow_is_found_before_the_link_with_libsepols_verdict(kb, tmp_path):
+    """A spec that asks to read shadow_t breaks a neverallow of the base: the front end says so
+    (SEL330) at the spec line, and libsepol, given the same module with expand-check=1, refuses
+    it for the same neverallow (SEL504, mapped to the same line)."""
     path = tmp_path / "peek.sel"
     path.write_text('daemon peek {\n    exec "/usr/sbin/peek"\n    phase startup {\n'
                     '        read shadow_t\n    }\n    phase steady {\n    }\n'
                     '    switch startup -> steady { option "-z {context}" }\n}\n')
-    _, (module,) = front_end(str(path), kb)
+    with pytest.raises(DiagnosticError) as early:
+        front_end(str(path), kb)
+    ours = [d for d in early.value.diagnostics if d.code == "SEL330"]
+    assert ours and {d.span.line for d in ours} == {4}
+    assert all("neverallow base_typeattr_1 shadow_t (file (read))" in d.message for d in ours)
+    _, (module,) = checked_ir(str(path), kb)  # the same module, without the store checks
     (item,) = compile_modules((module,), kb, (Target.CIL,))
     cil = tmp_path / "peek.cil"
     cil.write_bytes(item.files["peek.cil"])
