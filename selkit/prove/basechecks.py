@@ -75,103 +75,125 @@ def check_triggers(modules, model) -> list[Diagnostic]:
     return out
 
 
+@dataclass(frozen=True)
+class RuleReach:
+    """One rule as the link expands it around the new types: every source it gives, every
+    target (``self`` rules: each source on itself), what it is and which new type it reaches."""
+
+    sources: frozenset[str]
+    targets: frozenset[str] | None  # None: self
+    tclass: str
+    perms: frozenset[str]
+    origin: ir.Origin | None
+    statement: str
+    through: str | None = None
+
+
 def check_neverallows(modules, profiles: ProfileSet, view) -> list[Diagnostic]:
-    """SEL330: every neverallow of the base over every access involving a new type."""
+    """SEL330: every neverallow of the base over every rule that involves a new type, judged
+    on sets (a rule breaks a neverallow when their classes, permissions, sources and targets
+    meet)."""
     model = view.model
     attributes_of = memberships(modules, profiles, view)
     decl_of = {d.name: d for m in modules for d in m.types}
-    sides: dict[str, frozenset[str]] = {}
+    sides: dict[str, _Side] = {}
 
-    def side(name: str) -> frozenset[str]:
+    def side(name: str) -> "_Side":
         if name not in sides:
             joined = {t for t, attrs in attributes_of.items() if name in attrs or name == t}
-            sides[name] = model.members(name) | joined
+            sides[name] = _Side(model.members(name), frozenset(joined))
         return sides[name]
 
-    # Which (class, permission) pairs can matter for each new type, as source and as target.
-    out_pairs: dict[str, set] = {t: set() for t in decl_of}
-    in_pairs: dict[str, set] = {t: set() for t in decl_of}
+    by_class = defaultdict(list)
     for rule in model.neverallows:
-        pairs = {(rule.tclass, p) for p in rule.perms}
-        for t in decl_of:
-            if t in side(rule.source):
-                out_pairs[t] |= pairs
-            if rule.target != "self" and t in side(rule.target):
-                in_pairs[t] |= pairs
-    by_pair = defaultdict(list)
-    for rule in model.neverallows:
-        for perm in rule.perms:
-            by_pair[(rule.tclass, perm)].append(rule)
-
+        by_class[rule.tclass].append(rule)
     found: dict[tuple, tuple[Access, object]] = {}
-    for access in accesses(modules, profiles, view, out_pairs, in_pairs):
-        for rule in by_pair[(access.tclass, access.perm)]:
-            if access.source not in side(rule.source):
+    perms_of = {c: frozenset(p for r in rules for p in r.perms) for c, rules in by_class.items()}
+    for reach in rule_reaches(modules, profiles, view, perms_of):
+        for rule in by_class[reach.tclass]:
+            perms = reach.perms & set(rule.perms)
+            if not perms:
                 continue
-            if rule.target == "self":
-                if access.target != access.source:
-                    continue
-            elif access.target not in side(rule.target):
+            witness = _witness(reach, rule, side)
+            if witness is None:
                 continue
-            where = access.origin.span.short() if access.origin else access.through
-            found.setdefault((rule.text, where, access.statement), (access, rule))
+            source, target = witness
+            access = Access(source, target, reach.tclass, min(perms), reach.origin,
+                            reach.statement, reach.through)
+            where = reach.origin.span.short() if reach.origin else reach.through
+            found.setdefault((rule.text, where, reach.statement), (access, rule))
     return [_neverallow_diagnostic(access, rule, decl_of, model)
             for _, (access, rule) in sorted(found.items())]
 
 
-def accesses(modules, profiles: ProfileSet, view, out_pairs=None, in_pairs=None
-             ) -> list[Access]:
-    """Every permission that involves a type of ``modules`` once they are linked.
+@dataclass(frozen=True)
+class _Side:
+    """A neverallow's source or target: the base's members plus the new types that join."""
 
-    ``out_pairs``/``in_pairs`` (new type -> {(class, permission)}) keep only the accesses of a
-    new type as source / as target that can matter; None keeps everything.
-    """
+    base: frozenset[str]
+    joined: frozenset[str]
+
+    def meet(self, types: frozenset[str]) -> frozenset[str]:
+        """The types of ``types`` on this side."""
+        return frozenset(t for t in types if t in self.joined or t in self.base)
+
+
+def _witness(reach: RuleReach, rule, side) -> tuple[str, str] | None:
+    """A (source, target) the rule gives that the neverallow forbids, or None."""
+    sources = side(rule.source).meet(reach.sources)
+    if not sources:
+        return None
+    if reach.targets is None:  # a self rule gives (s, s)
+        hit = sources if rule.target == "self" else side(rule.target).meet(sources)
+        return (min(hit), min(hit)) if hit else None
+    if rule.target == "self":
+        hit = sources & reach.targets
+        return (min(hit), min(hit)) if hit else None
+    targets = side(rule.target).meet(reach.targets)
+    return (min(sources), min(targets)) if targets else None
+
+
+def rule_reaches(modules, profiles: ProfileSet, view, only=None) -> list[RuleReach]:
+    """Every rule that gives a permission involving a type of ``modules`` once linked: the
+    modules' own rules and the base rules that reach a new type through its attributes
+    (``only``: class -> permissions, the rules giving none of them are left out)."""
     decl_of = {d.name: d for m in modules for d in m.types}
     new = memberships(modules, profiles, view)
+    memo: dict[str, frozenset[str]] = {}
 
-    def expand(name: str, self_type: str | None = None) -> frozenset[str]:
-        if name == SELF:
-            return frozenset({self_type}) if self_type else frozenset()
-        if name in new:
-            return frozenset({name})
-        base = profiles.members.get(name)
-        if base is None:
-            base = view.expand(name)
-        return frozenset(base) | {t for t, attrs in new.items() if name in attrs}
+    def expand(name: str) -> frozenset[str]:
+        if name not in memo:
+            if name in new:
+                memo[name] = frozenset({name})
+            else:
+                base = profiles.members.get(name)
+                if base is None:
+                    base = view.expand(name)
+                memo[name] = frozenset(base) | {t for t, attrs in new.items() if name in attrs}
+        return memo[name]
 
-    def chosen(pairs, tclass: str, perms) -> list[str]:
-        return list(perms) if pairs is None else [p for p in perms if (tclass, p) in pairs]
+    def wanted(tclass: str, perms) -> bool:
+        return only is None or not only.get(tclass, frozenset()).isdisjoint(perms)
 
-    def pairs_of(source: str, target: str):
-        if out_pairs is None:
-            return None
-        return out_pairs.get(source, set()) | in_pairs.get(target, set())
-
-    out: list[Access] = []
+    out: list[RuleReach] = []
     for module in modules:
         for rule in module.allows():
-            for source in expand(rule.source):
-                targets = {source} if rule.target == rule.source else expand(rule.target)
-                for target in targets:
-                    if source in new or target in new:
-                        out += [Access(source, target, rule.tclass, p, rule.origin,
-                                       allow_text(rule))
-                                for p in chosen(pairs_of(source, target), rule.tclass,
-                                                rule.perms)]
+            if wanted(rule.tclass, rule.perms):
+                out.append(RuleReach(
+                    expand(rule.source),
+                    None if rule.target == rule.source else expand(rule.target),
+                    rule.tclass, frozenset(rule.perms), rule.origin, allow_text(rule)))
     for name, decl in decl_of.items():
         profile = profiles.profiles[tuple(sorted(decl.attributes))]
-        outward = None if out_pairs is None else out_pairs[name] | in_pairs[name]
         for prule in profile.rules:
-            perms = chosen(outward, prule.tclass, prule.perms)
-            out += [Access(name, target, prule.tclass, p, None, prule.statement, name)
-                    for target in (expand(prule.target, name) if perms else ())
-                    for p in perms]
-        inward = None if in_pairs is None else in_pairs[name]
+            if wanted(prule.tclass, prule.perms):
+                targets = None if prule.target == SELF else expand(prule.target)
+                out.append(RuleReach(frozenset({name}), targets, prule.tclass,
+                                     frozenset(prule.perms), None, prule.statement, name))
         for prule in profile.inbound:
-            perms = chosen(inward, prule.tclass, prule.perms)
-            out += [Access(source, name, prule.tclass, p, None, prule.statement, name)
-                    for source in (expand(prule.source) if perms else ())
-                    for p in perms]
+            if wanted(prule.tclass, prule.perms):
+                out.append(RuleReach(expand(prule.source), frozenset({name}), prule.tclass,
+                                     frozenset(prule.perms), None, prule.statement, name))
     return out
 
 

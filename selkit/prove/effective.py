@@ -91,16 +91,21 @@ def _expander(modules, profiles: ProfileSet, base):
     base members (the modules a module replaces left out) plus every linked module's types.
     ``base`` is a :class:`~selkit.prove.baseview.BaseView`."""
     in_attributes = memberships(modules, profiles, base)
+    memo: dict[str, frozenset[str]] = {}
 
     def expand(name: str, domain: str) -> frozenset[str]:
         if name == SELF:
             return frozenset({domain})
-        if name in in_attributes:
-            return frozenset({name})
-        members = profiles.members.get(name)
-        if members is None:
-            members = base.expand(name)
-        return frozenset(members) | {t for t, attrs in in_attributes.items() if name in attrs}
+        if name not in memo:
+            if name in in_attributes:
+                memo[name] = frozenset({name})
+            else:
+                members = profiles.members.get(name)
+                if members is None:
+                    members = base.expand(name)
+                memo[name] = frozenset(members) | {
+                    t for t, attrs in in_attributes.items() if name in attrs}
+        return memo[name]
     return expand
 
 
