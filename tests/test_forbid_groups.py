@@ -19,7 +19,7 @@ from selkit.ir import forbid_groups as fg
 from selkit.ir import passes, vocab
 from selkit.ir.kb import KnowledgeBase
 from selkit.ir.lower import lower
-from selkit.prove.syscalls import load_table
+from selkit.facts.syscalls import load_table
 from test_passes import TWO_PHASES
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "forbid-groups.md"

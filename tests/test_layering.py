@@ -19,7 +19,7 @@ PACKAGE = ROOT / "selkit"
 #: (or its own part).
 LAYERS = {
     "selkit": 0, "selkit.diagnostics": 0, "selkit.cache": 0,
-    "selkit.dsl": 1,
+    "selkit.dsl": 1, "selkit.facts": 1,
     "selkit.ir": 2, "selkit.dump": 2,
     "selkit.emit": 3, "selkit.base": 3, "selkit.analysis": 3,
     "selkit.toolchain": 4, "selkit.vendor": 4,

@@ -1,4 +1,4 @@
-"""The permission -> syscall table of ``selkit prove`` (selkit/prove/data/syscalls.json)."""
+"""The permission -> syscall table of ``selkit prove`` (selkit/facts/data/syscalls.json)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from importlib import resources
 import pytest
 
 from selkit.ir import vocab
-from selkit.prove.syscalls import MEDIATION, Family, load_table
+from selkit.facts.syscalls import MEDIATION, Family, load_table
 
 SYSCALL_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 HOOK_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -17,7 +17,7 @@ HOOK_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 @pytest.fixture(scope="module")
 def raw() -> dict:
-    text = resources.files("selkit.prove").joinpath("data/syscalls.json").read_text("utf-8")
+    text = resources.files("selkit.facts").joinpath("data/syscalls.json").read_text("utf-8")
     return json.loads(text)
 
 

@@ -1,4 +1,4 @@
-"""Build selkit/prove/data/syscalls.json (run with /usr/bin/python3: needs setools)."""
+"""Build selkit/facts/data/syscalls.json (run with /usr/bin/python3: needs setools)."""
 import json, os, re, sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -137,7 +137,7 @@ out = {
     "families": F,
     "unmediated": {"syscalls": sorted(UNMEDIATED), "partly": dict(sorted(PARTLY.items())), "note": NOTE},
 }
-path = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "..", "selkit", "prove", "data", "syscalls.json")
+path = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "..", "selkit", "facts", "data", "syscalls.json")
 text = json.dumps(out, indent=1, ensure_ascii=True)
 # keep lists of strings on one line
 text = re.sub(r'\[\n\s*("(?:[^"\\]|\\.)*"(?:,\n\s*"(?:[^"\\]|\\.)*")*)\n\s*\]',

@@ -205,7 +205,7 @@ def prove_command(app: Application, files, engine, linked_policy, ini_path, show
                   base_store, json_mode):
     """Prove what each phase's domain can and cannot do (exit 1 if an obligation fails)."""
     from selkit.prove.api import prove_files  # noqa: PLC0415
-    from selkit.prove.syscalls import load_table  # noqa: PLC0415
+    from selkit.facts.syscalls import load_table  # noqa: PLC0415
     from selkit.report import prove as prove_report  # noqa: PLC0415
 
     app.json_mode = json_mode

@@ -4,7 +4,7 @@ A hand list of permissions keeps having holes, so each group is a *rule* over tw
 
 * SETools' permission map (``setools/perm_map``): each class:permission's information-flow
   direction, ``r`` (to the subject), ``w`` (to the object), ``b`` (both) or ``n`` (none);
-* selkit's syscall table (:mod:`selkit.prove.syscalls`): the system-call families and the
+* selkit's syscall table (:mod:`selkit.facts.syscalls`): the system-call families and the
   permissions each needs.
 
 The rules are applied to the classes of the policy being targeted (``kb.classes``), so a class
@@ -22,6 +22,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
+from selkit.facts.permmap import permission_map
+from selkit.facts.syscalls import load_table
 from selkit.ir.nodes import SELF_EXEMPT_TARGETS
 
 #: Every group, in the order the reference lists them.
@@ -163,18 +165,7 @@ class Placement:
     category: str | None
 
 
-@lru_cache(maxsize=1)
-def permission_map() -> dict[str, dict[str, str]]:
-    """SETools' default permission map: class -> permission -> direction (r, w, b, n)."""
-    import setools  # noqa: PLC0415  (heavy; only needed here)
-
-    pmap = setools.PermissionMap()
-    return {str(c): {p.perm: p.direction for p in pmap.perms(str(c))} for c in pmap.classes()}
-
-
 def _family_needs(*families: str) -> frozenset[tuple[str, str]]:
-    from selkit.prove.syscalls import load_table  # noqa: PLC0415  (ir must not import prove early)
-
     table = load_table()
     return frozenset(n for f in families for n in table.families[f].needs)
 
@@ -279,8 +270,6 @@ def _category(tclass: str, perm: str, direction: str, mediation: str | None) -> 
 
 def placements(classes: Mapping[str, frozenset[str]]) -> list[Placement]:
     """Every class:permission of ``classes``, placed (sorted by class, permission)."""
-    from selkit.prove.syscalls import load_table  # noqa: PLC0415
-
     table, pmap = load_table(), permission_map()
     members: dict[tuple[str, str], list[str]] = {}
     for group in GROUP_NAMES:
@@ -302,8 +291,6 @@ def placements(classes: Mapping[str, frozenset[str]]) -> list[Placement]:
 
 def _table_classes() -> dict[str, frozenset[str]]:
     """The classes of the policy the syscall table describes (Debian 12's, every permission)."""
-    from selkit.prove.syscalls import load_table  # noqa: PLC0415
-
     out: dict[str, set[str]] = {}
     for tclass, perm in load_table().permissions:
         out.setdefault(tclass, set()).add(perm)

@@ -8,7 +8,7 @@ from collections import defaultdict
 from selkit.ir.lower import STEADY_PHASE
 from selkit.prove.effective import Grant
 from selkit.prove.engine import ProofReport
-from selkit.prove.syscalls import SyscallTable
+from selkit.facts.syscalls import SyscallTable
 
 HEADERS = ("obligation", "verdict", "evidence")
 

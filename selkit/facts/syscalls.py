@@ -199,6 +199,6 @@ def _from_json(data: dict) -> SyscallTable:
 
 @lru_cache(maxsize=1)
 def load_table() -> SyscallTable:
-    """Read ``selkit/prove/data/syscalls.json`` (cached)."""
-    text = resources.files("selkit.prove").joinpath("data/syscalls.json").read_text("utf-8")
+    """Read ``selkit/facts/data/syscalls.json`` (cached)."""
+    text = resources.files("selkit.facts").joinpath("data/syscalls.json").read_text("utf-8")
     return _from_json(json.loads(text))
