@@ -11,12 +11,11 @@ import dataclasses
 import functools
 import hashlib
 import os
-import pickle
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from selkit.cache import cache_root
+from selkit.cache import cache_root, read_pickle, write_pickle
 from selkit.diagnostics import Diagnostic, DiagnosticError
 from selkit.ir.kb import KnowledgeBase, PortRange
 
@@ -164,22 +163,10 @@ def _cache_dir() -> Path:
 @functools.lru_cache(maxsize=4)
 def _load_kb_cached(policy_path: str, store: str | None, key: str) -> KnowledgeBase:
     path = _cache_dir() / f"{key}.pickle"
-    try:
-        with open(path, "rb") as handle:
-            kb = pickle.load(handle)
-        if isinstance(kb, KnowledgeBase):
-            return kb
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError):
-        pass
-    kb = _read_kb(policy_path, store)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        with open(tmp, "wb") as handle:
-            pickle.dump(kb, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-    except OSError:
-        pass  # a read-only home only costs speed
+    kb = read_pickle(path, KnowledgeBase)
+    if kb is None:
+        kb = _read_kb(policy_path, store)
+        write_pickle(path, kb)
     return kb
 
 

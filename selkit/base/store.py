@@ -15,7 +15,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
-import pickle
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -24,7 +23,7 @@ from selkit.base import _disabled_modules
 from selkit.base.cil import SExpr, atoms, render
 from selkit.base.cil_blocks import (TYPE_OPS, Block, BlockIndex, declared, find_triggers,
                                     read_blocks, resolve)
-from selkit.cache import cache_root
+from selkit.cache import cache_root, read_pickle, write_pickle
 
 #: Bump when the cached shapes change.
 STORE_FORMAT = "store-3"
@@ -299,43 +298,23 @@ def _cache_path(key: str, what: str) -> Path:
     return cache_root() / "store" / f"{key}.{what}.pickle"
 
 
-def _read_pickle(path: Path, kind: type):
-    try:
-        with open(path, "rb") as handle:
-            value = pickle.load(handle)
-        return value if isinstance(value, kind) else None
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError):
-        return None
-
-
-def _write_pickle(path: Path, value) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        with open(tmp, "wb") as handle:
-            pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-    except OSError:
-        pass  # a read-only cache only costs speed
-
-
 @functools.lru_cache(maxsize=4)
 def _load_model(store: str, key: str) -> StoreModel:
-    cached = _read_pickle(_cache_path(key, "model"), StoreModel)
+    cached = read_pickle(_cache_path(key, "model"), StoreModel)
     if cached is not None:
         return cached
     blocks, index = _load_blocks(store, key)
     model = _model(store, key, blocks, index, frozenset())
-    _write_pickle(_cache_path(key, "model"), model)
+    write_pickle(_cache_path(key, "model"), model)
     return model
 
 
 @functools.lru_cache(maxsize=2)
 def _load_blocks(store: str, key: str) -> tuple[tuple[Block, ...], BlockIndex]:
-    blocks = _read_pickle(_cache_path(key, "blocks"), tuple)
+    blocks = read_pickle(_cache_path(key, "blocks"), tuple)
     if blocks is None:
         blocks = read_blocks(store)
-        _write_pickle(_cache_path(key, "blocks"), blocks)
+        write_pickle(_cache_path(key, "blocks"), blocks)
     return blocks, BlockIndex.of(blocks)
 
 

@@ -17,7 +17,7 @@ from selkit.base import BaseSpec
 from selkit.diagnostics import Diagnostic
 from selkit.ir import nodes as ir
 from selkit.prove.baseview import base_view
-from selkit.prove.effective import allow_text, memberships
+from selkit.prove.effective import allow_text, expander, memberships
 from selkit.prove.engine import profiles_for
 from selkit.prove.profile import SELF, ProfileSet
 
@@ -158,19 +158,10 @@ def rule_reaches(modules, profiles: ProfileSet, view, only=None) -> list[RuleRea
     modules' own rules and the base rules that reach a new type through its attributes
     (``only``: class -> permissions, the rules giving none of them are left out)."""
     decl_of = {d.name: d for m in modules for d in m.types}
-    new = memberships(modules, profiles, view)
-    memo: dict[str, frozenset[str]] = {}
+    linked = expander(modules, profiles, view)
 
     def expand(name: str) -> frozenset[str]:
-        if name not in memo:
-            if name in new:
-                memo[name] = frozenset({name})
-            else:
-                base = profiles.members.get(name)
-                if base is None:
-                    base = view.expand(name)
-                memo[name] = frozenset(base) | {t for t, attrs in new.items() if name in attrs}
-        return memo[name]
+        return linked(name, "")
 
     def wanted(tclass: str, perms) -> bool:
         return only is None or not only.get(tclass, frozenset()).isdisjoint(perms)

@@ -86,7 +86,7 @@ def memberships(modules, profiles: ProfileSet, base) -> dict[str, frozenset[str]
     return out
 
 
-def _expander(modules, profiles: ProfileSet, base):
+def expander(modules, profiles: ProfileSet, base):
     """Expansion of a rule's target as the linker does it when ``modules`` are linked together:
     base members (the modules a module replaces left out) plus every linked module's types.
     ``base`` is a :class:`~selkit.prove.baseview.BaseView`."""
@@ -139,7 +139,7 @@ def compositional(module: ir.PolicyModule, domain: str, profiles: ProfileSet,
     """Grants of ``domain``: the rules of every module linked with it whose source is the
     domain, plus the base profile of its attributes."""
     modules = _linked_together(module, colinked)
-    expand = _expander(modules, profiles, base)
+    expand = expander(modules, profiles, base)
     decl = next(t for t in module.types if t.name == domain)
     profile = profiles.profiles[tuple(sorted(decl.attributes))]
     return dict(_profile_grants(profile, domain, expand,
@@ -151,14 +151,14 @@ def accepted_baseline(module: ir.PolicyModule, phase: str, profiles: ProfileSet,
     """What the base gives a phase's domain through the attributes the compiler assigns."""
     domain = module.domain_of(phase)
     profile = profiles.profiles[accepted_attributes(module, phase)]
-    expand = _expander(_linked_together(module, colinked), profiles, base)
+    expand = expander(_linked_together(module, colinked), profiles, base)
     return dict(_profile_grants(profile, domain, expand, defaultdict(list)))
 
 
 def declared(module: ir.PolicyModule, domain: str, profiles: ProfileSet,
              base, colinked=()) -> Effective:
     """The grants the spec's module gives ``domain`` (its own rules, attributes expanded)."""
-    expand = _expander(_linked_together(module, colinked), profiles, base)
+    expand = expander(_linked_together(module, colinked), profiles, base)
     return dict(_module_grants((module,), domain, expand))
 
 
@@ -174,7 +174,7 @@ def inbound_compositional(module: ir.PolicyModule, domain: str, profiles: Profil
     inbound rules for its attribute set.
     """
     modules = _linked_together(module, colinked)
-    expand = _expander(modules, profiles, base)
+    expand = expander(modules, profiles, base)
     out: Effective = defaultdict(list)
     for other in modules:
         for rule in other.allows():
