@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from importlib import resources
+from pathlib import Path
 
 import pytest
 
-from selkit.ir import vocab
 from selkit.facts.syscalls import MEDIATION, Family, load_table
+from selkit.ir import vocab
+from selkit.prove import syscalls as analysis
 
 SYSCALL_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 HOOK_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -169,7 +172,7 @@ def test_for_permission_udp_write(table):
     assert "selinux_socket_sendmsg" in info.hooks
     assert {"sendto", "sendmsg", "sendmmsg", "write", "writev"} <= set(info.syscalls)
     assert "socket" in table.note_text(info)  # the shared socket-label note is appended
-    assert info.gates_syscalls
+    assert analysis.gates_syscalls(info)
     assert table.for_permission("udp_socket", "no_such_perm") is None
 
 
@@ -190,17 +193,17 @@ def test_known_facts(table):
 def test_for_syscall_and_gated_syscalls(table):
     keys = {i.key for i in table.for_syscall("bind")}
     assert {"udp_socket:bind", "udp_socket:name_bind", "udp_socket:node_bind"} <= keys
-    gated = table.gated_syscalls({("udp_socket", "read"), "udp_socket:write",
-                                  ("x_device", "read")})
+    gated = analysis.gated_syscalls(table, {("udp_socket", "read"), "udp_socket:write",
+                                            ("x_device", "read")})
     assert gated["sendto"] == ["udp_socket:write"]
     assert gated["recvfrom"] == ["udp_socket:read"]
-    assert table.unknown({("udp_socket", "write"), ("nope", "x")}) == ["nope:x"]
+    assert analysis.unknown(table, {("udp_socket", "write"), ("nope", "x")}) == ["nope:x"]
 
 
 # --- family logic ------------------------------------------------------------------------
 
 def test_udp_io_only_denies_the_dangerous_families(table):
-    denied = table.denied_families({("udp_socket", "read"), ("udp_socket", "write")})
+    denied = analysis.denied_families(table, {("udp_socket", "read"), ("udp_socket", "write")})
     for name in ("execve", "open", "ptrace", "module_load", "mount", "socket_create",
                  "kill", "setuid", "chroot", "bind", "connect", "raw_socket", "setcon",
                  "load_policy", "setenforce", "setbool"):
@@ -208,22 +211,23 @@ def test_udp_io_only_denies_the_dangerous_families(table):
 
 
 def test_granting_one_needed_permission_lifts_denial(table):
-    assert "ptrace" not in table.denied_families({("process", "ptrace")})
-    assert "execve" not in table.denied_families({("file", "execute")})
-    assert "module_load" not in table.denied_families({"capability:sys_module"})
-    assert "bind" not in table.denied_families({"udp_socket:bind"})
+    assert "ptrace" not in analysis.denied_families(table, {("process", "ptrace")})
+    assert "execve" not in analysis.denied_families(table, {("file", "execute")})
+    assert "module_load" not in analysis.denied_families(table, {"capability:sys_module"})
+    assert "bind" not in analysis.denied_families(table, {"udp_socket:bind"})
 
 
 def test_blocked_is_stricter_than_denied(table):
     # file:execute alone: not completely denied, but exec can still not succeed
     granted = {("file", "execute"), ("file", "read"), ("file", "open")}
-    assert "execve" not in table.denied_families(granted)
-    assert "execve" in table.blocked_families(granted)
-    assert "execve" not in table.blocked_families(granted | {("file", "execute_no_trans")})
+    assert "execve" not in analysis.denied_families(table, granted)
+    assert "execve" in analysis.blocked_families(table, granted)
+    assert "execve" not in analysis.blocked_families(
+        table, granted | {("file", "execute_no_trans")})
     # module loading needs both the capability and system:module_load
-    assert "module_load" in table.blocked_families({"capability:sys_module"})
-    assert "module_load" not in table.blocked_families(
-        {"capability:sys_module", "system:module_load"})
+    assert "module_load" in analysis.blocked_families(table, {"capability:sys_module"})
+    assert "module_load" not in analysis.blocked_families(
+        table, {"capability:sys_module", "system:module_load"})
 
 
 def test_denied_implies_blocked(table):
@@ -234,11 +238,43 @@ def test_denied_implies_blocked(table):
 
 def test_family_accepts_strings_and_tuples():
     fam = Family("x", ("a",), (("c", "p"),), ((("c", "p"),),), "")
-    assert fam.denied(set()) and fam.blocked(set())
-    assert not fam.denied({"c:p"}) and not fam.blocked({("c", "p")})
+    assert analysis.family_denied(fam, set()) and analysis.family_blocked(fam, set())
+    assert not analysis.family_denied(fam, {"c:p"})
+    assert not analysis.family_blocked(fam, {("c", "p")})
     with pytest.raises(ValueError):
-        fam.denied({"no-colon"})
+        analysis.family_denied(fam, {"no-colon"})
 
 
 def test_load_table_is_cached(table):
     assert load_table() is table
+
+
+def test_the_prover_reexports_the_table():
+    """``selkit.prove.syscalls`` keeps the table's names (the same objects, one cache)."""
+    from selkit.facts import syscalls as facts
+
+    for name in ("MEDIATION", "Family", "PermissionInfo", "SyscallTable", "load_table"):
+        assert getattr(analysis, name) is getattr(facts, name), name
+    assert analysis.load_table() is load_table()
+
+
+# --- the generator -------------------------------------------------------------------------
+
+GENERATOR = Path(__file__).resolve().parent.parent / "scripts" / "syscall-table" / "build.py"
+DEBIAN_POLICY = Path("/etc/selinux/default/policy/policy.33")
+
+
+def test_the_generator_writes_the_facts_data_by_default():
+    assert '"selkit", "facts", "data", "syscalls.json"' in GENERATOR.read_text()
+
+
+@pytest.mark.skipif(not DEBIAN_POLICY.exists() or not Path("/usr/bin/python3").exists(),
+                    reason="the generator reads Debian 12's policy.33 with the system SETools")
+def test_the_generator_reproduces_the_table_byte_for_byte(tmp_path):
+    """scripts/syscall-table/build.py (system Python, SETools) rebuilds the shipped JSON."""
+    pytest.importorskip("setools")
+    out = tmp_path / "syscalls.json"
+    subprocess.run(["/usr/bin/python3", str(GENERATOR), str(out)], check=True,
+                   capture_output=True, text=True, timeout=300)
+    shipped = resources.files("selkit.facts").joinpath("data/syscalls.json").read_bytes()
+    assert out.read_bytes() == shipped

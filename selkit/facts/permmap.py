@@ -27,17 +27,34 @@ def permission_map_path() -> Path:
     raise PermissionMapMissing("SETools' perm_map not found: install python3-setools (make setup)")
 
 
-def parse_permission_map(text: str) -> dict[str, dict[str, str]]:
-    """class -> permission -> direction, from the text of a SETools permission map file."""
+#: Directions a permission map may give: read, write, both, none, unmapped.
+DIRECTIONS = frozenset("rwbnu")
+
+
+class PermissionMapError(ValueError):
+    """A permission map file that does not follow SETools' format."""
+
+
+def parse_permission_map(text: str, name: str = "perm_map") -> dict[str, dict[str, str]]:
+    """class -> permission -> direction, from the text of a SETools permission map file.
+
+    The format: ``#`` starts a comment; the first line is the number of classes; each class is
+    ``class NAME COUNT`` followed by its permissions, ``PERM DIRECTION [WEIGHT]``. Malformed
+    lines are :class:`PermissionMapError` (``name:line: ...``)."""
     out: dict[str, dict[str, str]] = {}
     current: dict[str, str] | None = None
-    for line in text.splitlines():
+    for number, line in enumerate(text.splitlines(), start=1):
         words = line.split("#", 1)[0].split()
-        if not words or (len(words) == 1 and words[0].isdigit()):
+        if not words or (len(words) == 1 and words[0].isdigit() and not out):
             continue
         if words[0] == "class":
+            if len(words) != 3 or not words[2].isdigit():
+                raise PermissionMapError(f"{name}:{number}: not 'class NAME COUNT': {line!r}")
             current = out.setdefault(words[1], {})
-        elif current is not None and len(words) >= 2:
+        elif current is None or len(words) not in (2, 3) or words[1] not in DIRECTIONS:
+            raise PermissionMapError(f"{name}:{number}: not 'PERM r|w|b|n [WEIGHT]' after a "
+                                     f"class line: {line!r}")
+        else:
             current[words[0]] = words[1]
     return out
 
@@ -45,4 +62,5 @@ def parse_permission_map(text: str) -> dict[str, dict[str, str]]:
 @lru_cache(maxsize=1)
 def permission_map() -> dict[str, dict[str, str]]:
     """The installed SETools permission map: class -> permission -> direction (r, w, b, n)."""
-    return parse_permission_map(permission_map_path().read_text(encoding="utf-8"))
+    path = permission_map_path()
+    return parse_permission_map(path.read_text(encoding="utf-8"), str(path))

@@ -6,7 +6,10 @@ check it, the x86-64 system calls that reach those hooks and the object the chec
 groups system calls into *families* (execve, open, ptrace, ...) with the permissions they need;
 and it lists the system calls SELinux does not mediate at all.
 
-Pure Python, no SETools: the table is read with :mod:`importlib.resources`.
+This module is the data and its reader only (pure Python, no SETools: the table is read with
+:mod:`importlib.resources`); what a set of granted permissions lets a domain do (the families it
+leaves denied, the system calls it gates) is the prover's analysis, in
+:mod:`selkit.prove.syscalls`.
 """
 
 from __future__ import annotations
@@ -20,13 +23,10 @@ from importlib import resources
 #: Values of ``mediation`` in the data, in the order a report should present them.
 MEDIATION = ("checked", "conditional", "modifier", "audit_only", "inert", "never", "userspace")
 
-#: Mediation values under which a granted permission lets some system call do more.
-GATING = frozenset({"checked", "conditional", "inert"})
-
 Perm = tuple[str, str]
 
 
-def _perm(item: str | Perm) -> Perm:
+def perm_pair(item: str | Perm) -> Perm:
     """``"class:perm"`` or ``(class, perm)`` as a tuple."""
     if isinstance(item, str):
         tclass, sep, perm = item.partition(":")
@@ -35,10 +35,6 @@ def _perm(item: str | Perm) -> Perm:
         return tclass, perm
     tclass, perm = item
     return tclass, perm
-
-
-def _perm_set(granted: Iterable[str | Perm]) -> frozenset[Perm]:
-    return frozenset(_perm(g) for g in granted)
 
 
 @dataclass(frozen=True)
@@ -59,11 +55,6 @@ class PermissionInfo:
         """``class:permission``."""
         return f"{self.tclass}:{self.perm}"
 
-    @property
-    def gates_syscalls(self) -> bool:
-        """True if granting it can let a system call succeed that would otherwise fail."""
-        return self.mediation in GATING and bool(self.syscalls)
-
 
 @dataclass(frozen=True)
 class Family:
@@ -73,7 +64,8 @@ class Family:
     permissions (with the calling domain as source), so if none is granted the family is
     completely denied. ``requires``: necessary conditions, each a clause of alternatives; a
     family with an unsatisfied clause cannot succeed even if some of its ``needs`` are granted
-    (e.g. ``file:execute`` without ``execute_no_trans`` or ``transition``).
+    (e.g. ``file:execute`` without ``execute_no_trans`` or ``transition``). Whether granted
+    permissions leave a family denied or blocked is :mod:`selkit.prove.syscalls`' question.
     """
 
     name: str
@@ -84,17 +76,6 @@ class Family:
     #: Alternatives to every clause that the policy does not define: the kernel's check of
     #: them always passes, so the family is never denied nor blocked.
     free: tuple[Perm, ...] = ()
-
-    def denied(self, granted: Iterable[str | Perm]) -> bool:
-        """True if none of the permissions the family needs is granted."""
-        have = _perm_set(granted)
-        return not self.free and not any(n in have for n in self.needs)
-
-    def blocked(self, granted: Iterable[str | Perm]) -> bool:
-        """True if some necessary clause has none of its permissions granted."""
-        have = _perm_set(granted)
-        return not self.free and any(not any(p in have for p in clause)
-                                     for clause in self.requires)
 
 
 @dataclass(frozen=True)
@@ -122,32 +103,6 @@ class SyscallTable:
         """The entry's note with the shared notes it refers to appended."""
         return " ".join([info.note] + [self.notes[k] for k in info.see]).strip()
 
-    def denied_families(self, granted: Iterable[str | Perm]) -> list[str]:
-        """Names of the families none of whose needed permissions is granted, sorted."""
-        have = _perm_set(granted)
-        return sorted(name for name, fam in self.families.items() if fam.denied(have))
-
-    def blocked_families(self, granted: Iterable[str | Perm]) -> list[str]:
-        """Names of the families with a necessary clause left unsatisfied (a superset of
-        :meth:`denied_families` for families whose ``requires`` covers their ``needs``)."""
-        have = _perm_set(granted)
-        return sorted(name for name, fam in self.families.items() if fam.blocked(have))
-
-    def gated_syscalls(self, granted: Iterable[str | Perm]) -> dict[str, list[str]]:
-        """System call -> the granted permissions (``class:perm``) that gate it."""
-        out: dict[str, list[str]] = {}
-        for key in sorted(_perm_set(granted)):
-            info = self.permissions.get(key)
-            if info is None or not info.gates_syscalls:
-                continue
-            for name in info.syscalls:
-                out.setdefault(name, []).append(info.key)
-        return dict(sorted(out.items()))
-
-    def unknown(self, granted: Iterable[str | Perm]) -> list[str]:
-        """Granted ``class:perm`` pairs the table has no entry for."""
-        return sorted(f"{c}:{p}" for c, p in _perm_set(granted) if (c, p) not in self.permissions)
-
 
 #: The class a capability is checked as inside a user namespace other than the initial one.
 #: Debian 12's policy has no ``user_namespace`` class, so with handle_unknown=allow any domain
@@ -174,8 +129,8 @@ def _family(name: str, f: dict, defined: frozenset[Perm]) -> Family:
     """A family from the data, widened so that a denial it reports is a true one: capability
     needs gain their user-namespace twin, and a need the policy does not define is taken as
     granted (always allowed under handle_unknown=allow)."""
-    needs = tuple(n for n in _with_userns(_perm(n) for n in f["needs"]) if n in defined)
-    requires = tuple(tuple(p for p in _with_userns(_perm(p) for p in clause) if p in defined)
+    needs = tuple(n for n in _with_userns(perm_pair(n) for n in f["needs"]) if n in defined)
+    requires = tuple(tuple(p for p in _with_userns(perm_pair(p) for p in clause) if p in defined)
                      for clause in f.get("requires", ()))
     free = tuple(p for p in UNDEFINED_ALTERNATIVES.get(name, ()) if p not in defined)
     return Family(name, tuple(f["syscalls"]), needs, requires, f["note"], free)
@@ -184,7 +139,7 @@ def _family(name: str, f: dict, defined: frozenset[Perm]) -> Family:
 def _from_json(data: dict) -> SyscallTable:
     perms: dict[Perm, PermissionInfo] = {}
     for key, ent in data["permissions"].items():
-        tclass, perm = _perm(key)
+        tclass, perm = perm_pair(key)
         perms[(tclass, perm)] = PermissionInfo(
             tclass, perm, tuple(ent["syscalls"]), tuple(ent["hooks"]), ent["objects"],
             ent["mediation"], ent["note"], tuple(ent.get("see", ())))

@@ -2,8 +2,9 @@
 
 A hand list of permissions keeps having holes, so each group is a *rule* over two sources:
 
-* SETools' permission map (``setools/perm_map``): each class:permission's information-flow
-  direction, ``r`` (to the subject), ``w`` (to the object), ``b`` (both) or ``n`` (none);
+* SETools' permission map (``setools/perm_map``, read from the file by
+  :mod:`selkit.facts.permmap`): each class:permission's information-flow direction, ``r``
+  (to the subject), ``w`` (to the object), ``b`` (both) or ``n`` (none);
 * selkit's syscall table (:mod:`selkit.facts.syscalls`): the system-call families and the
   permissions each needs.
 

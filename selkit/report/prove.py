@@ -8,7 +8,7 @@ from collections import defaultdict
 from selkit.ir.lower import STEADY_PHASE
 from selkit.prove.effective import Grant
 from selkit.prove.engine import ProofReport
-from selkit.facts.syscalls import SyscallTable
+from selkit.prove.syscalls import SyscallTable, blocked_families, denied_families
 
 HEADERS = ("obligation", "verdict", "evidence")
 
@@ -71,8 +71,8 @@ def render_plain(report: ProofReport, table: SyscallTable, *, baseline: bool = F
         lines.append(f"  baseline {count} grants through the domain attribute "
                      "(shown with --baseline)")
     granted = {(g.tclass, g.perm) for g in classified.all}
-    denied = table.denied_families(granted)
-    blocked = [f for f in table.blocked_families(granted) if f not in denied]
+    denied = denied_families(table, granted)
+    blocked = [f for f in blocked_families(table, granted) if f not in denied]
     lines += ["", "Denied completely (no permission for any of them, in any user namespace): " + ", ".join(denied)]
     if blocked:
         lines += ["Cannot succeed (a necessary permission is missing): " + ", ".join(blocked)]
@@ -108,7 +108,7 @@ def to_dict(report: ProofReport, table: SyscallTable) -> dict:
             "declared": grants(classified.declared),
             "baseline": grants(classified.baseline),
             "leaks": grants(classified.leaks),
-            "denied_families": table.denied_families(granted),
-            "blocked_families": table.blocked_families(granted),
+            "denied_families": denied_families(table, granted),
+            "blocked_families": blocked_families(table, granted),
         },
     }
