@@ -9,11 +9,15 @@ from __future__ import annotations
 
 from selkit.diagnostics import Span
 from selkit.emit import cil, te
+from selkit.ir import forbid_groups
 from selkit.ir import nodes as ir
 from selkit.ir import vocab
 
 BEGIN = "<!-- BEGIN GENERATED VERBS (selkit doc verbs) -->"
 END = "<!-- END GENERATED VERBS -->"
+
+#: Where the forbid groups' rules and exemptions are written out (a link from dsl/REFERENCE.md).
+FORBID_GROUPS_DOC = "[`docs/forbid-groups.md`](../docs/forbid-groups.md)"
 
 _SYMBOLS = {"self": "P", "$opener": "O", "$starter": "S", "$port": "PORT", "$arg": "T",
             "$domain": "D"}
@@ -81,9 +85,11 @@ def verbs_markdown() -> str:
     out.append("|---|---|")
     for name, items in sorted(vocab.FORBID_GROUPS.items()):
         text = "; ".join(f"{cls}: {' '.join(perms) if perms else '*'}" for cls, perms in items)
-        if name in vocab.SELF_EXEMPT_GROUPS:
-            text += (" (not on the phase's own domain, its /proc/PID files, nor on selinuxfs, "
-                     "security_t)")
+        exemptions = [ex.name for ex in forbid_groups.EXEMPTIONS if ex.group == name]
+        if exemptions:  # every group of vocab.SELF_EXEMPT_GROUPS has some
+            text += (" (named exemptions "
+                     + ", ".join(f"`{ex}`" for ex in exemptions)
+                     + f": what each spares and why in {FORBID_GROUPS_DOC})")
         out.append(f"| `{name}` | {text} |")
     return "\n".join(out) + "\n"
 
