@@ -88,7 +88,7 @@ class StoreCopy:
     """A copy of a policy store under a temporary root, for ``semodule -p ROOT``.
 
     The copy's semanage.conf sets ``expand-check=1``: Debian ships 0, which lets a module that
-    breaks a base neverallow or a typebounds install silently (design.md §4).
+    breaks a base neverallow or a typebounds install silently.
     """
 
     source_root: str = DEFAULT_ROOT

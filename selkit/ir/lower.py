@@ -30,7 +30,8 @@ FILE_KINDS = {
     "socket": "socket", "pipe": "pipe", "char": "char", "block": "block",
 }
 
-#: Attributes the refpolicy base requires on each kind of type (design.md §4).
+#: Attributes the refpolicy base requires on each kind of type: its neverallows and rules are
+#: written over them, so a type outside them is unusable (a domain outside `domain` cannot run).
 DOMAIN_ATTRIBUTES = ("domain",)
 SWITCHING_ATTRIBUTES = ("set_curr_context",)
 EXEC_ATTRIBUTES = ("entry_type", "exec_type", "file_type", "non_auth_file_type",

@@ -1,7 +1,7 @@
 """Ordered pure passes over the IR: the phase semantics the compiler owns, then checks.
 
 ``PASSES`` rewrite a :class:`~selkit.ir.nodes.PolicyModule` into a new one; ``CHECKS`` return
-diagnostics. :func:`run` applies both in order (design.md §4 says what must hold).
+diagnostics. :func:`run` applies both in order (dsl/REFERENCE.md section 6 says what must hold).
 """
 
 from __future__ import annotations

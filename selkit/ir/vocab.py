@@ -11,7 +11,7 @@ Symbolic targets:
     the phase's own domain;
 ``$opener``
     the domain of the earlier phase that opened the resource this form uses (an fd carries the
-    label of the domain that opened it, daemons.md §2.4);
+    label of the domain that opened it: every later use is checked as ``fd use`` on it);
 ``$starter``
     the domain that starts the daemon (``exec ... from``, init_t by default);
 ``$port``

@@ -8,7 +8,7 @@
  *
  * USAGE
  *   probe switch STEADY_CTX [--chroot DIR] [--uid N] [--gid N] -- battery [BATTERY OPTIONS]
- *       Enter the steady domain exactly as the patched daemons do (daemons.md 2.3), then run the
+ *       Enter the steady domain exactly as the patched daemons do (attr fd before chroot), then run the
  *       battery in it. The probe must have been started by exec in the daemon's startup domain.
  *       It forks (as a daemon opens its attr fd after daemonizing); in the child:
  *       1. read the current context (/proc/thread-self/attr/current, a separate read-only fd);

@@ -3,7 +3,8 @@
 # 127.0.0.1:22, where a busybox nc echoes them (the spec lets the proxy reach ssh_port_t only).
 
 scenario_prepare() {
-    # Both raw sockets would see the kernel's own echo replies otherwise (lab-recipe.md).
+    # Both raw sockets would see the kernel's own echo replies otherwise: the kernel
+    # answers every echo request itself unless told to ignore them.
     sysctl -w net.ipv4.icmp_echo_ignore_all=1 > /dev/null
     nc -ll -p 22 -e /bin/cat &
 }
