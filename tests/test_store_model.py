@@ -85,10 +85,12 @@ def test_a_boolean_nothing_declares_disables_its_block():
     assert labels["top_optional_2"] == ("nope_b",)
 
 
-def test_trigger_names_are_exactly_the_single_names_that_switch_a_block_on():
+def test_names_switch_blocks_on_alone_or_only_together():
     model = _model(_CHAIN)
+    assert model.lacking_names() >= {"nope_b", "ghost_t", "ghost2_t"}
     # nope_b alone switches top_optional_2 on; ghost_t needs ghost2_t as well
-    assert model.trigger_names() == {"nope_b": ("top",)}
+    alone = _model(_CHAIN, extra={"b:nope_b"})
+    assert "top_optional_2" not in {b.label for b in alone.disabled_blocks}
     both = _model(_CHAIN, extra={"t:ghost_t", "t:ghost2_t"})
     assert "top_optional_3" not in {b.label for b in both.disabled_blocks}
     one = _model(_CHAIN, extra={"t:ghost_t"})
@@ -240,7 +242,7 @@ def test_replacing_modules_predicts_the_linked_policy(model, linked):
 @needs_tools("semodule")
 @needs_store
 def test_declaring_a_trigger_name_switches_blocks_on(model, linked, stock):
-    assert "shutdown" in model.trigger_names()[_TRIGGER]
+    assert "shutdown" in model.switched_on(types={_TRIGGER})[_TRIGGER]
     rules = [r for r in linked.terules()
              if _TRIGGER in (str(r.source), str(r.target))]
     assert rules  # our module has no rules: they come from the blocks it switched on

@@ -21,12 +21,12 @@ from typing import Iterable
 
 from selkit.base import _disabled_modules
 from selkit.base.cil import SExpr, atoms, render
-from selkit.base.cil_blocks import (TYPE_OPS, Block, BlockIndex, declared, find_triggers,
+from selkit.base.cil_blocks import (TYPE_OPS, Block, BlockIndex, declared,
                                     read_blocks, resolve)
 from selkit.cache import cache_root, read_pickle, write_pickle
 
 #: Bump when the cached shapes change.
-STORE_FORMAT = "store-3"
+STORE_FORMAT = "store-4"
 
 @dataclass(frozen=True)
 class Neverallow:
@@ -125,7 +125,6 @@ class StoreModel:
     attribute_members: dict[str, frozenset[str]]
     declared_by: dict[str, str]
     disabled_blocks: tuple[DisabledBlock, ...]
-    triggers: dict[str, tuple[str, ...]]
     neverallows: tuple[Neverallow, ...]
     #: (module, name) of top-level statements whose name nothing declares: the link fails.
     unresolved: tuple[tuple[str, str], ...]
@@ -155,10 +154,23 @@ class StoreModel:
             _LACKING[key] = frozenset(n for b in self.disabled_blocks for n in b.missing)
         return _LACKING[key]
 
-    def trigger_names(self) -> dict[str, tuple[str, ...]]:
-        """Each undeclared name that switches disabled optional blocks on when a new module
-        declares it → the modules those blocks belong to."""
-        return dict(self.triggers)
+    def switched_on(self, types: Iterable[str] = (), booleans: Iterable[str] = ()
+                    ) -> dict[str, tuple[str, ...]]:
+        """Which of these names, declared together by new modules, switch disabled optional
+        blocks on at link → the modules of those blocks (empty: the link adds nothing).
+
+        Judged for all names at once (a block may lack two of them); free when none of them is
+        a name a disabled block lacks.
+        """
+        names = set(types) | set(booleans)
+        if not names & self.lacking_names():
+            return {}
+        after = self.with_declared(types=types, booleans=booleans)
+        still = {(b.module, b.label) for b in after.disabled_blocks}
+        switched = [b for b in self.disabled_blocks if (b.module, b.label) not in still]
+        found = {name: tuple(sorted({b.module for b in switched if name in b.missing}))
+                 for name in sorted(names)}
+        return {name: modules for name, modules in found.items() if modules}
 
     def attributes_of(self, direct: Iterable[str]) -> frozenset[str]:
         """Every attribute a new type with the ``direct`` attributes belongs to (expression
@@ -262,7 +274,6 @@ def _model(store: str, key: str, blocks: tuple[Block, ...], index: BlockIndex,
         disabled_modules=_disabled_modules(store), removed_modules=removed, types=types,
         aliases=aliases, attributes=attributes, attribute_exprs=exprs,
         attribute_members=members, declared_by=declared_by, disabled_blocks=disabled,
-        triggers=find_triggers(blocks, index, enabled, count),
         neverallows=tuple(_neverallow(stmt, b.module) for b in kept for stmt in b.neverallows),
         unresolved=unresolved, new_names=extra)
 

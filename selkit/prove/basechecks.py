@@ -22,19 +22,6 @@ from selkit.prove.engine import profiles_for
 from selkit.prove.profile import SELF, ProfileSet
 
 
-@dataclass(frozen=True)
-class Access:
-    """One permission between two types, with what gives it (a module rule or a base rule)."""
-
-    source: str
-    target: str
-    tclass: str
-    perm: str
-    origin: ir.Origin | None   # the module rule's spec line; None for a base rule
-    statement: str             # the rule, as policy text
-    through: str | None = None  # for a base rule: the new type it reaches
-
-
 def check_against_store(modules, kb) -> list[Diagnostic]:
     """SEL218 and SEL330 for modules linked together into ``kb``'s store (nothing to check
     when the knowledge base has no store, e.g. a hand-made one in unit tests)."""
@@ -49,27 +36,17 @@ def check_against_store(modules, kb) -> list[Diagnostic]:
 
 
 def check_triggers(modules, model) -> list[Diagnostic]:
-    """SEL218: declared types that switch on optional blocks the store keeps disabled.
-
-    Judged for all the modules' names together (a block may need two of them), and only when
-    one of them is a name some disabled block lacks (the common case costs nothing).
-    """
+    """SEL218: declared types that switch on optional blocks the store keeps disabled (all the
+    modules' names judged together)."""
     declared = {d.name: d for m in modules for d in m.types}
-    if not model.lacking_names() & set(declared):
-        return []
-    still = {(b.module, b.label) for b in model.with_declared(types=declared).disabled_blocks}
-    switched = [b for b in model.disabled_blocks if (b.module, b.label) not in still]
     out = []
-    for name, decl in sorted(declared.items()):
-        owners = sorted({b.module for b in switched if name in b.missing})
-        if not owners:
-            continue
+    for name, owners in model.switched_on(types=declared).items():
         out.append(Diagnostic(
             "SEL218",
             f"type '{name}' is a name that disabled optional blocks of the base store wait for "
             f"(in {', '.join(owners[:5])}{', ...' if len(owners) > 5 else ''}): declaring it "
             "switches them on at link and gives rules the spec never wrote",
-            decl.origin.span,
+            declared[name].origin.span,
             hint="rename it (the daemon, the phase or the file), so that no base rule can "
                  "name it"))
     return out
@@ -84,9 +61,9 @@ class RuleReach:
     targets: frozenset[str] | None  # None: self
     tclass: str
     perms: frozenset[str]
-    origin: ir.Origin | None
-    statement: str
-    through: str | None = None
+    origin: ir.Origin | None   # the module rule's spec line; None for a base rule
+    statement: str             # the rule, as policy text
+    through: str | None = None  # for a base rule: the new type it reaches
 
 
 def check_neverallows(modules, profiles: ProfileSet, view) -> list[Diagnostic]:
@@ -107,7 +84,7 @@ def check_neverallows(modules, profiles: ProfileSet, view) -> list[Diagnostic]:
     by_class = defaultdict(list)
     for rule in model.neverallows:
         by_class[rule.tclass].append(rule)
-    found: dict[tuple, tuple[Access, object]] = {}
+    found: dict[tuple, tuple[RuleReach, tuple[str, str, str], object]] = {}
     perms_of = {c: frozenset(p for r in rules for p in r.perms) for c, rules in by_class.items()}
     for reach in rule_reaches(modules, profiles, view, perms_of):
         for rule in by_class[reach.tclass]:
@@ -117,13 +94,11 @@ def check_neverallows(modules, profiles: ProfileSet, view) -> list[Diagnostic]:
             witness = _witness(reach, rule, side)
             if witness is None:
                 continue
-            source, target = witness
-            access = Access(source, target, reach.tclass, min(perms), reach.origin,
-                            reach.statement, reach.through)
             where = reach.origin.span.short() if reach.origin else reach.through
-            found.setdefault((rule.text, where, reach.statement), (access, rule))
-    return [_neverallow_diagnostic(access, rule, decl_of, model)
-            for _, (access, rule) in sorted(found.items())]
+            found.setdefault((rule.text, where, reach.statement),
+                             (reach, (*witness, min(perms)), rule))
+    return [_neverallow_diagnostic(reach, access, rule, decl_of, model)
+            for reach, access, rule in (found[key] for key in sorted(found))]
 
 
 @dataclass(frozen=True)
@@ -188,22 +163,24 @@ def rule_reaches(modules, profiles: ProfileSet, view, only=None) -> list[RuleRea
     return out
 
 
-def _neverallow_diagnostic(access: Access, rule, decl_of, model) -> Diagnostic:
-    grant = f"{access.source} {access.target}:{access.tclass} {access.perm}"
+def _neverallow_diagnostic(reach: RuleReach, access: tuple[str, str, str], rule, decl_of,
+                           model) -> Diagnostic:
+    source, target, perm = access
+    grant = f"{source} {target}:{reach.tclass} {perm}"
     meaning = "; ".join(f"{name} = {model.expression_of(name)}"
                         for name in (rule.source, rule.target)
                         if name != "self" and model.expression_of(name))
     neverallow = f"{rule.text} (base module '{rule.module}'" + (
         f"; {meaning})" if meaning else ")")
-    if access.origin is not None:
+    if reach.origin is not None:
         return Diagnostic(
             "SEL330", f"the base policy forbids {grant}, which this statement grants "
-            f"({access.statement}): {neverallow}", access.origin.span,
+            f"({reach.statement}): {neverallow}", reach.origin.span,
             hint="remove that permission: semodule with expand-check=1 refuses the module, and "
                  "Debian's default (expand-check=0) would install it silently")
-    decl = decl_of[access.through]
+    decl = decl_of[reach.through]
     return Diagnostic(
         "SEL330", f"the base policy forbids {grant}, which the base rule "
-        f"'{access.statement}' gives {access.through} through the attributes it is declared "
+        f"'{reach.statement}' gives {reach.through} through the attributes it is declared "
         f"with: {neverallow}", decl.origin.span,
         hint="this type cannot carry those attributes on this base")
