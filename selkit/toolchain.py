@@ -201,9 +201,7 @@ class StoreCopy:
             policy = load_policy(self.policy_path)
             present = {str(t) for t in policy.types()}
             for module in modules:
-                declared = dict.fromkeys([p.domain for p in module.phases] +
-                                         [t.name for t in module.types])
-                missing = [t for t in declared if t not in present]
+                missing = [t.name for t in module.types if t.name not in present]
                 if missing:
                     diagnostics.append(Diagnostic(
                         "SEL512", f"the linked policy lacks type{'s' if len(missing) > 1 else ''}"
