@@ -152,7 +152,8 @@ BASE_EXEC_TYPES = ("bin_t",)
 #: Domains used as <domain> for ``run <exec> as <domain>``.
 RUN_DOMAINS = ("ifconfig_t",)
 #: Types no vocabulary template, port or argument above ever names: a target-qualified forbid
-#: on them is never violated.
+#: on them is violated only by the compiler's own rules on them (the switch's libselinux checks
+#: name security_t: :data:`SWITCHED_TARGETS`).
 UNUSED_TYPES = ("shadow_t", "sshd_key_t", "boot_t", "user_home_t", "security_t")
 
 FILE_KIND_WORDS = ("any", "regular", "file", "dir", "symlink", "socket", "pipe", "char",
@@ -272,14 +273,18 @@ def _definite(stmts, extra=()) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(_held(stmts, extra, conditional=False)))
 
 
-def _violates(item: tuple, held: set[tuple[str, str]], kb) -> bool:
+def _violates(item: tuple, held: set[tuple[str, str]], kb, targeted=frozenset()) -> bool:
+    """Whether forbid ``item`` matches a held (class, perm) pair; ``targeted`` holds the
+    (target, class, perm) triples the compiler adds on an otherwise unused type."""
     kind = item[0]
     if kind == "group":
         pats = [(c, p) for c, p in vocab.FORBID_GROUPS[item[1]] if c in kb.classes]
     elif kind == "class":
         pats = [(item[1], item[2])]
-    else:  # target-qualified on a type nothing names
-        return False
+    else:  # target-qualified on a type nothing but the compiler names
+        _, target, cls, perms = item
+        return any(t == target and c == cls and (perms is None or p in perms)
+                   for t, c, p in targeted)
     for cls, perms in pats:
         for hc, hp in held:
             if hc == cls and (perms is None or hp in perms):
@@ -343,6 +348,9 @@ ENTRY_EXTRAS = {("file", p) for p in ("entrypoint", "execute", "getattr", "map",
     # the switch's libselinux checks (passes.SWITCH_CHECKS) are the switching phase's too
     (tclass, p) for _, tclass, perms in passes.SWITCH_CHECKS for p in perms}
 STEADY_EXTRAS = {("fd", "use")}
+#: (target, class, perm) the switching phase holds on types of :data:`UNUSED_TYPES`.
+SWITCHED_TARGETS = frozenset((target, tclass, p) for target, tclass, perms in passes.SWITCH_CHECKS
+                             for p in perms)
 
 
 @st.composite
@@ -390,7 +398,8 @@ def valid_daemons(draw, kb) -> GeneratedDaemon:
     forbids: dict[str, list[tuple]] = {}
     for phase in ("startup", "steady"):
         cands = draw(_forbid_candidates(kb, draw(st.integers(0, 6))))
-        ok = [c for c in cands if not _violates(c, held[phase], kb)]
+        targeted = SWITCHED_TARGETS if phase == "startup" else frozenset()
+        ok = [c for c in cands if not _violates(c, held[phase], kb, targeted)]
         if ok:
             forbids[phase] = ok
 

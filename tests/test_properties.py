@@ -164,6 +164,18 @@ def _compile(text: str, kb, path: str = "gen.sel") -> dict[str, bytes]:
     return {name: data for c in compiled for name, data in c.files.items()}
 
 
+def test_generator_keeps_forbids_the_switch_would_violate_out():
+    """The switch's own libselinux checks (on security_t) violate a startup forbid on them, so
+    the generator must not emit one as 'valid' (it once did: SEL302 in CI)."""
+    import strategies
+
+    on_security = ("target", "security_t", "file", None)
+    assert strategies._violates(on_security, set(), None, strategies.SWITCHED_TARGETS)
+    assert not strategies._violates(on_security, set(), None)
+    assert not strategies._violates(("target", "shadow_t", "file", None), set(), None,
+                                    strategies.SWITCHED_TARGETS)
+
+
 @needs_policy
 @COMPILE
 @given(DAEMONS)
