@@ -63,7 +63,7 @@ def modules(kb):
 def test_scenario_reads_entry_type_dirs_and_switch_option_from_the_spec(scenario, modules):
     module = modules[scenario.daemon]
     steady = module.phases[-1].domain
-    assert runner.exec_type(module) == f"{scenario.daemon}_startup_exec_t"
+    assert module.exec_type == f"{scenario.daemon}_startup_exec_t"
     option = runner.switch_option(module, runner.context_of(steady))
     assert option.endswith(f"system_u:system_r:{steady}:s0")
     assert "{context}" not in option

@@ -19,10 +19,8 @@ from selkit.ir import nodes as ir
 from selkit.ir import vocab
 from selkit.ir.kb import KnowledgeBase
 
-ENTRY_PHASE = "startup"
-STEADY_PHASE = "steady"
-REQUIRED_PHASES = (ENTRY_PHASE, STEADY_PHASE)
-DEFAULT_STARTER = "init_t"
+from selkit.ir.nodes import DEFAULT_STARTER, ENTRY_PHASE, REQUIRED_PHASES, STEADY_PHASE
+
 MODULE_VERSION = "1.0.0"
 
 FILE_KINDS = {

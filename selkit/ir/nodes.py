@@ -12,6 +12,30 @@ from typing import Callable
 
 from selkit.diagnostics import Span
 
+#: The phase exec enters; every daemon has one.
+ENTRY_PHASE = "startup"
+#: The phase the daemon serves in; every daemon has one and nothing switches out of it.
+STEADY_PHASE = "steady"
+REQUIRED_PHASES = (ENTRY_PHASE, STEADY_PHASE)
+#: The domain that executes the daemon when an ``exec`` names no ``from``.
+DEFAULT_STARTER = "init_t"
+#: The target word for a rule on the subject's own domain.
+SELF = "self"
+
+
+def own_type_name(daemon: str, name: str) -> str:
+    """The type a daemon's own name (a phase, a file, ``startup_exec``) becomes."""
+    return f"{daemon}_{name}_t"
+
+
+def own_name_of(daemon: str, type_name: str) -> str | None:
+    """The inverse of :func:`own_type_name`: ``name`` for ``DAEMON_name_t``, else None."""
+    prefix = f"{daemon}_"
+    if type_name.startswith(prefix) and type_name.endswith("_t") \
+            and len(type_name) > len(prefix) + 2:
+        return type_name[len(prefix):-2]
+    return None
+
 
 class Cause(str, enum.Enum):
     """Why a node exists."""
@@ -202,12 +226,32 @@ class PolicyModule:
     forbids: tuple[ForbidPattern, ...]
     user: str | None
     mls: bool
-    starter: str = "init_t"
+    starter: str = DEFAULT_STARTER
     daemon: str = ""
 
     def phase(self, name: str) -> Phase:
         """The phase called ``name``."""
         return next(p for p in self.phases if p.name == name)
+
+    @property
+    def entry(self) -> Phase:
+        """The phase exec enters (:data:`ENTRY_PHASE`)."""
+        return self.phase(ENTRY_PHASE)
+
+    @property
+    def steady(self) -> Phase:
+        """The phase the daemon serves in (:data:`STEADY_PHASE`)."""
+        return self.phase(STEADY_PHASE)
+
+    def types_of(self, role: TypeRole) -> tuple[str, ...]:
+        """The declared types of one role, in declaration order."""
+        return tuple(t.name for t in self.types if t.role is role)
+
+    @property
+    def exec_type(self) -> str:
+        """The entry file type: the one the starter's exec transitions through into the entry
+        phase (the first declared :attr:`TypeRole.EXEC` type)."""
+        return self.types_of(TypeRole.EXEC)[0]
 
     def domain_of(self, phase: str) -> str:
         """The domain type of a phase."""

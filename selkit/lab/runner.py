@@ -203,7 +203,7 @@ def state_of(output: GuestOutput) -> DaemonState:
 def judge(scenario: Scenario, module: ir.PolicyModule, output: GuestOutput, seconds: float,
           *, probe_ran: bool) -> LabResult:
     """Everything the report shows, and what falls short."""
-    startup, steady = module.phases[0].domain, module.phases[-1].domain
+    startup, steady = module.entry.domain, module.steady.domain
     steady_context = context_of(steady)
     dmesg = output.blocks.get("dmesg", "")
     segments = dmesg_segments(dmesg)
@@ -275,16 +275,6 @@ def context_of(domain: str) -> str:
 # Building the guest
 
 
-def exec_type(module: ir.PolicyModule) -> str:
-    """The entry file type: the one init_t's type_transition into the startup domain uses."""
-    startup = module.phases[0].domain
-    for rule in module.rules:
-        if isinstance(rule, ir.TypeTransition) and rule.tclass == "process" \
-                and rule.default == startup:
-            return rule.target
-    raise DiagnosticError([Diagnostic("SEL769", f"{module.name}: no exec entry into {startup}")])
-
-
 def spec_directories(module: ir.PolicyModule) -> list[tuple[str, str]]:
     """``(path, type)`` for every directory the spec labels (jails, configuration trees)."""
     out = []
@@ -312,7 +302,7 @@ def build_image(scenario: Scenario, module: ir.PolicyModule, binaries: dict[str,
     """The guest for one scenario."""
     image = GuestImage()
     image.modules = the_kernel.modules_in_load_order(list(scenario.kernel_modules))
-    image.label("/lab/daemon", exec_type(module))
+    image.label("/lab/daemon", module.exec_type)
     image.label("/home/alice", "user_home_t")
     image.label("/usr/lib/modules", "modules_object_t")
     for path, type_ in spec_directories(module):
@@ -333,8 +323,8 @@ def build_image(scenario: Scenario, module: ir.PolicyModule, binaries: dict[str,
             image.put(f"/etc/openvpn/{name}", (keys / name).read_bytes(), 0o600)
         for name in ("ca.crt", "client.crt", "client.key"):
             image.put(f"/lab/peer/keys/{name}", (keys / name).read_bytes(), 0o600)
-    startup_ctx = context_of(module.phases[0].domain)
-    steady_ctx = context_of(module.phases[-1].domain)
+    startup_ctx = context_of(module.entry.domain)
+    steady_ctx = context_of(module.steady.domain)
     config = {
         "LAB_ENFORCE": "1",
         "LAB_DAEMON": f"/lab/daemon/{scenario.binary}",

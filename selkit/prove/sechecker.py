@@ -11,13 +11,12 @@ from collections import defaultdict
 
 from selkit.ir import nodes as ir
 from selkit.ir.kb import KnowledgeBase
-from selkit.ir.lower import STEADY_PHASE
 from selkit.prove import obligations as ob
 
 
 def _checks(module: ir.PolicyModule, kb: KnowledgeBase) -> list[tuple[str, dict[str, str]]]:
-    steady = module.phase(STEADY_PHASE)
-    entry = module.phases[0]
+    steady = module.steady
+    entry = module.entry
     dom = steady.domain
     declared: dict[tuple[str, str], set[str]] = defaultdict(set)  # (class, perm) -> targets
     for rule in module.allows(dom):

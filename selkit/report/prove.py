@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from selkit.ir.lower import STEADY_PHASE
+from selkit.ir.nodes import STEADY_PHASE
 from selkit.prove.effective import Grant
 from selkit.prove.engine import ProofReport
 from selkit.prove.syscalls import SyscallTable, blocked_families, denied_families
