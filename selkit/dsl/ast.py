@@ -1,10 +1,11 @@
 """The typed syntax tree of a ``.sel`` file: frozen dataclasses, each with its source span.
 
-No Lark type ever appears here; :mod:`selkit.dsl.parser` converts Lark's tree into these nodes.
+No Lark type ever appears here; :mod:`selkit.dsl.to_ast` converts Lark's tree into these nodes.
 """
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from typing import Union
 
@@ -28,25 +29,43 @@ class Str:
     span: Span
 
 
+class ArgKind(enum.StrEnum):
+    """What a verb argument is written as; each member equals its lower-case name as a string."""
+
+    WORD = "word"      # a name or a keyword used as a word
+    INT = "int"        # 53
+    RANGE = "range"    # 6000-6010
+    STRING = "string"  # "text" (the argument's text has escapes resolved)
+    STAR = "star"      # *
+
+
 @dataclass(frozen=True)
 class Arg:
-    """One verb argument: ``kind`` is word, int, range, string or star."""
+    """One verb argument: its kind and its text."""
 
-    kind: str
+    kind: ArgKind
     text: str
     span: Span
 
     @property
     def is_word(self) -> bool:
         """True for a bare word (name or keyword)."""
-        return self.kind == "word"
+        return self.kind == ArgKind.WORD
+
+
+class PermKind(enum.StrEnum):
+    """How a permission set is written; each member equals its lower-case name as a string."""
+
+    ONE = "one"    # perm
+    ALL = "all"    # *
+    LIST = "list"  # { perm perm ... }
 
 
 @dataclass(frozen=True)
 class PermSet:
     """``perm``, ``*`` or ``{ perm perm ... }``."""
 
-    kind: str  # one | all | list
+    kind: PermKind
     perms: tuple[Word, ...]
     span: Span
 

@@ -6,6 +6,8 @@ statements they preceded or trailed.
 
 from __future__ import annotations
 
+from typing import assert_never
+
 from selkit.dsl import ast
 
 INDENT = "    "
@@ -145,16 +147,24 @@ def item_text(item) -> str:
 
 
 def _arg(arg: ast.Arg) -> str:
-    if arg.kind == "string":
-        # Re-escape what the parser unescaped; a raw newline would end the string.
-        return '"' + (arg.text.replace("\\", "\\\\").replace('"', '\\"')
-                      .replace("\n", "\\n")) + '"'
-    return arg.text
+    match arg.kind:
+        case ast.ArgKind.STRING:
+            # Re-escape what the parser unescaped; a raw newline would end the string.
+            return '"' + (arg.text.replace("\\", "\\\\").replace('"', '\\"')
+                          .replace("\n", "\\n")) + '"'
+        case ast.ArgKind.WORD | ast.ArgKind.INT | ast.ArgKind.RANGE | ast.ArgKind.STAR:
+            return arg.text
+        case _:
+            assert_never(arg.kind)
 
 
 def _perms(perms: ast.PermSet) -> str:
-    if perms.kind == "all":
-        return "*"
-    if perms.kind == "one":
-        return perms.perms[0].text
-    return "{ " + " ".join(p.text for p in perms.perms) + " }"
+    match perms.kind:
+        case ast.PermKind.ALL:
+            return "*"
+        case ast.PermKind.ONE:
+            return perms.perms[0].text
+        case ast.PermKind.LIST:
+            return "{ " + " ".join(p.text for p in perms.perms) + " }"
+        case _:
+            assert_never(perms.kind)
