@@ -1,0 +1,63 @@
+"""The compiled grammar (``selkit.lark``) and the post-lexer that makes statement keywords.
+
+The only module that builds a Lark parser; :mod:`selkit.dsl.parser` runs it.
+"""
+
+from __future__ import annotations
+
+import functools
+from importlib import resources
+
+from lark import Lark, Token
+from lark.lark import PostLex
+
+#: The keywords that open a block of statements.
+BLOCK_KINDS = ("daemon", "phase", "fragment", "switch", "forbid")
+
+#: Keyword text → terminal type, for keywords that are not words (see ``_word`` in the grammar).
+_RESERVED: dict[str, str] = {}
+
+
+class _StatementKeywords(PostLex):
+    """A reserved keyword that starts a statement is the keyword, wherever the statement is.
+
+    The contextual lexer decides keyword-or-name from the LALR state: right after ``{`` a word
+    such as ``option`` lexed as a name, after a newline or ``;`` (a state shared by every kind
+    of block) as the keyword, so ``phase p { option "x" }`` parsed and the same text on two
+    lines did not, and ``selkit fmt`` turned the one into the other. Elsewhere (``fd use``)
+    such words stay names.
+    """
+
+    always_accept = ()
+
+    def process(self, stream):
+        blocks = {_RESERVED[k] for k in BLOCK_KINDS if k in _RESERVED}
+        start, first = True, None  # at a statement's start; the type of its first token
+        for tok in stream:
+            if start and tok.type == "NAME" and tok.value in _RESERVED:
+                tok = Token.new_borrow_pos(_RESERVED[tok.value], tok.value, tok)
+            kind = tok.type
+            if kind in ("_NL", "SEMICOLON"):
+                start, first = True, None
+            elif kind == "LBRACE":  # a block's body starts statements; '{ perm ... }' does not
+                start = first in blocks
+            elif start:
+                start, first = False, kind
+            yield tok
+
+
+def grammar_text() -> str:
+    """The grammar source (used by the property tests and the reference)."""
+    return resources.files("selkit.dsl").joinpath("selkit.lark").read_text(encoding="utf-8")
+
+
+@functools.lru_cache(maxsize=1)
+def lark_parser() -> Lark:
+    """The LALR parser for ``.sel`` text, built once."""
+    lark = Lark(grammar_text(), parser="lalr", propagate_positions=True,
+                maybe_placeholders=False, postlex=_StatementKeywords())
+    words = {s.name for r in lark.rules if r.origin.name == "_word" for s in r.expansion}
+    _RESERVED.update({t.pattern.value: t.name for t in lark.terminals
+                      if t.pattern.type == "str" and t.pattern.value.isidentifier()
+                      and t.name not in words})
+    return lark
