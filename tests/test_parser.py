@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from selkit.diagnostics import DiagnosticError, Span
-from selkit.dsl import ast, parse
+from selkit.dsl import ast, parse, syntax_errors, to_ast
+from selkit.dsl.grammar import lark_parser
 
 
 def test_statements_end_at_newline_or_semicolon():
@@ -22,6 +23,19 @@ def test_verb_arguments_keep_their_kind():
     (verb,) = daemon.of(ast.Phase)[0].body
     assert [(a.kind, a.text) for a in verb.args] == [
         ("word", "a"), ("int", "53"), ("range", "6000-6010"), ("string", "s"), ("star", "*")]
+    assert [a.kind for a in verb.args] == [ast.ArgKind.WORD, ast.ArgKind.INT, ast.ArgKind.RANGE,
+                                           ast.ArgKind.STRING, ast.ArgKind.STAR]
+    assert [a.is_word for a in verb.args] == [True, False, False, False, False]
+
+
+def test_kinds_are_enums_that_still_equal_their_strings():
+    """The IR compares kinds with strings (``arg.kind == "word"``); members keep that true."""
+    for kind in (*ast.ArgKind, *ast.PermKind):
+        assert kind == kind.value and str(kind) == f"{kind}" == kind.value
+    (daemon,) = parse('daemon d { phase p { allow a:b c; allow a:b *; allow a:b { c d } } }'
+                      ).items
+    assert [i.perms.kind for i in daemon.of(ast.Phase)[0].body] == [
+        ast.PermKind.ONE, ast.PermKind.ALL, ast.PermKind.LIST]
 
 
 def test_spans_are_one_based_and_exact():
@@ -83,3 +97,20 @@ def test_input_size_is_bounded():
     with pytest.raises(DiagnosticError) as err:
         parse("#" * (1 << 20) + "\n")
     assert err.value.diagnostics[0].code == "SEL905"
+
+
+def test_every_rule_the_tree_keeps_has_a_transformer_method():
+    kept = {rule.alias or rule.origin.name for rule in lark_parser().rules}
+    kept = {name for name in kept if not name.startswith("_")}
+    assert kept and all(callable(getattr(to_ast._ToAst, name, None)) for name in kept), \
+        sorted(name for name in kept if not hasattr(to_ast._ToAst, name))
+
+
+def test_every_terminal_the_parser_can_expect_has_a_label():
+    """Syntax errors name expected tokens; none may be one of Lark's anonymous terminals."""
+    lark = lark_parser()
+    names = [t.name for t in lark.terminals
+             if t.name not in lark.ignore_tokens and t.name != "COMMENT"]
+    assert not [n for n in names if n.startswith("__")]
+    assert [n for n in names if not syntax_errors._expected_text([n])] == []
+    assert syntax_errors._expected_text(["_ARROW"]) == "expected '->'"

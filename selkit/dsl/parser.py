@@ -15,9 +15,6 @@ from selkit.dsl.grammar import grammar_text, lark_parser
 from selkit.dsl.syntax_errors import syntax_diagnostic
 from selkit.dsl.to_ast import to_ast, tok_span
 
-#: The compiled parser under its former name (the property tests' strategies read its terminals).
-_lark = lark_parser
-
 __all__ = ["MAX_SOURCE_BYTES", "grammar_text", "parse"]
 
 #: Inputs above this size are refused before parsing (SEL905), which bounds time and memory.
