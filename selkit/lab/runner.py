@@ -441,7 +441,7 @@ def run_one(scenario: Scenario, prepared: Prepared, *, keep: Path | None = None,
 
 
 def _with_suggestions(result: LabResult, prepared: Prepared) -> LabResult:
-    from selkit.lab.suggest import suggest  # noqa: PLC0415
+    from selkit.suggest import suggest  # noqa: PLC0415
 
     kb = load_kb(BaseSpec())
     found = suggest(list(result.denials), prepared.policy.modules, kb,
