@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from selkit.lab.battery import AttackResult
-from selkit.lab.runner import LabResult, context_of
+from selkit.lab.verdict import LabResult, context_of
 from selkit.report.suggest import render_suggestions, suggestion_to_dict
 from selkit.suggest.avc import Avc
 
