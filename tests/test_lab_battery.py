@@ -19,9 +19,10 @@ from pathlib import Path
 import pytest
 
 from selkit.lab import battery
-from selkit.lab.avc import SELINUX_ERR, Avc, lost_records, parse_avcs
+from selkit.lab.avc import lost_records, parse_avcs
 from selkit.lab.battery import (ATTACKS, NO_RESULT, Targets, battery_header, build_probe,
                                 probe_argv, score, switch_report, verdict)
+from selkit.suggest.avc import SELINUX_ERR, Avc
 from selkit.toolchain import ToolchainError
 
 #: Only what compiles or runs the probe needs gcc; the AVC parser and scoring tests always run.

@@ -9,7 +9,7 @@ import pytest
 
 from conftest import POLICIES
 from selkit.compiler import front_end
-from selkit.lab import runner
+from selkit.lab import assemble, guest_output, runner, verdict
 from selkit.lab.image import GuestImage, guest_script, render_config
 from selkit.lab.scenarios import SCENARIOS, data_file
 
@@ -64,16 +64,16 @@ def test_scenario_reads_entry_type_dirs_and_switch_option_from_the_spec(scenario
     module = modules[scenario.daemon]
     steady = module.phases[-1].domain
     assert module.exec_type == f"{scenario.daemon}_startup_exec_t"
-    option = runner.switch_option(module, runner.context_of(steady))
+    option = assemble.switch_option(module, verdict.context_of(steady))
     assert option.endswith(f"system_u:system_r:{steady}:s0")
     assert "{context}" not in option
-    jails = [path for path, type_ in runner.spec_directories(module) if type_.endswith("_jail_t")]
+    jails = [path for path, type_ in assemble.spec_directories(module) if type_.endswith("_jail_t")]
     assert len(jails) == 1 and jails[0].startswith("/var/")
 
 
 def test_scenario_script_uses_the_spec_jail(modules):
     for scenario in SCENARIOS:
-        jail = next(p for p, t in runner.spec_directories(modules[scenario.daemon])
+        jail = next(p for p, t in assemble.spec_directories(modules[scenario.daemon])
                     if t.endswith("_jail_t"))
         assert jail in scenario.script().decode(), scenario.daemon
 
@@ -110,7 +110,7 @@ def test_render_config_quotes_and_sorts():
 
 
 def test_shell_command_leaves_the_victim_pid_to_the_guest():
-    command = runner._shell_command(["/lab/p", "battery", "--victim", "$VICTIM_PID",
+    command = assemble._shell_command(["/lab/p", "battery", "--victim", "$VICTIM_PID",
                                      "--data", "/home/a b"])
     assert command == "/lab/p battery --victim \"$VICTIM_PID\" --data '/home/a b'"
 
@@ -139,27 +139,27 @@ SELKIT-LAB-DONE
 
 
 def test_parse_output_events_blocks_and_done():
-    output = runner.parse_output(RESULTS)
+    output = guest_output.parse_output(RESULTS)
     assert output.done
     assert [e["step"] for e in output.events] == ["stage2", "daemon", "tunnel"]
     assert output.blocks["daemon-log"].splitlines()[1].startswith("SELKIT-LAB {")
-    tunnel = runner.tunnel_of(output)
+    tunnel = guest_output.tunnel_of(output)
     assert tunnel.traffic and tunnel.bytes_received == 49
-    state = runner.state_of(output)
+    state = guest_output.state_of(output)
     assert state.pid == 42 and state.after.endswith("x_steady_t:s0")
     assert state.before("system_u:system_r:x_startup_t:s0").endswith("x_startup_t:s0")
     assert state.exec_parent.endswith("init_t:s0")
 
 
 def test_dmesg_segments_split_at_marks():
-    output = runner.parse_output(RESULTS)
-    segments = runner.dmesg_segments(output.blocks["dmesg"])
+    output = guest_output.parse_output(RESULTS)
+    segments = guest_output.dmesg_segments(output.blocks["dmesg"])
     assert list(segments) == ["boot", "traffic", "probe-steady"]
     assert "avc:" in segments["traffic"] and "avc:" not in segments["probe-steady"]
 
 
 def test_unfinished_guest_is_not_done():
-    assert not runner.parse_output(RESULTS.replace("SELKIT-LAB-DONE\n", "")).done
+    assert not guest_output.parse_output(RESULTS.replace("SELKIT-LAB-DONE\n", "")).done
 
 
 def test_unknown_daemon_is_a_diagnostic():
@@ -175,7 +175,7 @@ def test_the_probes_own_processes_are_known():
     lines = ('{"event": "switch", "pid": 12, "parent": 11, "ok": true}\n'
              'noise {"event": "battery", "pid": 12, "uid": 0}\n'
              '{"attack": "read-file", "pid": 13, "outcome": "denied"}\n')
-    assert runner._probe_process_ids(lines) == {11, 12}
+    assert guest_output.probe_process_ids(lines) == {11, 12}
 
 
 def test_a_spec_directory_without_the_chosen_daemon_is_refused_before_any_download(tmp_path):
@@ -187,3 +187,31 @@ def test_a_spec_directory_without_the_chosen_daemon_is_refused_before_any_downlo
     assert err.value.diagnostics[0].code == "SEL768"
     assert "ptunnel.sel" in err.value.diagnostics[0].message
     assert runner.spec_paths(tmp_path, runner.daemons("hts")) == [str(tmp_path / "hts.sel")]
+
+
+def test_scenario_files_come_from_the_build_tree_or_the_package(tmp_path):
+    from selkit.diagnostics import DiagnosticError
+    from selkit.lab.scenarios import BY_DAEMON, Source
+
+    openvpn = BY_DAEMON["openvpn"]
+    by_path = {f.path: f for f in openvpn.files}
+    conf = by_path["/etc/openvpn/server.conf"]
+    assert conf.source is Source.PACKAGE
+    assert assemble.file_data(openvpn, conf, None) == data_file("openvpn-server.conf")
+    key = by_path["/etc/openvpn/server.key"]
+    assert (key.source, key.mode) == (Source.BUILD, 0o600)
+    (tmp_path / key.name).parent.mkdir(parents=True)
+    (tmp_path / key.name).write_bytes(b"KEY")
+    assert assemble.file_data(openvpn, key, tmp_path) == b"KEY"
+    with pytest.raises(DiagnosticError) as err:
+        assemble.file_data(openvpn, key, None)
+    assert err.value.diagnostics[0].code == "SEL769"
+    assert err.value.diagnostics[0].message == "openvpn: no sample keys in the build"
+
+
+def test_the_lab_driver_names_no_daemon():
+    """What differs between daemons is data on the Scenario, not a branch in the runner."""
+    for module in (runner, assemble, verdict, guest_output):
+        text = open(module.__file__).read()
+        for scenario in SCENARIOS:
+            assert f'"{scenario.daemon}"' not in text, (module.__name__, scenario.daemon)

@@ -1,4 +1,4 @@
-"""From lab denials back to the spec (selkit.lab.suggest), on the shipped specs and the real KB.
+"""From lab denials back to the spec (selkit.suggest), on the shipped specs and the real KB.
 
 Denials are kernel AVC lines as the lab's dmesg shows them, parsed by selkit.lab.avc. Every
 suggested statement is then checked independently of the suggester: inserted into a copy of
@@ -15,10 +15,10 @@ import pytest
 from conftest import ROOT
 from selkit.compiler import front_end
 from selkit.diagnostics import DiagnosticError
+from selkit.dsl.spec_edit import insert_statements
 from selkit.lab.avc import parse_avcs
-
-from selkit.lab.suggest import ALLOW, FORBIDDEN, GRANTED, NONE, VERB, insert_statements, suggest
 from selkit.report.suggest import render_suggestions, suggestion_to_dict
+from selkit.suggest import Kind, suggest
 
 SPECS = ("hts", "iodine", "iodined", "openvpn", "ptunnel")
 
@@ -108,7 +108,7 @@ def test_write_on_the_startup_log_socket_is_syslog_io(kb, compiled):
     opened is denied as write on a startup-labelled unix_dgram_socket."""
     lines = [denial("iodine_steady_t", "iodine_startup_t", "unix_dgram_socket", "write",
                     pid=400 + i, comm="iodine") for i in range(3)]
-    s = only(run(kb, compiled, *lines), VERB)
+    s = only(run(kb, compiled, *lines), Kind.VERB)
     path = spec_path("iodine")
     assert (s.statement, s.phase, s.path, s.module) == ("syslog io", "steady", path,
                                                         "iodine_client")
@@ -124,7 +124,7 @@ def test_sendto_syslogd_from_steady_is_a_new_connection(kb, compiled):
     own /dev/log connection, which 'syslog io' (a write on startup's socket) cannot grant;
     'syslog' can, and the note says what 'syslog io' would have meant."""
     s = only(run(kb, compiled, denial("iodine_steady_t", "syslogd_t", "unix_dgram_socket",
-                                      "sendto", 'path="/dev/log" ')), VERB)
+                                      "sendto", 'path="/dev/log" ')), Kind.VERB)
     assert (s.statement, s.phase) == ("syslog", "steady")
     assert any("'syslog io'" in n for n in s.notes)
     assert "unix_dgram_socket sendto on kernel_t" in s.why  # the rest of what it grants
@@ -133,7 +133,7 @@ def test_sendto_syslogd_from_steady_is_a_new_connection(kb, compiled):
 
 def test_connect_to_http_from_hts_steady_is_forbidden(kb, compiled):
     s = only(run(kb, compiled, denial("hts_steady_t", "http_port_t", "tcp_socket",
-                                      "name_connect", "dest=80 ", comm="hts")), FORBIDDEN)
+                                      "name_connect", "dest=80 ", comm="hts")), Kind.FORBIDDEN)
     text = open(spec_path("hts")).read()
     forbid_line = next(i for i, line in enumerate(text.split("\n"), 1)
                        if line.strip() == "http_port_t:tcp_socket name_connect")
@@ -148,7 +148,7 @@ def test_dns_bind_in_startup_names_the_port(kb, compiled):
     """The AVC's src= port gives 'udp bind port 53'; without it, the port type form."""
     with_port, without = (
         only(run(kb, compiled, denial("openvpn_startup_t", "dns_port_t", "udp_socket",
-                                      "name_bind", extra, comm="openvpn")), VERB)
+                                      "name_bind", extra, comm="openvpn")), Kind.VERB)
         for extra in ("src=53 ", ""))
     assert with_port.statement == "udp bind port 53"
     assert without.statement == "udp bind port dns_port_t"
@@ -160,7 +160,7 @@ def test_dns_bind_in_startup_names_the_port(kb, compiled):
 
 
 def test_a_domain_of_no_module_gets_no_suggestion(kb, compiled):
-    s = only(run(kb, compiled, denial("initrc_t", "etc_t", "file", "read")), NONE)
+    s = only(run(kb, compiled, denial("initrc_t", "etc_t", "file", "read")), Kind.NONE)
     assert s.statement is None and s.path is None and s.edits == ()
     assert s.why.startswith("initrc_t is not a phase domain of the modules given")
 
@@ -168,7 +168,7 @@ def test_a_domain_of_no_module_gets_no_suggestion(kb, compiled):
 def test_no_verb_falls_back_to_a_raw_allow_in_both_phases(kb, compiled):
     """No verb grants setrlimit; the raw allow in steady needs startup to hold it too."""
     s = only(run(kb, compiled, denial("openvpn_steady_t", "openvpn_steady_t", "process",
-                                      "setrlimit", comm="openvpn")), ALLOW)
+                                      "setrlimit", comm="openvpn")), Kind.ALLOW)
     text = open(spec_path("openvpn")).read()
     assert (s.statement, s.phase) == ("allow self:process setrlimit", "steady")
     assert s.line == last_statement_line(text, "steady")
@@ -186,7 +186,7 @@ def test_verbs_that_break_a_forbid_are_passed_over(kb, compiled):
     """A UDP socket in iodined's steady phase: 'ifconfig' would grant the create too, but
     steady forbids capabilities; the smallest verb that compiles wins."""
     s = only(run(kb, compiled, denial("iodined_steady_t", "iodined_steady_t", "udp_socket",
-                                      "create", comm="iodined")), VERB)
+                                      "create", comm="iodined")), Kind.VERB)
     assert s.statement in ("udp bind", "udp connect")
     assert_fixes(kb, s)
 
@@ -196,9 +196,9 @@ def test_a_raw_allow_lists_the_verbs_it_could_not_use(kb, compiled):
     out = run(kb, compiled, denial("hts_steady_t", "hts_steady_t", "rawip_socket",
                                    "create read", comm="hts"))
     kinds = {s.kind: s for s in out}
-    assert set(kinds) == {ALLOW, FORBIDDEN}
-    assert kinds[FORBIDDEN].denied[0].perms == ("create",)
-    raw = kinds[ALLOW]
+    assert set(kinds) == {Kind.ALLOW, Kind.FORBIDDEN}
+    assert kinds[Kind.FORBIDDEN].denied[0].perms == ("create",)
+    raw = kinds[Kind.ALLOW]
     assert raw.statement == "allow self:rawip_socket read"
     assert any(n.startswith("rejected 'icmp raw' would break a forbid (SEL302") for n in raw.notes)
     assert_fixes(kb, raw)
@@ -206,7 +206,7 @@ def test_a_raw_allow_lists_the_verbs_it_could_not_use(kb, compiled):
 
 def test_what_the_spec_grants_is_not_suggested_again(kb, compiled):
     s = only(run(kb, compiled, denial("iodined_steady_t", "iodined_startup_t", "udp_socket",
-                                      "read")), GRANTED)
+                                      "read")), Kind.GRANTED)
     assert s.statement is None and "already granted by 'udp io'" in s.why
 
 
@@ -218,7 +218,7 @@ def test_identical_suggestions_are_grouped_with_their_count(kb, compiled):
               denial("hts_steady_t", "http_port_t", "tcp_socket", "name_connect", pid=14),
               denial("hts_steady_t", "http_port_t", "tcp_socket", "name_connect", pid=15))
     assert [(s.kind, s.statement, s.count) for s in out] == [
-        (VERB, "read proc_t", 3), (FORBIDDEN, None, 2)]
+        (Kind.VERB, "read proc_t", 3), (Kind.FORBIDDEN, None, 2)]
     assert [a.pid for a in out[0].avcs] == [11, 12, 13]
     assert out[0].rules == ("allow openvpn_steady_t proc_t:file { open read };",)
     assert [e.phase for e in out[0].also] == ["startup"]
@@ -275,7 +275,7 @@ def test_switches_are_not_suggested_as_statements(kb, compiled):
               denial("ptunnel_steady_t", "ptunnel_steady_t", "process", "setcurrent", pid=1),
               denial("ptunnel_steady_t", "ptunnel_startup_t", "process", "dyntransition",
                      pid=2))
-    assert [s.kind for s in out] == [NONE, NONE]
+    assert [s.kind for s in out] == [Kind.NONE, Kind.NONE]
     back, setcurrent = out
     assert back.why.startswith("a switch from phase 'steady' back to 'startup'")
     assert setcurrent.why.startswith("phase 'steady' switches nowhere")
@@ -285,7 +285,7 @@ def test_switches_are_not_suggested_as_statements(kb, compiled):
 def test_unforbidden_dangerous_permissions_are_flagged(kb, compiled):
     """ptunnel's steady phase does not forbid netlink: the verb is suggested, with a warning."""
     s = only(run(kb, compiled, denial("ptunnel_steady_t", "ptunnel_steady_t",
-                                      "netlink_route_socket", "create")), VERB)
+                                      "netlink_route_socket", "create")), Kind.VERB)
     assert s.statement == "netlink route read"
     assert any("forbid group 'netlink'" in n for n in s.notes)
     assert_fixes(kb, s)
@@ -296,7 +296,7 @@ def test_a_group_the_phase_forbids_is_not_called_unforbidden_where_it_spares_the
     """ptunnel's steady phase forbids 'write', which spares selinuxfs (security_t): the
     suggestion may not claim that steady leaves 'write' out."""
     out = run(kb, compiled, denial("ptunnel_steady_t", "security_t", "file", "write"))
-    assert out and out[0].kind in (VERB, ALLOW)
+    assert out and out[0].kind in (Kind.VERB, Kind.ALLOW)
     assert not any("forbid group 'write'" in n for s in out for n in s.notes)
 
 
@@ -320,9 +320,9 @@ def test_a_three_phase_chain_gets_the_statement_in_every_ancestor(kb):
         ("steady", last_statement_line(text, "steady")),
         ("loading", last_statement_line(text, "loading")),
         ("startup", last_statement_line(text, "startup"))]
-    assert by_statement[None].kind == FORBIDDEN and "keys:file read" in by_statement[None].why
+    assert by_statement[None].kind == Kind.FORBIDDEN and "keys:file read" in by_statement[None].why
     for s in out:
-        if s.kind == VERB:
+        if s.kind == Kind.VERB:
             assert_fixes(kb, s)
 
 
@@ -335,7 +335,7 @@ def test_a_bounded_transition_error_points_at_the_switch(kb, compiled):
         for serial, old, new in ((90, "ptunnel_startup_t", "ptunnel_steady_t"),
                                  (91, "hts_steady_t", "hts_startup_t")))
     out = run(kb, compiled, forward, backward)
-    assert [s.kind for s in out] == [NONE, NONE]
+    assert [s.kind for s in out] == [Kind.NONE, Kind.NONE]
     texts = sorted(s.why for s in out)
     assert texts[0].startswith("'switch startup -> steady' (ptunnel.sel:")
     assert texts[1].startswith("setcon() from 'steady' to 'startup' in a multithreaded "
@@ -347,7 +347,8 @@ def test_a_bounded_transition_error_points_at_the_switch(kb, compiled):
 def test_an_own_file_type_is_named_by_its_file_name(kb, compiled):
     """openvpn re-reading its config after the switch: 'read conf', as the spec names it."""
     s = only(run(kb, compiled, denial("openvpn_steady_t", "openvpn_conf_t", "file",
-                                      "open read", 'name="server.conf" ', comm="openvpn")), VERB)
+                                      "open read", 'name="server.conf" ', comm="openvpn")),
+             Kind.VERB)
     assert (s.statement, s.phase, s.also) == ("read conf", "steady", ())
     assert_fixes(kb, s)
 
@@ -366,6 +367,6 @@ def test_a_pid_file_in_run_is_the_pidfile_verb_of_a_declared_file(kb, tmp_path):
     program, modules = front_end(str(spec), kb)
     avcs = parse_avcs(denial("ptunnel_startup_t", "var_run_t", "dir", "write", 'name="run" ',
                              comm="ptunnel"))
-    s = only(suggest(avcs, modules, kb, [program]), VERB)
+    s = only(suggest(avcs, modules, kb, [program]), Kind.VERB)
     assert (s.statement, s.phase) == ("pidfile pid", "startup")
     assert_fixes(kb, s)

@@ -21,7 +21,7 @@ LAYERS = {
     "selkit": 0, "selkit.diagnostics": 0, "selkit.cache": 0,
     "selkit.dsl": 1, "selkit.facts": 1,
     "selkit.ir": 2, "selkit.dump": 2,
-    "selkit.emit": 3, "selkit.base": 3, "selkit.analysis": 3,
+    "selkit.emit": 3, "selkit.base": 3, "selkit.analysis": 3, "selkit.suggest": 3,
     "selkit.toolchain": 4, "selkit.vendor": 4,
     "selkit.prove": 5, "selkit.patch": 5,
     "selkit.compiler": 6,

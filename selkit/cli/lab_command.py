@@ -9,7 +9,7 @@ import click
 
 from selkit.cli.app import Application
 from selkit.compiler import check_output_dir
-from selkit.lab.runner import REPO_POLICIES, daemons, prepare, run_one
+from selkit.lab.runner import daemons, prepare, run_one
 from selkit.lab.scenarios import BY_DAEMON
 from selkit.report.lab import (attack_rows, headers, render_plain, render_result,
                                summary_lines, to_dict)
@@ -22,7 +22,7 @@ from selkit.report.lab import (attack_rows, headers, render_plain, render_result
               help="leave the initramfs, console and results logs, dmesg and policy in DIR")
 @click.option("--suggest", "with_suggestions", is_flag=True,
               help="map each unexpected denial to the .sel statement that would allow it")
-@click.option("--specs", "spec_dir", default=str(REPO_POLICIES), show_default=True,
+@click.option("--specs", "spec_dir", default="policies", show_default=True,
               metavar="DIR", type=click.Path(file_okay=False, exists=True),
               help="directory of the .sel specs to link into the lab policy")
 @click.option("--timeout", default=300, show_default=True, metavar="SEC",

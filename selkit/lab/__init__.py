@@ -1,1 +1,2 @@
-"""The lab: a throwaway enforcing VM that runs the confined daemons, real traffic and an attack battery."""
+"""The lab: a throwaway enforcing VM that runs the confined daemons, real traffic and an attack
+battery."""

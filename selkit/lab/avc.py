@@ -4,7 +4,8 @@ The AVC records themselves are parsed by sepolgen's audit parser (``sepolgen.aud
 the class audit2allow uses); this module finds them in noisy console text (timestamps such as
 ``[   12.345678]``, other output glued to the front of a line, ``\\r``), adds the fields sepolgen
 does not keep (pid, permissive, the audit serial) and reads SELINUX_ERR records (bounded
-transition, invalid contexts), which sepolgen does not parse in their current form.
+transition, invalid contexts), which sepolgen does not parse in their current form. The
+records are :class:`selkit.suggest.avc.Avc`, what the suggestion engine reads.
 
 With no auditd, the kernel prints audit records through ``printk_ratelimit()`` (10 per 5 s by
 default): a guest must write 0 to /proc/sys/kernel/printk_ratelimit before the records that
@@ -19,44 +20,7 @@ from dataclasses import dataclass
 from sepolgen import audit as sepolgen_audit
 from sepolgen import refpolicy
 
-AVC = "avc"
-SELINUX_ERR = "selinux_err"
-
-
-@dataclass(frozen=True)
-class Avc:
-    """One access decision (``kind`` "avc") or SELinux error (``kind`` "selinux_err") record.
-
-    For SELINUX_ERR records ``scontext``/``tcontext`` are the old and new (or source and target)
-    contexts the error names, ``perms`` is empty and ``op`` says which check failed (e.g.
-    ``security_bounded_transition``); ``pid``/``comm`` then come from the SYSCALL record of the
-    same audit event when the kernel printed one. ``syscall`` is that record's syscall number.
-    """
-
-    denied: bool
-    perms: tuple[str, ...]
-    pid: int | None
-    comm: str | None
-    scontext: str
-    tcontext: str
-    stype: str
-    ttype: str
-    tclass: str
-    permissive: bool
-    raw: str
-    kind: str = AVC
-    op: str | None = None
-    serial: int | None = None
-    syscall: int | None = None
-    name: str | None = None
-
-    @property
-    def rule(self) -> str:
-        """The decision as a policy rule (``allow s t:class { perms };``), or the error's op."""
-        if self.kind == SELINUX_ERR:
-            return f"{self.op}: {self.stype} -> {self.ttype}"
-        return f"allow {self.stype} {self.ttype}:{self.tclass} {{ {' '.join(self.perms)} }};"
-
+from selkit.suggest.avc import SELINUX_ERR, Avc
 
 #: An audit record header, with the record type when the console or auditd printed one.
 _HEADER = re.compile(

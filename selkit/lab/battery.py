@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from selkit.diagnostics import Diagnostic
-from selkit.lab.avc import Avc
 from selkit.lab.kernel import lab_cache
+from selkit.suggest.avc import Avc
 from selkit.toolchain import ToolchainError
 
 Progress = Callable[[str], None]

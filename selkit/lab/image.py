@@ -181,7 +181,8 @@ def resolve_links(path: str) -> tuple[str, dict[str, str]]:
                 raise ValueError(f"too many symlinks resolving {path}")
             target = os.readlink(step)
             links[step] = target
-            todo = list(PurePosixPath(os.path.normpath(os.path.join(current, target))).parts[1:]) + todo
+            resolved = PurePosixPath(os.path.normpath(os.path.join(current, target)))
+            todo = list(resolved.parts[1:]) + todo
             current = "/"
         else:
             current = step

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from selkit.lab.avc import Avc
 from selkit.lab.battery import AttackResult
-from selkit.lab.runner import LabResult, context_of
+from selkit.lab.verdict import LabResult, context_of
 from selkit.report.suggest import render_suggestions, suggestion_to_dict
+from selkit.suggest.avc import Avc
 
 ATTACK_HEADERS = ("attack", "expected", "selkit", "AVC that denied it", "default")
 

@@ -1,4 +1,4 @@
-"""Plain-text and JSON forms of :func:`selkit.lab.suggest.suggest`'s answers.
+"""Plain-text and JSON forms of :func:`selkit.suggest.suggest`'s answers.
 
 One line per suggestion, ``FILE:LINE: in phase P add: STATEMENT   # covers N denials: ...``,
 the place first so editors and terminals make it clickable; then, indented, the further edits
@@ -7,9 +7,9 @@ typebounds needs, why, and notes.
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from typing import Iterable, Sequence, assert_never
 
-from selkit.lab.suggest import ALLOW, FORBIDDEN, GRANTED, NONE, VERB, DeniedRule, Suggestion
+from selkit.suggest import DeniedRule, Kind, Suggestion
 
 
 def render_suggestions(suggestions: Sequence[Suggestion]) -> str:
@@ -21,7 +21,7 @@ def render_suggestions(suggestions: Sequence[Suggestion]) -> str:
             lines.append(f"    {edit.path}:{edit.line}: in phase {edit.phase} add: "
                          f"{edit.statement}   # typebounds: '{edit.phase}' holds what "
                          f"'{s.phase}' holds")
-        if s.kind in (VERB, ALLOW):
+        if s.kind in (Kind.VERB, Kind.ALLOW):
             lines.append(f"    {s.why}")
         lines.extend(f"    note: {note}" for note in s.notes)
     return "\n".join(lines) + ("\n" if lines else "")
@@ -30,7 +30,7 @@ def render_suggestions(suggestions: Sequence[Suggestion]) -> str:
 def suggestion_to_dict(s: Suggestion) -> dict:
     """A JSON-ready form of one suggestion."""
     return {
-        "kind": s.kind, "module": s.module, "path": s.path, "line": s.line, "phase": s.phase,
+        "kind": s.kind.value, "module": s.module, "path": s.path, "line": s.line, "phase": s.phase,
         "statement": s.statement, "why": s.why, "count": s.count,
         "denied": [{"source": r.source, "target": r.target, "class": r.tclass,
                     "perms": list(r.perms)} for r in s.denied],
@@ -42,15 +42,19 @@ def suggestion_to_dict(s: Suggestion) -> dict:
 
 
 def _headline(s: Suggestion) -> str:
-    covers = f"{_count(s.count)}: {_summary(s.denied, with_source=s.kind == NONE)}"
-    if s.kind == VERB:
-        return f"{s.path}:{s.line}: in phase {s.phase} add: {s.statement}   # covers {covers}"
-    if s.kind == ALLOW:
-        return (f"{s.path}:{s.line}: in phase {s.phase} add: {s.statement}   "
-                f"# no verb grants this; covers {covers}")
-    if s.kind in (FORBIDDEN, GRANTED):
-        return f"{s.path}:{s.line}: phase {s.phase}: {s.why}   # {covers}"
-    return f"no suggestion: {s.why}   # {covers}"
+    covers = f"{_count(s.count)}: {_summary(s.denied, with_source=s.kind is Kind.NONE)}"
+    match s.kind:
+        case Kind.VERB:
+            return f"{s.path}:{s.line}: in phase {s.phase} add: {s.statement}   # covers {covers}"
+        case Kind.ALLOW:
+            return (f"{s.path}:{s.line}: in phase {s.phase} add: {s.statement}   "
+                    f"# no verb grants this; covers {covers}")
+        case Kind.FORBIDDEN | Kind.GRANTED:
+            return f"{s.path}:{s.line}: phase {s.phase}: {s.why}   # {covers}"
+        case Kind.NONE:
+            return f"no suggestion: {s.why}   # {covers}"
+        case _:
+            assert_never(s.kind)
 
 
 def _count(n: int) -> str:

@@ -1,0 +1,111 @@
+"""Judging one run: the verdict for a daemon is positive when the tunnel passed traffic, the
+daemon reached its steady domain, no denial was seen outside the attack battery, and every
+attack of the battery was denied in the steady domain with an AVC naming it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from selkit.ir import nodes as ir
+from selkit.lab import battery
+from selkit.lab.avc import lost_records, parse_avcs
+from selkit.lab.guest_output import (DaemonState, GuestOutput, Tunnel, dmesg_segments,
+                                     probe_process_ids, state_of, tunnel_of)
+from selkit.lab.scenarios import Scenario
+from selkit.suggest import Suggestion
+from selkit.suggest.avc import Avc
+
+
+@dataclass(frozen=True)
+class LabResult:
+    """One daemon's lab run."""
+
+    daemon: str
+    module: str
+    spec: str
+    startup_domain: str
+    steady_domain: str
+    steady_context: str
+    peer: str
+    tunnel: Tunnel | None
+    state: DaemonState
+    denials: tuple[Avc, ...]            # outside the battery: legitimate use and the harness
+    steady: tuple[battery.AttackResult, ...]
+    default: tuple[battery.AttackResult, ...]
+    switch: battery.SwitchReport | None
+    default_context: str | None
+    problems: tuple[str, ...]
+    seconds: float                      # boot to verdict
+    lost_records: int = 0
+    suggestions: tuple[Suggestion, ...] = ()
+    logs: dict[str, str] = field(default_factory=dict)
+    kept: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Tunnel works, no unexpected denial, every attack denied."""
+        return not self.problems
+
+
+def context_of(domain: str) -> str:
+    """The process context of ``domain`` in the refpolicy (MLS, s0)."""
+    return f"system_u:system_r:{domain}:s0"
+
+
+def judge(scenario: Scenario, module: ir.PolicyModule, output: GuestOutput, seconds: float,
+          *, probe_ran: bool) -> LabResult:
+    """Everything the report shows, and what falls short."""
+    startup, steady = module.entry.domain, module.steady.domain
+    steady_context = context_of(steady)
+    dmesg = output.blocks.get("dmesg", "")
+    segments = dmesg_segments(dmesg)
+    avcs_by_segment = {name: parse_avcs(text) for name, text in segments.items()}
+    steady_lines = output.blocks.get("probe-steady", "")
+    default_lines = output.blocks.get("probe-default", "")
+    steady_results = battery.score(steady_lines, avcs_by_segment.get("probe-steady", []))
+    default_results = battery.score(default_lines, avcs_by_segment.get("probe-default", []))
+    probe_pids = {r.pid for r in (*steady_results, *default_results) if r.pid is not None}
+    for lines in (steady_lines, default_lines):
+        probe_pids.update(probe_process_ids(lines))
+    denials = tuple(a for avcs in avcs_by_segment.values() for a in avcs
+                    if a.denied and a.pid not in probe_pids)
+    tunnel, state = tunnel_of(output), state_of(output)
+    switch = battery.switch_report(steady_lines)
+    default_header = battery.battery_header(default_lines)
+    problems = _problems(output, tunnel, state, steady, denials, switch, steady_results,
+                         probe_ran=probe_ran)
+    return LabResult(
+        daemon=scenario.daemon, module=module.name, spec=module.source_path,
+        startup_domain=startup, steady_domain=steady, steady_context=steady_context,
+        peer=scenario.peer_role, tunnel=tunnel, state=state, denials=denials,
+        steady=tuple(steady_results), default=tuple(default_results), switch=switch,
+        default_context=default_header.context if default_header else None,
+        problems=tuple(problems), seconds=seconds, lost_records=lost_records(dmesg),
+        logs={k: v for k, v in output.blocks.items() if k != "dmesg"})
+
+
+def _problems(output: GuestOutput, tunnel: Tunnel | None, state: DaemonState, steady: str,
+              denials: tuple[Avc, ...], switch: battery.SwitchReport | None,
+              steady_results: list[battery.AttackResult], *, probe_ran: bool) -> list[str]:
+    """What falls short, in the order the report lists it."""
+    steady_context = context_of(steady)
+    problems = []
+    if not output.done:
+        problems.append("the guest did not finish (timeout or crash); see the console log")
+    if output.step("policy") is not None:
+        problems.append(f"the guest could not load the policy: {output.step('policy')}")
+    if tunnel is None or not tunnel.traffic:
+        problems.append("no traffic passed through the tunnel")
+    if state.after != steady_context:
+        problems.append(f"the daemon is not in its steady domain ({state.after or 'not running'}"
+                        f", expected {steady_context})")
+    for avc in denials:
+        problems.append(f"denied outside the battery: {avc.rule} (comm {avc.comm}, pid {avc.pid})")
+    if probe_ran:
+        if switch is None or not switch.ok:
+            problems.append("the probe could not enter the steady domain: "
+                            + (switch.detail if switch else "no switch report"))
+        problems.extend(battery.verdict(steady_results, steady).problems)
+    else:
+        problems.append("the attack battery did not run")
+    return problems
