@@ -1,4 +1,14 @@
-"""Shared test fixtures: the golden-file flag, the real base policy, repository paths."""
+"""Shared test fixtures: the golden-file flag, the real base policy, repository paths, and the
+markers that split the suite into ``make check`` (unmarked tests) and ``make test`` (all).
+
+Markers are applied here, from what a test uses, so test files need no marks of their own:
+
+* ``toolchain``: the installed Debian refpolicy (the ``kb`` fixture, its store) or the SELinux
+  userspace tools (``needs_tools``);
+* ``vendor``: real daemon sources and their builds;
+* ``lab``: the qemu lab, busybox or the attack probe;
+* ``slow``: more than a few seconds without any of the above.
+"""
 
 from __future__ import annotations
 
@@ -33,10 +43,77 @@ def kb():
     return load_kb()
 
 
+NEEDS_TOOLS_REASON = "missing tools: "
+
+
 def needs_tools(*names: str):
-    """Skip unless every named SELinux userspace tool is installed."""
+    """Skip unless every named SELinux userspace tool is installed (marks ``toolchain`` too)."""
     missing = [n for n in names if shutil.which(n) is None and not os.path.exists(f"/usr/sbin/{n}")]
-    return pytest.mark.skipif(bool(missing), reason=f"missing tools: {', '.join(missing)}")
+    return pytest.mark.skipif(bool(missing), reason=NEEDS_TOOLS_REASON + ", ".join(missing))
+
+
+#: Fixtures that put a test in a tier.
+FIXTURE_MARKERS = {
+    "kb": "toolchain",        # the Debian refpolicy's knowledge base
+    "busybox": "lab",
+    "probe": "lab",           # the attack probe, compiled with gcc and run on this host
+    "host_run": "lab",
+}
+
+#: Modules whose tests reach the Debian policy, the tools or the lab without such a fixture
+#: (a subprocess ``selkit`` on the default base, ``load_kb()`` called directly, ...).
+MODULE_MARKERS = {
+    "test_adversarial": "toolchain",
+    "test_base_choice": "toolchain",
+    "test_error_corpus": "toolchain",
+    "test_examples": "toolchain",
+    "test_golden": "toolchain",
+    "test_pipes": "toolchain",
+    "test_properties": "toolchain",
+    "test_prove_mutations": "toolchain",
+    "test_reference": "toolchain",
+    "test_sechecker": "toolchain",
+    "test_selint": "toolchain",
+    "test_store_model": "toolchain",
+    "test_toolchain": "toolchain",
+    "test_cli": "toolchain",
+    "test_lab": "lab",
+    "test_lab_initramfs": "lab",
+    "test_lab_scenarios": "lab",
+    "test_vendor": "vendor",
+}
+
+#: Parameters that name a real daemon's source tree.
+VENDOR_PARAMETERS = ("project",)
+
+#: Single tests of other modules that reach the Debian policy without a fixture.
+TEST_MARKERS = {
+    "test_syscall_table.py::test_the_generator_reproduces_the_table_byte_for_byte": "toolchain",
+}
+
+
+def _tiers(item) -> set[str]:
+    tiers = {FIXTURE_MARKERS[f] for f in getattr(item, "fixturenames", ()) if f in FIXTURE_MARKERS}
+    module = item.path.stem
+    if module in MODULE_MARKERS:
+        tiers.add(MODULE_MARKERS[module])
+    if any(m.kwargs.get("reason", "").startswith(NEEDS_TOOLS_REASON)
+           for m in item.iter_markers("skipif")):
+        tiers.add("toolchain")
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    if any(p in params for p in VENDOR_PARAMETERS):
+        tiers.add("vendor")
+    key = f"{item.path.name}::{getattr(item, 'originalname', item.name)}"
+    if key in TEST_MARKERS:
+        tiers.add(TEST_MARKERS[key])
+    return tiers
+
+
+def pytest_collection_modifyitems(config, items):
+    """Apply the tier markers (see the module docstring)."""
+    for item in items:
+        for name in sorted(_tiers(item)):
+            item.add_marker(getattr(pytest.mark, name))
 
 
 # --- Hypothesis profiles (used by tests/test_properties.py) ---------------------------------
