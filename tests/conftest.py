@@ -46,6 +46,14 @@ def kb():
 NEEDS_TOOLS_REASON = "missing tools: "
 
 
+@pytest.fixture(scope="session")
+def tiny_policy(tmp_path_factory) -> Path:
+    """tests/data/tiny/base.cil compiled with secilc: a base policy of a few rules (no store)."""
+    from tiny import compile_cil
+
+    return compile_cil(tmp_path_factory.mktemp("tiny-policy") / "policy.33")
+
+
 def needs_tools(*names: str):
     """Skip unless every named SELinux userspace tool is installed (marks ``toolchain`` too)."""
     missing = [n for n in names if shutil.which(n) is None and not os.path.exists(f"/usr/sbin/{n}")]
