@@ -18,11 +18,13 @@ demo: setup
 	$(SELKIT) compile $(POLICIES) -o $(OUT) --install
 	$(SELKIT) prove --engine both --sechecker-ini $(OUT)/sechecker.ini $(POLICIES)
 
-# The quick loop: parser, IR, passes, emitters, the prover's logic (on the tiny base policies of
-# tests/data/tiny) and the command line; none of the tests marked toolchain, vendor, lab or
-# slow (tests/conftest.py marks them). Under two minutes on two cores with an empty cache.
+# The quick loop: ruff, mypy, then the parser, IR, passes, emitters, the prover's logic (on the
+# tiny base policies of tests/data/tiny) and the command line: every test not marked toolchain,
+# vendor, lab or slow (tests/conftest.py marks them). Under two minutes on two cores, cold.
 CHECK_MARKERS := not toolchain and not vendor and not lab and not slow
 check: setup
+	$(PY) -m ruff check selkit tests bench
+	$(PY) -m mypy
 	$(PY) -m pytest -q -m "$(CHECK_MARKERS)"
 
 # Everything, the lab included: tests/test_lab.py boots the enforcing VM for all five daemons.

@@ -18,7 +18,8 @@ SECILC = shutil.which("secilc") or "/usr/bin/secilc"
 
 
 def _prover_module(name: str):
-    """``selkit.analysis.NAME`` (where the prover's analysis is moving), else ``selkit.prove.NAME``."""
+    """``selkit.analysis.NAME`` (where the prover's analysis is moving), else
+    ``selkit.prove.NAME``."""
     try:
         return importlib.import_module(f"selkit.analysis.{name}")
     except ImportError:
