@@ -43,7 +43,47 @@ def kb():
     return load_kb()
 
 
-NEEDS_TOOLS_REASON = "missing tools: "
+@pytest.fixture(scope="session")
+def linked(tmp_path_factory):
+    """``linked(*modules, cil=None, expand_check=False) -> (policy, path)``: the modules (or,
+    for one module, the given CIL) linked together into a copy of the Debian store in one
+    transaction, once per session.
+
+    A link is the slow step of the prover's acceptance tests; test_prove_mutations.py and
+    test_sechecker.py link the same mutants and shipped policies, so both read one kernel
+    policy per link."""
+    from selkit.emit import CilEmitter
+    from selkit.prove.engine import link_candidates
+
+    folder = tmp_path_factory.mktemp("linked")
+    done: dict[tuple, tuple[object, Path]] = {}
+
+    def link(*modules, cil: str | None = None, expand_check: bool = False):
+        texts = {m.name: CilEmitter().emit(m).text() for m in modules}
+        if cil is not None:
+            (only,) = modules
+            texts[only.name] = cil
+        key = (tuple(sorted(texts.items())), expand_check)
+        if key not in done:
+            path = folder / f"policy-{len(done)}.33"
+            policy = link_candidates(texts, list(modules), expand_check=expand_check,
+                                     save_to=str(path))
+            done[key] = (policy, path)
+        return done[key]
+    return link
+
+
+@pytest.fixture(scope="session")
+def mutants(kb, linked):
+    """Every kind of mutation of test_prove_mutations.py, each on its own renamed copy of hts,
+    all linked in one store transaction: name -> (spec, mutant, policy, policy path). Used by
+    that file and test_sechecker.py."""
+    from test_prove_mutations import MUTATIONS, hts_as
+
+    specs = {name: hts_as(f"hts{i}", kb) for i, name in enumerate(sorted(MUTATIONS))}
+    built = {name: MUTATIONS[name][0](spec) for name, spec in specs.items()}
+    policy, path = linked(*built.values())
+    return {name: (specs[name], built[name], policy, path) for name in specs}
 
 
 @pytest.fixture(scope="session")
@@ -52,6 +92,9 @@ def tiny_policy(tmp_path_factory) -> Path:
     from tiny import compile_cil
 
     return compile_cil(tmp_path_factory.mktemp("tiny-policy") / "policy.33")
+
+
+NEEDS_TOOLS_REASON = "missing tools: "
 
 
 def needs_tools(*names: str):
