@@ -4,7 +4,8 @@ markers that split the suite into ``make check`` (unmarked tests) and ``make tes
 Markers are applied here, from what a test uses, so test files need no marks of their own:
 
 * ``toolchain``: the installed Debian refpolicy (the ``kb`` fixture, its store) or the SELinux
-  userspace tools (``needs_tools``);
+  userspace tools run on it (``needs_tools``); secilc on the tiny policies of tests/data/tiny
+  is not (it takes milliseconds);
 * ``vendor``: real daemon sources and their builds;
 * ``lab``: the qemu lab, busybox or the attack probe;
 * ``slow``: more than a few seconds without any of the above.
