@@ -1,4 +1,15 @@
-"""Shared test fixtures: the golden-file flag, the real base policy, repository paths."""
+"""Shared test fixtures: the golden-file flag, the real base policy, repository paths, and the
+markers that split the suite into ``make check`` (unmarked tests) and ``make test`` (all).
+
+Markers are applied here, from what a test uses, so test files need no marks of their own:
+
+* ``toolchain``: the installed Debian refpolicy (the ``kb`` fixture, its store) or the SELinux
+  userspace tools run on it (``needs_tools``); secilc on the tiny policies of tests/data/tiny
+  is not (it takes milliseconds);
+* ``vendor``: real daemon sources and their builds;
+* ``lab``: the qemu lab, busybox or the attack probe;
+* ``slow``: more than a few seconds without any of the above.
+"""
 
 from __future__ import annotations
 
@@ -33,10 +44,128 @@ def kb():
     return load_kb()
 
 
+@pytest.fixture(scope="session")
+def linked(tmp_path_factory):
+    """``linked(*modules, cil=None, expand_check=False) -> (policy, path)``: the modules (or,
+    for one module, the given CIL) linked together into a copy of the Debian store in one
+    transaction, once per session.
+
+    A link is the slow step of the prover's acceptance tests; test_prove_mutations.py and
+    test_sechecker.py link the same mutants and shipped policies, so both read one kernel
+    policy per link."""
+    from selkit.emit import CilEmitter
+    from selkit.prove.engine import link_candidates
+
+    folder = tmp_path_factory.mktemp("linked")
+    done: dict[tuple, tuple[object, Path]] = {}
+
+    def link(*modules, cil: str | None = None, expand_check: bool = False):
+        texts = {m.name: CilEmitter().emit(m).text() for m in modules}
+        if cil is not None:
+            (only,) = modules
+            texts[only.name] = cil
+        key = (tuple(sorted(texts.items())), expand_check)
+        if key not in done:
+            path = folder / f"policy-{len(done)}.33"
+            policy = link_candidates(texts, list(modules), expand_check=expand_check,
+                                     save_to=str(path))
+            done[key] = (policy, path)
+        return done[key]
+    return link
+
+
+@pytest.fixture(scope="session")
+def mutants(kb, linked):
+    """Every kind of mutation of test_prove_mutations.py, each on its own renamed copy of hts,
+    all linked in one store transaction: name -> (spec, mutant, policy, policy path). Used by
+    that file and test_sechecker.py."""
+    from test_prove_mutations import MUTATIONS, hts_as
+
+    specs = {name: hts_as(f"hts{i}", kb) for i, name in enumerate(sorted(MUTATIONS))}
+    built = {name: MUTATIONS[name][0](spec) for name, spec in specs.items()}
+    policy, path = linked(*built.values())
+    return {name: (specs[name], built[name], policy, path) for name in specs}
+
+
+@pytest.fixture(scope="session")
+def tiny_policy(tmp_path_factory) -> Path:
+    """tests/data/tiny/base.cil compiled with secilc: a base policy of a few rules (no store)."""
+    from tiny import compile_cil
+
+    return compile_cil(tmp_path_factory.mktemp("tiny-policy") / "policy.33")
+
+
+NEEDS_TOOLS_REASON = "missing tools: "
+
+
 def needs_tools(*names: str):
-    """Skip unless every named SELinux userspace tool is installed."""
+    """Skip unless every named SELinux userspace tool is installed (marks ``toolchain`` too)."""
     missing = [n for n in names if shutil.which(n) is None and not os.path.exists(f"/usr/sbin/{n}")]
-    return pytest.mark.skipif(bool(missing), reason=f"missing tools: {', '.join(missing)}")
+    return pytest.mark.skipif(bool(missing), reason=NEEDS_TOOLS_REASON + ", ".join(missing))
+
+
+#: Fixtures that put a test in a tier.
+FIXTURE_MARKERS = {
+    "kb": "toolchain",        # the Debian refpolicy's knowledge base
+    "busybox": "lab",
+    "probe": "lab",           # the attack probe, compiled with gcc and run on this host
+    "host_run": "lab",
+}
+
+#: Modules whose tests reach the Debian policy, the tools or the lab without such a fixture
+#: (a subprocess ``selkit`` on the default base, ``load_kb()`` called directly, ...).
+MODULE_MARKERS = {
+    "test_adversarial": "toolchain",
+    "test_base_choice": "toolchain",
+    "test_error_corpus": "toolchain",
+    "test_examples": "toolchain",
+    "test_golden": "toolchain",
+    "test_pipes": "toolchain",
+    "test_properties": "toolchain",
+    "test_prove_mutations": "toolchain",
+    "test_reference": "toolchain",
+    "test_sechecker": "toolchain",
+    "test_selint": "toolchain",
+    "test_store_model": "toolchain",
+    "test_toolchain": "toolchain",
+    "test_cli": "toolchain",
+    "test_lab": "lab",
+    "test_lab_initramfs": "lab",
+    "test_lab_scenarios": "lab",
+    "test_vendor": "vendor",
+}
+
+#: Parameters that name a real daemon's source tree.
+VENDOR_PARAMETERS = ("project",)
+
+#: Single tests of other modules that reach the Debian policy without a fixture.
+TEST_MARKERS = {
+    "test_syscall_table.py::test_the_generator_reproduces_the_table_byte_for_byte": "toolchain",
+}
+
+
+def _tiers(item) -> set[str]:
+    tiers = {FIXTURE_MARKERS[f] for f in getattr(item, "fixturenames", ()) if f in FIXTURE_MARKERS}
+    module = item.path.stem
+    if module in MODULE_MARKERS:
+        tiers.add(MODULE_MARKERS[module])
+    if any(m.kwargs.get("reason", "").startswith(NEEDS_TOOLS_REASON)
+           for m in item.iter_markers("skipif")):
+        tiers.add("toolchain")
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    if any(p in params for p in VENDOR_PARAMETERS):
+        tiers.add("vendor")
+    key = f"{item.path.name}::{getattr(item, 'originalname', item.name)}"
+    if key in TEST_MARKERS:
+        tiers.add(TEST_MARKERS[key])
+    return tiers
+
+
+def pytest_collection_modifyitems(config, items):
+    """Apply the tier markers (see the module docstring)."""
+    for item in items:
+        for name in sorted(_tiers(item)):
+            item.add_marker(getattr(pytest.mark, name))
 
 
 # --- Hypothesis profiles (used by tests/test_properties.py) ---------------------------------

@@ -1,11 +1,17 @@
-"""The command line: exact output in a pipe, exit codes, JSON, atomic writes."""
+"""The command line: exact output in a pipe, exit codes, JSON, atomic writes.
+
+Most tests run ``selkit`` in this process with click's CliRunner (:func:`invoke`); a few run it
+in a subprocess (:func:`run`) for what only a real process shows: plain text in a pipe, exit
+codes of a usage error, a stand-in tool found on PATH. test_pipes.py closes the pipes."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
+from typing import NamedTuple
 
 from click.testing import CliRunner
 
@@ -36,6 +42,23 @@ def run(*args, cwd=ROOT, env_extra=None):
                           capture_output=True, text=True, timeout=300)
 
 
+class Ran(NamedTuple):
+    """What :func:`invoke` returns: the fields of a CompletedProcess that the tests read."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def invoke(*args, cwd=ROOT, env_extra=None) -> Ran:
+    """``selkit ARGS`` in this process (click's CliRunner), stdout and stderr apart, neither a
+    terminal, from ``cwd``."""
+    env = {"SELKIT_FORCE_TERMINAL": None, **(env_extra or {})}
+    with contextlib.chdir(cwd):
+        result = CliRunner().invoke(main, [str(a) for a in args], env=env)
+    return Ran(result.exit_code, result.stdout, result.stderr)
+
+
 def test_version():
     result = CliRunner().invoke(main, ["--version"])
     assert result.exit_code == 0
@@ -43,7 +66,7 @@ def test_version():
 
 
 def test_check_prints_one_line_per_daemon():
-    result = run("check", "policies/openvpn.sel", "policies/iodined.sel")
+    result = invoke("check", "policies/openvpn.sel", "policies/iodined.sel")
     assert result.returncode == 0, result.stderr
     assert result.stdout == (
         "policies/openvpn.sel: openvpn: ok (startup=45, steady=5 rules)\n"
@@ -65,7 +88,7 @@ def test_bad_input_exits_2_with_a_diagnostic_and_no_traceback(tmp_path):
 def test_json_diagnostics(tmp_path):
     bad = tmp_path / "bad.sel"
     bad.write_text(GOOD.replace("5353", "70000"))
-    result = run("check", "--json", str(bad))
+    result = invoke("check", "--json", str(bad))
     assert result.returncode == 2
     data = json.loads(result.stdout)
     (diag,) = data["diagnostics"]
@@ -86,7 +109,7 @@ def test_compile_writes_every_output_and_a_summary(tmp_path):
     spec = tmp_path / "d.sel"
     spec.write_text(GOOD)
     out = tmp_path / "out"
-    result = run("compile", str(spec), "-o", str(out))
+    result = invoke("compile", str(spec), "-o", str(out))
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in out.iterdir()) == ["d.cil", "d.fc", "d.if", "d.pp", "d.te"]
     assert result.stdout.splitlines()[0].split() == ["daemon", "domains", "rules", "per",
@@ -99,7 +122,7 @@ def test_compile_writes_every_output_and_a_summary(tmp_path):
 def test_compile_json(tmp_path):
     spec = tmp_path / "d.sel"
     spec.write_text(GOOD)
-    result = run("compile", "--json", "--target", "cil", str(spec), "-o", str(tmp_path))
+    result = invoke("compile", "--json", "--target", "cil", str(spec), "-o", str(tmp_path))
     data = json.loads(result.stdout)
     assert data["modules"][0]["rules_per_phase"] == {"startup": 13, "steady": 2}
     assert data["written"] == [str(tmp_path / "d.cil")]
@@ -111,7 +134,7 @@ def test_bad_input_writes_nothing(tmp_path):
     broken = tmp_path / "e.sel"
     broken.write_text(GOOD.replace("daemon d", "daemon e").replace("udp io", "tcp io"))
     out = tmp_path / "out"
-    result = run("compile", str(spec), str(broken), "-o", str(out))
+    result = invoke("compile", str(spec), str(broken), "-o", str(out))
     assert result.returncode == 2
     assert not out.exists() or list(out.iterdir()) == []
 
@@ -137,24 +160,24 @@ def test_fmt_check_and_rewrite(tmp_path):
     messy = tmp_path / "m.sel"
     messy.write_text(GOOD.replace("    phase steady {\n        udp io\n    }",
                                   "  phase steady {udp io}"))
-    assert run("fmt", "--check", str(messy)).returncode == 1
-    result = run("fmt", str(messy))
+    assert invoke("fmt", "--check", str(messy)).returncode == 1
+    result = invoke("fmt", str(messy))
     assert result.returncode == 0 and result.stdout == f"reformatted {messy}\n"
     assert messy.read_text() == GOOD
-    assert run("fmt", "--check", str(messy)).returncode == 0
+    assert invoke("fmt", "--check", str(messy)).returncode == 0
 
 
 def test_shipped_policies_are_canonical():
     files = [str(p.relative_to(ROOT)) for p in POLICIES]
     files += [str(p.relative_to(ROOT)) for p in (ROOT / "policies" / "include").glob("*.sel")]
-    result = run("fmt", "--check", *files)
+    result = invoke("fmt", "--check", *files)
     assert result.returncode == 0, result.stdout
 
 
 def test_doc_verbs_lists_every_form():
     from selkit.ir import vocab
 
-    result = run("doc", "verbs")
+    result = invoke("doc", "verbs")
     assert result.returncode == 0
     for form in vocab.FORMS:
         assert f"`{form.text()}`" in result.stdout
@@ -163,7 +186,7 @@ def test_doc_verbs_lists_every_form():
 def test_check_dump_ir(tmp_path):
     spec = tmp_path / "d.sel"
     spec.write_text(GOOD)
-    result = run("check", "--dump", "ir", str(spec))
+    result = invoke("check", "--dump", "ir", str(spec))
     assert result.returncode == 0
     assert "TypeBounds parent='d_startup_t' child='d_steady_t'" in result.stdout
 
@@ -172,7 +195,7 @@ def test_check_dump_ir(tmp_path):
 def test_compile_install_reports_yes_for_both_forms(tmp_path):
     spec = tmp_path / "d.sel"
     spec.write_text(GOOD)
-    result = run("compile", "--json", str(spec), "-o", str(tmp_path / "o"), "--install")
+    result = invoke("compile", "--json", str(spec), "-o", str(tmp_path / "o"), "--install")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["modules"][0]["installed"] == {"pp": True, "cil": True}
 
@@ -183,16 +206,16 @@ def test_base_policy_elsewhere_needs_its_store(tmp_path):
 
     spec = tmp_path / "d.sel"
     spec.write_text(GOOD)
-    assert run("check", "--base", "/etc/selinux/default/policy/policy.33", str(spec)
+    assert invoke("check", "--base", "/etc/selinux/default/policy/policy.33", str(spec)
                ).returncode == 0
     lone = tmp_path / "policy.33"
     shutil.copy("/etc/selinux/default/policy/policy.33", lone)
-    result = run("check", "--base", str(lone), str(spec))
+    result = invoke("check", "--base", str(lone), str(spec))
     assert result.returncode == 2 and "error[SEL401]" in result.stderr
     assert "--base-store" in result.stderr
-    ok = run("check", "--base", str(lone), "--base-store", "/var/lib/selinux/default", str(spec))
+    ok = invoke("check", "--base", str(lone), "--base-store", "/var/lib/selinux/default", str(spec))
     assert ok.returncode == 0, ok.stderr
-    bad = run("check", "--base", "/etc/passwd", str(spec))
+    bad = invoke("check", "--base", "/etc/passwd", str(spec))
     assert bad.returncode == 2 and "error[SEL906]" in bad.stderr
 
 
@@ -202,7 +225,7 @@ def test_prove_exit_codes_and_json(tmp_path):
     domain baseline, which compiling cannot see), 2 on bad input."""
     spec = tmp_path / "d.sel"
     spec.write_text(GOOD)
-    ok = run("prove", "--json", str(spec))
+    ok = invoke("prove", "--json", str(spec))
     assert ok.returncode == 0, ok.stderr
     data = json.loads(ok.stdout)
     (report,) = data["reports"]
@@ -219,8 +242,8 @@ def test_prove_exit_codes_and_json(tmp_path):
     broken = tmp_path / "e.sel"
     broken.write_text(GOOD.replace("daemon d", "daemon e").replace(
         "    switch", "    forbid steady { null_device_t:chr_file write }\n    switch"))
-    assert run("check", str(broken)).returncode == 0
-    refuted = run("prove", str(broken))
+    assert invoke("check", str(broken)).returncode == 0
+    refuted = invoke("prove", str(broken))
     assert refuted.returncode == 1
     assert "every forbid holds over the effective policy" in refuted.stdout
     assert "null_device_t:chr_file write <- base rule allow domain null_device_t:chr_file" \
@@ -228,7 +251,7 @@ def test_prove_exit_codes_and_json(tmp_path):
 
     bad = tmp_path / "bad.sel"
     bad.write_text("daemon {")
-    assert run("prove", str(bad)).returncode == 2
+    assert invoke("prove", str(bad)).returncode == 2
 
 
 @needs_tools("semodule")
@@ -243,10 +266,10 @@ def test_prove_against_a_given_linked_policy(tmp_path, kb):
     _, (module,) = front_end(str(spec), kb)
     linked = tmp_path / "policy.33"
     link_candidates({"d": CilEmitter().emit(module).text()}, [module], save_to=str(linked))
-    ok = run("prove", "--engine", "linked", "--policy", str(linked), str(spec))
+    ok = invoke("prove", "--engine", "linked", "--policy", str(linked), str(spec))
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "linked engine: HOLDS" in ok.stdout
-    missing = run("prove", "--engine", "linked", "--policy",
+    missing = invoke("prove", "--engine", "linked", "--policy",
                   "/etc/selinux/default/policy/policy.33", str(spec))
     assert missing.returncode == 2 and "error[SEL601]" in missing.stderr
 
@@ -259,6 +282,7 @@ def _immutable_dir(path):
     """A directory nobody may write into: mode 555 for a user, chattr +i for root (who ignores
     the mode); None when neither works here."""
     import shutil
+
     import pytest
 
     path.mkdir()
@@ -285,13 +309,13 @@ def test_sechecker_ini_into_a_missing_directory_is_bad_input(tmp_path):
     spec = tmp_path / "d.sel"
     spec.write_text(GOOD)
     ini = tmp_path / "missing" / "x.ini"
-    result = run("prove", "--sechecker-ini", str(ini), str(spec))
+    result = invoke("prove", "--sechecker-ini", str(ini), str(spec))
     assert result.returncode == 2, result.stderr
     assert result.stderr == (f"error[SEL909]: cannot write '{ini}': no such directory "
                              f"'{ini.parent}'\n  = help: create the directory first, or name a "
                              "file in an existing one\n1 error\n")
     assert result.stdout == "" and not ini.parent.exists()
-    onto_dir = run("prove", "--sechecker-ini", str(tmp_path), str(spec))
+    onto_dir = invoke("prove", "--sechecker-ini", str(tmp_path), str(spec))
     assert onto_dir.returncode == 2 and "error[SEL909]" in onto_dir.stderr
     assert "it is a directory" in onto_dir.stderr
 
@@ -301,7 +325,7 @@ def test_sechecker_ini_is_written_whole(tmp_path):
     spec = tmp_path / "d.sel"
     spec.write_text(GOOD)
     ini = tmp_path / "x.ini"
-    result = run("prove", "--sechecker-ini", str(ini), str(spec))
+    result = invoke("prove", "--sechecker-ini", str(ini), str(spec))
     assert result.returncode == 0, result.stderr
     assert "d_steady_t" in ini.read_text()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d.sel", "x.ini"]  # no temp file
@@ -313,7 +337,7 @@ def test_compile_output_onto_a_file_is_bad_input(tmp_path):
     blocker = tmp_path / "out"
     blocker.write_text("a file\n")
     for target in (blocker, blocker / "sub"):
-        result = run("compile", "--target", "cil", "-o", str(target), str(spec))
+        result = invoke("compile", "--target", "cil", "-o", str(target), str(spec))
         assert result.returncode == 2, result.stderr
         assert result.stderr.startswith(f"error[SEL909]: cannot write '{target}': ")
         assert "Traceback" not in result.stderr and "internal error" not in result.stderr
@@ -334,7 +358,7 @@ def test_unwritable_output_directories(tmp_path):
                   ("compile", "--target", "cil", "-o", str(locked / "new"), str(spec)),
                   ("prove", "--sechecker-ini", str(locked / "x.ini"), str(spec))]
         for args in checks:
-            result = run(*args)
+            result = invoke(*args)
             assert result.returncode == 2, (args, result.stderr)
             assert "error[SEL909]" in result.stderr and "permission denied" in result.stderr
         assert list(locked.iterdir()) == []
@@ -356,7 +380,7 @@ def test_fmt_into_an_unwritable_directory_is_bad_input(tmp_path):
 
         pytest.skip("chattr +i does not work here")
     try:
-        result = run("fmt", str(messy))
+        result = invoke("fmt", str(messy))
     finally:
         _release(folder)
     assert result.returncode == 2, result.stderr
@@ -370,11 +394,12 @@ def test_fmt_into_an_unwritable_directory_is_bad_input(tmp_path):
 
 def test_module_named_like_a_disabled_store_module_is_refused_before_install(tmp_path):
     spec = tmp_path / "d.sel"
-    spec.write_text(GOOD.replace('    exec "/usr/sbin/d"', '    module oddjob\n    exec "/usr/sbin/d"'))
+    spec.write_text(GOOD.replace('    exec "/usr/sbin/d"',
+                                 '    module oddjob\n    exec "/usr/sbin/d"'))
     out = tmp_path / "out"
     for args in (("compile", "--install", "-o", str(out), str(spec)),
                  ("prove", "--engine", "linked", str(spec))):
-        result = run(*args)
+        result = invoke(*args)
         assert result.returncode == 2, (args, result.stdout, result.stderr)
         assert "error[SEL219]: module 'oddjob' is disabled in the base store" in result.stderr
         assert "installed" not in result.stdout and "Traceback" not in result.stderr
@@ -384,7 +409,8 @@ def test_module_named_like_a_disabled_store_module_is_refused_before_install(tmp
 def test_colliding_type_names_across_files(tmp_path):
     """a_b's phase c and a's file b_c, in two files compiled together: SEL220 at both."""
     first = tmp_path / "a_b.sel"
-    first.write_text(GOOD.replace("daemon d", "daemon a_b").replace('"/usr/sbin/d"', '"/usr/sbin/a_b"')
+    first.write_text(GOOD.replace("daemon d", "daemon a_b")
+                     .replace('"/usr/sbin/d"', '"/usr/sbin/a_b"')
                      .replace("    phase steady", "    phase c {\n    }\n    phase steady")
                      .replace("    switch startup -> steady",
                               '    switch startup -> c {\n        option "-c {context}"\n    }\n'
@@ -392,9 +418,9 @@ def test_colliding_type_names_across_files(tmp_path):
     second = tmp_path / "a.sel"
     second.write_text(GOOD.replace("daemon d", "daemon a").replace(
         '    exec "/usr/sbin/d"', '    exec "/usr/sbin/a"\n    file b_c "/var/lib/a(/.*)?"'))
-    assert run("check", str(first)).returncode == 0
-    assert run("check", str(second)).returncode == 0
-    result = run("compile", "--target", "te,cil", "-o", str(tmp_path / "out"), str(first),
+    assert invoke("check", str(first)).returncode == 0
+    assert invoke("check", str(second)).returncode == 0
+    result = invoke("compile", "--target", "te,cil", "-o", str(tmp_path / "out"), str(first),
                  str(second))
     assert result.returncode == 2, result.stderr
     assert result.stderr.startswith(

@@ -18,7 +18,7 @@ from selkit.diagnostics import Span
 from selkit.emit import CilEmitter
 from selkit.ir import nodes as ir
 from selkit.prove.api import compare
-from selkit.prove.engine import link_candidates, profiles_for, prove
+from selkit.prove.engine import profiles_for, prove
 from selkit.prove.obligations import Verdict
 
 pytestmark = needs_tools("semodule")
@@ -94,30 +94,45 @@ MUTATIONS = {
 }
 
 
+HTS = next(p for p in POLICIES if p.stem == "hts")
+
+
 @pytest.fixture(scope="module")
 def spec(kb):
     """The spec all mutants are proven against (hts: small, with a TCP connect)."""
-    path = next(p for p in POLICIES if p.stem == "hts")
-    _, (module,) = front_end(str(path), kb)
+    _, (module,) = front_end(str(HTS), kb)
     return module
 
 
-def _reports(spec, mutant, kb, engines=("compositional", "linked")):
+def hts_as(name: str, kb) -> ir.PolicyModule:
+    """hts as daemon ``name``: its own module, types and paths, so that one mutant of each
+    kind links beside all the others."""
+    text = HTS.read_text(encoding="utf-8")
+    for old, new in (("daemon hts {", f"daemon {name} {{"),
+                     ('"/usr/bin/hts"', f'"/usr/bin/{name}"'),
+                     ('"/var/empty/hts"', f'"/var/empty/{name}"')):
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    _, (module,) = front_end(str(HTS), kb, text)
+    return module
+
+
+def _reports(spec, mutant, kb, engines=("compositional", "linked"), policy=None):
+    """Each engine's report; ``policy`` is the linked kernel policy holding ``mutant``."""
     profiles = profiles_for([spec, mutant])
     out = {}
     if "compositional" in engines:
         out["compositional"] = prove(spec, kb, profiles, candidate=mutant)
     if "linked" in engines:
-        policy = link_candidates({mutant.name: CilEmitter().emit(mutant).text()}, [mutant],
-                                 expand_check=False)
         out["linked"] = prove(spec, kb, profiles, engine="linked", policy=policy)
     return out
 
 
 @pytest.mark.parametrize("name", sorted(MUTATIONS))
-def test_mutation_is_refuted_by_both_engines(name, spec, kb):
-    mutate, obligation, needle = MUTATIONS[name]
-    reports = _reports(spec, mutate(spec), kb)
+def test_mutation_is_refuted_by_both_engines(name, kb, mutants):
+    _, obligation, needle = MUTATIONS[name]
+    spec, mutant, policy, _ = mutants[name]
+    reports = _reports(spec, mutant, kb, policy=policy)
     for engine, report in reports.items():
         result = next(r for r in report.results if r.id == obligation)
         assert result.verdict is Verdict.REFUTED, (engine, result.summary)
@@ -140,9 +155,11 @@ def test_counterexamples_name_the_rule_and_the_line(spec, kb):
 
 
 @pytest.mark.parametrize("path", POLICIES, ids=[p.stem for p in POLICIES])
-def test_shipped_policies_hold_and_engines_agree(path, kb):
+def test_shipped_policies_hold_and_engines_agree(path, kb, linked):
+    """Linked with expand-check on, as test_sechecker.py links them (the same link, shared)."""
     _, (module,) = front_end(str(path), kb)
-    reports = _reports(module, module, kb)
+    policy, _ = linked(module, expand_check=True)
+    reports = _reports(module, module, kb, policy=policy)
     for engine, report in reports.items():
         assert report.verdict is Verdict.HOLDS, (engine, [
             (r.id, [e.text for e in r.evidence][:3]) for r in report.results
@@ -150,13 +167,13 @@ def test_shipped_policies_hold_and_engines_agree(path, kb):
     assert compare(reports["compositional"], reports["linked"]) == []
 
 
-def test_a_rule_under_a_boolean_injected_into_the_cil_is_refuted(spec, kb):
+def test_a_rule_under_a_boolean_injected_into_the_cil_is_refuted(spec, kb, linked):
     """The IR has no booleans, so this one is the linked engine's: a booleanif in the CIL."""
     steady = _steady(spec)
     cil = CilEmitter().emit(spec).text() + (
         f"(booleanif authlogin_nsswitch_use_ldap (true (allow {steady} etc_t "
         "(file (write)))))\n")
-    policy = link_candidates({spec.name: cil}, [spec], expand_check=False)
+    policy, _ = linked(spec, cil=cil)
     report = prove(spec, kb, profiles_for([spec]), engine="linked", policy=policy)
     result = next(r for r in report.results if r.id == "steady-exact")
     assert result.verdict is Verdict.REFUTED

@@ -10,11 +10,9 @@ import pytest
 
 from conftest import POLICIES
 from selkit.compiler import front_end
-from selkit.emit import CilEmitter
-from selkit.prove.engine import link_candidates, profiles_for, prove
+from selkit.prove.engine import profiles_for, prove
 from selkit.prove.obligations import Verdict
 from selkit.prove.sechecker import ini_text
-from test_prove_mutations import MUTATIONS
 
 pytestmark = pytest.mark.skipif(shutil.which("sechecker") is None, reason="setools not installed")
 
@@ -33,27 +31,18 @@ def _sechecker(module, kb, policy_path, tmp_path) -> int:
     return result.returncode
 
 
-def _link(module, tmp_path, expand_check=True):
-    path = tmp_path / "policy.33"
-    policy = link_candidates({module.name: CilEmitter().emit(module).text()}, [module],
-                             expand_check=expand_check, save_to=str(path))
-    return policy, path
-
-
 @pytest.mark.parametrize("path", POLICIES, ids=[p.stem for p in POLICIES])
-def test_sechecker_passes_the_shipped_policies(path, kb, tmp_path):
+def test_sechecker_passes_the_shipped_policies(path, kb, tmp_path, linked):
+    """The link is conftest's, shared with test_prove_mutations.py."""
     _, (module,) = front_end(str(path), kb)
-    _, policy_path = _link(module, tmp_path)
+    _, policy_path = linked(module, expand_check=True)
     assert _sechecker(module, kb, policy_path, tmp_path) == 0
 
 
 @pytest.mark.parametrize("name", COVERED)
-def test_sechecker_fails_where_selkit_refutes(name, kb, tmp_path):
-    spec_path = next(p for p in POLICIES if p.stem == "hts")
-    _, (spec,) = front_end(str(spec_path), kb)
-    mutate, obligation, _ = MUTATIONS[name]
-    mutant = mutate(spec)
-    policy, policy_path = _link(mutant, tmp_path, expand_check=False)
+def test_sechecker_fails_where_selkit_refutes(name, kb, tmp_path, mutants):
+    """Each mutant on its renamed copy of hts, all linked together (test_prove_mutations.py)."""
+    spec, mutant, policy, policy_path = mutants[name]
     report = prove(spec, kb, profiles_for([spec, mutant]), engine="linked", policy=policy)
     assert report.verdict is Verdict.REFUTED
     assert _sechecker(spec, kb, policy_path, tmp_path) == 1
