@@ -3,12 +3,24 @@ allows, which syscall families stay denied, and what SELinux does not mediate at
 
 from __future__ import annotations
 
+import enum
 from collections import defaultdict
+from dataclasses import dataclass
+from typing import Sequence
 
 from selkit.ir.nodes import STEADY_PHASE
 from selkit.prove.effective import Grant
 from selkit.prove.engine import ProofReport
 from selkit.prove.syscalls import SyscallTable, blocked_families, denied_families
+from selkit.report.format import Block, Report
+
+
+class Engine(str, enum.Enum):
+    """Which engine ``selkit prove`` runs."""
+
+    COMPOSITIONAL = "compositional"  # base policy + module IR, no link
+    LINKED = "linked"                # link into a store copy, analyse the kernel policy
+    BOTH = "both"                    # run both, require agreement
 
 HEADERS = ("obligation", "verdict", "evidence")
 
@@ -112,3 +124,31 @@ def to_dict(report: ProofReport, table: SyscallTable) -> dict:
             "blocked_families": blocked_families(table, granted),
         },
     }
+
+
+@dataclass(frozen=True)
+class ProveReport(Report):
+    """Every module's proof by every engine run, and where the engines disagree."""
+
+    reports: Sequence[ProofReport]
+    table: SyscallTable
+    disagreements: Sequence[str] = ()
+    baseline: bool = False
+    schema = "prove"
+
+    @property
+    def ok(self) -> bool:
+        """Every obligation holds and the engines agree."""
+        return not self.disagreements and all(r.verdict.value == "holds" for r in self.reports)
+
+    def data(self) -> dict:
+        return {"reports": [to_dict(r, self.table) for r in self.reports],
+                "engines_agree": not self.disagreements,
+                "disagreements": list(self.disagreements)}
+
+    def blocks(self) -> list[Block]:
+        out: list[Block] = []
+        for report in self.reports:
+            out += [render_plain(report, self.table, baseline=self.baseline), ""]
+        out += [f"ENGINES DISAGREE: {line}" for line in self.disagreements]
+        return out
