@@ -8,14 +8,13 @@ import click
 
 from selkit.cli.app import Application
 from selkit.cli.options import base_options, base_spec, front, json_option
-
-#: The --engine choices (selkit.report.prove.Engine, not imported for --help's sake).
-ENGINES = ("compositional", "linked", "both")
+from selkit.report.engines import Engine
 
 
 @click.command("prove")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=True))
-@click.option("--engine", type=click.Choice(ENGINES), default="compositional",
+@click.option("--engine", type=click.Choice([e.value for e in Engine]),
+              default=Engine.COMPOSITIONAL.value,
               show_default=True,
               help="compositional: base policy + module IR, no link; linked: link into a store "
                    "copy and analyse the kernel policy; both: run both and require agreement")
@@ -35,7 +34,7 @@ def prove_command(app: Application, files, engine, linked_policy, ini_path, show
     from selkit.compiler import check_output_file, write_atomically  # noqa: PLC0415
     from selkit.facts.syscalls import load_table  # noqa: PLC0415
     from selkit.prove.api import prove_files  # noqa: PLC0415
-    from selkit.report.prove import Engine, ProveReport  # noqa: PLC0415
+    from selkit.report.prove import ProveReport  # noqa: PLC0415
 
     app.json_mode = json_mode
     if ini_path:

@@ -3,7 +3,6 @@ allows, which syscall families stay denied, and what SELinux does not mediate at
 
 from __future__ import annotations
 
-import enum
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -14,14 +13,6 @@ from selkit.prove.effective import Grant
 from selkit.prove.engine import ProofReport
 from selkit.prove.syscalls import SyscallTable, blocked_families, denied_families
 from selkit.report.format import Block, Report
-
-
-class Engine(str, enum.Enum):
-    """Which engine ``selkit prove`` runs."""
-
-    COMPOSITIONAL = "compositional"  # base policy + module IR, no link
-    LINKED = "linked"                # link into a store copy, analyse the kernel policy
-    BOTH = "both"                    # run both, require agreement
 
 HEADERS = ("obligation", "verdict", "evidence")
 
