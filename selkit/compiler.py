@@ -21,7 +21,8 @@ from selkit.ir import passes
 from selkit.ir.kb import KnowledgeBase
 from selkit.ir.lower import lower, type_collisions
 from selkit.prove.basechecks import check_against_store
-from selkit.toolchain import Progress, build_pp, link_files
+from selkit import toolchain
+from selkit.toolchain import Progress
 
 
 class Artifact(str, enum.Enum):
@@ -127,7 +128,8 @@ def compile_modules(modules: tuple[ir.PolicyModule, ...], kb: KnowledgeBase,
                 if progress:
                     progress(f"checkmodule {module.name}")
                 te, fc = package_sources(module, kb.attributes)
-                compiled.files[f"{module.name}.pp"] = build_pp(te, fc, module.name, kb.mls)
+                package = toolchain.build_pp(te, fc, module.name, kb.mls)
+                compiled.files[f"{module.name}.pp"] = package
                 continue
             for out in emit(module, Target(artifact.value), kb.attributes):
                 compiled.files[out.name] = out.text().encode()
@@ -259,5 +261,6 @@ def install_into_store_copy(compiled: list[CompiledModule], form: str,
 
     files = {f"{c.name}.{form}": c.files[f"{c.name}.{form}"] for c in compiled}
     with tempfile.TemporaryDirectory(prefix="selkit-install-") as tmp:
-        load_policy(link_files(files, [c.module for c in compiled], str(Path(tmp, "policy")),
-                               source_root=base.root, store=base.name, progress=progress))
+        linked = toolchain.link_files(files, [c.module for c in compiled], str(Path(tmp, "policy")),
+                                      source_root=base.root, store=base.name, progress=progress)
+        load_policy(linked)

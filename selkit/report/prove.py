@@ -188,7 +188,8 @@ def render_plain(report: ProofReport, table: SyscallTable, *, baseline: bool = F
     granted = {(g.tclass, g.perm) for g in classified.all}
     denied = denied_families(table, granted)
     blocked = [f for f in blocked_families(table, granted) if f not in denied]
-    lines += ["", "Denied completely (no permission for any of them, in any user namespace): " + ", ".join(denied)]
+    lines += ["", "Denied completely (no permission for any of them, in any user namespace): "
+              + ", ".join(denied)]
     if blocked:
         lines += ["Cannot succeed (a necessary permission is missing): " + ", ".join(blocked)]
     lines += ["", f"Not mediated by SELinux at all ({len(table.unmediated)} system calls, "
