@@ -7,7 +7,8 @@ set -eu
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES="python3-setools python3-sepolgen python3-venv setools selint checkpolicy secilc
-semodule-utils policycoreutils selinux-policy-default selinux-policy-dev m4 make"
+semodule-utils policycoreutils selinux-policy-default selinux-policy-dev m4 make
+python3-jsonschema"
 
 # shellcheck disable=SC2086
 sh scripts/apt-install.sh setup $APT_PACKAGES

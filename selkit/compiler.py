@@ -1,24 +1,49 @@
-"""The compile pipeline as a library: ``.sel`` → IR → emitted sources → ``.pp`` → files.
+"""The compile pipeline as a library: ``.sel`` → IR → emitted sources → ``.pp`` (packaged by
+the toolchain) → files.
 
 Nothing here prints or exits; callers get values or a DiagnosticError.
 """
 
 from __future__ import annotations
 
+import enum
 import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from selkit.base import BaseSpec
+from selkit.base import BaseSpec, load_kb
 from selkit.diagnostics import Diagnostic, DiagnosticError, Related
 from selkit.dsl.loader import Program, load, read_source
-from selkit.emit import Target, emit
+from selkit.emit import Target, emit, package_sources
 from selkit.ir import nodes as ir
 from selkit.ir import passes
 from selkit.ir.kb import KnowledgeBase
 from selkit.ir.lower import lower, type_collisions
 from selkit.prove.basechecks import check_against_store
+from selkit import toolchain
+from selkit.toolchain import Progress
+
+
+class Artifact(str, enum.Enum):
+    """What ``selkit compile --target`` produces: the emitted sources, or the ``.pp`` the
+    toolchain packages from them."""
+
+    TE = "te"     # refpolicy .te/.if/.fc (emitted)
+    CIL = "cil"   # CIL (emitted)
+    PP = "pp"     # binary module package (checkmodule + semodule_package)
+
+    @classmethod
+    def parse_list(cls, value: str) -> tuple["Artifact", ...]:
+        """``te,cil,pp`` → artifacts, in order, once each; ValueError names an unknown one."""
+        out = []
+        for word in (w.strip() for w in value.split(",")):
+            try:
+                out.append(cls(word))
+            except ValueError:
+                raise ValueError(f"unknown target '{word}' (choose from "
+                                 f"{', '.join(a.value for a in cls)})") from None
+        return tuple(dict.fromkeys(out))
 
 
 @dataclass
@@ -91,22 +116,65 @@ def front_end_files(paths, kb: KnowledgeBase
 
 
 def compile_modules(modules: tuple[ir.PolicyModule, ...], kb: KnowledgeBase,
-                    targets: tuple[Target, ...], build_pp=None) -> list[CompiledModule]:
-    """Emit each target for each module; ``build_pp(raw_te, raw_fc, name) -> bytes``."""
+                    targets, progress: Progress | None = None) -> list[CompiledModule]:
+    """Each artifact of each module: the emitters write ``te`` and ``cil``; ``pp`` is packaged
+    by the toolchain from the raw-flavour sources. ``targets`` are :class:`Artifact` or
+    :class:`selkit.emit.Target` members (or their names)."""
     results = []
     for module in modules:
         compiled = CompiledModule(module)
-        for target in targets:
-            if target is Target.PP:
-                if build_pp is None:
-                    continue
-                te, fc = emit(module, Target.PP, kb.attributes)
-                compiled.files[f"{module.name}.pp"] = build_pp(te, fc, module.name)
+        for artifact in (Artifact(t) for t in targets):
+            if artifact is Artifact.PP:
+                if progress:
+                    progress(f"checkmodule {module.name}")
+                te, fc = package_sources(module, kb.attributes)
+                package = toolchain.build_pp(te, fc, module.name, kb.mls)
+                compiled.files[f"{module.name}.pp"] = package
                 continue
-            for out in emit(module, target, kb.attributes):
+            for out in emit(module, Target(artifact.value), kb.attributes):
                 compiled.files[out.name] = out.text().encode()
         results.append(compiled)
     return results
+
+
+def check_files(paths, base: BaseSpec) -> tuple[KnowledgeBase, dict[str, Program],
+                                                 tuple[ir.PolicyModule, ...]]:
+    """The front end over ``paths`` against ``base``: the knowledge base, the programs by path
+    and every checked module (or one DiagnosticError for all files)."""
+    kb = load_kb(base)
+    programs, modules = front_end_files(paths, kb)
+    return kb, programs, modules
+
+
+@dataclass
+class Compiled:
+    """What ``selkit compile`` did: each module's files, which forms were installed into a
+    store copy, and the paths written."""
+
+    modules: list[CompiledModule]
+    installed: dict[str, dict[str, bool]]
+    written: list[str]
+
+
+def build(modules: tuple[ir.PolicyModule, ...], kb: KnowledgeBase, artifacts, output: str, *,
+          install: bool = False, base: BaseSpec = BaseSpec(),
+          progress: Progress | None = None) -> Compiled:
+    """Compile every module, optionally install every form that was built for all of them
+    (``.pp``, ``.cil``) into a copy of ``base``'s store, then write every file into ``output``
+    (all or none)."""
+    compiled = compile_modules(modules, kb, artifacts, progress)
+    installed: dict[str, dict[str, bool]] = {c.name: {} for c in compiled}
+    if install:
+        for form in ("pp", "cil"):
+            if not all(f"{c.name}.{form}" in c.files for c in compiled):
+                continue
+            install_into_store_copy(compiled, form, base, progress)
+            for c in compiled:
+                installed[c.name][form] = True
+    written: list[str] = []
+    for item in compiled:
+        written += write_atomically(output, item.files)
+    return Compiled(compiled, installed, written)
 
 
 def _unwritable(path: str, problem: str, hint: str | None = None) -> DiagnosticError:
@@ -190,9 +258,9 @@ def install_into_store_copy(compiled: list[CompiledModule], form: str,
     load the resulting kernel policy with SETools; raises ToolchainError if either refuses
     (SEL908 if the base has no store)."""
     from selkit.base import load_policy  # noqa: PLC0415
-    from selkit.toolchain import link_files  # noqa: PLC0415
 
     files = {f"{c.name}.{form}": c.files[f"{c.name}.{form}"] for c in compiled}
     with tempfile.TemporaryDirectory(prefix="selkit-install-") as tmp:
-        load_policy(link_files(files, [c.module for c in compiled], str(Path(tmp, "policy")),
-                               source_root=base.root, store=base.name, progress=progress))
+        linked = toolchain.link_files(files, [c.module for c in compiled], str(Path(tmp, "policy")),
+                                      source_root=base.root, store=base.name, progress=progress)
+        load_policy(linked)

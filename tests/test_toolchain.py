@@ -12,19 +12,19 @@ import pytest
 from conftest import POLICIES, needs_tools
 from selkit.analysis.rules import facts_about
 from selkit.base import load_policy
-from selkit.compiler import checked_ir, compile_modules, front_end
+from selkit.compiler import Artifact, checked_ir, compile_modules, front_end
 from selkit.diagnostics import DiagnosticError
 from selkit.emit import Target
 from selkit.toolchain import StoreCopy, ToolchainError, build_pp
 
 pytestmark = needs_tools("checkmodule", "semodule_package", "semodule", "secilc")
 
-ALL = (Target.TE, Target.CIL, Target.PP)
+ALL = (Artifact.TE, Artifact.CIL, Artifact.PP)
 
 
 def _compile(path: Path, kb):
     _, modules = front_end(str(path), kb)
-    return compile_modules(modules, kb, ALL, build_pp=lambda te, fc, n: build_pp(te, fc, n, kb.mls))
+    return compile_modules(modules, kb, ALL)
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,6 @@
-"""``selkit``: the command line. Every command is a thin layer over the library."""
+"""``selkit``: the command line. One module per command, each parsing its options, calling the
+library and rendering the result through :mod:`selkit.report`; a command imports what it
+needs only when it runs."""
 
 from __future__ import annotations
 
@@ -11,6 +13,13 @@ import click
 
 from selkit import __version__
 from selkit.cli.app import EXIT_TOOLCHAIN, EXIT_USAGE, Application
+from selkit.cli.check_command import check_command
+from selkit.cli.compile_command import compile_command
+from selkit.cli.doc_command import doc_group
+from selkit.cli.fmt_command import fmt_command
+from selkit.cli.lab_command import lab_command
+from selkit.cli.patch_command import patch_command
+from selkit.cli.prove_command import prove_command
 from selkit.diagnostics import DiagnosticError
 from selkit.toolchain import ToolchainError
 
@@ -86,16 +95,6 @@ def main(ctx: click.Context) -> None:
     ctx.obj = Application()
 
 
-#: The modules under selkit.cli that define commands, each in a ``COMMANDS`` tuple.
-COMMAND_MODULES = ("commands", "patch_command", "lab_command")
-
-
-def _register() -> None:
-    import importlib  # noqa: PLC0415
-
-    for name in COMMAND_MODULES:
-        for command in importlib.import_module(f"selkit.cli.{name}").COMMANDS:
-            main.add_command(command)
-
-
-_register()
+for _command in (compile_command, check_command, fmt_command, doc_group, prove_command,
+                 patch_command, lab_command):
+    main.add_command(_command)

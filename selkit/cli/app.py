@@ -1,19 +1,20 @@
-"""The CLI's terminal: the only object that prints, shows progress or exits."""
+"""The CLI's terminal: the only object that prints, shows progress or exits.
+
+rich is imported only when a terminal is there to see it (tables, colour, spinners); in a pipe
+everything is plain text written directly.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
+import shutil
 import sys
 from typing import Iterator, NoReturn
 
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
-
 from selkit.diagnostics import Diagnostic, Severity, render_plain
 from selkit.dsl.parser import MAX_SOURCE_BYTES
+from selkit.report.format import Format, Report, renderer
 
 EXIT_OK, EXIT_TOOLCHAIN, EXIT_USAGE = 0, 1, 2
 
@@ -25,76 +26,100 @@ STYLES = {
     Severity.WARNING: "bold yellow",
     Severity.NOTE: "bold cyan",
     "gutter": "bold blue",
-    "ok": "green",
-    "bad": "red",
 }
 
 
+def _is_terminal(stream) -> bool:
+    if os.environ.get("SELKIT_FORCE_TERMINAL"):
+        return True
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
 class Application:
-    """Console, output mode and exit handling for one CLI invocation."""
+    """Output format, sources for diagnostics and exit handling for one CLI invocation."""
 
     def __init__(self, json_mode: bool = False):
         self.json_mode = json_mode
-        force = os.environ.get("SELKIT_FORCE_TERMINAL")
-        self.out = Console(markup=False, emoji=False, highlight=False,
-                           force_terminal=True if force else None)
-        self.err = Console(stderr=True, markup=False, emoji=False, highlight=False,
-                           force_terminal=True if force else None)
         self.sources: dict[str, str] = {}
+        self._err_console = None
+
+    @property
+    def out_is_terminal(self) -> bool:
+        """True when stdout is a terminal (rich tables)."""
+        return _is_terminal(sys.stdout)
 
     @property
     def interactive(self) -> bool:
         """True when stderr is a terminal (progress and colour are shown)."""
-        return self.err.is_terminal
+        return _is_terminal(sys.stderr)
+
+    @property
+    def format(self) -> Format:
+        """JSON with --json, rich on a terminal, plain text otherwise."""
+        if self.json_mode:
+            return Format.JSON
+        return Format.RICH if self.out_is_terminal else Format.TEXT
 
     # -- output -----------------------------------------------------------------------------
 
+    def render(self, report: Report) -> None:
+        """Show a command's result in the chosen format."""
+        width = shutil.get_terminal_size().columns
+        self.write(renderer(self.format, width).render(report))
+
+    def write(self, text: str) -> None:
+        """Text on stdout as it is; a source line that was not UTF-8 rides in it as surrogates
+        and leaves as its original bytes (a strict UTF-8 stdout would refuse it)."""
+        sys.stdout.flush()
+        sys.stdout.buffer.write(text.encode("utf-8", "surrogateescape"))
+        sys.stdout.buffer.flush()
+
     def print(self, text: str = "") -> None:
         """A line on stdout."""
-        if self.out.is_terminal:
-            self.out.print(Text(text))
-        else:
-            sys.stdout.write(text + "\n")
-
-    def emit_json(self, data) -> None:
-        """Machine-readable output on stdout."""
-        sys.stdout.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
-
-    def table(self, headers: tuple[str, ...], rows: list[tuple[str, ...]], plain: str) -> None:
-        """A rich table on a terminal, ``plain`` otherwise."""
-        if not self.out.is_terminal:
-            sys.stdout.write(plain + "\n")
-            return
-        table = Table(*headers, header_style="bold")
-        for row in rows:
-            table.add_row(*(Text(c) for c in row))
-        self.out.print(table)
+        self.write(text + "\n")
 
     def diagnostics(self, diags: tuple[Diagnostic, ...] | list[Diagnostic]) -> None:
-        """Show diagnostics (JSON, rich or plain, by mode)."""
+        """Show diagnostics: all of them as JSON on stdout, else the first ones on stderr."""
         if self.json_mode:
-            self.emit_json({"diagnostics": [d.to_dict() for d in diags]})
+            from selkit.report.diagnostics import DiagnosticsReport  # noqa: PLC0415
+
+            self.write(renderer(Format.JSON).render(DiagnosticsReport(list(diags))))
             return
         shown = list(diags)[:MAX_SHOWN]
         for diag in shown:
             self._load_source(diag)
-            text = render_plain(diag, self.sources)
-            if self.err.is_terminal:
-                self.err.print(self._styled(text, diag.severity))
-            else:
-                sys.stderr.write(text + "\n")
+            self._err(render_plain(diag, self.sources), diag.severity)
         if len(diags) > MAX_SHOWN:
-            more = f"... and {len(diags) - MAX_SHOWN} more (all of them with --json)"
-            if self.err.is_terminal:
-                self.err.print(Text(more))
-            else:
-                sys.stderr.write(more + "\n")
+            self._err(f"... and {len(diags) - MAX_SHOWN} more (all of them with --json)")
         errors = sum(1 for d in diags if d.severity is Severity.ERROR)
-        if errors and not self.err.is_terminal:
-            sys.stderr.write(f"{errors} error{'s' if errors != 1 else ''}\n")
-        elif errors:
-            self.err.print(Text(f"{errors} error{'s' if errors != 1 else ''}",
-                                style=STYLES[Severity.ERROR]))
+        if errors:
+            self._err(f"{errors} error{'s' if errors != 1 else ''}", Severity.ERROR,
+                      whole_line=True)
+
+    def _err(self, text: str, severity: Severity | None = None,
+             whole_line: bool = False) -> None:
+        if not self.interactive:
+            sys.stderr.write(text + "\n")
+            return
+        from rich.text import Text  # noqa: PLC0415
+
+        if severity is None:
+            self._console().print(Text(text))
+        elif whole_line:
+            self._console().print(Text(text, style=STYLES[severity]))
+        else:
+            self._console().print(_styled(text, severity))
+
+    def _console(self):
+        if self._err_console is None:
+            from rich.console import Console  # noqa: PLC0415
+
+            self._err_console = Console(stderr=True, markup=False, emoji=False,
+                                        highlight=False, force_terminal=True)
+        return self._err_console
 
     def _load_source(self, diag: Diagnostic) -> None:
         """Read a file a diagnostic points into (a used file, a non-UTF-8 file) to quote it."""
@@ -109,38 +134,43 @@ class Application:
         if len(data) <= MAX_SOURCE_BYTES:
             self.sources[path] = data.decode("utf-8", errors="replace")
 
-    @staticmethod
-    def _styled(text: str, severity: Severity) -> Text:
-        out = Text()
-        for i, line in enumerate(text.splitlines()):
-            if i:
-                out.append("\n")
-            if i == 0:
-                head, _, rest = line.partition(":")
-                out.append(head, style=STYLES[severity])
-                out.append(":" + rest, style="bold")
-            elif line.lstrip().startswith(("-->", "|", "=")) or line[:1].isdigit():
-                gutter, sep, rest = line.partition("|")
-                if sep:
-                    out.append(gutter + sep, style=STYLES["gutter"])
-                    style = STYLES[severity] if set(rest.strip()[:1]) <= {"^"} and \
-                        "^" in rest else None
-                    out.append(rest, style=style)
-                else:
-                    out.append(line, style=STYLES["gutter"])
-            else:
-                out.append(line)
-        return out
-
     @contextlib.contextmanager
     def progress(self, what: str) -> Iterator:
         """A spinner on a terminal; silent in a pipe. Yields a function to update the text."""
         if not self.interactive or self.json_mode:
             yield lambda _msg: None
             return
-        with self.err.status(Text(what)) as status:
+        from rich.text import Text  # noqa: PLC0415
+
+        with self._console().status(Text(what)) as status:
             yield lambda msg: status.update(Text(msg))
 
     def exit(self, code: int) -> NoReturn:
         """Leave with ``code``."""
         raise SystemExit(code)
+
+
+def _styled(text: str, severity: Severity):
+    """A rendered diagnostic with its header, gutter and carets coloured."""
+    from rich.text import Text  # noqa: PLC0415
+
+    out = Text()
+    for i, line in enumerate(text.splitlines()):
+        if i:
+            out.append("\n")
+        if i == 0:
+            head, _, rest = line.partition(":")
+            out.append(head, style=STYLES[severity])
+            out.append(":" + rest, style="bold")
+        elif line.lstrip().startswith(("-->", "|", "=")) or line[:1].isdigit():
+            gutter, sep, rest = line.partition("|")
+            if sep:
+                out.append(gutter + sep, style=STYLES["gutter"])
+                style = STYLES[severity] if set(rest.strip()[:1]) <= {"^"} and \
+                    "^" in rest else None
+                out.append(rest, style=style)
+            else:
+                out.append(line, style=STYLES["gutter"])
+        else:
+            out.append(line)
+    return out

@@ -8,11 +8,7 @@ from pathlib import Path
 import click
 
 from selkit.cli.app import Application
-from selkit.compiler import check_output_dir
-from selkit.lab.runner import daemons, prepare, run_one
 from selkit.lab.scenarios import BY_DAEMON
-from selkit.report.lab import (attack_rows, headers, render_plain, render_result,
-                               summary_lines, to_dict)
 
 
 @click.command("lab")
@@ -33,6 +29,10 @@ def lab_command(app: Application, daemon, json_mode, keep, with_suggestions, spe
     """Run confined daemons under a real enforcing kernel with real traffic and an attack
     battery. Exit 0 when every tunnel works, no unexpected denial is seen and every attack is
     denied; 1 otherwise; 2 for bad input."""
+    from selkit.compiler import check_output_dir  # noqa: PLC0415
+    from selkit.lab.runner import daemons, prepare, run_one  # noqa: PLC0415
+    from selkit.report.lab import LabReport  # noqa: PLC0415
+
     app.json_mode = json_mode
     if keep:
         check_output_dir(keep, "--keep")
@@ -45,21 +45,7 @@ def lab_command(app: Application, daemon, json_mode, keep, with_suggestions, spe
             results.append(run_one(scenario, prepared, keep=Path(keep) if keep else None,
                                    progress=progress, timeout=timeout,
                                    with_suggestions=with_suggestions))
-    if json_mode:
-        app.emit_json({"ok": all(r.ok for r in results),
-                       "results": [to_dict(r) for r in results]})
-    elif app.out.is_terminal:
-        for result in results:
-            app.print(render_result(result, with_table=False))
-            if result.steady:
-                app.table(headers(result), attack_rows(result), "")
-            app.print()
-        for line in summary_lines(results):
-            app.print(line)
-    else:
-        app.print(render_plain(results).rstrip("\n"))
-    if not all(r.ok for r in results):
+    report = LabReport(results)
+    app.render(report)
+    if not report.ok:
         app.exit(1)
-
-
-COMMANDS = (lab_command,)

@@ -12,23 +12,28 @@ from selkit.ir import nodes as ir
 
 
 class Target(str, enum.Enum):
-    """What ``selkit compile --target`` can produce."""
+    """The source formats the emitters write (a ``.pp`` is packaged by the toolchain from
+    :func:`package_sources`)."""
 
     TE = "te"     # refpolicy .te/.if/.fc
     CIL = "cil"   # CIL
-    PP = "pp"     # binary module package (checkmodule + semodule_package)
 
 
 def emit(module: ir.PolicyModule, target: Target, attributes: frozenset[str]) -> list[Output]:
-    """The source files of ``target`` for ``module`` (``pp`` is built by the toolchain)."""
+    """The source files of ``target`` for ``module``."""
     if target is Target.TE:
         return [TeEmitter(attributes, REFPOLICY).emit(module), IfEmitter().emit(module),
                 FcEmitter(REFPOLICY).emit(module)]
     if target is Target.CIL:
         return [CilEmitter().emit(module)]
-    if target is Target.PP:
-        return [TeEmitter(attributes, RAW).emit(module), FcEmitter(RAW).emit(module)]
     assert_never(target)
 
 
-__all__ = ["Output", "Target", "emit", "CilEmitter", "TeEmitter", "FcEmitter", "IfEmitter"]
+def package_sources(module: ir.PolicyModule, attributes: frozenset[str]) -> tuple[Output, Output]:
+    """The raw-flavour ``.te`` and ``.fc`` that checkmodule and semodule_package make a
+    ``.pp`` of (no refpolicy macros: the toolchain has no m4)."""
+    return TeEmitter(attributes, RAW).emit(module), FcEmitter(RAW).emit(module)
+
+
+__all__ = ["Output", "Target", "emit", "package_sources", "CilEmitter", "TeEmitter",
+           "FcEmitter", "IfEmitter"]

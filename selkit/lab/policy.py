@@ -13,11 +13,10 @@ from pathlib import Path
 from typing import Callable
 
 from selkit.base import BaseSpec, load_kb
-from selkit.compiler import compile_modules, front_end_files, write_atomically
-from selkit.emit import Target
+from selkit.compiler import Artifact, compile_modules, front_end_files, write_atomically
 from selkit.ir import nodes as ir
 from selkit.lab.kernel import lab_cache
-from selkit.toolchain import build_pp, link_files
+from selkit.toolchain import link_files
 
 Progress = Callable[[str], None]
 
@@ -56,8 +55,7 @@ def build_policy(spec_paths: list[str], progress: Progress | None = None,
     programs, modules = front_end_files(spec_paths, kb)
     if progress:
         progress("compiling the shipped modules")
-    compiled = compile_modules(modules, kb, (Target.PP,),
-                               build_pp=lambda te, fc, name: build_pp(te, fc, name, kb.mls))
+    compiled = compile_modules(modules, kb, (Artifact.PP,))
     files = {f"{c.name}.pp": c.files[f"{c.name}.pp"] for c in compiled}
     lab_text = lab_module_text()
     files[f"{LAB_MODULE}.cil"] = lab_text.encode()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Sequence
 
 from selkit.lab.battery import AttackResult
 from selkit.lab.verdict import LabResult, context_of
+from selkit.report.format import Block, Report, Table, plain_table
 from selkit.report.suggest import render_suggestions, suggestion_to_dict
 from selkit.suggest.avc import Avc
 
@@ -48,14 +50,6 @@ def _domain(context: str | None) -> str | None:
     return parts[2] if len(parts) > 2 else None
 
 
-def _table(head: tuple[str, ...], rows: list[tuple[str, ...]], indent: str = "  ") -> list[str]:
-    table = [head] + rows
-    widths = [max(len(r[i]) for r in table) for i in range(len(head))]
-    lines = [indent + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in table]
-    lines.insert(1, indent + "  ".join("-" * w for w in widths))
-    return lines
-
-
 def tunnel_line(result: LabResult) -> str:
     """The legitimate-traffic result in one line."""
     tunnel = result.tunnel
@@ -87,6 +81,22 @@ def context_lines(result: LabResult) -> list[str]:
 
 def render_result(result: LabResult, *, with_table: bool = True) -> str:
     """One daemon's report as plain text."""
+    lines = _head_lines(result)
+    if with_table and result.steady:
+        lines.append("")
+        lines.extend(plain_table(Table(headers(result), attack_rows(result), "  ")))
+    return "\n".join(lines + _tail_lines(result))
+
+
+def result_blocks(result: LabResult) -> list[Block]:
+    """One daemon's report as blocks: its lines, the attack table, the rest."""
+    blocks: list[Block] = list(_head_lines(result))
+    if result.steady:
+        blocks += ["", Table(headers(result), attack_rows(result), "  ")]
+    return blocks + _tail_lines(result)
+
+
+def _head_lines(result: LabResult) -> list[str]:
     verdict = "PASS" if result.ok else "FAIL"
     lines = [f"{result.daemon} (module {result.module}, {result.spec}): {verdict}   "
              f"boot to verdict {result.seconds:.1f} s"]
@@ -100,9 +110,11 @@ def render_result(result: LabResult, *, with_table: bool = True) -> str:
         lines.append("  denials outside the attack battery: none")
     if result.lost_records:
         lines.append(f"  warning: the kernel dropped {result.lost_records} audit records")
-    if with_table and result.steady:
-        lines.append("")
-        lines.extend(_table(headers(result), attack_rows(result)))
+    return lines
+
+
+def _tail_lines(result: LabResult) -> list[str]:
+    lines: list[str] = []
     if result.problems:
         lines.append("")
         lines.append("  problems:")
@@ -118,7 +130,7 @@ def render_result(result: LabResult, *, with_table: bool = True) -> str:
         lines.extend("    " + line for line in render_suggestions(result.suggestions).splitlines())
     if result.kept:
         lines.append(f"  kept: {result.kept}")
-    return "\n".join(lines)
+    return lines
 
 
 def _daemon_output(result: LabResult, count: int = 6) -> list[str]:
@@ -181,3 +193,27 @@ def to_dict(result: LabResult) -> dict:
         "suggestions": [suggestion_to_dict(s) for s in result.suggestions],
         "lost_records": result.lost_records, "kept": result.kept,
     }
+
+
+@dataclass(frozen=True)
+class LabReport(Report):
+    """Every daemon's lab result."""
+
+    results: Sequence[LabResult]
+    schema = "lab"
+
+    @property
+    def ok(self) -> bool:
+        """Every daemon passed."""
+        return all(r.ok for r in self.results)
+
+    def data(self) -> dict:
+        return {"ok": self.ok, "results": [to_dict(r) for r in self.results]}
+
+    def blocks(self) -> list[Block]:
+        out: list[Block] = []
+        for i, result in enumerate(self.results):
+            out += ([""] if i else []) + result_blocks(result)
+        if summary_lines(self.results):
+            out += [""] + summary_lines(self.results)
+        return out

@@ -3,12 +3,16 @@ allows, which syscall families stay denied, and what SELinux does not mediate at
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Sequence
 
 from selkit.ir.nodes import STEADY_PHASE
 from selkit.prove.effective import Grant
 from selkit.prove.engine import ProofReport
 from selkit.prove.syscalls import SyscallTable, blocked_families, denied_families
+from selkit.report.format import Block, Report
 
 HEADERS = ("obligation", "verdict", "evidence")
 
@@ -36,6 +40,118 @@ def _grouped(grants, classified) -> list[tuple[str, str, list[str], str]]:
             for (t, c, kind), perms in groups.items()]
 
 
+#: Rules and fixes listed under one finding in text (JSON has all of them).
+MAX_RULES_SHOWN = 12
+MAX_FIXES_SHOWN = 3
+
+_SPEC = re.compile(r"^(?P<label>\S+:\d+ \(.*?\)): (?P<rule>.*)$")
+_BASE = re.compile(r"^base rule (?P<rule>.*?)(?: through attribute (?P<via>\S+))?$")
+_SOURCE = re.compile(r"^allow (\S+) ")
+_BROKEN = re.compile(r"^(?P<claim>.*) is broken by (?P<grant>.*)$")
+
+
+@dataclass
+class Finding:
+    """Counterexamples of one obligation that come in one way (one spec statement, one
+    attribute of the base, the module's own rules): one finding, its rules, the grants they
+    bring and the fixes, each once."""
+
+    kind: str | None             # spec | module | base; None for a plain note
+    way: str                     # the statement's label, the attribute, or the note
+    at: str | None               # FILE:LINE of the spec statement concerned, when there is one
+    claim: str | None = None     # what the grants break (a forbid), when the evidence says
+    rules: list[str] = field(default_factory=list)
+    grants: list[str] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    fixes: list[str] = field(default_factory=list)
+
+    def headline(self) -> str:
+        """What the grants come through, for a finding of several."""
+        n, k = len(self.grants), len(self.rules)
+        rules = f"{k} rule{'s' if k != 1 else ''}"
+        through = {"spec": f"by the statement at {self.way}, {rules}",
+                   "module": f"by {rules} in the module",
+                   "base": (f"through attribute {self.way}, by {k} base "
+                            f"rule{'s' if k != 1 else ''}" if self.way else
+                            f"by {k} base rule{'s' if k != 1 else ''}")}[self.kind]
+        head = f"{self.claim} is broken by " if self.claim else ""
+        return f"{head}{n} grants {through}:"
+
+    def to_dict(self) -> dict:
+        """JSON-ready form (``at`` absent when no spec line is concerned)."""
+        out: dict = {"origin": self.kind, "way": self.way, "rules": list(self.rules),
+                     "grants": list(self.grants), "count": len(self.grants),
+                     "fixes": list(self.fixes)}
+        if self.claim:
+            out["claim"] = self.claim
+        if self.at:
+            out["at"] = self.at
+        return out
+
+
+def own_types(module) -> frozenset[str]:
+    """The types a module declares (its phase domains among them)."""
+    return frozenset({t.name for t in module.types} | {p.domain for p in module.phases})
+
+
+def _way(reach: str, own: frozenset[str]) -> tuple[str | None, str, str | None]:
+    """(kind, way, rule) of a reach description."""
+    spec = _SPEC.match(reach)
+    if spec:
+        return "spec", spec["label"], spec["rule"]
+    base = _BASE.match(reach)
+    if base:
+        source = _SOURCE.match(base["rule"])
+        if source and source.group(1) in own:
+            return "module", "", base["rule"]
+        return "base", base["via"] or "", base["rule"]
+    return None, reach, None
+
+
+def _own_text(text: str, own: frozenset[str]) -> str:
+    """The evidence's text, saying "rule in the module" for a rule the module holds."""
+    grant, sep, reach = text.partition(" <- ")
+    if sep and _way(reach, own)[0] == "module":
+        return f"{grant} <- rule in the module {reach[len('base rule '):]}"
+    return text
+
+
+def findings(evidence, own: frozenset[str]) -> list[Finding]:
+    """Evidence grouped by the way it comes in, in order of first appearance."""
+    groups: dict[tuple, Finding] = {}
+    for ev in evidence:
+        left, sep, reach = ev.text.partition(" <- ")
+        at = f"{ev.span.path}:{ev.span.line}" if ev.span else None
+        kind, way, rule = _way(reach, own) if sep else (None, ev.text, None)
+        broken = _BROKEN.match(left)
+        claim, grant = (broken["claim"], broken["grant"]) if broken else (None, left)
+        key = (kind, way, at, claim) if kind else (ev.text, at, id(ev))
+        found = groups.setdefault(key, Finding(kind, way, at, claim))
+        for items, item in ((found.rules, rule), (found.grants, grant),
+                            (found.texts, _own_text(ev.text, own)), (found.fixes, ev.fix)):
+            if item and item not in items:
+                items.append(item)
+    return list(groups.values())
+
+
+def finding_lines(finding: Finding) -> list[str]:
+    """A finding as text: the evidence as it is when it is one grant, else the way in once
+    and the rules under it; then each fix once."""
+    if len(finding.texts) == 1 or finding.kind is None:
+        lines = [f"      counterexample: {text}" for text in finding.texts]
+    else:
+        lines = [f"      counterexample: {finding.headline()}"]
+        lines += [f"          {rule}" for rule in finding.rules[:MAX_RULES_SHOWN]]
+        if len(finding.rules) > MAX_RULES_SHOWN:
+            lines.append(f"          ... and {len(finding.rules) - MAX_RULES_SHOWN} more rules "
+                         "(all of them, with each grant, with --json)")
+    lines += [f"      fix: {fix}" for fix in finding.fixes[:MAX_FIXES_SHOWN]]
+    if len(finding.fixes) > MAX_FIXES_SHOWN:
+        lines.append(f"      ... and {len(finding.fixes) - MAX_FIXES_SHOWN} more fixes, one per "
+                     "grant (all of them with --json)")
+    return lines
+
+
 def render_plain(report: ProofReport, table: SyscallTable, *, baseline: bool = False) -> str:
     """The whole report for one module as plain text."""
     m = report.module
@@ -43,12 +159,11 @@ def render_plain(report: ProofReport, table: SyscallTable, *, baseline: bool = F
              f"{report.verdict.value.upper()}", ""]
     rows = obligation_rows(report)
     width = max(len(r[0]) for r in rows)
+    own = own_types(m)
     for (title, verdict, summary), result in zip(rows, report.results):
         lines.append(f"  {title.ljust(width)}  {verdict:8}  {summary}")
-        for ev in result.evidence:
-            lines.append(f"      counterexample: {ev.text}")
-            if ev.fix:
-                lines.append(f"      fix: {ev.fix}")
+        for finding in findings(result.evidence, own):
+            lines += finding_lines(finding)
     steady_name = STEADY_PHASE
     classified = report.phases[steady_name]
     domain = m.domain_of(steady_name)
@@ -73,7 +188,8 @@ def render_plain(report: ProofReport, table: SyscallTable, *, baseline: bool = F
     granted = {(g.tclass, g.perm) for g in classified.all}
     denied = denied_families(table, granted)
     blocked = [f for f in blocked_families(table, granted) if f not in denied]
-    lines += ["", "Denied completely (no permission for any of them, in any user namespace): " + ", ".join(denied)]
+    lines += ["", "Denied completely (no permission for any of them, in any user namespace): "
+              + ", ".join(denied)]
     if blocked:
         lines += ["Cannot succeed (a necessary permission is missing): " + ", ".join(blocked)]
     lines += ["", f"Not mediated by SELinux at all ({len(table.unmediated)} system calls, "
@@ -82,27 +198,41 @@ def render_plain(report: ProofReport, table: SyscallTable, *, baseline: bool = F
     return "\n".join(lines)
 
 
+def _at(reaches) -> str | None:
+    """FILE:LINE of the spec statement a grant comes from (None for a base-policy rule)."""
+    origin = next((r.origin for r in reaches if r.origin is not None), None)
+    return f"{origin.span.path}:{origin.span.line}" if origin and origin.span else None
+
+
 def to_dict(report: ProofReport, table: SyscallTable) -> dict:
     """JSON-ready form of a report."""
     steady_name = STEADY_PHASE
     classified = report.phases[steady_name]
     granted = {(g.tclass, g.perm) for g in classified.all}
+    own = own_types(report.module)
 
-    def grants(items) -> list[dict]:
+    def grants(items: dict) -> list[dict]:
         out = []
         for grant in sorted(items, key=Grant.key):
             info = table.for_permission(grant.tclass, grant.perm)
-            out.append({"target": grant.target, "class": grant.tclass, "perm": grant.perm,
-                        "conditional": grant.conditional,
-                        "syscalls": list(info.syscalls) if info else []})
+            entry = {"target": grant.target, "class": grant.tclass, "perm": grant.perm,
+                     "conditional": grant.conditional,
+                     "syscalls": list(info.syscalls) if info else []}
+            at = _at(items[grant])
+            if at:
+                entry["at"] = at
+            out.append(entry)
         return out
 
     return {
         "daemon": report.module.daemon or report.module.name,
         "module": report.module.name,
+        "source": report.module.source_path,
         "engine": report.engine,
         "verdict": report.verdict.value,
-        "obligations": [r.to_dict() for r in report.results],
+        "obligations": [{**r.to_dict(),
+                         "findings": [f.to_dict() for f in findings(r.evidence, own)]}
+                        for r in report.results],
         "steady": {
             "domain": report.module.domain_of(steady_name),
             "declared": grants(classified.declared),
@@ -112,3 +242,31 @@ def to_dict(report: ProofReport, table: SyscallTable) -> dict:
             "blocked_families": blocked_families(table, granted),
         },
     }
+
+
+@dataclass(frozen=True)
+class ProveReport(Report):
+    """Every module's proof by every engine run, and where the engines disagree."""
+
+    reports: Sequence[ProofReport]
+    table: SyscallTable
+    disagreements: Sequence[str] = ()
+    baseline: bool = False
+    schema = "prove"
+
+    @property
+    def ok(self) -> bool:
+        """Every obligation holds and the engines agree."""
+        return not self.disagreements and all(r.verdict.value == "holds" for r in self.reports)
+
+    def data(self) -> dict:
+        return {"reports": [to_dict(r, self.table) for r in self.reports],
+                "engines_agree": not self.disagreements,
+                "disagreements": list(self.disagreements)}
+
+    def blocks(self) -> list[Block]:
+        out: list[Block] = []
+        for report in self.reports:
+            out += [render_plain(report, self.table, baseline=self.baseline), ""]
+        out += [f"ENGINES DISAGREE: {line}" for line in self.disagreements]
+        return out

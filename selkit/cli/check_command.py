@@ -1,0 +1,33 @@
+"""``selkit check``: parse and resolve .sel specs without writing anything."""
+
+from __future__ import annotations
+
+import click
+
+from selkit.cli.app import Application
+from selkit.cli.options import base_options, base_spec, front, json_option
+
+
+@click.command("check")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=True))
+@base_options
+@click.option("--dump", type=click.Choice(["ast", "ir"]), default=None,
+              help="print the syntax tree or the checked IR (stable text, for debugging)")
+@json_option
+@click.pass_obj
+def check_command(app: Application, files, base, base_store, dump, json_mode):
+    """Parse and resolve .sel specs without writing anything."""
+    app.json_mode = json_mode
+    _, modules = front(app, files, base_spec(base, base_store))
+    if dump:
+        from selkit.dsl import parse  # noqa: PLC0415
+        from selkit.dump import dump as dump_text  # noqa: PLC0415
+
+        for path in files:
+            value = parse(app.sources[path], path) if dump == "ast" else \
+                [m for m in modules if m.source_path == path]
+            app.write(dump_text(value))
+        return
+    from selkit.report.compile import CheckReport  # noqa: PLC0415
+
+    app.render(CheckReport(modules))

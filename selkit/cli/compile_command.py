@@ -1,0 +1,46 @@
+"""``selkit compile``: .sel specs to refpolicy sources, CIL and .pp packages."""
+
+from __future__ import annotations
+
+import click
+
+from selkit.cli.app import Application
+from selkit.cli.options import base_options, base_spec, front, json_option
+
+
+def _artifacts(_ctx, _param, value: str):
+    from selkit.compiler import Artifact  # noqa: PLC0415
+
+    try:
+        return Artifact.parse_list(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+@click.command("compile")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=True))
+@click.option("-o", "--output", "output", default=".", metavar="DIR", show_default=True,
+              help="directory for the generated files")
+@click.option("--target", "targets", default="te,cil,pp", show_default=True,
+              callback=_artifacts, help="comma-separated: te (.te/.if/.fc), cil, pp")
+@base_options
+@click.option("--install", is_flag=True,
+              help="also install the modules into a copy of the base's store and load the "
+                   "result with setools (never touches the live store)")
+@json_option
+@click.pass_obj
+def compile_command(app: Application, files, output, targets, base, base_store, install,
+                    json_mode):
+    """Compile .sel specs into refpolicy modules, CIL and .pp packages."""
+    from selkit.compiler import build, check_output_dir  # noqa: PLC0415
+    from selkit.report.compile import CompiledRow, CompileReport  # noqa: PLC0415
+
+    app.json_mode = json_mode
+    check_output_dir(output, "-o")
+    spec = base_spec(base, base_store, need_store=install)
+    kb, modules = front(app, files, spec)
+    with app.progress("building module packages") as progress:
+        done = build(modules, kb, targets, output, install=install, base=spec,
+                     progress=progress)
+    app.render(CompileReport([CompiledRow(c.module, tuple(sorted(c.files)), done.installed[c.name])
+                              for c in done.modules], done.written))

@@ -1,0 +1,85 @@
+"""``selkit compile`` and ``selkit check`` results: one row per module."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+from selkit.ir import nodes as ir
+from selkit.report.format import Block, Report, Table
+
+HEADERS = ("daemon", "domains", "rules per phase", "outputs", "installed")
+
+
+def display_name(module: ir.PolicyModule) -> str:
+    """``daemon`` or ``daemon (module NAME)`` when the module is named otherwise (text only;
+    JSON has both names under their own keys)."""
+    if module.daemon == module.name:
+        return module.daemon
+    return f"{module.daemon} (module {module.name})"
+
+
+def rules_per_phase(module: ir.PolicyModule) -> dict[str, int]:
+    """Allow rules per phase (by source domain)."""
+    return {p.name: len(module.allows(p.domain)) for p in module.phases}
+
+
+@dataclass(frozen=True)
+class CompiledRow:
+    """What ``selkit compile`` tells about one module."""
+
+    module: ir.PolicyModule
+    outputs: tuple[str, ...]
+    installed: dict[str, bool]  # form ("pp", "cil") -> installed; absent: not tried
+
+    def cells(self) -> tuple[str, ...]:
+        """The row as table cells."""
+        installed = ", ".join(f"{form}: {'yes' if ok else 'no'}"
+                              for form, ok in self.installed.items()) or "not tried"
+        return (display_name(self.module), " ".join(p.domain for p in self.module.phases),
+                " ".join(f"{phase}={n}" for phase, n in rules_per_phase(self.module).items()),
+                " ".join(self.outputs), installed)
+
+    def data(self) -> dict:
+        """JSON-ready form."""
+        return {"daemon": self.module.daemon, "module": self.module.name,
+                "source": self.module.source_path,
+                "domains": [p.domain for p in self.module.phases],
+                "rules_per_phase": rules_per_phase(self.module), "outputs": list(self.outputs),
+                "installed": dict(self.installed)}
+
+
+@dataclass(frozen=True)
+class CompileReport(Report):
+    """Every compiled module and the files written."""
+
+    rows: Sequence[CompiledRow]
+    written: Sequence[str]
+    schema = "compile"
+
+    def data(self) -> dict:
+        return {"modules": [r.data() for r in self.rows], "written": list(self.written)}
+
+    def blocks(self) -> list[Block]:
+        return [Table(HEADERS, [r.cells() for r in self.rows])]
+
+
+@dataclass(frozen=True)
+class CheckReport(Report):
+    """Every checked module: ``FILE: daemon: ok (rules per phase)``."""
+
+    modules: Sequence[ir.PolicyModule]
+    schema = "check"
+
+    def data(self) -> dict:
+        return {"ok": True, "modules": [
+            {"daemon": m.daemon, "module": m.name, "source": m.source_path,
+             "domains": [p.domain for p in m.phases], "rules_per_phase": rules_per_phase(m)}
+            for m in self.modules]}
+
+    def blocks(self) -> list[Block]:
+        out: list[Block] = []
+        for m in self.modules:
+            phases = ", ".join(f"{name}={n}" for name, n in rules_per_phase(m).items())
+            out.append(f"{m.source_path}: {display_name(m)}: ok ({phases} rules)")
+        return out

@@ -1,0 +1,84 @@
+"""The report layer: one report, every format; the prove report's grouping of counterexamples."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from selkit.diagnostics import Span
+from selkit.prove.obligations import Evidence
+from selkit.report.format import (Format, JsonRenderer, Report, RichRenderer, Table,
+                                  TextRenderer, renderer)
+from selkit.report.prove import finding_lines, findings
+
+
+@dataclass(frozen=True)
+class _Demo(Report):
+    schema = "demo"
+
+    def data(self) -> dict:
+        return {"b": 1, "a": [2]}
+
+    def blocks(self):
+        return ["head", Table(("name", "value"), [("x", "1"), ("longer", "22")], "  "), "tail"]
+
+
+def test_text_lays_tables_out_in_fixed_columns():
+    assert TextRenderer().render(_Demo()) == (
+        "head\n"
+        "  name    value\n"
+        "  ------  -----\n"
+        "  x       1\n"
+        "  longer  22\n"
+        "tail\n")
+
+
+def test_json_names_its_schema_and_sorts_keys():
+    text = JsonRenderer().render(_Demo())
+    assert json.loads(text) == {"schema": "selkit/demo/1", "b": 1, "a": [2]}
+    assert text.index('"a"') < text.index('"b"') < text.index('"schema"')
+
+
+def test_rich_draws_a_table_with_escape_codes():
+    text = RichRenderer(width=60).render(_Demo())
+    assert "\x1b[" in text and "longer" in text and "─" in text
+
+
+def test_each_format_has_its_renderer():
+    assert {type(renderer(f)) for f in Format} == {TextRenderer, RichRenderer, JsonRenderer}
+
+
+SPAN = Span("d.sel", 7, 3, 7, 20)
+BASE = "base rule allow nsswitch_domain {t}:file {{ getattr open read }}; through attribute " \
+       "nsswitch_domain"
+FIX = "do not put the domain in attribute nsswitch_domain"
+
+
+def test_counterexamples_through_one_attribute_are_one_finding_with_one_fix():
+    evidence = [Evidence(f"{t}:file {p} <- {BASE.format(t=t)}", None, FIX)
+                for t in ("etc_t", "cert_t") for p in ("getattr", "open", "read")]
+    (finding,) = findings(evidence, frozenset({"d_steady_t"}))
+    assert finding.kind == "base" and finding.way == "nsswitch_domain"
+    assert len(finding.grants) == 6 and len(finding.rules) == 2 and finding.fixes == [FIX]
+    lines = finding_lines(finding)
+    assert lines[0] == ("      counterexample: 6 grants through attribute nsswitch_domain, "
+                        "by 2 base rules:")
+    assert lines.count(f"      fix: {FIX}") == 1 and len(lines) == 4
+
+
+def test_a_single_counterexample_keeps_its_line():
+    text = "null_device_t:chr_file write <- base rule allow domain null_device_t:chr_file " \
+           "{ write }; through attribute domain"
+    (finding,) = findings([Evidence(text, SPAN)], frozenset())
+    assert finding_lines(finding) == [f"      counterexample: {text}"]
+    assert finding.to_dict()["at"] == "d.sel:7"
+
+
+def test_the_modules_own_rule_is_not_called_a_base_rule():
+    text = "d_startup_t:process dyntransition <- base rule allow d_steady_t " \
+           "d_startup_t:process dyntransition;"
+    (finding,) = findings([Evidence(text)], frozenset({"d_steady_t", "d_startup_t"}))
+    assert finding.kind == "module"
+    (line,) = finding_lines(finding)
+    assert "<- rule in the module allow d_steady_t" in line and "base rule" not in line
+    assert "at" not in finding.to_dict()
