@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from selkit.analysis.effective import Grant
 from selkit.ir.nodes import STEADY_PHASE
-from selkit.prove.effective import Grant
 from selkit.prove.engine import ProofReport
 from selkit.prove.syscalls import SyscallTable, blocked_families, denied_families
 

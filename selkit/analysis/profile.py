@@ -5,7 +5,7 @@ so everything the base gives it is a function of the attributes its module assig
 :class:`Profile` records that function for one attribute set: every attribute the type ends up
 in (the linker's derived ``base_typeattr_N`` included) and every allow rule that reaches it.
 Profiles are measured by linking a probe module (one type per attribute set) into a copy of
-the store once, and cached per store commit; the compositional prover then needs no link.
+the store once, and cached per store commit; the compositional engine then needs no link.
 """
 
 from __future__ import annotations
