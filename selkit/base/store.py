@@ -19,10 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from selkit.base import _disabled_modules
 from selkit.base.cil import SExpr, atoms, render
-from selkit.base.cil_blocks import (TYPE_OPS, Block, BlockIndex, declared,
-                                    read_blocks, resolve)
+from selkit.base.cil_blocks import TYPE_OPS, Block, BlockIndex, declared, read_blocks, resolve
+from selkit.base.modules import disabled_modules
 from selkit.cache import cache_root, read_pickle, write_pickle
 
 #: Bump when the cached shapes change.
@@ -271,7 +270,7 @@ def _model(store: str, key: str, blocks: tuple[Block, ...], index: BlockIndex,
                               for r in b.refs if not count[r]))
     return StoreModel(
         store=store, key=key, enabled_modules=frozenset(b.module for b in kept),
-        disabled_modules=_disabled_modules(store), removed_modules=removed, types=types,
+        disabled_modules=disabled_modules(store), removed_modules=removed, types=types,
         aliases=aliases, attributes=attributes, attribute_exprs=exprs,
         attribute_members=members, declared_by=declared_by, disabled_blocks=disabled,
         neverallows=tuple(_neverallow(stmt, b.module) for b in kept for stmt in b.neverallows),
