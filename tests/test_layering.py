@@ -22,7 +22,7 @@ LAYERS = {
     "selkit.dsl": 1, "selkit.facts": 1,
     "selkit.ir": 2, "selkit.dump": 2,
     "selkit.emit": 3, "selkit.base": 3,
-    "selkit.toolchain": 4, "selkit.vendor": 4,
+    "selkit.toolchain": 4, "selkit.projects": 4,
     "selkit.analysis": 5,
     "selkit.prove": 6, "selkit.patch": 6,
     "selkit.compiler": 7,

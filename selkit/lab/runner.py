@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
-from selkit import vendor
+from selkit import projects
 from selkit.base import BaseSpec, load_kb
 from selkit.diagnostics import Diagnostic, DiagnosticError
 from selkit.ir import nodes as ir
@@ -405,12 +405,12 @@ def prepare(spec_dir: Path = REPO_POLICIES, progress: Progress | None = None,
 def run_one(scenario: Scenario, prepared: Prepared, *, keep: Path | None = None,
             progress: Progress | None = None, timeout: float = 300.0,
             with_suggestions: bool = False, build=None) -> LabResult:
-    """Build, boot and judge one daemon; ``build`` replaces ``selkit.vendor.build(project)``
+    """Build, boot and judge one daemon; ``build`` replaces ``selkit.projects.build(project)``
     (e.g. a build with an extra patch under test)."""
     say = progress or (lambda _msg: None)
     module = prepared.policy.module(scenario.daemon)
     if build is None:
-        build = vendor.build(scenario.project, progress=say)
+        build = projects.build(scenario.project, progress=say)
     keys = build.tree / "sample" / "sample-keys" if build.tree else None
     image = build_image(scenario, module, build.binaries, prepared.probe, prepared.kernel, keys)
     say(f"{scenario.daemon}: assembling the initramfs")

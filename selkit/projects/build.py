@@ -1,4 +1,4 @@
-"""Download, unpack, patch and build a vendored project, cached by the hash of its inputs.
+"""Download, unpack, patch and build an upstream project, cached by the hash of its inputs.
 
 A build lives in ``$SELKIT_CACHE/vendor/<project>-<key>/`` where ``key`` hashes the orig
 tarball, the name and bytes of every patch applied, and the recipe. It is made in a temporary
@@ -20,8 +20,8 @@ from typing import Callable, Iterable, Sequence
 
 from selkit.cache import cache_root
 from selkit.diagnostics import Diagnostic, ToolchainError
-from selkit.vendor.compile_warnings import parse_warnings
-from selkit.vendor.projects import CFLAGS, Project, project as _project
+from selkit.projects.compile_warnings import parse_warnings
+from selkit.projects.recipes import CFLAGS, Project, project as _project
 
 Progress = Callable[[str], None]
 
@@ -36,7 +36,7 @@ APT_SOURCE = REPO_ROOT / "scripts" / "apt-source.sh"
 @dataclass(frozen=True)
 class Build:
     """A finished build. ``binaries`` maps program name to its path in the cached tree;
-    ``warnings`` are the compiler's, normalised (see :mod:`selkit.vendor.compile_warnings`);
+    ``warnings`` are the compiler's, normalised (see :mod:`selkit.projects.compile_warnings`);
     ``patches`` the file names applied, in order; ``tree`` the built source tree."""
 
     project: str
