@@ -17,7 +17,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from selkit.cache import cache_root
+from selkit.cache import cache_root, replace_file
 
 SELF = "<self>"
 PROBE_PREFIX = "selkit_probe_"
@@ -212,8 +212,6 @@ def _write_cache(profiles: ProfileSet) -> None:
     path = _cache_path(profiles.store_key)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(data))
-        os.replace(tmp, path)
+        replace_file(path, json.dumps(data))
     except OSError:
         pass
