@@ -74,13 +74,15 @@ def module_view(spec: ir.PolicyModule, kb: KnowledgeBase, profiles: ProfileSet, 
                       eff.memberships((candidate, *colinked), profiles, view))
 
 
-def profiles_for(modules, base: BaseSpec = BaseSpec(), progress=None) -> ProfileSet:
+def profiles_for(modules, base: BaseSpec = BaseSpec(), progress=None, *,
+                 kb: KnowledgeBase | None = None) -> ProfileSet:
     """Base-policy profiles for every attribute set the modules use, measured with the store
-    modules they replace left out (cached per store and replaced set)."""
+    modules they replace left out (cached per store and replaced set). ``kb`` is ``base``'s
+    knowledge base when the caller holds it already."""
     sets: set[tuple[str, ...]] = set()
     for module in modules:
         sets |= eff.attribute_sets(module)
-    replaced = replaced_modules(modules, load_kb(base))
+    replaced = replaced_modules(modules, kb or load_kb(base))
     return load_profiles(sets, base.root, base.name, progress=progress, replaced=replaced)
 
 

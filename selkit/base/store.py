@@ -141,11 +141,6 @@ class StoreModel:
         actual = self.canonical(name)
         return frozenset({actual}) if actual in self.types else frozenset()
 
-    def module_of(self, name: str) -> str | None:
-        """The module whose enabled block declares ``name`` (a type, alias, attribute, role,
-        boolean, user or class), or None."""
-        return self.declared_by.get(name)
-
     def lacking_names(self) -> frozenset[str]:
         """Every name some disabled block lacks (only declaring one can switch a block on)."""
         key = (self.key, self.removed_modules, self.new_names)
@@ -195,15 +190,6 @@ class StoreModel:
         # type it does not list; the others hold a new type only when it is given directly.
         candidates = _open_attributes(self) | (direct & self.attributes)
         return frozenset(a for a in candidates if contains(a))
-
-    def expand_with(self, name: str, new_types: dict[str, frozenset[str]]) -> frozenset[str]:
-        """Members of ``name`` once the ``new_types`` (type → direct attributes) join."""
-        if name in new_types:
-            return frozenset({name})
-        if name not in self.attributes:
-            return self.members(name)
-        joined = {t for t, direct in new_types.items() if name in self.attributes_of(direct)}
-        return self.members(name) | joined
 
     def expression_of(self, attribute: str) -> str | None:
         """The CIL expression an attribute stands for, e.g. ``(not (memory_raw_read ...))``."""

@@ -64,7 +64,7 @@ def prove_files(modules: tuple[ir.PolicyModule, ...], kb: KnowledgeBase, *,
                 engine: str = "compositional", base: BaseSpec = BaseSpec(),
                 linked_policy: str | None = None, progress=None) -> Outcome:
     """Prove every module with the chosen engine(s)."""
-    profiles = profiles_for(modules, base, progress)
+    profiles = profiles_for(modules, base, progress, kb=kb)
     outcome = Outcome()
     policy = None
     if engine in ("linked", "both"):

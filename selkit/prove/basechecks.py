@@ -31,7 +31,7 @@ def check_against_store(modules, kb) -> list[Diagnostic]:
     triggered = check_triggers(modules, view.model)
     if triggered:
         return triggered  # the profiles do not hold what the link would switch on
-    profiles = profiles_for(modules, BaseSpec(kb.source, kb.store))
+    profiles = profiles_for(modules, BaseSpec(kb.source, kb.store), kb=kb)
     return check_neverallows(modules, profiles, view)
 
 
