@@ -31,11 +31,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
 
+    from selkit.analysis.views import link_candidates, profiles_for
     from selkit.base import load_kb
     from selkit.compiler import front_end
     from selkit.emit import CilEmitter
     from selkit.prove.basechecks import check_against_store
-    from selkit.prove.engine import link_candidates, profiles_for, prove
+    from selkit.prove.engine import prove
     from selkit.prove.sechecker import ini_text
     from selkit.toolchain import StoreCopy
 

@@ -1,4 +1,5 @@
-"""Where selkit keeps what it downloads, builds and measures: never in the repository."""
+"""Where selkit keeps what it downloads, builds and measures (never in the repository), and
+how it puts a file or a directory there: made under a temporary name, then renamed."""
 
 from __future__ import annotations
 
@@ -29,9 +30,36 @@ def write_pickle(path: Path, value) -> None:
     """Pickle ``value`` to ``path`` atomically; a read-only cache only costs speed."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        with open(tmp, "wb") as handle:
-            pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
+        replace_file(path, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
     except OSError:
         pass
+
+
+def replace_file(path: str | Path, data: bytes | str) -> None:
+    """Write ``data`` to a temporary name beside ``path``, then rename it over ``path``.
+
+    The temporary name is hidden and carries the process id, so concurrent writers do not
+    share it; it is removed if the write fails (the error propagates).
+    """
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        if isinstance(data, str):
+            tmp.write_text(data)
+        else:
+            tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def rename_into_place(built: Path, final: Path, marker: str | None = None) -> None:
+    """Rename the finished directory ``built`` to ``final``. A process that finished the same
+    directory first wins the race: then ``final`` (or ``final/marker``, the file written last)
+    exists, and ``built`` is left for the caller to remove."""
+    try:
+        built.rename(final)
+    except OSError:
+        if not (final / marker if marker else final).exists():
+            raise

@@ -106,7 +106,7 @@ class DiagnosticError(SelkitError):
 class ToolchainError(DiagnosticError):
     """A build or SELinux userspace tool refused our input or output (exit code 1 in the CLI).
 
-    Defined here, below every layer, so that both selkit.toolchain and selkit.vendor (the same
+    Defined here, below every layer, so that both selkit.toolchain and selkit.projects (the same
     layer) raise it; selkit.toolchain re-exports it."""
 
 

@@ -259,7 +259,7 @@ def test_prove_against_a_given_linked_policy(tmp_path, kb):
     """--policy proves what is really installed; a policy without the module is bad input."""
     from selkit.compiler import front_end
     from selkit.emit import CilEmitter
-    from selkit.prove.engine import link_candidates
+    from selkit.analysis.views import link_candidates
 
     spec = tmp_path / "d.sel"
     spec.write_text(GOOD)

@@ -26,7 +26,7 @@ from selkit.patch import mail, udiff
 from selkit.patch.anchor import closest_hint, locate
 from selkit.patch.series import (GENERATED, Request, generate, generated_spec, numbered,
                                  plan_series, read_series, series_total)
-from selkit.vendor import unpack
+from selkit.projects import unpack
 
 ROOT = Path(__file__).resolve().parent.parent
 VENDOR = ROOT / "vendor-patches"

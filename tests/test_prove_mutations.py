@@ -13,12 +13,13 @@ import dataclasses
 import pytest
 
 from conftest import POLICIES, needs_tools
+from selkit.analysis.views import link_candidates, profiles_for
 from selkit.compiler import front_end
 from selkit.diagnostics import Span
 from selkit.emit import CilEmitter
 from selkit.ir import nodes as ir
 from selkit.prove.api import compare
-from selkit.prove.engine import profiles_for, prove
+from selkit.prove.engine import prove
 from selkit.prove.obligations import Verdict
 
 pytestmark = needs_tools("semodule")

@@ -9,8 +9,10 @@ import subprocess
 import pytest
 
 from conftest import POLICIES
+from selkit.analysis.views import link_candidates, profiles_for
 from selkit.compiler import front_end
-from selkit.prove.engine import profiles_for, prove
+from selkit.emit import CilEmitter
+from selkit.prove.engine import prove
 from selkit.prove.obligations import Verdict
 from selkit.prove.sechecker import ini_text
 

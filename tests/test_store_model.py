@@ -97,14 +97,24 @@ def test_names_switch_blocks_on_alone_or_only_together():
     assert "top_optional_3" in {b.label for b in one.disabled_blocks}
 
 
+def _expand_with(model, name: str, new_types: dict[str, frozenset[str]]) -> frozenset[str]:
+    """Members of ``name`` once the ``new_types`` (type -> direct attributes) join the store."""
+    if name in new_types:
+        return frozenset({name})
+    if name not in model.attributes:
+        return model.members(name)
+    joined = {t for t, direct in new_types.items() if name in model.attributes_of(direct)}
+    return model.members(name) | joined
+
+
 def test_expression_attributes_for_a_new_type():
     model = _model(_CHAIN)
     assert model.members("base_typeattr_1") == model.types - model.members("dom")
     assert model.members("everything") == model.types
     assert model.attributes_of({"dom"}) == {"dom", "everything"}
     assert model.attributes_of(()) == {"base_typeattr_1", "everything"}
-    assert model.expand_with("dom", {"new_t": frozenset({"dom"})}) == {"a_t", "mid_t", "new_t"}
-    assert "new_t" in model.expand_with("base_typeattr_1", {"new_t": frozenset()})
+    assert _expand_with(model, "dom", {"new_t": frozenset({"dom"})}) == {"a_t", "mid_t", "new_t"}
+    assert "new_t" in _expand_with(model, "base_typeattr_1", {"new_t": frozenset()})
     assert model.expression_of("base_typeattr_1") == "(not (dom))"
 
 
@@ -211,10 +221,10 @@ def test_model_is_picklable_and_warm_load_is_fast(model):
 
 
 @needs_store
-def test_module_of_and_module_sets(model):
-    assert model.module_of("openvpn_t") == "openvpn"
-    assert model.module_of("openvpn_var_run_t") == "openvpn"
-    assert model.module_of("no_such_t") is None
+def test_declaring_modules_and_module_sets(model):
+    assert model.declared_by.get("openvpn_t") == "openvpn"
+    assert model.declared_by.get("openvpn_var_run_t") == "openvpn"
+    assert model.declared_by.get("no_such_t") is None
     assert "oddjob" in model.disabled_modules and "oddjob" not in model.enabled_modules
     assert {"base", "openvpn", "wm"} <= model.enabled_modules
 
@@ -228,7 +238,7 @@ def test_replacing_modules_predicts_the_linked_policy(model, linked):
     assert types == predicted.types | new
     assert aliases == predicted.aliases
     new_types = {t: frozenset() for t in new}
-    wrong = {a for a, m in members.items() if predicted.expand_with(a, new_types) != m}
+    wrong = {a for a, m in members.items() if _expand_with(predicted, a, new_types) != m}
     assert wrong == set()
     # the replacement removed openvpn's types and switched off a chain of blocks elsewhere
     assert "openvpn_t" in model.types and "openvpn_t" not in predicted.types

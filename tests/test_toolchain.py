@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import POLICIES, needs_tools
-from selkit.analysis.rules import facts_about
+from selkit.analysis.linked import facts_about
 from selkit.base import load_policy
 from selkit.compiler import Artifact, checked_ir, compile_modules, front_end
 from selkit.diagnostics import DiagnosticError

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from selkit.diagnostics import ToolchainError
-from selkit.vendor import (
+from selkit.projects import (
     PROJECTS,
     apply_series,
     build,

@@ -1,1 +1,3 @@
-"""Analyses of linked binary policies with SETools (used by tests now, by prove/audit later)."""
+"""What a phase domain holds, shared by ``prove`` and ``audit``: base-policy profiles, the base
+as linked modules see it, effective grants by either engine, and SETools reads of a linked
+policy."""

@@ -13,8 +13,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Iterable, NamedTuple
 
-from selkit.base import _active_module_cils, _read_cil
 from selkit.base.cil import SExpr, atoms, parse
+from selkit.base.modules import active_module_cils, read_cil
 
 REQUIRE = "cil_gen_require"
 TYPE_OPS = frozenset({"and", "or", "not", "xor", "all"})
@@ -156,8 +156,8 @@ def module_blocks(module: str, statements: Iterable[SExpr], blocks: list[Block],
 def read_blocks(store_dir: str) -> tuple[Block, ...]:
     """Every block of every enabled module of the store, modules in name order."""
     blocks: list[Block] = []
-    for module, path in _active_module_cils(store_dir):
-        text = _read_cil(path).decode("utf-8", "replace")
+    for module, path in active_module_cils(store_dir):
+        text = read_cil(path).decode("utf-8", "replace")
         module_blocks(module, parse(text), blocks)
     return tuple(blocks)
 

@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from selkit.cache import cache_root
+from selkit.cache import cache_root, rename_into_place
 from selkit.diagnostics import Diagnostic, ToolchainError
 
 Progress = Callable[[str], None]
@@ -136,11 +136,7 @@ def policy_root(flavour: str = "mls", progress: Progress | None = None) -> Path:
             _build(deb, flavour, staging / "root", Path(work))
         (staging / "root" / ".selkit-built").write_text(
             f"{deb.name} in {time.monotonic() - started:.1f} s\n")
-        try:
-            (staging / "root").rename(final)
-        except OSError:
-            if not (final / ".selkit-built").is_file():  # lost a race only if the winner finished
-                raise
+        rename_into_place(staging / "root", final, ".selkit-built")
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return final

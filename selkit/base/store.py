@@ -19,10 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from selkit.base import _disabled_modules
 from selkit.base.cil import SExpr, atoms, render
-from selkit.base.cil_blocks import (TYPE_OPS, Block, BlockIndex, declared,
-                                    read_blocks, resolve)
+from selkit.base.cil_blocks import TYPE_OPS, Block, BlockIndex, declared, read_blocks, resolve
+from selkit.base.modules import disabled_modules
 from selkit.cache import cache_root, read_pickle, write_pickle
 
 #: Bump when the cached shapes change.
@@ -142,11 +141,6 @@ class StoreModel:
         actual = self.canonical(name)
         return frozenset({actual}) if actual in self.types else frozenset()
 
-    def module_of(self, name: str) -> str | None:
-        """The module whose enabled block declares ``name`` (a type, alias, attribute, role,
-        boolean, user or class), or None."""
-        return self.declared_by.get(name)
-
     def lacking_names(self) -> frozenset[str]:
         """Every name some disabled block lacks (only declaring one can switch a block on)."""
         key = (self.key, self.removed_modules, self.new_names)
@@ -196,15 +190,6 @@ class StoreModel:
         # type it does not list; the others hold a new type only when it is given directly.
         candidates = _open_attributes(self) | (direct & self.attributes)
         return frozenset(a for a in candidates if contains(a))
-
-    def expand_with(self, name: str, new_types: dict[str, frozenset[str]]) -> frozenset[str]:
-        """Members of ``name`` once the ``new_types`` (type → direct attributes) join."""
-        if name in new_types:
-            return frozenset({name})
-        if name not in self.attributes:
-            return self.members(name)
-        joined = {t for t, direct in new_types.items() if name in self.attributes_of(direct)}
-        return self.members(name) | joined
 
     def expression_of(self, attribute: str) -> str | None:
         """The CIL expression an attribute stands for, e.g. ``(not (memory_raw_read ...))``."""
@@ -271,7 +256,7 @@ def _model(store: str, key: str, blocks: tuple[Block, ...], index: BlockIndex,
                               for r in b.refs if not count[r]))
     return StoreModel(
         store=store, key=key, enabled_modules=frozenset(b.module for b in kept),
-        disabled_modules=_disabled_modules(store), removed_modules=removed, types=types,
+        disabled_modules=disabled_modules(store), removed_modules=removed, types=types,
         aliases=aliases, attributes=attributes, attribute_exprs=exprs,
         attribute_members=members, declared_by=declared_by, disabled_blocks=disabled,
         neverallows=tuple(_neverallow(stmt, b.module) for b in kept for stmt in b.neverallows),

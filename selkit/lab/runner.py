@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
-from selkit import vendor
+from selkit import projects
 from selkit.base import BaseSpec, load_kb
 from selkit.diagnostics import Diagnostic, DiagnosticError
 from selkit.lab import battery, kernel, vm
@@ -76,12 +76,12 @@ def prepare(spec_dir: Path, progress: Progress | None = None, with_probe: bool =
 def run_one(scenario: Scenario, prepared: Prepared, *, keep: Path | None = None,
             progress: Progress | None = None, timeout: float = 300.0,
             with_suggestions: bool = False, build=None) -> LabResult:
-    """Build, boot and judge one daemon; ``build`` replaces ``selkit.vendor.build(project)``
+    """Build, boot and judge one daemon; ``build`` replaces ``selkit.projects.build(project)``
     (e.g. a build with an extra patch under test)."""
     say = progress or (lambda _msg: None)
     module = prepared.policy.module(scenario.daemon)
     if build is None:
-        build = vendor.build(scenario.project, progress=say)
+        build = projects.build(scenario.project, progress=say)
     image = build_image(scenario, module, build.binaries, prepared.probe, prepared.kernel,
                         build.tree)
     say(f"{scenario.daemon}: assembling the initramfs")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from selkit.analysis.views import link_candidates, profiles_for
 from selkit.base import BaseSpec
 from selkit.emit import CilEmitter
 from selkit.ir import nodes as ir
 from selkit.ir.kb import KnowledgeBase
-from selkit.prove.engine import ProofReport, link_candidates, profiles_for, prove
+from selkit.prove.engine import ProofReport, prove
 
 
 @dataclass
@@ -63,7 +64,7 @@ def prove_files(modules: tuple[ir.PolicyModule, ...], kb: KnowledgeBase, *,
                 engine: str = "compositional", base: BaseSpec = BaseSpec(),
                 linked_policy: str | None = None, progress=None) -> Outcome:
     """Prove every module with the chosen engine(s)."""
-    profiles = profiles_for(modules, base, progress)
+    profiles = profiles_for(modules, base, progress, kb=kb)
     outcome = Outcome()
     policy = None
     if engine in ("linked", "both"):

@@ -13,13 +13,13 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from selkit.analysis.baseview import base_view
+from selkit.analysis.effective import allow_text, expander, memberships
+from selkit.analysis.profile import SELF, ProfileSet
+from selkit.analysis.views import profiles_for
 from selkit.base import BaseSpec
 from selkit.diagnostics import Diagnostic
 from selkit.ir import nodes as ir
-from selkit.prove.baseview import base_view
-from selkit.prove.effective import allow_text, expander, memberships
-from selkit.prove.engine import profiles_for
-from selkit.prove.profile import SELF, ProfileSet
 
 
 def check_against_store(modules, kb) -> list[Diagnostic]:
@@ -31,7 +31,7 @@ def check_against_store(modules, kb) -> list[Diagnostic]:
     triggered = check_triggers(modules, view.model)
     if triggered:
         return triggered  # the profiles do not hold what the link would switch on
-    profiles = profiles_for(modules, BaseSpec(kb.source, kb.store))
+    profiles = profiles_for(modules, BaseSpec(kb.source, kb.store), kb=kb)
     return check_neverallows(modules, profiles, view)
 
 

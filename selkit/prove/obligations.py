@@ -8,10 +8,10 @@ import enum
 from dataclasses import dataclass, field
 from typing import Callable, ClassVar
 
+from selkit.analysis.effective import Classified, Grant, Reach
 from selkit.diagnostics import Span
 from selkit.ir import nodes as ir
 from selkit.ir.nodes import STEADY_PHASE
-from selkit.prove.effective import Classified, Grant, Reach
 
 FILE_LIKE = ("file", "dir", "lnk_file", "chr_file", "blk_file", "sock_file", "fifo_file")
 #: Classes whose write permissions change stored data (sock_file write is connect(2)).

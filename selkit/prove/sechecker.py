@@ -73,14 +73,3 @@ def ini_text(modules, kb: KnowledgeBase) -> str:
             out += [f"{k} = {v}" for k, v in body.items()]
             out.append("")
     return "\n".join(out)
-
-
-def write_ini(path: str, modules, kb: KnowledgeBase) -> None:
-    """Write :func:`ini_text` to ``path`` atomically."""
-    import os  # noqa: PLC0415
-    from pathlib import Path  # noqa: PLC0415
-
-    target = Path(path)
-    tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_text(ini_text(modules, kb))
-    os.replace(tmp, target)

@@ -8,8 +8,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Sequence
 
+from selkit.analysis.effective import Grant
 from selkit.ir.nodes import STEADY_PHASE
-from selkit.prove.effective import Grant
 from selkit.prove.engine import ProofReport
 from selkit.prove.syscalls import SyscallTable, blocked_families, denied_families
 from selkit.report.format import Block, Report

@@ -39,7 +39,7 @@ class Scenario:
 
     daemon: str
     spec: str                     # file name in the specs directory
-    project: str                  # selkit.vendor project of both ends
+    project: str                  # selkit.projects project of both ends
     binary: str                   # the confined program (a key of Build.binaries)
     peer: str                     # the program at the other end, run in initrc_t
     peer_role: str                # what the peer is, for the report

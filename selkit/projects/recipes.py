@@ -1,4 +1,4 @@
-"""What selkit knows about each vendored project: its Debian source, how to build it, what it
+"""What selkit knows about each upstream project: its Debian source, how to build it, what it
 installs where, and how a patched daemon must refuse a context on a kernel without SELinux."""
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ class FailClosedCheck:
 
 @dataclass(frozen=True)
 class Project:
-    """A vendored project: Debian source package, orig tarball, build recipe and products.
+    """An upstream project: Debian source package, orig tarball, build recipe and products.
 
     ``steps`` run in order in the unpacked tree, each an argv; ``CFLAGS`` is set in their
     environment to :data:`CFLAGS` when ``env_cflags`` (recipes whose Makefile appends to or

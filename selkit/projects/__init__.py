@@ -1,11 +1,12 @@
-"""Vendored daemons: Debian orig tarballs, the vendor-patches series, real builds (layer 4).
+"""The upstream daemon projects: Debian orig tarballs, the vendor-patches series, real builds
+(layer 4).
 
 ``build(project, patched=True)`` returns a cached :class:`Build`; ``new_warnings`` compares two
 builds' compiler warnings; each :class:`Project` carries the fail-closed checks a patched daemon
 must pass on a kernel without SELinux. Nothing here prints.
 """
 
-from selkit.vendor.build import (
+from selkit.projects.build import (
     Build,
     apply_series,
     build,
@@ -18,9 +19,9 @@ from selkit.vendor.build import (
     settle_timestamps,
     unpack,
 )
-from selkit.vendor.checks import CheckRun, free_port, run_check
-from selkit.vendor.compile_warnings import new_warnings, parse_warnings
-from selkit.vendor.projects import CHECK_CONTEXT, PROJECTS, FailClosedCheck, Project, project
+from selkit.projects.checks import CheckRun, free_port, run_check
+from selkit.projects.compile_warnings import new_warnings, parse_warnings
+from selkit.projects.recipes import CHECK_CONTEXT, PROJECTS, FailClosedCheck, Project, project
 
 __all__ = [
     "Build", "CHECK_CONTEXT", "CheckRun", "FailClosedCheck", "PROJECTS", "Project",

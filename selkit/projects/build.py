@@ -1,4 +1,4 @@
-"""Download, unpack, patch and build a vendored project, cached by the hash of its inputs.
+"""Download, unpack, patch and build an upstream project, cached by the hash of its inputs.
 
 A build lives in ``$SELKIT_CACHE/vendor/<project>-<key>/`` where ``key`` hashes the orig
 tarball, the name and bytes of every patch applied, and the recipe. It is made in a temporary
@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
-from selkit.cache import cache_root
+from selkit.cache import cache_root, rename_into_place
 from selkit.diagnostics import Diagnostic, ToolchainError
-from selkit.vendor.compile_warnings import parse_warnings
-from selkit.vendor.projects import CFLAGS, Project, project as _project
+from selkit.projects.compile_warnings import parse_warnings
+from selkit.projects.recipes import CFLAGS, Project, project as _project
 
 Progress = Callable[[str], None]
 
@@ -36,7 +36,7 @@ APT_SOURCE = REPO_ROOT / "scripts" / "apt-source.sh"
 @dataclass(frozen=True)
 class Build:
     """A finished build. ``binaries`` maps program name to its path in the cached tree;
-    ``warnings`` are the compiler's, normalised (see :mod:`selkit.vendor.compile_warnings`);
+    ``warnings`` are the compiler's, normalised (see :mod:`selkit.projects.compile_warnings`);
     ``patches`` the file names applied, in order; ``tree`` the built source tree."""
 
     project: str
@@ -237,11 +237,7 @@ def build(project: str, *, patched: bool = True, patches: Sequence[Path] | None 
                     "patches": [p.name for p in chosen], "binaries": binaries,
                     "warnings": list(parse_warnings(text, [str(tree), str(tree.resolve())]))}
         (work / "build.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
-        try:
-            work.rename(final)
-        except OSError:
-            if not (final / "build.json").is_file():  # lost a race only if the winner finished
-                raise
+        rename_into_place(work, final, "build.json")
     finally:
         if work.exists():
             shutil.rmtree(work, ignore_errors=True)
@@ -268,11 +264,7 @@ def debian_binary(package: str, path: str) -> Path:
                                       capture_output=True, text=True)
             if unpacked.returncode != 0:
                 raise _fail("SEL522", f"dpkg-deb -x {deb.name}: {_tail(unpacked.stderr, 3)}")
-            try:
-                staging.rename(root)
-            except OSError:
-                if not root.is_dir():
-                    raise
+            rename_into_place(staging, root)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     binary = root / path.lstrip("/")

@@ -5,8 +5,8 @@ expansion on both sides; conditional rules count under every boolean setting (th
 kept as evidence). Each grant carries the rules that give it.
 
 * :func:`compositional` — the module's IR plus the base policy's profile for the attribute set
-  of each of the module's types (:mod:`selkit.prove.profile`); no link.
-* :func:`linked` — a linked kernel policy read with SETools.
+  of each of the module's types (:mod:`selkit.analysis.profile`); no link.
+* :func:`selkit.analysis.linked.linked` — a linked kernel policy read with SETools.
 
 :func:`classify` then sorts every grant into *declared* (the spec's own rules, compiler plumbing
 included), *baseline* (what the attributes the compiler assigns bring from the base, listed as
@@ -18,9 +18,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from selkit.analysis.profile import SELF, ProfileSet
 from selkit.ir import nodes as ir
 from selkit.ir.lower import DOMAIN_ATTRIBUTES, SWITCHING_ATTRIBUTES
-from selkit.prove.profile import SELF, ProfileSet
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ def memberships(modules, profiles: ProfileSet, base) -> dict[str, frozenset[str]
 def expander(modules, profiles: ProfileSet, base):
     """Expansion of a rule's target as the linker does it when ``modules`` are linked together:
     base members (the modules a module replaces left out) plus every linked module's types.
-    ``base`` is a :class:`~selkit.prove.baseview.BaseView`."""
+    ``base`` is a :class:`~selkit.analysis.baseview.BaseView`."""
     in_attributes = memberships(modules, profiles, base)
     memo: dict[str, frozenset[str]] = {}
 
@@ -195,49 +195,6 @@ def inbound_compositional(module: ir.PolicyModule, domain: str, profiles: Profil
             for perm in prule.perms:
                 out[Grant(source, prule.tclass, perm, prule.conditional)].append(
                     Reach(prule.source, prule.statement))
-    return dict(out)
-
-
-def inbound_linked(policy, domain: str) -> Effective:
-    """Who may act on ``domain`` as a process in a linked policy (``Grant.target`` is the
-    source domain)."""
-    import setools  # noqa: PLC0415
-
-    out: Effective = defaultdict(list)
-    query = setools.TERuleQuery(policy, target=domain, tclass=list(INBOUND_CLASSES),
-                                ruletype=["allow"])
-    for rule in query.results():
-        cond = _condition(rule)
-        statement = str(rule).split("\n")[0]
-        for source in {str(t) for t in rule.source.expand()} - {domain}:
-            for perm in rule.perms:
-                out[Grant(source, str(rule.tclass), perm, cond)].append(
-                    Reach(str(rule.source), statement))
-    return dict(out)
-
-
-def _condition(rule) -> str | None:
-    try:
-        return str(rule.conditional)
-    except Exception:  # noqa: BLE001 - RuleNotConditional
-        return None
-
-
-def linked(policy, domain: str) -> Effective:
-    """Grants of ``domain`` in a linked kernel policy (every allow rule whose source covers it)."""
-    import setools  # noqa: PLC0415
-
-    out: Effective = defaultdict(list)
-    query = setools.TERuleQuery(policy, source=domain, ruletype=["allow"])
-    for rule in query.results():
-        cond = _condition(rule)
-        targets = {str(t) for t in rule.target.expand()}
-        source = str(rule.source)
-        statement = str(rule).split("\n")[0]
-        for target in targets:
-            for perm in rule.perms:
-                out[Grant(target, str(rule.tclass), perm, cond)].append(
-                    Reach(SELF if source == domain else source, statement))
     return dict(out)
 
 

@@ -5,7 +5,7 @@ so everything the base gives it is a function of the attributes its module assig
 :class:`Profile` records that function for one attribute set: every attribute the type ends up
 in (the linker's derived ``base_typeattr_N`` included) and every allow rule that reaches it.
 Profiles are measured by linking a probe module (one type per attribute set) into a copy of
-the store once, and cached per store commit; the compositional prover then needs no link.
+the store once, and cached per store commit; the compositional engine then needs no link.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from selkit.cache import cache_root
+from selkit.cache import cache_root, replace_file
 
 SELF = "<self>"
 PROBE_PREFIX = "selkit_probe_"
@@ -212,8 +212,6 @@ def _write_cache(profiles: ProfileSet) -> None:
     path = _cache_path(profiles.store_key)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(data))
-        os.replace(tmp, path)
+        replace_file(path, json.dumps(data))
     except OSError:
         pass

@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from selkit.vendor.projects import CHECK_CONTEXT, FailClosedCheck
+from selkit.projects.recipes import CHECK_CONTEXT, FailClosedCheck
 
 
 @dataclass(frozen=True)

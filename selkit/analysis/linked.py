@@ -1,8 +1,62 @@
-"""Flatten what a linked policy grants to or about a set of types, for exact comparison."""
+"""Reading a linked kernel policy with SETools.
+
+* :func:`linked` and :func:`inbound_linked` — the linked engine: a domain's grants (and who may
+  act on it as a process) as :mod:`selkit.analysis.effective` counts them.
+* :func:`facts_about` — every fact the policy holds about some types, flattened for exact
+  comparison of two policies (:meth:`RuleFacts.difference`).
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
+
+from selkit.analysis.effective import INBOUND_CLASSES, Effective, Grant, Reach
+from selkit.analysis.profile import SELF
+
+
+def linked(policy, domain: str) -> Effective:
+    """Grants of ``domain`` in a linked kernel policy (every allow rule whose source covers it)."""
+    import setools  # noqa: PLC0415
+
+    out: Effective = defaultdict(list)
+    query = setools.TERuleQuery(policy, source=domain, ruletype=["allow"])
+    for rule in query.results():
+        cond = _condition(rule)
+        targets = {str(t) for t in rule.target.expand()}
+        source = str(rule.source)
+        statement = str(rule).split("\n")[0]
+        for target in targets:
+            for perm in rule.perms:
+                out[Grant(target, str(rule.tclass), perm, cond)].append(
+                    Reach(SELF if source == domain else source, statement))
+    return dict(out)
+
+
+def inbound_linked(policy, domain: str) -> Effective:
+    """Who may act on ``domain`` as a process in a linked policy (``Grant.target`` is the
+    source domain)."""
+    import setools  # noqa: PLC0415
+
+    out: Effective = defaultdict(list)
+    query = setools.TERuleQuery(policy, target=domain, tclass=list(INBOUND_CLASSES),
+                                ruletype=["allow"])
+    for rule in query.results():
+        cond = _condition(rule)
+        statement = str(rule).split("\n")[0]
+        for source in {str(t) for t in rule.source.expand()} - {domain}:
+            for perm in rule.perms:
+                out[Grant(source, str(rule.tclass), perm, cond)].append(
+                    Reach(str(rule.source), statement))
+    return dict(out)
+
+
+def _condition(rule) -> str | None:
+    """The boolean expression of a conditional rule (None for an unconditional one)."""
+    try:
+        return str(rule.conditional)
+    except Exception:  # noqa: BLE001 - setools raises RuleNotConditional
+        return None
 
 
 @dataclass(frozen=True)
@@ -26,8 +80,6 @@ class RuleFacts:
 
 def facts_about(policy, types: frozenset[str]) -> RuleFacts:
     """Every allow/type_transition/typebounds touching ``types``, attributes expanded."""
-    import setools  # noqa: PLC0415
-
     allows, conditional, transitions = set(), set(), set()
     for rule in policy.terules():
         ruletype = str(rule.ruletype)
@@ -44,10 +96,7 @@ def facts_about(policy, types: frozenset[str]) -> RuleFacts:
                 if ruletype == "type_transition":
                     transitions.add((s, t, str(rule.tclass), str(rule.default)))
                     continue
-                try:
-                    cond = str(rule.conditional)
-                except (AttributeError, setools.exception.RuleNotConditional):
-                    cond = None
+                cond = _condition(rule)
                 for perm in rule.perms:
                     if cond:
                         conditional.add((s, t, str(rule.tclass), perm, cond))

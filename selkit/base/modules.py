@@ -1,0 +1,45 @@
+"""The module store on disk: which modules are enabled, at which priority, and their CIL."""
+
+from __future__ import annotations
+
+import bz2
+import re
+from pathlib import Path
+
+_CIL_FILECON = re.compile(rb'^\(filecon "((?:[^"\\]|\\.)*)" (\w+) \(\w+ \w+ (\w+)', re.M)
+
+
+def read_cil(path: Path) -> bytes:
+    """A module's CIL (bzip2 as the store keeps it, or plain; empty if unreadable)."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return b""
+    return bz2.decompress(data) if data[:3] == b"BZh" else data
+
+
+def disabled_modules(store: str) -> frozenset[str]:
+    """Modules the store lists as disabled (installing one of that name leaves it disabled)."""
+    return frozenset(p.name for p in (Path(store) / "active" / "modules" / "disabled").glob("*"))
+
+
+def active_module_cils(store: str) -> list[tuple[str, Path]]:
+    """(module name, cil path) of every enabled module at its highest priority."""
+    modules = Path(store) / "active" / "modules"
+    disabled = disabled_modules(store)
+    chosen: dict[str, Path] = {}
+    for cil in sorted(modules.glob("[0-9]*/*/cil")):
+        chosen[cil.parent.name] = cil  # sorted: a higher priority directory wins
+    return [(name, path) for name, path in sorted(chosen.items()) if name not in disabled]
+
+
+def store_file_contexts(store: str) -> dict[tuple[str, str], tuple[str, tuple[str, ...]]]:
+    """(regex, kind) → (type, declaring modules) over the store's enabled modules."""
+    out: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
+    for name, cil in active_module_cils(store):
+        for regex, kind, type_name in _CIL_FILECON.findall(read_cil(cil)):
+            key = (regex.decode(), kind.decode())
+            previous = out.get(key)
+            owners = (previous[1] if previous else ()) + (name,)
+            out[key] = (type_name.decode(), owners)
+    return out
