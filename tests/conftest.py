@@ -53,8 +53,8 @@ def linked(tmp_path_factory):
     A link is the slow step of the prover's acceptance tests; test_prove_mutations.py and
     test_sechecker.py link the same mutants and shipped policies, so both read one kernel
     policy per link."""
+    from selkit.analysis.views import link_candidates
     from selkit.emit import CilEmitter
-    from selkit.prove.engine import link_candidates
 
     folder = tmp_path_factory.mktemp("linked")
     done: dict[tuple, tuple[object, Path]] = {}

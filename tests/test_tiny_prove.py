@@ -11,15 +11,17 @@ import dataclasses
 
 import pytest
 
+from selkit.analysis import effective, profile
+from selkit.analysis.views import link_candidates
 from selkit.base import BaseSpec, load_kb
 from selkit.compiler import front_end
 from selkit.diagnostics import Span
 from selkit.emit import CilEmitter
 from selkit.ir import nodes as ir
 from selkit.prove.api import compare
-from selkit.prove.engine import link_candidates, prove
+from selkit.prove.engine import prove
 from selkit.prove.obligations import Verdict
-from tiny import TinyLinker, effective, profile
+from tiny import TinyLinker
 
 SPEC = '''daemon tinyd {
     exec "/usr/sbin/tinyd"

@@ -7,7 +7,6 @@ the linked engine run for real without the Debian store: :class:`TinyLinker` sta
 
 from __future__ import annotations
 
-import importlib
 import shutil
 import subprocess
 from pathlib import Path
@@ -17,17 +16,6 @@ BASE_CIL = DATA / "base.cil"
 SECILC = shutil.which("secilc") or "/usr/bin/secilc"
 
 
-def _prover_module(name: str):
-    """``selkit.analysis.NAME`` (where the prover's analysis is moving), else
-    ``selkit.prove.NAME``."""
-    try:
-        return importlib.import_module(f"selkit.analysis.{name}")
-    except ImportError:
-        return importlib.import_module(f"selkit.prove.{name}")
-
-
-effective = _prover_module("effective")
-profile = _prover_module("profile")
 
 
 def compile_cil(dest: Path, *extra: Path) -> Path:

@@ -17,7 +17,7 @@ from importlib import resources
 class Source(enum.Enum):
     """Where a guest file comes from."""
 
-    BUILD = "build"      # the daemon's built source tree (selkit.vendor)
+    BUILD = "build"      # the daemon's built source tree (selkit.projects)
     PACKAGE = "package"  # shipped beside the scenario scripts (:func:`data_file`)
 
 
