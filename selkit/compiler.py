@@ -9,9 +9,11 @@ from __future__ import annotations
 import enum
 import os
 import tempfile
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from selkit import toolchain
 from selkit.base import BaseSpec, load_kb
 from selkit.diagnostics import Diagnostic, DiagnosticError, Related
 from selkit.dsl.loader import Program, load, read_source
@@ -21,7 +23,6 @@ from selkit.ir import passes
 from selkit.ir.kb import KnowledgeBase
 from selkit.ir.lower import lower, type_collisions
 from selkit.prove.basechecks import check_against_store
-from selkit import toolchain
 from selkit.toolchain import Progress
 
 
@@ -34,7 +35,7 @@ class Artifact(str, enum.Enum):
     PP = "pp"     # binary module package (checkmodule + semodule_package)
 
     @classmethod
-    def parse_list(cls, value: str) -> tuple["Artifact", ...]:
+    def parse_list(cls, value: str) -> tuple[Artifact, ...]:
         """``te,cil,pp`` → artifacts, in order, once each; ValueError names an unknown one."""
         out = []
         for word in (w.strip() for w in value.split(",")):
@@ -85,12 +86,15 @@ def _raise_if_any(diagnostics: list[Diagnostic]) -> None:
         raise DiagnosticError(sorted(diagnostics, key=lambda d: (d.span, d.code)))
 
 
-def front_end_files(paths, kb: KnowledgeBase
+def front_end_files(paths: Iterable[str], kb: KnowledgeBase
                     ) -> tuple[dict[str, Program], tuple[ir.PolicyModule, ...]]:
     """:func:`front_end` over several files: the programs by path and every module, or one
     DiagnosticError with the diagnostics of all files (a daemon declared twice is SEL303). The
     store checks judge the modules together, as they are linked together."""
-    diagnostics, modules, programs, seen = [], [], {}, {}
+    diagnostics: list[Diagnostic] = []
+    modules: list[ir.PolicyModule] = []
+    programs: dict[str, Program] = {}
+    seen: dict[str, ir.PolicyModule] = {}
     for path in paths:
         try:
             program, mods = checked_ir(path, kb, read_source(path))
@@ -116,7 +120,8 @@ def front_end_files(paths, kb: KnowledgeBase
 
 
 def compile_modules(modules: tuple[ir.PolicyModule, ...], kb: KnowledgeBase,
-                    targets, progress: Progress | None = None) -> list[CompiledModule]:
+                    targets: Collection[Artifact | Target | str],
+                    progress: Progress | None = None) -> list[CompiledModule]:
     """Each artifact of each module: the emitters write ``te`` and ``cil``; ``pp`` is packaged
     by the toolchain from the raw-flavour sources. ``targets`` are :class:`Artifact` or
     :class:`selkit.emit.Target` members (or their names)."""
@@ -137,7 +142,7 @@ def compile_modules(modules: tuple[ir.PolicyModule, ...], kb: KnowledgeBase,
     return results
 
 
-def check_files(paths, base: BaseSpec) -> tuple[KnowledgeBase, dict[str, Program],
+def check_files(paths: Iterable[str], base: BaseSpec) -> tuple[KnowledgeBase, dict[str, Program],
                                                  tuple[ir.PolicyModule, ...]]:
     """The front end over ``paths`` against ``base``: the knowledge base, the programs by path
     and every checked module (or one DiagnosticError for all files)."""
@@ -156,7 +161,8 @@ class Compiled:
     written: list[str]
 
 
-def build(modules: tuple[ir.PolicyModule, ...], kb: KnowledgeBase, artifacts, output: str, *,
+def build(modules: tuple[ir.PolicyModule, ...], kb: KnowledgeBase,
+          artifacts: Collection[Artifact | Target | str], output: str, *,
           install: bool = False, base: BaseSpec = BaseSpec(),
           progress: Progress | None = None) -> Compiled:
     """Compile every module, optionally install every form that was built for all of them
@@ -253,7 +259,8 @@ def write_atomically(directory: str, files: dict[str, bytes]) -> list[str]:
 
 
 def install_into_store_copy(compiled: list[CompiledModule], form: str,
-                            base: BaseSpec = BaseSpec(), progress=None) -> None:
+                            base: BaseSpec = BaseSpec(),
+                            progress: Progress | None = None) -> None:
     """Install every module's ``.pp`` or ``.cil`` into a fresh copy of ``base``'s store and
     load the resulting kernel policy with SETools; raises ToolchainError if either refuses
     (SEL908 if the base has no store)."""

@@ -13,8 +13,8 @@ from __future__ import annotations
 import difflib
 import enum
 import functools
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 
 @dataclass(frozen=True, order=True)
@@ -28,7 +28,7 @@ class Span:
     end_column: int
 
     @classmethod
-    def point(cls, path: str, line: int = 1, column: int = 1, width: int = 1) -> "Span":
+    def point(cls, path: str, line: int = 1, column: int = 1, width: int = 1) -> Span:
         """A span of ``width`` characters on one line."""
         return cls(path, line, column, line, column + max(width, 1))
 

@@ -11,9 +11,9 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
 
 from selkit.diagnostics import Diagnostic, Span, ToolchainError
 from selkit.emit import Output
@@ -98,7 +98,7 @@ class StoreCopy:
     expand_check: bool = True
     _tmp: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
 
-    def __enter__(self) -> "StoreCopy":
+    def __enter__(self) -> StoreCopy:
         self._tmp = tempfile.TemporaryDirectory(prefix="selkit-store-")
         self.root = self._tmp.name
         src_etc = Path(self.source_root, "etc/selinux")

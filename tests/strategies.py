@@ -1,4 +1,5 @@
-"""Hypothesis strategies for ``.sel`` text: grammar-driven (any syntax) and semantic (valid daemons).
+"""Hypothesis strategies for ``.sel`` text: grammar-driven (any syntax) and semantic (valid
+daemons).
 
 Used by ``tests/test_properties.py``.
 """

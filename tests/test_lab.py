@@ -14,7 +14,6 @@ import shutil
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
@@ -134,7 +133,7 @@ def test_a_spec_missing_a_permission_fails_and_is_pointed_back_to(tmp_path):
     shutil.copytree(ROOT / "policies", specs)
     spec = specs / "ptunnel.sel"
     text = spec.read_text()
-    line = next(l for l in text.splitlines(keepends=True) if l.strip().startswith("pidfile pid"))
+    line = next(ln for ln in text.splitlines(keepends=True) if ln.strip().startswith("pidfile pid"))
     spec.write_text(text.replace(line, "", 1))
     proc = subprocess.run([*SELKIT, "lab", "ptunnel", "--json", "--suggest", "--specs",
                            str(specs)], cwd=ROOT, capture_output=True, text=True,

@@ -20,8 +20,17 @@ import pytest
 
 from selkit.lab import battery
 from selkit.lab.avc import lost_records, parse_avcs
-from selkit.lab.battery import (ATTACKS, NO_RESULT, Targets, battery_header, build_probe,
-                                probe_argv, score, switch_report, verdict)
+from selkit.lab.battery import (
+    ATTACKS,
+    NO_RESULT,
+    Targets,
+    battery_header,
+    build_probe,
+    probe_argv,
+    score,
+    switch_report,
+    verdict,
+)
 from selkit.suggest.avc import SELINUX_ERR, Avc
 from selkit.toolchain import ToolchainError
 
@@ -89,7 +98,7 @@ def test_the_table_is_the_probes_own(probe):
               subprocess.run([probe, "list"], capture_output=True, text=True,
                              check=True).stdout.splitlines()]
     assert [entry["attack"] for entry in listed] == [attack.name for attack in ATTACKS]
-    for entry, attack in zip(listed, ATTACKS):
+    for entry, attack in zip(listed, ATTACKS, strict=True):
         assert tuple(entry["syscalls"].split(",")) == attack.syscalls, attack.name
         assert entry["needs"] == attack.needs, attack.name
 

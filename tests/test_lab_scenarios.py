@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -212,6 +213,6 @@ def test_scenario_files_come_from_the_build_tree_or_the_package(tmp_path):
 def test_the_lab_driver_names_no_daemon():
     """What differs between daemons is data on the Scenario, not a branch in the runner."""
     for module in (runner, assemble, verdict, guest_output):
-        text = open(module.__file__).read()
+        text = Path(module.__file__).read_text()
         for scenario in SCENARIOS:
             assert f'"{scenario.daemon}"' not in text, (module.__name__, scenario.daemon)

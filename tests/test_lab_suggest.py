@@ -9,6 +9,7 @@ grant the denied permission (which the shipped spec must not already grant).
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -112,7 +113,7 @@ def test_write_on_the_startup_log_socket_is_syslog_io(kb, compiled):
     path = spec_path("iodine")
     assert (s.statement, s.phase, s.path, s.module) == ("syslog io", "steady", path,
                                                         "iodine_client")
-    assert s.line == last_statement_line(open(path).read(), "steady")
+    assert s.line == last_statement_line(Path(path).read_text(), "steady")
     assert s.count == 3 and s.also == () and s.extra == ()
     assert s.rules == ("allow iodine_steady_t iodine_startup_t:unix_dgram_socket write;",)
     assert any("opened in phase 'startup'" in n and "fd use" in n for n in s.notes)
@@ -134,7 +135,7 @@ def test_sendto_syslogd_from_steady_is_a_new_connection(kb, compiled):
 def test_connect_to_http_from_hts_steady_is_forbidden(kb, compiled):
     s = only(run(kb, compiled, denial("hts_steady_t", "http_port_t", "tcp_socket",
                                       "name_connect", "dest=80 ", comm="hts")), Kind.FORBIDDEN)
-    text = open(spec_path("hts")).read()
+    text = Path(spec_path("hts")).read_text()
     forbid_line = next(i for i, line in enumerate(text.split("\n"), 1)
                        if line.strip() == "http_port_t:tcp_socket name_connect")
     assert (s.path, s.line, s.phase, s.statement) == (spec_path("hts"), forbid_line, "steady",
@@ -154,7 +155,7 @@ def test_dns_bind_in_startup_names_the_port(kb, compiled):
     assert without.statement == "udp bind port dns_port_t"
     for s in (with_port, without):
         assert s.phase == "startup"
-        assert s.line == last_statement_line(open(spec_path("openvpn")).read(), "startup")
+        assert s.line == last_statement_line(Path(spec_path("openvpn")).read_text(), "startup")
         assert "capability net_bind_service" in s.why  # port 53 is privileged
         assert_fixes(kb, s)
 
@@ -169,7 +170,7 @@ def test_no_verb_falls_back_to_a_raw_allow_in_both_phases(kb, compiled):
     """No verb grants setrlimit; the raw allow in steady needs startup to hold it too."""
     s = only(run(kb, compiled, denial("openvpn_steady_t", "openvpn_steady_t", "process",
                                       "setrlimit", comm="openvpn")), Kind.ALLOW)
-    text = open(spec_path("openvpn")).read()
+    text = Path(spec_path("openvpn")).read_text()
     assert (s.statement, s.phase) == ("allow self:process setrlimit", "steady")
     assert s.line == last_statement_line(text, "steady")
     assert [(e.phase, e.statement, e.line) for e in s.also] == [
@@ -231,7 +232,7 @@ def test_plain_rendering(kb, compiled):
               denial("iodine_steady_t", "iodine_startup_t", "unix_dgram_socket", "write", pid=2),
               denial("initrc_t", "etc_t", "file", "read", pid=3))
     text = render_suggestions(out)
-    line = last_statement_line(open(spec_path("iodine")).read(), "steady")
+    line = last_statement_line(Path(spec_path("iodine")).read_text(), "steady")
     assert text.splitlines()[0] == (
         f"{spec_path('iodine')}:{line}: in phase steady add: syslog io   "
         "# covers 2 denials: unix_dgram_socket write on iodine_startup_t")
@@ -311,7 +312,7 @@ def test_a_three_phase_chain_gets_the_statement_in_every_ancestor(kb):
         denial("tunneld_steady_t", "proc_t", "file", "read", pid=2),
         denial("tunneld_steady_t", "tunneld_keys_t", "file", "read", pid=3)]))
     out = suggest(avcs, modules, kb, program)
-    text = open(path).read()
+    text = Path(path).read_text()
     by_statement = {s.statement: s for s in out}
     assert set(by_statement) == {"syslog io", "read proc_t", None}
     assert by_statement["syslog io"].also == ()
@@ -361,7 +362,7 @@ def test_a_pid_file_in_run_is_the_pidfile_verb_of_a_declared_file(kb, tmp_path):
     (tmp_path / "include" / "common.sel").write_text(
         (ROOT / "policies" / "include" / "common.sel").read_text())
     text = (ROOT / "policies" / "ptunnel.sel").read_text()
-    line = next(l for l in text.splitlines(keepends=True) if l.strip().startswith("pidfile pid"))
+    line = next(ln for ln in text.splitlines(keepends=True) if ln.strip().startswith("pidfile pid"))
     spec = tmp_path / "ptunnel.sel"
     spec.write_text(text.replace(line, "", 1))
     program, modules = front_end(str(spec), kb)

@@ -24,8 +24,16 @@ from selkit.dsl.pretty import format_module
 from selkit.patch import hook as hooks
 from selkit.patch import mail, udiff
 from selkit.patch.anchor import closest_hint, locate
-from selkit.patch.series import (GENERATED, Request, generate, generated_spec, numbered,
-                                 plan_series, read_series, series_total)
+from selkit.patch.series import (
+    GENERATED,
+    Request,
+    generate,
+    generated_spec,
+    numbered,
+    plan_series,
+    read_series,
+    series_total,
+)
 from selkit.projects import unpack
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -34,8 +34,14 @@ from selkit.base import DEFAULT_POLICY
 from selkit.diagnostics import DiagnosticError
 from selkit.dsl import parse
 from selkit.dsl.pretty import format_module
-from strategies import (comment_texts, mutated_sources, provenance_problems, sel_sources,
-                        strip_spans, valid_daemons)
+from strategies import (
+    comment_texts,
+    mutated_sources,
+    provenance_problems,
+    sel_sources,
+    strip_spans,
+    valid_daemons,
+)
 
 GRAMMAR = settings(max_examples=200, deadline=None,
                    suppress_health_check=[HealthCheck.too_slow])

@@ -7,8 +7,15 @@ from dataclasses import dataclass
 
 from selkit.diagnostics import Span
 from selkit.prove.obligations import Evidence
-from selkit.report.format import (Format, JsonRenderer, Report, RichRenderer, Table,
-                                  TextRenderer, renderer)
+from selkit.report.format import (
+    Format,
+    JsonRenderer,
+    Report,
+    RichRenderer,
+    Table,
+    TextRenderer,
+    renderer,
+)
 from selkit.report.prove import finding_lines, findings
 
 

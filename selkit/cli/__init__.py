@@ -4,6 +4,7 @@ needs only when it runs."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import traceback
@@ -23,7 +24,6 @@ from selkit.cli.prove_command import prove_command
 from selkit.diagnostics import DiagnosticError
 from selkit.toolchain import ToolchainError
 
-
 #: The exit status of a command whose reader went away (128 + SIGPIPE, as a shell reports a
 #: program killed by SIGPIPE).
 EXIT_BROKEN_PIPE = 141
@@ -35,10 +35,8 @@ def _quiet_after_broken_pipe() -> NoReturn:
     are pointed at /dev/null so that flushing them at exit raises nothing more."""
     devnull = os.open(os.devnull, os.O_WRONLY)
     for stream in (sys.stdout, sys.stderr):
-        try:
+        with contextlib.suppress(OSError, ValueError):
             os.dup2(devnull, stream.fileno())
-        except (OSError, ValueError):
-            pass
     os.close(devnull)
     os._exit(EXIT_BROKEN_PIPE)  # no more flushing of buffers that can only fail
 

@@ -10,11 +10,15 @@ import contextlib
 import os
 import shutil
 import sys
-from typing import Iterator, NoReturn
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, NoReturn
 
 from selkit.diagnostics import Diagnostic, Severity, render_plain
 from selkit.dsl.parser import MAX_SOURCE_BYTES
 from selkit.report.format import Format, Report, renderer
+
+if TYPE_CHECKING:  # rich is imported when a console is first needed
+    from rich.console import Console
 
 EXIT_OK, EXIT_TOOLCHAIN, EXIT_USAGE = 0, 1, 2
 
@@ -44,7 +48,7 @@ class Application:
     def __init__(self, json_mode: bool = False):
         self.json_mode = json_mode
         self.sources: dict[str, str] = {}
-        self._err_console = None
+        self._err_console: Console | None = None
 
     @property
     def out_is_terminal(self) -> bool:
@@ -113,7 +117,7 @@ class Application:
         else:
             self._console().print(_styled(text, severity))
 
-    def _console(self):
+    def _console(self) -> Console:
         if self._err_console is None:
             from rich.console import Console  # noqa: PLC0415
 

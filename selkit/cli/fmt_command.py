@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from selkit.cli.app import Application
-from selkit.diagnostics import DiagnosticError
+from selkit.diagnostics import Diagnostic, DiagnosticError
 
 
 @click.command("fmt")
@@ -23,8 +23,9 @@ def fmt_command(app: Application, files, check_only, to_stdout):
     from selkit.dsl.loader import read_source  # noqa: PLC0415
     from selkit.dsl.pretty import format_module  # noqa: PLC0415
 
-    diagnostics, changed = [], []
-    results = {}
+    diagnostics: list[Diagnostic] = []
+    changed: list[str] = []
+    results: dict[str, tuple[str, str]] = {}
     for path in files:
         try:
             text = read_source(path)

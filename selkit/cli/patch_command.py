@@ -15,7 +15,8 @@ class _DefaultsHelp(click.Option):
     def get_help_record(self, ctx):
         from selkit.patch import mail  # noqa: PLC0415
 
-        self.help = self.help.format(author=mail.DEFAULT_AUTHOR, date=mail.DEFAULT_DATE)
+        if self.help is not None:
+            self.help = self.help.format(author=mail.DEFAULT_AUTHOR, date=mail.DEFAULT_DATE)
         return super().get_help_record(ctx)
 
 
@@ -66,7 +67,7 @@ def patch_command(app: Application, specs, source, output, author, date, check_o
             app.render(PatchReport(run))
         else:
             for slot in run.done:
-                app.write(slot.text)
+                app.write(slot.generated()[1])
         return
     written = write_atomically(output, run.files())
     remove_obsolete(run)

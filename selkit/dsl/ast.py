@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Union
 
 from selkit.diagnostics import Span
 
@@ -97,7 +96,7 @@ class Include:
     span: Span
 
 
-PhaseItem = Union[Verb, Allow, Include]
+PhaseItem = Verb | Allow | Include
 
 
 @dataclass(frozen=True)
@@ -197,7 +196,7 @@ class BuildMacro:
     span: Span
 
 
-SwitchItem = Union[Option, PatchAnchor, PrepareAnchor, ContextExpr, BuildMacro]
+SwitchItem = Option | PatchAnchor | PrepareAnchor | ContextExpr | BuildMacro
 
 
 @dataclass(frozen=True)
@@ -229,7 +228,7 @@ class Forbid:
     span: Span
 
 
-DaemonItem = Union[Exec, ModuleName, User, FileDecl, Phase, Switch, Forbid]
+DaemonItem = Exec | ModuleName | User | FileDecl | Phase | Switch | Forbid
 
 
 @dataclass(frozen=True)
@@ -253,7 +252,7 @@ class Use:
     span: Span
 
 
-TopItem = Union[Use, Fragment, Daemon]
+TopItem = Use | Fragment | Daemon
 
 
 @dataclass(frozen=True)

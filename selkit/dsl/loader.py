@@ -14,7 +14,6 @@ from selkit.diagnostics import Diagnostic, DiagnosticError, DiagnosticSink, Rela
 from selkit.dsl import ast
 from selkit.dsl.parser import MAX_SOURCE_BYTES, parse
 
-
 _SPLIT_HINT = "split it into several files and join them with 'use'"
 
 

@@ -68,9 +68,9 @@ class _Printer:
             self.last_line = comment.span.line
 
     def _gap(self, line: int) -> None:
-        if self.lines and self.last_line and line > self.last_line + 1:
-            if self.lines[-1][0] != "" and not self.lines[-1][0].endswith("{"):
-                self.lines.append(("", ""))
+        if (self.lines and self.last_line and line > self.last_line + 1
+                and self.lines[-1][0] != "" and not self.lines[-1][0].endswith("{")):
+            self.lines.append(("", ""))
 
     def _trailing(self, line: int) -> str:
         if self.pending and self.pending[0].span.line == line:

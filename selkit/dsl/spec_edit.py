@@ -8,7 +8,7 @@ statement goes, so a suggestion's line number stays true and a diff shows just t
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 from selkit.dsl import ast, parse
 from selkit.dsl.loader import Program
@@ -62,7 +62,7 @@ def _placement(text: str, starts: list[int], phase: ast.Phase, statement: str) -
     line = anchor_line(phase)
     content = _line_text(text, starts, line)
     newline = "\r\n" if text[starts[line - 1]:].split("\n", 1)[0].endswith("\r") else "\n"
-    lead = re.match(r"[ \t]*", content).group(0)
+    lead = content[:len(content) - len(content.lstrip(" \t"))]
     if phase.body:
         last = phase.body[-1].span
         rest = content[last.end_column - 1:]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import cast
 
 from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
@@ -230,8 +231,16 @@ def syntax_diagnostic(exc: UnexpectedInput, text: str, path: str) -> Diagnostic:
     return _unexpected_token(exc, text, path)
 
 
+def _whole_match(match: re.Match[str] | None) -> str:
+    """The text of a match of a pattern that matches the empty string (so never ``None``)."""
+    assert match is not None, "this is a bug."
+    return match.group()
+
+
 def _bad_character(exc: UnexpectedCharacters, text: str, path: str) -> Diagnostic:
-    pos = exc.pos_in_stream
+    # Lark declares pos_in_stream None on the base class; UnexpectedCharacters sets the lexer's
+    # position, an int.
+    pos = cast(int, exc.pos_in_stream)
     char = text[pos] if pos < len(text) else ""
     span = Span.point(path, exc.line, exc.column)
     if char == '"':
@@ -241,7 +250,7 @@ def _bad_character(exc: UnexpectedCharacters, text: str, path: str) -> Diagnosti
                           Span(path, exc.line, exc.column, exc.line,
                                exc.column + max(1, len(rest))),
                           hint="close the string with '\"' on the same line")
-    run = _FREE_TEXT.match(text, pos).group()
+    run = _whole_match(_FREE_TEXT.match(text, pos))
     prev = text[pos - 1] if pos else ""
     shown = char if char.isprintable() else repr(char)[1:-1]
     if char == "\ufeff":
@@ -254,7 +263,7 @@ def _bad_character(exc: UnexpectedCharacters, text: str, path: str) -> Diagnosti
         start = pos
         while start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_"):
             start -= 1
-        word = re.match(r"[A-Za-z0-9_-]*", text[start:start + 200]).group()
+        word = _whole_match(re.match(r"[A-Za-z0-9_-]*", text[start:start + 200]))
         hint = f"names use '_' rather than '-': {word.replace('-', '_')}"
     elif char == "-" and len(run) > 1:
         hint = f"options and other free text are written as strings: \"{run}\""
@@ -287,10 +296,7 @@ def _unexpected_end(exc: UnexpectedInput, text: str, path: str) -> Diagnostic:
 
 def _unexpected_token(exc: UnexpectedToken, text: str, path: str) -> Diagnostic:
     tok = exc.token
-    if tok.type == "_NL":
-        span = Span.point(path, tok.line, tok.column)
-    else:
-        span = tok_span(path, tok)
+    span = Span.point(path, tok.line, tok.column) if tok.type == "_NL" else tok_span(path, tok)
     scan = _scan(text, tok.start_pos)
     block = scan.blocks[-1] if scan.blocks else None
     if tok.type == "RBRACE" and block is None:

@@ -19,6 +19,9 @@ def to_ast(tree: Tree, path: str) -> ast.Module:
 
 def tok_span(path: str, tok: Token) -> Span:
     """Where ``tok`` is in the file ``path``."""
+    # Lark types a token's position Optional; every token its lexer makes has one.
+    assert (tok.line is not None and tok.column is not None and tok.end_line is not None
+            and tok.end_column is not None), "this is a bug."
     return Span(path, tok.line, tok.column, tok.end_line, tok.end_column)
 
 

@@ -119,8 +119,9 @@ def _with_userns(perms: Iterable[Perm]) -> tuple[Perm, ...]:
     """``perms`` with each capability permission followed by its user-namespace twin."""
     out: list[Perm] = []
     for tclass, perm in perms:
-        for item in ((tclass, perm), (USERNS_TWIN.get(tclass), perm)):
-            if item[0] is not None and item not in out:
+        twin = USERNS_TWIN.get(tclass)
+        for item in ((tclass, perm),) + (((twin, perm),) if twin is not None else ()):
+            if item not in out:
                 out.append(item)
     return tuple(out)
 

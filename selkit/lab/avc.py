@@ -44,7 +44,8 @@ class _AvcMessage(sepolgen_audit.AVCMessage):
     (and refuse the lab's types, or fail, on a host whose policy lacks them)."""
 
     def analyze(self) -> None:
-        self.type, self.data = None, []
+        self.type = None
+        self.data: list[object] = []
 
 
 @dataclass(frozen=True)
@@ -73,8 +74,8 @@ def parse_avcs(text: str) -> list[Avc]:
             seen.add(key)
         event = syscalls.get(seg.serial, {}) if seg.serial is not None else {}
         record = None
-        if _BARE_AVC.search(seg.text):
-            record = _avc(seg, event)
+        if bare := _BARE_AVC.search(seg.text):
+            record = _avc(seg, event, bare.start())
         elif seg.type in _SELINUX_ERR_TYPES or (seg.type is None and "op=security_" in seg.text):
             record = _selinux_err(seg, event)
         if record is not None:
@@ -127,8 +128,9 @@ def _int(pattern: re.Pattern, text: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def _avc(seg: _Segment, event: dict[str, str]) -> Avc | None:
-    body = seg.text[_BARE_AVC.search(seg.text).start():]
+def _avc(seg: _Segment, event: dict[str, str], start: int) -> Avc | None:
+    """The AVC record ``seg``, whose ``avc:`` word starts at ``start``."""
+    body = seg.text[start:]
     message = _AvcMessage(seg.text)
     try:
         message.from_split_string([token.strip("\x1c\x1d\x1e\x85") for token in seg.text.split()])

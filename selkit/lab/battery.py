@@ -24,9 +24,9 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
 
 from selkit.diagnostics import Diagnostic
 from selkit.lab.kernel import lab_cache
@@ -344,19 +344,19 @@ def score(lines: str, avcs: list[Avc], attacks: tuple[Attack, ...] = ATTACKS
             lines_by_attack.setdefault(name, event)
     results = []
     for attack in attacks:
-        event = lines_by_attack.get(attack.name)
-        if event is None:
+        reported = lines_by_attack.get(attack.name)
+        if reported is None:
             results.append(AttackResult(attack, ERROR, None, None, None, NO_RESULT))
             continue
-        pid = event.get("pid") if isinstance(event.get("pid"), int) else None
-        outcome = event.get("outcome")
-        detail = str(event.get("detail") or "")
+        pid = reported.get("pid") if isinstance(reported.get("pid"), int) else None
+        outcome = reported.get("outcome")
+        detail = str(reported.get("detail") or "")
         if outcome not in OUTCOMES:
             detail = f"unknown outcome {outcome!r}: {detail}"
             outcome = ERROR
         matched = tuple(avc for avc in avcs if pid is not None and avc.pid == pid)
-        results.append(AttackResult(attack, outcome, pid, event.get("errno"),
-                                    event.get("syscall"), detail, matched))
+        results.append(AttackResult(attack, outcome, pid, reported.get("errno"),
+                                    reported.get("syscall"), detail, matched))
     return results
 
 

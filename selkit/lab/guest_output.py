@@ -67,7 +67,11 @@ class GuestOutput:
 
 def parse_output(text: str) -> GuestOutput:
     """Events (``SELKIT-LAB {json}``), blocks and whether the guest said it was done."""
-    events, blocks, current, lines, done = [], {}, None, [], False
+    events: list[dict] = []
+    blocks: dict[str, str] = {}
+    current: str | None = None
+    lines: list[str] = []
+    done = False
     for line in text.replace("\r", "").splitlines():
         if current is not None:
             if line == BLOCK_END:
@@ -135,7 +139,7 @@ def state_of(output: GuestOutput) -> DaemonState:
 def probe_process_ids(lines: str) -> set[int]:
     """The probe's own processes (the battery runner and the startup-domain parent of a
     switch), whose AVCs belong to the battery, not to the daemon."""
-    pids = set()
+    pids: set[int] = set()
     for line in lines.splitlines():
         start = line.find("{")
         try:

@@ -14,13 +14,13 @@ import shutil
 import struct
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
+from selkit.cache import cache_root
 from selkit.diagnostics import Diagnostic
 from selkit.toolchain import ToolchainError
-from selkit.cache import cache_root
 
 Progress = Callable[[str], None]
 

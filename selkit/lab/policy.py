@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Callable
 
 from selkit.base import BaseSpec, load_kb
 from selkit.compiler import Artifact, compile_modules, front_end_files, write_atomically

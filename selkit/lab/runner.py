@@ -10,9 +10,9 @@ import dataclasses
 import shutil
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
 
 from selkit import projects
 from selkit.base import BaseSpec, load_kb

@@ -9,8 +9,15 @@ from dataclasses import dataclass, field
 from selkit.ir import nodes as ir
 from selkit.lab import battery
 from selkit.lab.avc import lost_records, parse_avcs
-from selkit.lab.guest_output import (DaemonState, GuestOutput, Tunnel, dmesg_segments,
-                                     probe_process_ids, state_of, tunnel_of)
+from selkit.lab.guest_output import (
+    DaemonState,
+    GuestOutput,
+    Tunnel,
+    dmesg_segments,
+    probe_process_ids,
+    state_of,
+    tunnel_of,
+)
 from selkit.lab.scenarios import Scenario
 from selkit.suggest import Suggestion
 from selkit.suggest.avc import Avc

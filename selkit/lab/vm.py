@@ -8,9 +8,9 @@ import json
 import shutil
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from selkit.diagnostics import Diagnostic
 from selkit.toolchain import ToolchainError

@@ -9,8 +9,17 @@ diffs, :mod:`~selkit.patch.mail` the mail, :mod:`~selkit.patch.series` puts it i
 from selkit.patch.anchor import Located, locate
 from selkit.patch.hook import Hook, apply_edits, code_only, plan, render_header, require_hook
 from selkit.patch.mail import DEFAULT_AUTHOR, DEFAULT_DATE, format_patch, read_mail
-from selkit.patch.series import (Request, SeriesPatch, Slot, apply_patch, generate,
-                                 generated_spec, plan_series, read_series, series_total)
+from selkit.patch.series import (
+    Request,
+    SeriesPatch,
+    Slot,
+    apply_patch,
+    generate,
+    generated_spec,
+    plan_series,
+    read_series,
+    series_total,
+)
 from selkit.patch.udiff import diff_file, diffstat
 
 __all__ = [

@@ -63,27 +63,30 @@ def header_path_for(path: str) -> str:
     return posixpath.join(posixpath.dirname(path), HEADER_NAME)
 
 
-def require_hook(switch: ir.Switch) -> None:
-    """SEL707 unless the switch names a patch anchor, a context and a build macro."""
-    if switch.patch is None:
+def require_hook(switch: ir.Switch) -> tuple[ir.Anchor, ir.SpecValue, ir.SpecValue]:
+    """SEL707 unless the switch names a patch anchor, a context and a build macro; else those
+    three."""
+    patch, context, build = switch.patch, switch.context, switch.build
+    if patch is None:
         raise DiagnosticError([Diagnostic(
             "SEL707", f"{switch.origin.statement} has no 'patch': nothing to generate",
             switch.origin.span, hint='add patch "FILE" replace "TEXT" (the setcon() call), '
                                      'context "EXPR" and build "MACRO"')])
-    missing = [w for w, v in (("context", switch.context), ("build", switch.build)) if v is None]
-    if missing:
+    if context is None or build is None:
+        missing = [w for w, v in (("context", context), ("build", build)) if v is None]
         raise DiagnosticError([Diagnostic(
             "SEL707", f"the setcon() hook needs {' and '.join(repr(m) for m in missing)}",
-            switch.patch.origin.span,
+            patch.origin.span,
             hint='add context "EXPR" (the C expression holding the context) and build '
                  '"MACRO" (defined when built with libselinux)')])
+    return patch, context, build
 
 
 def plan(text: str, switch: ir.Switch, header_exists: bool) -> Hook:
     """The hook for ``switch`` in ``text`` (the file ``switch.patch.file``)."""
-    require_hook(switch)
-    patch, prepare = switch.patch, switch.prepare
-    ctx, macro = switch.context.text, switch.build.text
+    patch, context, build = require_hook(switch)
+    prepare = switch.prepare
+    ctx, macro = context.text, build.text
     code = code_only(text)
     edits: list[Edit] = []
     placements: list[Placement] = []

@@ -51,8 +51,10 @@ def format_date(value: str) -> str:
                 hint="give an RFC 2822 date ('Thu, 1 Jan 2026 00:00:00 +0000') or ISO 8601 "
                      "('2026-01-01T00:00:00+00:00')")]) from None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.timezone.utc)
-    offset = int(when.utcoffset().total_seconds() // 60)
+        when = when.replace(tzinfo=dt.UTC)
+    delta = when.utcoffset()
+    assert delta is not None, "an aware datetime has an offset"
+    offset = int(delta.total_seconds() // 60)
     sign = "-" if offset < 0 else "+"
     zone = f"{sign}{abs(offset) // 60:02d}{abs(offset) % 60:02d}"
     return (f"{_DAYS[when.weekday()]}, {when.day} {_MONTHS[when.month - 1]} {when.year} "

@@ -9,8 +9,16 @@ from pathlib import Path
 from selkit.diagnostics import Diagnostic, DiagnosticError
 from selkit.ir import nodes as ir
 from selkit.patch import mail
-from selkit.patch.series import (Request, SeriesPatch, Slot, generate, numbered, plan_series,
-                                 read_series, series_total)
+from selkit.patch.series import (
+    Request,
+    SeriesPatch,
+    Slot,
+    generate,
+    numbered,
+    plan_series,
+    read_series,
+    series_total,
+)
 from selkit.patch.udiff import SOURCE_ENCODING
 
 
@@ -68,7 +76,8 @@ class SeriesRun:
     def files(self) -> dict[str, bytes]:
         """Every generated patch, by file name, as bytes (a Latin-1 source line rides in the
         text as surrogates)."""
-        return {s.name: s.text.encode(*SOURCE_ENCODING) for s in self.done}
+        return {name: text.encode(*SOURCE_ENCODING)
+                for name, text, _ in (s.generated() for s in self.done)}
 
     def obsolete(self) -> list[str]:
         """Committed files a regenerated patch replaces under a new name."""
@@ -96,10 +105,12 @@ def regenerate(specs: tuple[str, ...], modules: tuple[ir.PolicyModule, ...], *, 
     run = SeriesRun(slots, directory)
     for slot in sorted(slots, key=lambda s: s.number):
         preceding = sorted([k for k in kept if k[0] < slot.number]
-                           + [(d.number, d.name, d.text) for d in run.done])
+                           + [(d.number, *d.generated()[:2]) for d in run.done])
         slot_author, slot_date = headers(slot, author, date,
                                          preceding[-1][2] if preceding else None)
-        progress(f"{slot.request.spec}: {slot.request.switch.patch.file}")
+        anchor = slot.request.switch.patch
+        assert anchor is not None, "requests_for keeps the switches with a patch"
+        progress(f"{slot.request.spec}: {anchor.file}")
         generate(slot, source=Path(source), preceding=[(n, t) for _, n, t in preceding],
                  total=total, author=slot_author, date=slot_date,
                  series_label=label(directory) if directory else None, progress=progress)
@@ -109,6 +120,8 @@ def regenerate(specs: tuple[str, ...], modules: tuple[ir.PolicyModule, ...], *, 
 
 def remove_obsolete(run: SeriesRun) -> None:
     """After the regenerated patches are written: delete the files they replace."""
+    if run.series_dir is None:  # no series was read, so no patch replaces a file
+        return
     for name in run.obsolete():
         (run.series_dir / name).unlink(missing_ok=True)
 

@@ -14,9 +14,9 @@ import stat
 import subprocess
 import tempfile
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from selkit.diagnostics import Diagnostic, DiagnosticError, ToolchainError
 from selkit.ir import nodes as ir
@@ -59,6 +59,12 @@ class Slot:
     text: str | None = None
     name: str | None = None
     hook: hooks.Hook | None = field(default=None, repr=False)
+
+    def generated(self) -> tuple[str, str, hooks.Hook]:
+        """The file name, mail text and hook that :func:`generate` filled in."""
+        assert self.name is not None and self.text is not None and self.hook is not None, (
+            f"{self.request.spec}: the slot's patch is not generated yet")
+        return self.name, self.text, self.hook
 
 
 def generated_spec(text: str) -> str | None:
@@ -139,7 +145,7 @@ def generate(slot: Slot, *, source: Path, preceding: list[tuple[str, str]], tota
     ``preceding`` patches (name, text) applied in order."""
     request = slot.request
     switch = request.switch
-    hooks.require_hook(switch)
+    anchor, _, _ = hooks.require_hook(switch)
     if not source.is_dir():
         raise DiagnosticError([Diagnostic(
             "SEL708", f"--source '{source}' is not a directory",
@@ -153,8 +159,8 @@ def generate(slot: Slot, *, source: Path, preceding: list[tuple[str, str]], tota
             shutil.copytree(source, tree, symlinks=True)
             for name, text in preceding:
                 apply_patch(tree, name, text)
-        path = switch.patch.file
-        text, mode = _read_source(tree, path, switch.patch)
+        path = anchor.file
+        text, mode = _read_source(tree, path, anchor)
         header_exists = (tree / hooks.header_path_for(path)).exists()
         hook = hooks.plan(text, switch, header_exists)
     diffs = [udiff.diff_file(path, hook.old_text, hook.new_text, mode)]
@@ -195,8 +201,8 @@ def apply_patch(tree: Path, name: str, text: str) -> None:
                                          hint="apt-get install patch")])
     # -f: never ask, and never take a hunk that looks reversed for a reversed patch (what
     # --batch would do), so a patch that does not apply fails.
-    proc = subprocess.run([exe, "-p1", "--no-backup-if-mismatch", "-s", "-f",
-                           "-d", str(tree)], input=text.encode(*SOURCE_ENCODING), capture_output=True,
+    proc = subprocess.run([exe, "-p1", "--no-backup-if-mismatch", "-s", "-f", "-d", str(tree)],
+                          input=text.encode(*SOURCE_ENCODING), capture_output=True,
                           check=False, env={**os.environ, "LC_ALL": "C"})
     if proc.returncode != 0:
         output = (proc.stdout + proc.stderr).decode("utf-8", "replace").strip()
@@ -223,7 +229,8 @@ def commit_message(request: Request, hook: hooks.Hook, series_label: str | None)
     daemon, switch = request.daemon, request.switch
     option = _option_name(switch.option)
     asked = f"the context given with {option}" if option else "the requested context"
-    macro = switch.build.text
+    _, _, build = hooks.require_hook(switch)  # plan() has checked it: this narrows the types
+    macro = build.text
     header = ("the new header setcon_fd.h" if hook.header_text is not None
               else "setcon_fd.h (added earlier in this series)")
     paragraphs = [

@@ -43,10 +43,12 @@ def diff_file(path: str, old: str | None, new: str, mode: str = "100644") -> Fil
     old_id = "0" * 7 if old is None else blob_id(old_text.encode(*SOURCE_ENCODING))[:7]
     head = [f"diff --git a/{path} b/{path}\n"]
     if old is None:
-        head += [f"new file mode {mode}\n", f"index {old_id}..{blob_id(new.encode(*SOURCE_ENCODING))[:7]}\n",
+        head += [f"new file mode {mode}\n",
+                 f"index {old_id}..{blob_id(new.encode(*SOURCE_ENCODING))[:7]}\n",
                  "--- /dev/null\n"]
     else:
-        head += [f"index {old_id}..{blob_id(new.encode(*SOURCE_ENCODING))[:7]} {mode}\n", f"--- a/{path}\n"]
+        head += [f"index {old_id}..{blob_id(new.encode(*SOURCE_ENCODING))[:7]} {mode}\n",
+                 f"--- a/{path}\n"]
     head.append(f"+++ b/{path}\n")
     body, added, removed = _hunks(old_lines, new_lines)
     return FileDiff(path, "".join(head + body), added, removed, old is None, mode)
@@ -110,7 +112,7 @@ def diffstat(files: list[FileDiff], width: int = 72) -> str:
     graph_width = max(6, width - name_width - count_width - 6)
     biggest = max(counts)
     lines = []
-    for f, total in zip(files, counts):
+    for f, total in zip(files, counts, strict=True):
         plus, minus = f.added, f.removed
         if biggest > graph_width:
             plus, minus = _scaled(plus, minus, graph_width, biggest)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from selkit.ir import nodes as ir
 from selkit.report.format import Block, Report, Table

@@ -13,8 +13,9 @@ import enum
 import io
 import json
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar, Sequence, Union
+from typing import ClassVar
 
 
 class Format(str, enum.Enum):
@@ -34,7 +35,7 @@ class Table:
     indent: str = ""
 
 
-Block = Union[str, Table]
+Block = str | Table
 
 
 class Report(ABC):
@@ -63,7 +64,7 @@ def plain_table(table: Table) -> list[str]:
     """A fixed-width text table: headers, a rule of dashes, then the rows."""
     lines_of = [table.headers] + list(table.rows)
     widths = [max(len(r[i]) for r in lines_of) for i in range(len(table.headers))]
-    lines = [table.indent + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()
+    lines = [table.indent + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)).rstrip()
              for r in lines_of]
     lines.insert(1, table.indent + "  ".join("-" * w for w in widths))
     return lines

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from selkit.lab.battery import AttackResult
 from selkit.lab.verdict import LabResult, context_of
@@ -29,7 +29,7 @@ def _outcome(result: AttackResult) -> str:
 def attack_rows(result: LabResult) -> list[tuple[str, ...]]:
     """One row per attack: title, expected, selkit outcome, the AVC, default outcome."""
     default = {r.attack.name: r for r in result.default}
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for steady in result.steady:
         deciding = steady.deciding_denial(result.steady_domain)
         other = default.get(steady.attack.name)

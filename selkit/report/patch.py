@@ -4,8 +4,8 @@ committed patches differ from their regeneration."""
 from __future__ import annotations
 
 import difflib
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from selkit.patch.requests import SeriesRun
 from selkit.patch.series import Slot
@@ -13,13 +13,14 @@ from selkit.report.format import Block, Report
 
 
 def _patch_data(slot: Slot, path: str | None) -> dict:
-    return {"name": slot.name, "spec": slot.request.spec, "daemon": slot.request.daemon,
-            "number": slot.number, "path": path, "file": slot.hook.path,
-            "adds_header": slot.hook.header_text is not None,
+    name, _, hook = slot.generated()
+    return {"name": name, "spec": slot.request.spec, "daemon": slot.request.daemon,
+            "number": slot.number, "path": path, "file": hook.path,
+            "adds_header": hook.header_text is not None,
             "changes": [{"line": p.line, "what": p.description,
                          "spec_line": p.origin.span.line,
                          "at": f"{p.origin.span.path}:{p.origin.span.line}"}
-                        for p in slot.hook.placements]}
+                        for p in hook.placements]}
 
 
 @dataclass(frozen=True)
@@ -32,23 +33,27 @@ class PatchReport(Report):
     schema = "patch"
 
     def data(self) -> dict:
-        paths = dict(zip(sorted(s.name for s in self.run.done), self.written))
+        paths = dict(zip(sorted(s.generated()[0] for s in self.run.done), self.written,
+                         strict=False))
         return {"written": list(self.written), "removed": self.run.obsolete(),
-                "patches": [{**_patch_data(s, paths.get(s.name)),
+                "patches": [{**_patch_data(s, paths.get(s.generated()[0])),
                              **({} if self.written else {"text": s.text})}
                             for s in self.run.done]}
 
     def blocks(self) -> list[Block]:
-        return [f"{path}: from {slot.request.spec}, {len(slot.hook.placements)} changes in "
-                f"{slot.hook.path}" + (", adds setcon_fd.h" if slot.hook.header_text else "")
-                for slot, path in zip(sorted(self.run.done, key=lambda s: s.name),
-                                      self.written)]
+        out: list[Block] = []
+        for slot, path in zip(sorted(self.run.done, key=lambda s: s.generated()[0]),
+                              self.written, strict=False):
+            hook = slot.generated()[2]
+            out.append(f"{path}: from {slot.request.spec}, {len(hook.placements)} changes in "
+                       f"{hook.path}" + (", adds setcon_fd.h" if hook.header_text else ""))
+        return out
 
 
 def _diff(slot: Slot) -> str:
     before = slot.replaces.text.splitlines(keepends=True) if slot.replaces else []
     return "".join(difflib.unified_diff(
-        before, slot.text.splitlines(keepends=True),
+        before, slot.generated()[1].splitlines(keepends=True),
         f"committed/{slot.replaces.name if slot.replaces else slot.name}",
         f"generated/{slot.name}", n=2))
 

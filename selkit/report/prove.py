@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
-from selkit.analysis.effective import Grant
-from selkit.ir.nodes import STEADY_PHASE
+from selkit.analysis.effective import Classified, Grant, Reach
+from selkit.ir.nodes import STEADY_PHASE, PolicyModule
 from selkit.prove.engine import ProofReport
+from selkit.prove.obligations import Evidence
 from selkit.prove.syscalls import SyscallTable, blocked_families, denied_families
 from selkit.report.format import Block, Report
 
@@ -22,7 +23,8 @@ def obligation_rows(report: ProofReport) -> list[tuple[str, str, str]]:
     return [(r.title, r.verdict.value.upper(), r.summary) for r in report.results]
 
 
-def _grouped(grants, classified) -> list[tuple[str, str, list[str], str]]:
+def _grouped(grants: Iterable[Grant], classified: Classified
+             ) -> list[tuple[str, str, list[str], str]]:
     groups: dict[tuple[str, str, str], list[str]] = defaultdict(list)
     where: dict[tuple[str, str, str], str] = {}
     for grant in sorted(grants, key=Grant.key):
@@ -67,6 +69,7 @@ class Finding:
 
     def headline(self) -> str:
         """What the grants come through, for a finding of several."""
+        assert self.kind is not None, "only a finding with a way in has a headline"
         n, k = len(self.grants), len(self.rules)
         rules = f"{k} rule{'s' if k != 1 else ''}"
         through = {"spec": f"by the statement at {self.way}, {rules}",
@@ -89,7 +92,7 @@ class Finding:
         return out
 
 
-def own_types(module) -> frozenset[str]:
+def own_types(module: PolicyModule) -> frozenset[str]:
     """The types a module declares (its phase domains among them)."""
     return frozenset({t.name for t in module.types} | {p.domain for p in module.phases})
 
@@ -116,7 +119,7 @@ def _own_text(text: str, own: frozenset[str]) -> str:
     return text
 
 
-def findings(evidence, own: frozenset[str]) -> list[Finding]:
+def findings(evidence: Iterable[Evidence], own: frozenset[str]) -> list[Finding]:
     """Evidence grouped by the way it comes in, in order of first appearance."""
     groups: dict[tuple, Finding] = {}
     for ev in evidence:
@@ -160,7 +163,7 @@ def render_plain(report: ProofReport, table: SyscallTable, *, baseline: bool = F
     rows = obligation_rows(report)
     width = max(len(r[0]) for r in rows)
     own = own_types(m)
-    for (title, verdict, summary), result in zip(rows, report.results):
+    for (title, verdict, summary), result in zip(rows, report.results, strict=True):
         lines.append(f"  {title.ljust(width)}  {verdict:8}  {summary}")
         for finding in findings(result.evidence, own):
             lines += finding_lines(finding)
@@ -198,7 +201,7 @@ def render_plain(report: ProofReport, table: SyscallTable, *, baseline: bool = F
     return "\n".join(lines)
 
 
-def _at(reaches) -> str | None:
+def _at(reaches: Iterable[Reach]) -> str | None:
     """FILE:LINE of the spec statement a grant comes from (None for a base-policy rule)."""
     origin = next((r.origin for r in reaches if r.origin is not None), None)
     return f"{origin.span.path}:{origin.span.line}" if origin and origin.span else None

@@ -7,7 +7,8 @@ typebounds needs, why, and notes.
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence, assert_never
+from collections.abc import Iterable, Sequence
+from typing import assert_never
 
 from selkit.suggest import DeniedRule, Kind, Suggestion
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 from selkit.ir import nodes as ir
 from selkit.ir.kb import KnowledgeBase

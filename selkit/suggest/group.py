@@ -44,4 +44,5 @@ def _merged_why(first: Item, members: list[Item]) -> str:
     if not first.kind.adds_statement:
         return first.why
     whats = list(dict.fromkeys(item.what for item in members))
+    assert first.statement is not None, "a kind that adds a statement has one"
     return statement_why(first.kind, first.statement, whats, first.tail)

@@ -3,7 +3,7 @@ spec with statements added (the test every candidate passes)."""
 
 from __future__ import annotations
 
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 from selkit.diagnostics import DiagnosticError
 from selkit.dsl import ast
@@ -75,7 +75,7 @@ class SpecModel:
         if own is not None:
             return own
         name = ir.own_name_of(self.daemon, ttype)
-        return name if name in self.files else ttype
+        return name if name is not None and name in self.files else ttype
 
 
 def grants_of(module: ir.PolicyModule, kb: KnowledgeBase) -> frozenset[Grant]:

@@ -115,6 +115,8 @@ class Suggestion:
         """Every statement to add (empty unless the kind adds a statement)."""
         if not self.kind.adds_statement:
             return ()
+        assert (self.path is not None and self.line is not None and self.phase is not None
+                and self.statement is not None), "a statement's suggestion says where it goes"
         return (Edit(self.path, self.line, self.phase, self.statement),) + self.also
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 #: (source, target, class, permission): one permission an allow rule gives.
 Grant = tuple[str, str, str, str]
