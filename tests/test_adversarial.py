@@ -266,7 +266,10 @@ def test_raw_allows_over_any_name_agree_between_engines(kb, pools, tmp_path_fact
             raise
         outcome = prove_files(modules, kb, engine="both")
         comp, linked = outcome.reports
-        diffs = [f"{phase}: {sorted(g.text() for g in comp.phases[phase].all ^ linked.phases[phase].all)[:6]}"
+        def differing(phase):
+            return sorted(g.text() for g in comp.phases[phase].all ^ linked.phases[phase].all)
+
+        diffs = [f"{phase}: {differing(phase)[:6]}"
                  for phase in comp.phases
                  if comp.phases[phase].all != linked.phases[phase].all]
         assert not diffs and not outcome.disagreements, (text, diffs, outcome.disagreements[:6])

@@ -100,10 +100,10 @@ def test_names_resolve_against_the_chosen_base(mls_policy, tmp_path):
 
 
 def test_profiles_and_proof_come_from_the_chosen_store(mls_policy, tmp_path):
+    from selkit.analysis.profile import store_key
     from selkit.base import BaseSpec, load_kb
     from selkit.compiler import front_end_files
     from selkit.prove.api import prove_files
-    from selkit.analysis.profile import store_key
 
     spec = _spec(tmp_path, PRIVFD)
     steady = {}

@@ -257,9 +257,9 @@ def test_prove_exit_codes_and_json(tmp_path):
 @needs_tools("semodule")
 def test_prove_against_a_given_linked_policy(tmp_path, kb):
     """--policy proves what is really installed; a policy without the module is bad input."""
+    from selkit.analysis.views import link_candidates
     from selkit.compiler import front_end
     from selkit.emit import CilEmitter
-    from selkit.analysis.views import link_candidates
 
     spec = tmp_path / "d.sel"
     spec.write_text(GOOD)

@@ -13,7 +13,7 @@ import dataclasses
 import pytest
 
 from conftest import POLICIES, needs_tools
-from selkit.analysis.views import link_candidates, profiles_for
+from selkit.analysis.views import profiles_for
 from selkit.compiler import front_end
 from selkit.diagnostics import Span
 from selkit.emit import CilEmitter

@@ -9,9 +9,8 @@ import subprocess
 import pytest
 
 from conftest import POLICIES
-from selkit.analysis.views import link_candidates, profiles_for
+from selkit.analysis.views import profiles_for
 from selkit.compiler import front_end
-from selkit.emit import CilEmitter
 from selkit.prove.engine import prove
 from selkit.prove.obligations import Verdict
 from selkit.prove.sechecker import ini_text

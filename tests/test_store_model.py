@@ -13,8 +13,7 @@ import time
 
 import pytest
 
-from selkit.base import DEFAULT_POLICY, DEFAULT_STORE
-from selkit.base import cil_blocks
+from selkit.base import DEFAULT_POLICY, DEFAULT_STORE, cil_blocks
 from selkit.base import store as store_model
 from selkit.base.cil import CilSyntaxError, parse, render
 from tests.conftest import needs_tools

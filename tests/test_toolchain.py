@@ -15,7 +15,7 @@ from selkit.base import load_policy
 from selkit.compiler import Artifact, checked_ir, compile_modules, front_end
 from selkit.diagnostics import DiagnosticError
 from selkit.emit import Target
-from selkit.toolchain import StoreCopy, ToolchainError, build_pp
+from selkit.toolchain import StoreCopy, ToolchainError
 
 pytestmark = needs_tools("checkmodule", "semodule_package", "semodule", "secilc")
 
@@ -167,9 +167,8 @@ def test_a_bounds_violation_is_reported_against_the_spec_line(kb, tmp_path):
     (item,) = compile_modules((module,), kb, (Target.CIL,))
     cil = tmp_path / "leak.cil"
     cil.write_bytes(item.files["leak.cil"])
-    with StoreCopy() as store:
-        with pytest.raises(ToolchainError) as err:
-            store.install([str(cil)], [module])
+    with StoreCopy() as store, pytest.raises(ToolchainError) as err:
+        store.install([str(cil)], [module])
     diag = err.value.diagnostics[0]
     assert diag.code == "SEL503"
     assert "exceeds the bounds" in diag.message
@@ -202,9 +201,8 @@ def test_a_base_neverallow_is_found_before_the_link_with_libsepols_verdict(kb, t
     (item,) = compile_modules((module,), kb, (Target.CIL,))
     cil = tmp_path / "peek.cil"
     cil.write_bytes(item.files["peek.cil"])
-    with StoreCopy() as store:
-        with pytest.raises(ToolchainError) as err:
-            store.install([str(cil)], [module])
+    with StoreCopy() as store, pytest.raises(ToolchainError) as err:
+        store.install([str(cil)], [module])
     codes = {d.code for d in err.value.diagnostics}
     assert codes == {"SEL504"}
     diag = next(d for d in err.value.diagnostics if "shadow_t (file" in d.message)

@@ -69,7 +69,7 @@ class RuleFacts:
     bounds: frozenset[tuple[str, str]]                    # (parent, child)
     attributes: frozenset[tuple[str, str]]                # (type, attribute)
 
-    def difference(self, other: "RuleFacts") -> dict[str, list]:
+    def difference(self, other: RuleFacts) -> dict[str, list]:
         """Facts only in self and only in other, per kind (empty lists when equal)."""
         out = {}
         for name in ("allows", "conditional", "transitions", "bounds", "attributes"):

@@ -134,7 +134,8 @@ def measure(attribute_sets: set[tuple[str, ...]], store_root: str = "/",
                           for name in replaced})
         policy = load_policy(link_files(probe_cil, (), str(Path(tmp, "policy")),
                                         source_root=store_root, store=store))
-        profiles, members = {}, {}
+        profiles: dict[tuple[str, ...], Profile] = {}
+        members: dict[str, frozenset[str]] = {}
         for probe, attrs in probes.items():
             ptype = policy.lookup_type(probe)
             memberships = frozenset(str(a) for a in ptype.attributes())

@@ -8,10 +8,11 @@ policy (linked engine).
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
+from selkit import toolchain
 from selkit.analysis import effective as eff
 from selkit.analysis.baseview import base_view, replaced_modules
 from selkit.analysis.linked import inbound_linked, linked
@@ -19,7 +20,6 @@ from selkit.analysis.profile import ProfileSet, load_profiles
 from selkit.base import BaseSpec, load_kb, load_policy
 from selkit.ir import nodes as ir
 from selkit.ir.kb import KnowledgeBase
-from selkit.toolchain import link_files
 
 ENGINES = ("compositional", "linked")
 
@@ -98,5 +98,7 @@ def link_candidates(cil_texts: dict[str, str], modules, base: BaseSpec = BaseSpe
     files = {f"{name}.cil": text.encode() for name, text in cil_texts.items()}
     with tempfile.TemporaryDirectory(prefix="selkit-prove-") as tmp:
         dest = save_to or str(Path(tmp, "policy"))
-        return load_policy(link_files(files, modules, dest, source_root=base.root, store=base.name,
-                                      expand_check=expand_check, progress=progress))
+        # toolchain.link_files, looked up at call time: the tiny-policy tests link with secilc
+        return load_policy(toolchain.link_files(files, modules, dest, source_root=base.root,
+                                                store=base.name, expand_check=expand_check,
+                                                progress=progress))

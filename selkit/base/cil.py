@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 import sys
-from typing import Union
+from typing import TypeAlias
 
-SExpr = Union[str, tuple["SExpr", ...]]
+SExpr: TypeAlias = "str | tuple[SExpr, ...]"
 
 _TOKEN = re.compile(r'[()]|"[^"]*"|;[^\n]*|[^\s()";]+')
 

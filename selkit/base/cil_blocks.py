@@ -10,8 +10,9 @@ blocks closed under that rule, as libsepol's resolver does by disabling and rest
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable, NamedTuple
+from typing import NamedTuple
 
 from selkit.base.cil import SExpr, atoms, parse
 from selkit.base.modules import active_module_cils, read_cil
@@ -84,7 +85,7 @@ class _Builder:
             self.ref("r", ctx[1])
             self.ref("t", ctx[2])
 
-    def scan(self, stmt: tuple[SExpr, ...]) -> None:  # noqa: C901 - one case per keyword
+    def scan(self, stmt: tuple[SExpr, ...]) -> None:
         kind, args = stmt[0], stmt[1:]
         if kind == "type":
             self.types.append(args[0])
@@ -174,7 +175,7 @@ class BlockIndex:
     children: tuple[tuple[int, ...], ...]
 
     @classmethod
-    def of(cls, blocks: tuple[Block, ...]) -> "BlockIndex":
+    def of(cls, blocks: tuple[Block, ...]) -> BlockIndex:
         users: dict[str, list[int]] = {}
         children: list[list[int]] = [[] for _ in blocks]
         for i, block in enumerate(blocks):

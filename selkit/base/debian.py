@@ -25,8 +25,8 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from selkit.cache import cache_root, rename_into_place
 from selkit.diagnostics import Diagnostic, ToolchainError

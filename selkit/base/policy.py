@@ -3,6 +3,7 @@ SETools) and, if present, the module store it was linked from (:class:`BaseSpec`
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import hashlib
@@ -64,9 +65,10 @@ class BaseSpec:
                 hint="pass the store inside its root, e.g. /var/lib/selinux/default")])
         return Path(*parts[:-4]), parts[-1]
 
-    def require_store(self) -> "BaseSpec":
+    def require_store(self) -> BaseSpec:
         """This spec, or SEL908 saying what a command that links into the store lacks."""
         root, name = self._layout()
+        assert self.store is not None  # _layout raised SEL908 otherwise
         needed = (Path(self.store, "active"), root / "etc/selinux" / name,
                   root / "etc/selinux/semanage.conf")
         missing = [str(p) for p in needed if not p.exists()]
@@ -79,7 +81,7 @@ class BaseSpec:
         return self
 
     @classmethod
-    def for_policy(cls, policy: str, store: str | None = None) -> "BaseSpec":
+    def for_policy(cls, policy: str, store: str | None = None) -> BaseSpec:
         """A binary policy, with the store it was linked from when that can be found.
 
         ``ROOT/etc/selinux/NAME/policy/policy.N`` goes with ``ROOT/var/lib/selinux/NAME``.
@@ -95,7 +97,7 @@ class BaseSpec:
         return cls(policy, store)
 
     @classmethod
-    def for_store(cls, store: str) -> "BaseSpec":
+    def for_store(cls, store: str) -> BaseSpec:
         """A store ``ROOT/var/lib/selinux/NAME`` with the kernel policy linked from it,
         ``ROOT/etc/selinux/NAME/policy/policy.N`` (the highest N; SEL906 when there is none)."""
         root, name = cls(DEFAULT_POLICY, store)._layout()
@@ -109,7 +111,7 @@ class BaseSpec:
         return cls(str(found[-1]), store)
 
     @classmethod
-    def from_options(cls, policy: str | None, store: str | None) -> "BaseSpec":
+    def from_options(cls, policy: str | None, store: str | None) -> BaseSpec:
         """The one base of the ``--base POLICY`` / ``--base-store DIR`` options (neither: the
         Debian refpolicy of this machine)."""
         if policy:
@@ -169,7 +171,7 @@ def _read_kb(policy_path: str, store: str | None) -> KnowledgeBase:
 
     try:
         policy = setools.SELinuxPolicy(policy_path)
-    except Exception as exc:  # setools raises several unrelated types for a bad file
+    except Exception as exc:  # noqa: BLE001  (setools raises several unrelated types for a bad file)
         raise DiagnosticError([Diagnostic(
             "SEL906", f"'{policy_path}' is not a binary SELinux policy setools can read: {exc}")]
         ) from None
@@ -197,10 +199,8 @@ def _read_kb(policy_path: str, store: str | None) -> KnowledgeBase:
     classes = {}
     for cls in policy.classes():
         perms = set(cls.perms)
-        try:
+        with contextlib.suppress(setools.exception.NoCommon):
             perms |= set(cls.common.perms)
-        except setools.exception.NoCommon:
-            pass
         classes[str(cls)] = frozenset(perms)
     portcons = tuple(sorted(
         PortRange(str(pc.protocol), pc.ports.low, pc.ports.high, str(pc.context.type_))

@@ -15,9 +15,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 from selkit.base.cil import SExpr, atoms, render
 from selkit.base.cil_blocks import TYPE_OPS, Block, BlockIndex, declared, read_blocks, resolve
@@ -198,13 +198,13 @@ class StoreModel:
             return None
         return render(exprs[0]) if len(exprs) == 1 else render(("or",) + exprs)
 
-    def without(self, modules: Iterable[str]) -> "StoreModel":
+    def without(self, modules: Iterable[str]) -> StoreModel:
         """The store with ``modules`` removed, optional blocks resolved again."""
         removed = frozenset(modules) | self.removed_modules
         return _model_for(self.store, self.key, removed, self.new_names)
 
     def with_declared(self, types: Iterable[str] = (), roles: Iterable[str] = (),
-                      booleans: Iterable[str] = ()) -> "StoreModel":
+                      booleans: Iterable[str] = ()) -> StoreModel:
         """The store's part of the link when new modules declare these names: disabled blocks
         that lacked only them switch on (the new names themselves are not in ``types``)."""
         extra = frozenset([f"t:{n}" for n in types] + [f"r:{n}" for n in roles]

@@ -14,14 +14,15 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
 
 from selkit.cache import cache_root, rename_into_place
 from selkit.diagnostics import Diagnostic, ToolchainError
 from selkit.projects.compile_warnings import parse_warnings
-from selkit.projects.recipes import CFLAGS, Project, project as _project
+from selkit.projects.recipes import CFLAGS, Project
+from selkit.projects.recipes import project as _project
 
 Progress = Callable[[str], None]
 

@@ -9,6 +9,7 @@ seconds after it printed that text.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -49,10 +50,8 @@ def free_port() -> int:
 
 
 def _stop(process: subprocess.Popen) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     process.wait()
 
 
@@ -68,7 +67,7 @@ def run_check(binary: Path, check: FailClosedCheck, *, context: str = CHECK_CONT
     dev = f"sk{os.getpid() % 100000}{binary.name[:3]}"[:15]
     command = check.command(str(binary), port=free_port(), jail=str(jail), dev=dev,
                             context=context)
-    log = tempfile.TemporaryFile()
+    log = tempfile.TemporaryFile()  # noqa: SIM115  (closed in the finally below)
     try:
         process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log,
                                    stderr=subprocess.STDOUT, start_new_session=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import Iterable
+from collections.abc import Iterable
 
 #: ``path:line[:col]: warning: text [-Wflag]`` as the compiler prints it, or the linker's
 #: ``.../ld: warning: text``. Other tools' warnings (autoheader's, make's) are not counted.

@@ -28,7 +28,7 @@ class Outcome:
 def compare(a: ProofReport, b: ProofReport) -> list[str]:
     """Differences in verdicts and in every phase's grants between two reports."""
     out = []
-    for ra, rb in zip(a.results, b.results):
+    for ra, rb in zip(a.results, b.results, strict=True):
         if ra.verdict != rb.verdict:
             out.append(f"{a.module.name}: {ra.id} is {ra.verdict.value} ({a.engine}) but "
                        f"{rb.verdict.value} ({b.engine})")

@@ -75,7 +75,7 @@ def check_neverallows(modules, profiles: ProfileSet, view) -> list[Diagnostic]:
     decl_of = {d.name: d for m in modules for d in m.types}
     sides: dict[str, _Side] = {}
 
-    def side(name: str) -> "_Side":
+    def side(name: str) -> _Side:
         if name not in sides:
             joined = {t for t, attrs in attributes_of.items() if name in attrs or name == t}
             sides[name] = _Side(model.members(name), frozenset(joined))

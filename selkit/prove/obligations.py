@@ -5,8 +5,9 @@ with evidence. They register themselves (``__init_subclass__``) in :data:`REGIST
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, ClassVar
+from typing import ClassVar
 
 from selkit.analysis.effective import Classified, Grant, Reach
 from selkit.diagnostics import Span
@@ -87,7 +88,7 @@ class Context:
     steady: ClassVar[str] = STEADY_PHASE
 
 
-REGISTRY: list[type["Obligation"]] = []
+REGISTRY: list[type[Obligation]] = []
 
 
 class Obligation:
