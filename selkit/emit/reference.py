@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from selkit.diagnostics import Span
 from selkit.emit import cil, te
-from selkit.ir import forbid_groups
+from selkit.ir import forbid_groups, vocab
 from selkit.ir import nodes as ir
-from selkit.ir import vocab
 
 BEGIN = "<!-- BEGIN GENERATED VERBS (selkit doc verbs) -->"
 END = "<!-- END GENERATED VERBS -->"
@@ -19,7 +18,7 @@ END = "<!-- END GENERATED VERBS -->"
 #: Where the forbid groups' rules and exemptions are written out (a link from dsl/REFERENCE.md).
 FORBID_GROUPS_DOC = "[`docs/forbid-groups.md`](../docs/forbid-groups.md)"
 
-_SYMBOLS = {"self": "P", "$opener": "O", "$starter": "S", "$port": "PORT", "$arg": "T",
+_SYMBOLS = {ir.SELF: "P", "$opener": "O", "$starter": "S", "$port": "PORT", "$arg": "T",
             "$domain": "D"}
 
 
