@@ -18,6 +18,8 @@ def _scalar(value) -> str | None:
         return f"<{value.span.short()}:{value.span.column} {value.cause.value} {value.statement!r}>"
     if isinstance(value, Span):
         return f"@{value.line}:{value.column}-{value.end_line}:{value.end_column}"
+    if isinstance(value, enum.StrEnum):
+        return repr(value.value)  # a string with a closed set of values: dumped as the string
     if isinstance(value, enum.Enum):
         return value.value
     if value is None or isinstance(value, (str, int, float, bool)):

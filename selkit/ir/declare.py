@@ -13,9 +13,11 @@ from selkit.ir.daemon_state import DaemonState, PhaseState
 from selkit.ir.names import resolve_type
 from selkit.ir.nodes import DEFAULT_STARTER, ENTRY_PHASE, REQUIRED_PHASES, own_type_name
 
+#: The file kind each word after a file's regex names (``regular`` is ``file``).
 FILE_KINDS = {
-    "any": "any", "regular": "file", "file": "file", "dir": "dir", "symlink": "symlink",
-    "socket": "socket", "pipe": "pipe", "char": "char", "block": "block",
+    "any": ir.FileKind.ANY, "regular": ir.FileKind.FILE, "file": ir.FileKind.FILE,
+    "dir": ir.FileKind.DIR, "symlink": ir.FileKind.SYMLINK, "socket": ir.FileKind.SOCKET,
+    "pipe": ir.FileKind.PIPE, "char": ir.FileKind.CHAR, "block": ir.FileKind.BLOCK,
 }
 
 #: Attributes the refpolicy base requires on each kind of type: its neverallows and rules are
@@ -160,9 +162,9 @@ def declare_files(ctx: DaemonState) -> None:
             ctx.fcs.append(ir.FileContext(node.regex.value, kind, type_name, origin))
 
 
-def _file_kind(ctx: DaemonState, word: ast.Word | None) -> str | None:
+def _file_kind(ctx: DaemonState, word: ast.Word | None) -> ir.FileKind | None:
     if word is None:
-        return "any"
+        return ir.FileKind.ANY
     kind = FILE_KINDS.get(word.text)
     if kind is None:
         prefix = [k for k in FILE_KINDS if word.text.startswith(k) or k.startswith(word.text)]
@@ -258,7 +260,7 @@ def declare_execs(ctx: DaemonState) -> bool:
         if not _expressible(ctx, node.path):
             continue
         ctx.fcs.append(ir.FileContext(fc_escape(node.path.value),
-                                       "file", exec_type,
+                                       ir.FileKind.FILE, exec_type,
                                        ctx.origin(node.span, item_text(node),
                                                     ir.Cause.ENTRY)))
     return True

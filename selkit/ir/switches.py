@@ -116,8 +116,9 @@ def _one(ctx: DaemonState, node: ast.Switch, kind: type, keyword: str):
 
 
 def _anchor(ctx: DaemonState, item: ast.PatchAnchor | ast.PrepareAnchor) -> ir.Anchor:
-    return ir.Anchor(item.file.value, item.position.text, item.anchor.value,
-                     ctx.origin(item.span, item_text(item)), item.anchor.span)
+    return ir.Anchor(item.file.value, ir.AnchorPosition(item.position.text),
+                     item.anchor.value, ctx.origin(item.span, item_text(item)),
+                     item.anchor.span)
 
 
 def _value(ctx: DaemonState, item, text: ast.Str) -> ir.SpecValue:
