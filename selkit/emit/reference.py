@@ -49,7 +49,8 @@ def verbs_markdown() -> str:
     out = [
         "Symbols in the expansions: `P` the phase's domain; `O` the domain of the earlier phase",
         "that opened the resource (the compiler also adds `allow P O:fd use;`); `S` the domain",
-        "that starts the daemon (`exec ... from`, default `init_t`); `PORT` each port type the",
+        f"that starts the daemon (`exec ... from`, default `{ir.DEFAULT_STARTER}`); `PORT` each "
+        "port type the",
         "`<port>` argument resolves to; `T` the type of a `<file>`/`<dir>`/`<exec>` argument;",
         "`D` the `<domain>` argument.",
         "",
@@ -67,7 +68,7 @@ def verbs_markdown() -> str:
                 notes.append(f"Uses the `{form.uses}` resource an earlier phase opened "
                              "(error SEL314 if none did).")
             if form.entry_only:
-                notes.append("Only in the `startup` phase (SEL319 elsewhere).")
+                notes.append(f"Only in the `{ir.ENTRY_PHASE}` phase (SEL319 elsewhere).")
             out.append(" ".join(notes))
             out.append("")
             out.append("```te")
