@@ -51,14 +51,14 @@ def module_name(ctx: DaemonState) -> str:
     nodes = ctx.daemon.of(ast.ModuleName)
     for extra in nodes[1:]:
         ctx.sink.error("SEL326", "a daemon has at most one 'module'", extra.span,
-                        related=[Related(nodes[0].span, "first given here")])
+                       related=[Related(nodes[0].span, "first given here")])
     if not nodes:
         _check_not_disabled(ctx, ctx.name, ctx.daemon.name.span, implicit=True)
         return ctx.name
     name = nodes[0].name.text
     if not VALID_NAME.match(name):
         ctx.sink.error("SEL215", f"module name '{name}' is not valid", nodes[0].name.span,
-                        hint="use lower-case letters, digits and '_', starting with a letter")
+                       hint="use lower-case letters, digits and '_', starting with a letter")
     else:
         _check_not_disabled(ctx, name, nodes[0].name.span, implicit=False)
     return name
@@ -101,13 +101,13 @@ def _new_type(ctx: DaemonState, name: str, span: Span) -> bool:
         # A file named like a phase ('file steady ...') or like the exec type
         # ('file startup_exec ...') would declare the same type twice (checkmodule refuses).
         ctx.sink.error("SEL208", f"type '{name}' is already declared by this daemon", span,
-                        hint="rename the phase or file so its type is new",
-                        related=[Related(first, f"'{name}' is also declared here")])
+                       hint="rename the phase or file so its type is new",
+                       related=[Related(first, f"'{name}' is also declared here")])
         return False
     ctx.declared[name] = span
     if ctx.kb.is_type_or_attribute(name):
         ctx.sink.error("SEL208", f"type '{name}' already exists in the base policy", span,
-                        hint="rename the daemon, phase or file so its type is new")
+                       hint="rename the daemon, phase or file so its type is new")
         return False
     return True
 
@@ -117,12 +117,12 @@ def declare_phases(ctx: DaemonState) -> None:
         name = node.name.text
         if name in ctx.phases:
             ctx.sink.error("SEL304", f"phase '{name}' is declared twice", node.name.span,
-                            related=[Related(ctx.phases[name].node.name.span,
-                                             "first declared here")])
+                           related=[Related(ctx.phases[name].node.name.span,
+                                            "first declared here")])
             continue
         if not VALID_NAME.match(name):
             ctx.sink.error("SEL215", f"phase name '{name}' is not a valid type name part",
-                            node.name.span, hint="use lower-case letters, digits and '_'")
+                           node.name.span, hint="use lower-case letters, digits and '_'")
             continue
         domain = own_type_name(ctx.name, name)
         _new_type(ctx, domain, node.name.span)
@@ -139,7 +139,7 @@ def declare_phases(ctx: DaemonState) -> None:
             hint = (f"rename phase '{other[0]}' to '{required}' (the name is fixed)"
                     if len(other) == 1 else f"add 'phase {required} {{ ... }}'")
             ctx.sink.error(code, f"daemon '{ctx.name}' has no '{required}' phase "
-                            f"({what})", ctx.daemon.name.span, hint=hint)
+                           f"({what})", ctx.daemon.name.span, hint=hint)
 
 
 def declare_files(ctx: DaemonState) -> None:
@@ -147,8 +147,8 @@ def declare_files(ctx: DaemonState) -> None:
         name = node.name.text
         if name in ctx.files:
             ctx.sink.error("SEL311", f"file '{name}' is declared twice", node.name.span,
-                            related=[Related(ctx.files[name].name.span,
-                                             "first declared here")])
+                           related=[Related(ctx.files[name].name.span,
+                                            "first declared here")])
             continue
         ctx.files[name] = node
         type_name = own_type_name(ctx.name, name)
@@ -157,7 +157,7 @@ def declare_files(ctx: DaemonState) -> None:
         _check_regex(ctx, node.regex)
         origin = ctx.origin(node.span, item_text(node), ir.Cause.DECL)
         ctx.types.append(ir.TypeDecl(type_name, ir.TypeRole.FILE,
-                                      _attrs(ctx, FILE_ATTRIBUTES, node.span), origin))
+                                     _attrs(ctx, FILE_ATTRIBUTES, node.span), origin))
         if kind is not None:
             ctx.fcs.append(ir.FileContext(node.regex.value, kind, type_name, origin))
 
@@ -169,9 +169,9 @@ def _file_kind(ctx: DaemonState, word: ast.Word | None) -> ir.FileKind | None:
     if kind is None:
         prefix = [k for k in FILE_KINDS if word.text.startswith(k) or k.startswith(word.text)]
         ctx.sink.error("SEL211", f"unknown file kind '{word.text}'", word.span,
-                        hint=did_you_mean(word.text, FILE_KINDS) or
-                        (f"did you mean '{prefix[0]}'?" if len(prefix) == 1 else
-                         "kinds: " + ", ".join(sorted(FILE_KINDS))))
+                       hint=did_you_mean(word.text, FILE_KINDS) or
+                       (f"did you mean '{prefix[0]}'?" if len(prefix) == 1 else
+                        "kinds: " + ", ".join(sorted(FILE_KINDS))))
     return kind
 
 
@@ -195,15 +195,15 @@ def _expressible(ctx: DaemonState, text: ast.Str, *, regex: bool = False) -> boo
     if bad is None:
         return True
     ctx.sink.error("SEL403", f"a file context cannot contain {bad!r}: .fc separates fields "
-                    "by whitespace and CIL strings cannot hold '\"'", text.span,
-                    hint="match the character with '.' or a class such as [[:space:]]")
+                   "by whitespace and CIL strings cannot hold '\"'", text.span,
+                   hint="match the character with '.' or a class such as [[:space:]]")
     return False
 
 
 def _check_regex(ctx: DaemonState, regex: ast.Str) -> None:
     if not regex.value.startswith("/"):
         ctx.sink.error("SEL312", "a file context must be an absolute path regex",
-                        regex.span, hint="start it with '/'")
+                       regex.span, hint="start it with '/'")
         return
     if not _expressible(ctx, regex, regex=True):
         return
@@ -214,18 +214,18 @@ def _check_regex(ctx: DaemonState, regex: ast.Str) -> None:
         column = regex.span.column + 1 + _raw_offset(regex.raw[1:-1], pos)
         char = regex.value[pos:pos + 1]
         ctx.sink.error("SEL312", f"file context regex does not compile: {exc.msg}",
-                        Span.point(regex.span.path, regex.span.line, column),
-                        hint=f"to match a literal '{char}', write \\\\{char} (a backslash "
-                             "is doubled inside a string)" if char in "()[]{}*+?|" and char
-                        else None)
+                       Span.point(regex.span.path, regex.span.line, column),
+                       hint=f"to match a literal '{char}', write \\\\{char} (a backslash "
+                            "is doubled inside a string)" if char in "()[]{}*+?|" and char
+                       else None)
 
 
 def _attrs(ctx: DaemonState, names: tuple[str, ...], span: Span) -> tuple[str, ...]:
     for name in names:
         if name not in ctx.kb.attributes:
             ctx.sink.error("SEL401", f"the base policy has no attribute '{name}', which "
-                            "the refpolicy target needs", span,
-                            hint="compile against a refpolicy-based policy (--base)")
+                           "the refpolicy target needs", span,
+                           hint="compile against a refpolicy-based policy (--base)")
     return tuple(sorted(names))
 
 
@@ -233,8 +233,8 @@ def declare_execs(ctx: DaemonState) -> bool:
     execs = ctx.daemon.of(ast.Exec)
     if not execs:
         ctx.sink.error("SEL310", f"daemon '{ctx.name}' has no 'exec' statement",
-                        ctx.daemon.name.span,
-                        hint='add exec "/usr/sbin/NAME" (the program init starts)')
+                       ctx.daemon.name.span,
+                       hint='add exec "/usr/sbin/NAME" (the program init starts)')
         return False
     exec_type = own_type_name(ctx.name, f"{ENTRY_PHASE}_exec")
     _new_type(ctx, exec_type, execs[0].span)
@@ -243,26 +243,26 @@ def declare_execs(ctx: DaemonState) -> bool:
     odd = next((e for e, s in zip(execs, starters) if s != starters[0]), None)
     if odd is not None:
         ctx.sink.error("SEL324", "all exec statements of a daemon must name the same "
-                        "starting domain", odd.source.span if odd.source else odd.span,
-                        hint=f"the first exec is started by {starters[0]}",
-                        related=[Related(execs[0].span, "first exec here")])
+                       "starting domain", odd.source.span if odd.source else odd.span,
+                       hint=f"the first exec is started by {starters[0]}",
+                       related=[Related(execs[0].span, "first exec here")])
     first = execs[0]
     if first.source is not None:
         ctx.starter = resolve_type(ctx, first.source, allow_attribute=False) or DEFAULT_STARTER
     origin = ctx.origin(first.span, item_text(first), ir.Cause.DECL)
     ctx.types.append(ir.TypeDecl(exec_type, ir.TypeRole.EXEC,
-                                  _attrs(ctx, EXEC_ATTRIBUTES, first.span), origin))
+                                 _attrs(ctx, EXEC_ATTRIBUTES, first.span), origin))
     for node in execs:
         if not node.path.value.startswith("/"):
             ctx.sink.error("SEL312", "an exec path must be absolute", node.path.span,
-                            hint="start it with '/'")
+                           hint="start it with '/'")
             continue
         if not _expressible(ctx, node.path):
             continue
         ctx.fcs.append(ir.FileContext(fc_escape(node.path.value),
-                                       ir.FileKind.FILE, exec_type,
-                                       ctx.origin(node.span, item_text(node),
-                                                    ir.Cause.ENTRY)))
+                                      ir.FileKind.FILE, exec_type,
+                                      ctx.origin(node.span, item_text(node),
+                                                 ir.Cause.ENTRY)))
     return True
 
 
@@ -270,5 +270,5 @@ def user(ctx: DaemonState) -> str | None:
     users = ctx.daemon.of(ast.User)
     for extra in users[1:]:
         ctx.sink.error("SEL315", "a daemon has at most one 'user'", extra.span,
-                        related=[Related(users[0].span, "first given here")])
+                       related=[Related(users[0].span, "first given here")])
     return users[0].name.text if users else None

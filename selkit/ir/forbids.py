@@ -27,7 +27,7 @@ def forbids(ctx: DaemonState) -> tuple[ir.ForbidPattern, ...]:
         phase = node.phase.text
         if phase not in ctx.phases:
             ctx.sink.error("SEL212", f"forbid names an unknown phase '{phase}'",
-                            node.phase.span, hint=did_you_mean(phase, ctx.phases))
+                           node.phase.span, hint=did_you_mean(phase, ctx.phases))
             continue
         for item in node.items:
             out.extend(_forbid_item(ctx, phase, item))
@@ -45,7 +45,7 @@ def _forbid_item(ctx: DaemonState, phase: str, item: ast.ForbidItem) -> list[ir.
     if name not in ctx.kb.classes:
         hint = did_you_mean(name, set(ctx.kb.classes) | set(vocab.FORBID_GROUPS))
         ctx.sink.error("SEL202", f"unknown class or forbid group '{name}'", item.name.span,
-                        hint=hint or "groups: " + ", ".join(sorted(vocab.FORBID_GROUPS)))
+                       hint=hint or "groups: " + ", ".join(sorted(vocab.FORBID_GROUPS)))
         return []
     perms = None
     if item.perms is not None and item.perms.kind != "all":

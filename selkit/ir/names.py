@@ -32,12 +32,12 @@ def resolve_type(ctx: DaemonState, word: ast.Word, *, allow_attribute: bool = Tr
         if allow_attribute:
             return word.text
         ctx.sink.error("SEL209", f"'{word.text}' is an attribute; a type is needed here",
-                        word.span, hint=f"'{word.text}' stands for every type that has it: "
-                                        "name one type")
+                       word.span, hint=f"'{word.text}' stands for every type that has it: "
+                                       "name one type")
         return None
     candidates = set(own) | set(ctx.phases) | set(ctx.kb.types) | set(ctx.kb.attributes)
     ctx.sink.error("SEL201", f"unknown type '{word.text}'", word.span,
-                    hint=did_you_mean(word.text, candidates))
+                   hint=did_you_mean(word.text, candidates))
     return None
 
 
@@ -51,7 +51,7 @@ def resolve_class(ctx: DaemonState, word: ast.Word) -> str | None:
     if word.text in ctx.kb.classes:
         return word.text
     ctx.sink.error("SEL202", f"unknown class '{word.text}'", word.span,
-                    hint=did_you_mean(word.text, ctx.kb.classes))
+                   hint=did_you_mean(word.text, ctx.kb.classes))
     return None
 
 
@@ -64,7 +64,7 @@ def resolve_perms(ctx: DaemonState, tclass: str, perms: ast.PermSet) -> tuple[st
         if word.text not in valid:
             ok = False
             ctx.sink.error("SEL203", f"unknown permission '{word.text}' for class "
-                            f"'{tclass}'", word.span, hint=did_you_mean(word.text, valid))
+                           f"'{tclass}'", word.span, hint=did_you_mean(word.text, valid))
         out.add(word.text)
     return tuple(sorted(out)) if ok else None
 
@@ -75,7 +75,7 @@ def resolve_port(ctx: DaemonState, arg: ast.Arg,
         port = int(arg.text)
         if not 1 <= port <= 65535:
             ctx.sink.error("SEL205", f"port {arg.text} is out of range", arg.span,
-                            hint="ports are 1-65535")
+                           hint="ports are 1-65535")
             return None
         return (ctx.kb.port_type_for(protocol, port),), port < 1024
     if arg.kind == "range":
@@ -83,7 +83,7 @@ def resolve_port(ctx: DaemonState, arg: ast.Arg,
         low, high = int(low_text), int(high_text)
         if not (1 <= low <= 65535 and 1 <= high <= 65535) or low > high:
             ctx.sink.error("SEL205", f"port range {arg.text} is invalid", arg.span,
-                            hint="a range is LOW-HIGH with 1 <= LOW <= HIGH <= 65535")
+                           hint="a range is LOW-HIGH with 1 <= LOW <= HIGH <= 65535")
             return None
         return _types_in_range(ctx, protocol, low, high), low < 1024
     if arg.kind == "word":
@@ -91,11 +91,11 @@ def resolve_port(ctx: DaemonState, arg: ast.Arg,
             ranges = [r for r in ctx.kb.port_ranges_of(arg.text) if r.protocol == protocol]
             return (arg.text,), any(r.low < 1024 for r in ranges)
         ctx.sink.error("SEL204", f"unknown port type '{arg.text}'", arg.span,
-                        hint=did_you_mean(arg.text, ctx.kb.port_types) or
-                        "give a port number (53), a range (6000-6010) or a port type")
+                       hint=did_you_mean(arg.text, ctx.kb.port_types) or
+                       "give a port number (53), a range (6000-6010) or a port type")
         return None
     ctx.sink.error("SEL205", f"expected a port, found {arg.kind} '{arg.text}'", arg.span,
-                    hint="give a port number (53), a range (6000-6010) or a port type")
+                   hint="give a port number (53), a range (6000-6010) or a port type")
     return None
 
 

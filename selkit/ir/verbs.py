@@ -47,11 +47,11 @@ def _expand_includes(ctx: DaemonState, items, stack: list[str]):
         frag = ctx.program.fragments.get(name)
         if frag is None:
             ctx.sink.error("SEL213", f"unknown fragment '{name}'", item.name.span,
-                            hint=did_you_mean(name, ctx.program.fragments))
+                           hint=did_you_mean(name, ctx.program.fragments))
             continue
         if name in stack:
             ctx.sink.error("SEL320", f"fragment '{name}' includes itself",
-                            item.name.span)
+                           item.name.span)
             continue
         yield from _expand_includes(ctx, frag.body, stack + [name])
 
@@ -62,15 +62,15 @@ def _lower_allow(ctx: DaemonState, state: PhaseState, node: ast.Allow) -> None:
     perms = resolve_perms(ctx, tclass, node.perms) if tclass else None
     if target and tclass and perms:
         ctx.rules.append(ir.Allow(state.domain, target, tclass, perms,
-                                   ctx.origin(node.span, item_text(node))))
+                                  ctx.origin(node.span, item_text(node))))
 
 
 def _lower_verb(ctx: DaemonState, state: PhaseState, node: ast.Verb) -> None:
     verb = node.name.text
     if verb not in vocab.VERBS:
         ctx.sink.error("SEL206", f"unknown verb '{verb}'", node.name.span,
-                        hint=did_you_mean(verb, vocab.VERBS) or
-                        "see dsl/REFERENCE.md for the vocabulary")
+                       hint=did_you_mean(verb, vocab.VERBS) or
+                       "see dsl/REFERENCE.md for the vocabulary")
         return
     words = [("word", verb)] + [(a.kind, a.text) for a in node.args]
     found = vocab.match(words)
@@ -81,8 +81,8 @@ def _lower_verb(ctx: DaemonState, state: PhaseState, node: ast.Verb) -> None:
     is_entry = state.node.name.text == ENTRY_PHASE
     if form.entry_only and not is_entry and ENTRY_PHASE in ctx.phases:
         ctx.sink.error("SEL319", f"'{form.text()}' only makes sense in the "
-                        f"'{ENTRY_PHASE}' phase", node.span,
-                        hint=f"move it to phase '{ENTRY_PHASE}', the phase exec enters")
+                       f"'{ENTRY_PHASE}' phase", node.span,
+                       hint=f"move it to phase '{ENTRY_PHASE}', the phase exec enters")
         return
     opener = None
     if form.uses:
@@ -108,13 +108,13 @@ def _lower_verb(ctx: DaemonState, state: PhaseState, node: ast.Verb) -> None:
             for target in _symbol(ctx, tt.target, state, opener, bindings):
                 for default in _symbol(ctx, tt.default, state, opener, bindings):
                     ctx.rules.append(ir.TypeTransition(source, target, tt.tclass, default,
-                                                        origin))
+                                                       origin))
     if opener is not None:
         # The resource was opened by an earlier phase, so its fd carries that phase's label:
         # using it needs 'fd use' on the opener even when no rule of the form names the
         # opener ('tun io' acts on tun_tap_device_t through the fd startup opened).
         ctx.rules.append(ir.Allow(state.domain, opener, "fd", ("use",),
-                                   ctx.origin(node.span, item_text(node), ir.Cause.PHASE)))
+                                  ctx.origin(node.span, item_text(node), ir.Cause.PHASE)))
 
 
 def _wrong_arguments(ctx: DaemonState, node: ast.Verb) -> None:
@@ -172,17 +172,17 @@ def _opener(ctx: DaemonState, state: PhaseState, form: vocab.VerbForm,
     what = _RESOURCES.get(form.uses or "", f"{form.uses} object")
     if state.node.name.text == ENTRY_PHASE:
         ctx.sink.error("SEL314", f"'{form.text()}' uses a {what} opened by an earlier "
-                        f"phase, but '{ENTRY_PHASE}' is the first phase", node.span,
-                        hint=f"open it here instead with {openers}")
+                       f"phase, but '{ENTRY_PHASE}' is the first phase", node.span,
+                       hint=f"open it here instead with {openers}")
         return None
     for ancestor in ctx.ancestors(state.node.name.text):
         if form.uses in ctx.phases[ancestor].opens:
             return ctx.phases[ancestor].domain
     ctx.sink.error("SEL314", f"phase '{state.node.name.text}' asks for more than its "
-                    f"earlier phases have: '{form.text()}' uses a {what} that no earlier "
-                    "phase opens", node.span,
-                    hint=f"open it in phase '{state.parent or ENTRY_PHASE}' with {openers} "
-                         "(an fd keeps the label of the phase that opened it)")
+                   f"earlier phases have: '{form.text()}' uses a {what} that no earlier "
+                   "phase opens", node.span,
+                   hint=f"open it in phase '{state.parent or ENTRY_PHASE}' with {openers} "
+                        "(an fd keeps the label of the phase that opened it)")
     return None
 
 
@@ -238,4 +238,4 @@ def _not_a_name(ctx: DaemonState, arg: ast.Arg) -> None:
     hint = (f"names are not quoted: {arg.text}" if arg.kind == "string" and
             re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", arg.text) else None)
     ctx.sink.error("SEL207", f"expected a type name here, found {arg.kind} '{arg.text}'",
-                    arg.span, hint=hint)
+                   arg.span, hint=hint)
