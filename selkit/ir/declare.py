@@ -48,6 +48,7 @@ def _raw_offset(body: str, index: int) -> int:
 
 
 def module_name(ctx: DaemonState) -> str:
+    """The module's name: the daemon's, or the one 'module' gives (SEL215, SEL219, SEL326)."""
     nodes = ctx.daemon.of(ast.ModuleName)
     for extra in nodes[1:]:
         ctx.sink.error("SEL326", "a daemon has at most one 'module'", extra.span,
@@ -96,6 +97,7 @@ def check_fc_conflict(ctx: DaemonState, fc: ir.FileContext, module_name: str) ->
 
 
 def _new_type(ctx: DaemonState, name: str, span: Span) -> bool:
+    """Record a type the daemon declares; False when the name is taken (SEL208)."""
     first = ctx.declared.get(name)
     if first is not None:
         # A file named like a phase ('file steady ...') or like the exec type
@@ -113,6 +115,7 @@ def _new_type(ctx: DaemonState, name: str, span: Span) -> bool:
 
 
 def declare_phases(ctx: DaemonState) -> None:
+    """A domain per phase; SEL305/SEL306 when a required phase is missing."""
     for node in ctx.daemon.of(ast.Phase):
         name = node.name.text
         if name in ctx.phases:
@@ -143,6 +146,7 @@ def declare_phases(ctx: DaemonState) -> None:
 
 
 def declare_files(ctx: DaemonState) -> None:
+    """A type and, unless its kind is unknown, a file context per 'file'."""
     for node in ctx.daemon.of(ast.FileDecl):
         name = node.name.text
         if name in ctx.files:
@@ -163,6 +167,7 @@ def declare_files(ctx: DaemonState) -> None:
 
 
 def _file_kind(ctx: DaemonState, word: ast.Word | None) -> ir.FileKind | None:
+    """The file kind a word names (SEL211 and None for an unknown one)."""
     if word is None:
         return ir.FileKind.ANY
     kind = FILE_KINDS.get(word.text)
@@ -201,6 +206,7 @@ def _expressible(ctx: DaemonState, text: ast.Str, *, regex: bool = False) -> boo
 
 
 def _check_regex(ctx: DaemonState, regex: ast.Str) -> None:
+    """SEL312/SEL403/SEL404: a file context regex that is absolute, expressible and compiles."""
     if not regex.value.startswith("/"):
         ctx.sink.error("SEL312", "a file context must be an absolute path regex",
                        regex.span, hint="start it with '/'")
@@ -221,6 +227,7 @@ def _check_regex(ctx: DaemonState, regex: ast.Str) -> None:
 
 
 def _attrs(ctx: DaemonState, names: tuple[str, ...], span: Span) -> tuple[str, ...]:
+    """``names`` sorted; SEL401 for each one the base policy lacks."""
     for name in names:
         if name not in ctx.kb.attributes:
             ctx.sink.error("SEL401", f"the base policy has no attribute '{name}', which "
@@ -230,6 +237,7 @@ def _attrs(ctx: DaemonState, names: tuple[str, ...], span: Span) -> tuple[str, .
 
 
 def declare_execs(ctx: DaemonState) -> bool:
+    """The exec type, its file contexts and the starter; False without any 'exec'."""
     execs = ctx.daemon.of(ast.Exec)
     if not execs:
         ctx.sink.error("SEL310", f"daemon '{ctx.name}' has no 'exec' statement",
@@ -267,6 +275,7 @@ def declare_execs(ctx: DaemonState) -> bool:
 
 
 def user(ctx: DaemonState) -> str | None:
+    """The daemon's 'user', if the spec gives one (SEL315 for a second one)."""
     users = ctx.daemon.of(ast.User)
     for extra in users[1:]:
         ctx.sink.error("SEL315", "a daemon has at most one 'user'", extra.span,

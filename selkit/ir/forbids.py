@@ -22,6 +22,7 @@ def forbid_group_patterns(phase: str, group: str, origin: ir.Origin,
 
 
 def forbids(ctx: DaemonState) -> tuple[ir.ForbidPattern, ...]:
+    """The patterns of every 'forbid' block (SEL212 for an unknown phase)."""
     out = []
     for node in ctx.daemon.of(ast.Forbid):
         phase = node.phase.text
@@ -35,6 +36,7 @@ def forbids(ctx: DaemonState) -> tuple[ir.ForbidPattern, ...]:
 
 
 def _forbid_item(ctx: DaemonState, phase: str, item: ast.ForbidItem) -> list[ir.ForbidPattern]:
+    """The patterns one forbid item stands for: a group's, or one class pattern."""
     origin = ctx.origin(item.span, f"forbid {phase}: {item_text(item)}")
     target = resolve_type(ctx, item.target) if item.target else None
     if item.target is not None and target is None:

@@ -13,12 +13,14 @@ from selkit.ir.nodes import SELF, own_type_name
 
 
 def _own_names(ctx: DaemonState) -> dict[str, str]:
+    """The daemon's own names (files, declared types) and the types they stand for."""
     names = {n: own_type_name(ctx.name, n) for n in ctx.files}
     names.update({t.name: t.name for t in ctx.types})
     return names
 
 
 def resolve_type(ctx: DaemonState, word: ast.Word, *, allow_attribute: bool = True) -> str | None:
+    """The type or attribute a name stands for (SEL201, SEL209 and None otherwise)."""
     own = _own_names(ctx)
     if word.text in own:
         return own[word.text]
@@ -42,12 +44,14 @@ def resolve_type(ctx: DaemonState, word: ast.Word, *, allow_attribute: bool = Tr
 
 
 def resolve_target(ctx: DaemonState, word: ast.Word, state: PhaseState) -> str | None:
+    """A rule target: ``self`` is the phase's domain, anything else a type."""
     if word.text == SELF:
         return state.domain
     return resolve_type(ctx, word)
 
 
 def resolve_class(ctx: DaemonState, word: ast.Word) -> str | None:
+    """A class of the base policy (SEL202 and None otherwise)."""
     if word.text in ctx.kb.classes:
         return word.text
     ctx.sink.error("SEL202", f"unknown class '{word.text}'", word.span,
@@ -56,6 +60,7 @@ def resolve_class(ctx: DaemonState, word: ast.Word) -> str | None:
 
 
 def resolve_perms(ctx: DaemonState, tclass: str, perms: ast.PermSet) -> tuple[str, ...] | None:
+    """The sorted permissions of a set on ``tclass`` (SEL203 and None if one is unknown)."""
     valid = ctx.kb.classes[tclass]
     if perms.kind == "all":
         return tuple(sorted(valid))
@@ -71,6 +76,7 @@ def resolve_perms(ctx: DaemonState, tclass: str, perms: ast.PermSet) -> tuple[st
 
 def resolve_port(ctx: DaemonState, arg: ast.Arg,
                  protocol: str) -> tuple[tuple[str, ...], bool] | None:
+    """The port types a port argument stands for, and whether any port is below 1024."""
     if arg.kind == "int":
         port = int(arg.text)
         if not 1 <= port <= 65535:
@@ -100,6 +106,7 @@ def resolve_port(ctx: DaemonState, arg: ast.Arg,
 
 
 def _types_in_range(ctx: DaemonState, protocol: str, low: int, high: int) -> tuple[str, ...]:
+    """The port types covering ports ``low``..``high`` of ``protocol``."""
     cuts = {low}
     for pc in ctx.kb.portcons:
         if pc.protocol == protocol:

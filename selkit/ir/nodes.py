@@ -158,8 +158,8 @@ class AnchorPosition(enum.StrEnum):
 class Anchor:
     """A place in the daemon's C source named by the spec (``patch`` or ``prepare``).
 
-    ``position`` says where the code goes relative to the anchor text; ``text_span`` is the anchor string's span, so a
-    diagnostic about the source points at it.
+    ``position`` says where the code goes relative to the anchor text; ``text_span`` is the
+    anchor string's span, so a diagnostic about the source points at it.
     """
 
     file: str

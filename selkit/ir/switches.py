@@ -13,6 +13,7 @@ from selkit.ir.nodes import ENTRY_PHASE, STEADY_PHASE
 
 
 def switches(ctx: DaemonState) -> tuple[ir.Switch, ...]:
+    """The daemon's switches; sets each phase's parent and reports a broken phase graph."""
     out = []
     incoming: dict[str, ast.Switch] = {}
     unknown = False
@@ -64,6 +65,7 @@ def switches(ctx: DaemonState) -> tuple[ir.Switch, ...]:
 
 
 def _check_reachable(ctx: DaemonState) -> None:
+    """SEL309 for a phase whose parents form a cycle (its parent is then dropped)."""
     for name, state in ctx.phases.items():
         seen, cur = {name}, state.parent
         while cur is not None:
@@ -78,6 +80,7 @@ def _check_reachable(ctx: DaemonState) -> None:
 
 
 def _switch(ctx: DaemonState, node: ast.Switch) -> ir.Switch:
+    """One switch node, its option, patch and hook statements checked."""
     options = [i for i in node.items if isinstance(i, ast.Option)]
     patches = [i for i in node.items if isinstance(i, ast.PatchAnchor)]
     if not options and not patches:
@@ -116,12 +119,14 @@ def _one(ctx: DaemonState, node: ast.Switch, kind: type, keyword: str):
 
 
 def _anchor(ctx: DaemonState, item: ast.PatchAnchor | ast.PrepareAnchor) -> ir.Anchor:
+    """The IR anchor of a 'patch' or 'prepare' statement."""
     return ir.Anchor(item.file.value, ir.AnchorPosition(item.position.text),
                      item.anchor.value, ctx.origin(item.span, item_text(item)),
                      item.anchor.span)
 
 
 def _value(ctx: DaemonState, item, text: ast.Str) -> ir.SpecValue:
+    """The IR value of a 'context' or 'build' statement."""
     return ir.SpecValue(text.value, ctx.origin(item.span, item_text(item)))
 
 
@@ -184,6 +189,7 @@ def _check_hook(ctx: DaemonState, node: ast.Switch, patch: ast.PatchAnchor | Non
 
 
 def _check_source_path(ctx: DaemonState, path: ast.Str) -> None:
+    """SEL237: a path relative to the source tree, staying inside it."""
     value = path.value
     parts = value.split("/")
     if not value or value.startswith("/") or ".." in parts or "" in parts or \

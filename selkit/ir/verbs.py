@@ -31,6 +31,7 @@ def _or_list(items: list[str]) -> str:
 
 
 def lower_phase(ctx: DaemonState, state: PhaseState) -> None:
+    """The rules of one phase's body, fragments included."""
     for item in _expand_includes(ctx, state.node.body, []):
         if isinstance(item, ast.Allow):
             _lower_allow(ctx, state, item)
@@ -39,6 +40,7 @@ def lower_phase(ctx: DaemonState, state: PhaseState) -> None:
 
 
 def _expand_includes(ctx: DaemonState, items, stack: list[str]):
+    """The statements of ``items`` with each 'include' replaced by its fragment's."""
     for item in items:
         if not isinstance(item, ast.Include):
             yield item
@@ -57,6 +59,7 @@ def _expand_includes(ctx: DaemonState, items, stack: list[str]):
 
 
 def _lower_allow(ctx: DaemonState, state: PhaseState, node: ast.Allow) -> None:
+    """A raw 'allow' as one rule, once its target, class and permissions resolve."""
     target = resolve_target(ctx, node.target, state)
     tclass = resolve_class(ctx, node.tclass)
     perms = resolve_perms(ctx, tclass, node.perms) if tclass else None
@@ -66,6 +69,7 @@ def _lower_allow(ctx: DaemonState, state: PhaseState, node: ast.Allow) -> None:
 
 
 def _lower_verb(ctx: DaemonState, state: PhaseState, node: ast.Verb) -> None:
+    """A verb statement expanded through its form's templates."""
     verb = node.name.text
     if verb not in vocab.VERBS:
         ctx.sink.error("SEL206", f"unknown verb '{verb}'", node.name.span,
@@ -168,6 +172,7 @@ def _wrong_arguments(ctx: DaemonState, node: ast.Verb) -> None:
 
 def _opener(ctx: DaemonState, state: PhaseState, form: vocab.VerbForm,
             node: ast.Verb) -> str | None:
+    """The domain of the earlier phase that opened the resource ``form`` uses (SEL314 if none)."""
     openers = _or_list([f"'{f.text()}'" for f in vocab.FORMS if f.opens == form.uses])
     what = _RESOURCES.get(form.uses or "", f"{form.uses} object")
     if state.node.name.text == ENTRY_PHASE:
@@ -188,6 +193,7 @@ def _opener(ctx: DaemonState, state: PhaseState, form: vocab.VerbForm,
 
 def _symbol(ctx: DaemonState, symbol: str, state: PhaseState, opener: str | None,
             bindings: dict) -> list[str]:
+    """The types a template symbol stands for in this phase."""
     if symbol == SELF:
         return [state.domain]
     if symbol == "$opener":
@@ -202,6 +208,7 @@ def _symbol(ctx: DaemonState, symbol: str, state: PhaseState, opener: str | None
 
 def _bind_params(ctx: DaemonState, form: vocab.VerbForm, params: list[str],
                  node: ast.Verb) -> dict | None:
+    """The form's parameters bound to resolved types; None when one does not resolve."""
     bindings: dict = {}
     slots = form.params
     args = [a for a, pat in zip(node.args, form.pattern[1:]) if pat.startswith("<")]
@@ -235,6 +242,7 @@ def _bind_params(ctx: DaemonState, form: vocab.VerbForm, params: list[str],
 
 
 def _not_a_name(ctx: DaemonState, arg: ast.Arg) -> None:
+    """SEL207 for an argument that should be a type name."""
     hint = (f"names are not quoted: {arg.text}" if arg.kind == "string" and
             re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", arg.text) else None)
     ctx.sink.error("SEL207", f"expected a type name here, found {arg.kind} '{arg.text}'",
