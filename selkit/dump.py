@@ -6,10 +6,7 @@ import dataclasses
 import enum
 
 from selkit.diagnostics import Span
-from selkit.dsl.ast import ArgKind, PermKind
 
-#: The AST's kinds, shown quoted like the strings they were before they became enums.
-_QUOTED_ENUMS = (ArgKind, PermKind)
 
 
 def dump(value, indent: int = 0) -> str:
@@ -22,8 +19,8 @@ def _scalar(value) -> str | None:
         return f"<{value.span.short()}:{value.span.column} {value.cause.value} {value.statement!r}>"
     if isinstance(value, Span):
         return f"@{value.line}:{value.column}-{value.end_line}:{value.end_column}"
-    if isinstance(value, _QUOTED_ENUMS):
-        return repr(value.value)
+    if isinstance(value, enum.StrEnum):
+        return repr(value.value)  # a string with a closed set of values: dumped as the string
     if isinstance(value, enum.Enum):
         return value.value
     if value is None or isinstance(value, (str, int, float, bool)):

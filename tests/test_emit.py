@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import typing
 
 import pytest
 
 from selkit.diagnostics import Span
-from selkit.emit import CilEmitter, FcEmitter, IfEmitter, TeEmitter
+from selkit.emit import CilEmitter, FcEmitter, IfEmitter, TeEmitter, cil, te
 from selkit.emit.te import RAW, REFPOLICY
 from selkit.ir import nodes as ir
+from selkit.ir.passes import starter_rules
 
 O = ir.Origin(Span("m.sel", 3, 5, 3, 8), "tun")
 ATTRS = frozenset({"domain", "set_curr_context", "file_type"})
@@ -27,13 +29,55 @@ def module(**changes) -> ir.PolicyModule:
                ir.Allow("m_startup_t", "m_startup_t", "capability", ("net_admin",), O),
                ir.Allow("m_steady_t", "tun_tap_device_t", "chr_file", ("read", "write"), O),
                ir.TypeTransition("init_t", "m_conf_t", "process", "m_startup_t", O)),
-        file_contexts=(ir.FileContext("/etc/m(/.*)?", "any", "m_conf_t", O),
-                       ir.FileContext("/usr/sbin/m", "file", "m_conf_t", O)),
+        file_contexts=(ir.FileContext("/etc/m(/.*)?", ir.FileKind.ANY, "m_conf_t", O),
+                       ir.FileContext("/usr/sbin/m", ir.FileKind.FILE, "m_conf_t", O)),
         switches=(), forbids=(), user=None, mls=True, daemon="m")
     return dataclasses.replace(base, **changes)
 
 
-RULE_KINDS = [ir.Allow, ir.TypeTransition, ir.TypeBounds]
+#: Every kind of IR rule, as the IR defines them: a new kind is tested without editing this file.
+RULE_KINDS = typing.get_args(ir.Rule)
+
+#: One rule of each kind, with its refpolicy and CIL text.
+EXAMPLES = {
+    ir.Allow: (ir.Allow("a_t", "b_t", "file", ("open", "read"), O),
+               "allow a_t b_t:file { open read };", "(allow a_t b_t (file (open read)))"),
+    ir.TypeTransition: (ir.TypeTransition("a_t", "b_t", "process", "c_t", O),
+                        "type_transition a_t b_t:process c_t;",
+                        "(typetransition a_t b_t process c_t)"),
+    ir.TypeBounds: (ir.TypeBounds("a_t", "b_t", O), "typebounds a_t b_t;",
+                    "(typebounds a_t b_t)"),
+}
+
+
+def test_rule_kinds_come_from_the_ir():
+    assert set(RULE_KINDS) == {ir.Allow, ir.TypeTransition, ir.TypeBounds}
+    assert set(EXAMPLES) == set(RULE_KINDS), "give every IR rule kind an example here"
+
+
+@pytest.mark.parametrize("kind", RULE_KINDS, ids=lambda k: k.__name__)
+def test_every_emitter_renders_every_rule_kind(kind):
+    rule, te_text, cil_text = EXAMPLES[kind]
+    assert te.rule_statement(rule) == te_text
+    assert cil.rule_statement(rule) == cil_text
+    for emitter in (TeEmitter(ATTRS, REFPOLICY), TeEmitter(ATTRS, RAW), CilEmitter()):
+        text = emitter.emit(module(rules=(rule,))).text()
+        assert (cil_text if isinstance(emitter, CilEmitter) else te_text) + "\t" in text
+
+
+@pytest.mark.parametrize("statement", [te.rule_statement, cil.rule_statement],
+                         ids=["te", "cil"])
+def test_an_unknown_rule_kind_fails_loudly(statement):
+    with pytest.raises(AssertionError):
+        statement(ir.Phase("startup", "m_startup_t", None, O))
+
+
+def test_every_file_kind_has_a_column_in_each_target():
+    fc_columns = [te.fc_kind_column(kind) for kind in ir.FileKind]
+    cil_keywords = [cil.filecon_kind(kind) for kind in ir.FileKind]
+    assert len(set(fc_columns)) == len(set(cil_keywords)) == len(ir.FileKind)
+    assert te.fc_kind_column(ir.FileKind.ANY) == ""
+    assert all(cil.filecon_kind(kind) == kind.value for kind in ir.FileKind)
 
 
 @pytest.mark.parametrize("emitter", [TeEmitter(ATTRS, REFPOLICY), TeEmitter(ATTRS, RAW),
@@ -93,6 +137,18 @@ def test_interfaces_for_other_modules():
     assert "type_transition $1 m_startup_exec_t:process m_startup_t;" in text
 
 
+def test_domtrans_interface_grants_the_starter_rules_of_the_te():
+    mod = module(types=module().types + (ir.TypeDecl("m_startup_exec_t", ir.TypeRole.EXEC,
+                                                     ("file_type",), O),))
+    text = IfEmitter().emit(mod).text()
+    rules = starter_rules(mod, "m_startup_exec_t", "$1", O)
+    assert "".join(f"\t{te.rule_statement(r)}\n" for r in rules) in text
+    assert "\tallow $1 m_startup_exec_t:file { execute getattr map open read };\n" \
+           "\tallow $1 m_startup_t:process transition;\n" \
+           "\ttype_transition $1 m_startup_exec_t:process m_startup_t;\n" \
+           "\tallow m_startup_t $1:process sigchld;\n" in text
+
+
 def test_cil_refuses_a_quote_in_a_regex():
     with pytest.raises(ValueError):
-        CilEmitter().emit(module(file_contexts=(ir.FileContext('/a"b', "any", "m_conf_t", O),)))
+        CilEmitter().emit(module(file_contexts=(ir.FileContext('/a"b', ir.FileKind.ANY, "m_conf_t", O),)))

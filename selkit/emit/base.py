@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import assert_never
 
 from selkit import __version__
 from selkit.diagnostics import Span
@@ -87,10 +88,15 @@ def external_names(module: ir.PolicyModule, kb_attributes: frozenset[str] | None
     for decl in module.types:
         attrs.update(decl.attributes)
     for rule in module.rules:
-        if isinstance(rule, ir.Allow):
-            used.update((rule.source, rule.target))
-        elif isinstance(rule, ir.TypeTransition):
-            used.update((rule.source, rule.target, rule.default))
+        match rule:
+            case ir.Allow():
+                used.update((rule.source, rule.target))
+            case ir.TypeTransition():
+                used.update((rule.source, rule.target, rule.default))
+            case ir.TypeBounds():
+                pass  # relates two of the module's own domains
+            case _:
+                assert_never(rule)
     used -= own
     known_attrs = kb_attributes or frozenset()
     types = sorted(n for n in used if n not in known_attrs)
@@ -102,13 +108,18 @@ def used_classes(module: ir.PolicyModule) -> dict[str, list[str]]:
     """Class → permissions used by the module's allow rules (for a raw ``require``)."""
     out: dict[str, set[str]] = {}
     for rule in module.rules:
-        if isinstance(rule, ir.Allow):
-            out.setdefault(rule.tclass, set()).update(rule.perms)
-        elif isinstance(rule, ir.TypeTransition):
-            out.setdefault(rule.tclass, set())
+        match rule:
+            case ir.Allow():
+                out.setdefault(rule.tclass, set()).update(rule.perms)
+            case ir.TypeTransition():
+                out.setdefault(rule.tclass, set())
+            case ir.TypeBounds():
+                pass  # names no class
+            case _:
+                assert_never(rule)
     return {c: sorted(p) for c, p in sorted(out.items())}
 
 
 def target_text(rule: ir.Allow) -> str:
     """``self`` when a rule's target is its source, the type otherwise."""
-    return "self" if rule.target == rule.source else rule.target
+    return ir.SELF if rule.target == rule.source else rule.target

@@ -2,12 +2,33 @@
 
 from __future__ import annotations
 
-from selkit.emit.base import Output, header_lines, provenance, rule_sections
+from typing import assert_never
+
+from selkit.emit.base import Output, header_lines, provenance, rule_sections, target_text
 from selkit.ir import nodes as ir
 
-#: CIL ``filecon`` file-type keyword for each IR file kind.
-CIL_KIND = {"any": "any", "file": "file", "dir": "dir", "symlink": "symlink",
-            "socket": "socket", "pipe": "pipe", "char": "char", "block": "block"}
+
+def filecon_kind(kind: ir.FileKind) -> str:
+    """The CIL ``filecon`` file-type keyword for a file kind."""
+    match kind:
+        case ir.FileKind.ANY:
+            return "any"
+        case ir.FileKind.FILE:
+            return "file"
+        case ir.FileKind.DIR:
+            return "dir"
+        case ir.FileKind.SYMLINK:
+            return "symlink"
+        case ir.FileKind.SOCKET:
+            return "socket"
+        case ir.FileKind.PIPE:
+            return "pipe"
+        case ir.FileKind.CHAR:
+            return "char"
+        case ir.FileKind.BLOCK:
+            return "block"
+        case _:
+            assert_never(kind)
 
 
 class CilEmitter:
@@ -38,7 +59,7 @@ class CilEmitter:
             out.add()
             out.add("; File contexts")
             for fc in module.file_contexts:
-                out.add(f'(filecon "{_cil_string(fc.regex)}" {CIL_KIND[fc.kind]} '
+                out.add(f'(filecon "{_cil_string(fc.regex)}" {filecon_kind(fc.kind)} '
                         f"{_context(fc.type, module.mls)})\t; {provenance(fc.origin)}",
                         fc.origin)
         return out
@@ -50,12 +71,16 @@ def rule_statement(rule: ir.Rule) -> str:
 
 
 def _rule(rule: ir.Rule) -> str:
-    if isinstance(rule, ir.TypeBounds):
-        return f"(typebounds {rule.parent} {rule.child})"
-    if isinstance(rule, ir.TypeTransition):
-        return f"(typetransition {rule.source} {rule.target} {rule.tclass} {rule.default})"
-    target = "self" if rule.target == rule.source else rule.target
-    return f"(allow {rule.source} {target} ({rule.tclass} ({' '.join(rule.perms)})))"
+    match rule:
+        case ir.Allow():
+            return (f"(allow {rule.source} {target_text(rule)} "
+                    f"({rule.tclass} ({' '.join(rule.perms)})))")
+        case ir.TypeTransition():
+            return f"(typetransition {rule.source} {rule.target} {rule.tclass} {rule.default})"
+        case ir.TypeBounds():
+            return f"(typebounds {rule.parent} {rule.child})"
+        case _:
+            assert_never(rule)
 
 
 def _context(type_name: str, mls: bool) -> str:

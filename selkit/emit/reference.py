@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from selkit.diagnostics import Span
 from selkit.emit import cil, te
-from selkit.ir import forbid_groups
+from selkit.ir import forbid_groups, vocab
 from selkit.ir import nodes as ir
-from selkit.ir import vocab
 
 BEGIN = "<!-- BEGIN GENERATED VERBS (selkit doc verbs) -->"
 END = "<!-- END GENERATED VERBS -->"
@@ -19,7 +18,7 @@ END = "<!-- END GENERATED VERBS -->"
 #: Where the forbid groups' rules and exemptions are written out (a link from dsl/REFERENCE.md).
 FORBID_GROUPS_DOC = "[`docs/forbid-groups.md`](../docs/forbid-groups.md)"
 
-_SYMBOLS = {"self": "P", "$opener": "O", "$starter": "S", "$port": "PORT", "$arg": "T",
+_SYMBOLS = {ir.SELF: "P", "$opener": "O", "$starter": "S", "$port": "PORT", "$arg": "T",
             "$domain": "D"}
 
 
@@ -50,7 +49,8 @@ def verbs_markdown() -> str:
     out = [
         "Symbols in the expansions: `P` the phase's domain; `O` the domain of the earlier phase",
         "that opened the resource (the compiler also adds `allow P O:fd use;`); `S` the domain",
-        "that starts the daemon (`exec ... from`, default `init_t`); `PORT` each port type the",
+        f"that starts the daemon (`exec ... from`, default `{ir.DEFAULT_STARTER}`); `PORT` each "
+        "port type the",
         "`<port>` argument resolves to; `T` the type of a `<file>`/`<dir>`/`<exec>` argument;",
         "`D` the `<domain>` argument.",
         "",
@@ -68,7 +68,7 @@ def verbs_markdown() -> str:
                 notes.append(f"Uses the `{form.uses}` resource an earlier phase opened "
                              "(error SEL314 if none did).")
             if form.entry_only:
-                notes.append("Only in the `startup` phase (SEL319 elsewhere).")
+                notes.append(f"Only in the `{ir.ENTRY_PHASE}` phase (SEL319 elsewhere).")
             out.append(" ".join(notes))
             out.append("")
             out.append("```te")

@@ -14,16 +14,49 @@ phase needs, and minimality is the point. The ``.if`` offers interfaces to *othe
 
 from __future__ import annotations
 
-from selkit.emit.base import (Output, external_names, header_lines, perms_text, provenance,
-                              rule_sections, target_text, used_classes)
+from typing import assert_never
+
+from selkit.emit.base import (
+    Output,
+    external_names,
+    header_lines,
+    perms_text,
+    provenance,
+    rule_sections,
+    target_text,
+    used_classes,
+)
 from selkit.ir import nodes as ir
+from selkit.ir.passes import starter_rules
 
 REFPOLICY = "refpolicy"
 RAW = "raw"
 
-#: ``.fc`` file-type column for each IR file kind.
-FC_KIND = {"any": "", "file": "--", "dir": "-d", "symlink": "-l", "socket": "-s",
-           "pipe": "-p", "char": "-c", "block": "-b"}
+#: The caller of an interface in a ``.if`` (its first argument).
+CALLER = "$1"
+
+
+def fc_kind_column(kind: ir.FileKind) -> str:
+    """The ``.fc`` file-type column for a file kind (empty: every kind)."""
+    match kind:
+        case ir.FileKind.ANY:
+            return ""
+        case ir.FileKind.FILE:
+            return "--"
+        case ir.FileKind.DIR:
+            return "-d"
+        case ir.FileKind.SYMLINK:
+            return "-l"
+        case ir.FileKind.SOCKET:
+            return "-s"
+        case ir.FileKind.PIPE:
+            return "-p"
+        case ir.FileKind.CHAR:
+            return "-c"
+        case ir.FileKind.BLOCK:
+            return "-b"
+        case _:
+            assert_never(kind)
 
 
 class TeEmitter:
@@ -104,11 +137,16 @@ def _banner(out: Output, lines: list[str]) -> None:
 
 def rule_statement(rule: ir.Rule) -> str:
     """One rule in refpolicy syntax, without its provenance comment."""
-    if isinstance(rule, ir.TypeBounds):
-        return f"typebounds {rule.parent} {rule.child};"
-    if isinstance(rule, ir.TypeTransition):
-        return f"type_transition {rule.source} {rule.target}:{rule.tclass} {rule.default};"
-    return f"allow {rule.source} {target_text(rule)}:{rule.tclass} {perms_text(rule.perms)};"
+    match rule:
+        case ir.Allow():
+            return (f"allow {rule.source} {target_text(rule)}:{rule.tclass} "
+                    f"{perms_text(rule.perms)};")
+        case ir.TypeTransition():
+            return f"type_transition {rule.source} {rule.target}:{rule.tclass} {rule.default};"
+        case ir.TypeBounds():
+            return f"typebounds {rule.parent} {rule.child};"
+        case _:
+            assert_never(rule)
 
 
 def _rule_text(rule: ir.Rule) -> str:
@@ -133,7 +171,7 @@ class FcEmitter:
                     f"gen_context(system_u:object_r:{fc.type})"
             else:
                 ctx = f"system_u:object_r:{fc.type}" + (":s0" if module.mls else "")
-            kind = FC_KIND[fc.kind]
+            kind = fc_kind_column(fc.kind)
             columns = [fc.regex, kind, ctx] if kind else [fc.regex, ctx]
             out.add("\t".join(columns), fc.origin)
         return out
@@ -149,28 +187,26 @@ class IfEmitter:
                 f"({module.source_path}).</summary>")
         for line in header_lines(module, "##")[:3]:
             out.add(line)
-        entry = module.phases[0].domain
-        exec_types = [t for t in module.types if t.role is ir.TypeRole.EXEC]
-        for decl in exec_types:
+        entry = module.entry
+        for decl in module.types:
+            if decl.role is not ir.TypeRole.EXEC:
+                continue
+            # The same rules the .te grants the module's own starter, offered to any caller.
+            rules = starter_rules(module, decl.name, CALLER, decl.origin)
             self._interface(out, f"{module.name}_domtrans", [
-                f"Execute {module.name} and enter its {module.phases[0].name} domain.",
-            ], [entry, decl.name], [
-                f"allow $1 {decl.name}:file {{ execute getattr map open read }};",
-                f"allow $1 {entry}:process transition;",
-                f"type_transition $1 {decl.name}:process {entry};",
-                f"allow {entry} $1:process sigchld;",
-            ])
+                f"Execute {module.name} and enter its {entry.name} domain.",
+            ], [entry.domain, decl.name], [rule_statement(rule) for rule in rules])
         for decl in module.types:
             if decl.role is not ir.TypeRole.FILE:
                 continue
             # File types are named after the daemon, which may differ from the module name.
-            short = decl.name[len(module.daemon or module.name) + 1:-2]
+            short = ir.own_name_of(module.daemon or module.name, decl.name)
             self._interface(out, f"{module.name}_read_{short}", [
                 f"Read {module.name}'s {short} files ({decl.name}).",
             ], [decl.name], [
-                f"allow $1 {decl.name}:dir {{ getattr ioctl lock open read search }};",
-                f"allow $1 {decl.name}:file {{ getattr ioctl lock open read }};",
-                f"allow $1 {decl.name}:lnk_file {{ getattr read }};",
+                f"allow {CALLER} {decl.name}:dir {{ getattr ioctl lock open read search }};",
+                f"allow {CALLER} {decl.name}:file {{ getattr ioctl lock open read }};",
+                f"allow {CALLER} {decl.name}:lnk_file {{ getattr read }};",
             ])
         return out
 

@@ -25,7 +25,7 @@ from functools import lru_cache
 
 from selkit.facts.permmap import permission_map
 from selkit.facts.syscalls import load_table
-from selkit.ir.nodes import SELF_EXEMPT_TARGETS
+from selkit.ir.nodes import SELF, SELF_EXEMPT_TARGETS
 
 #: Every group, in the order the reference lists them.
 GROUP_NAMES = ("capabilities", "exec", "module_load", "name_bind", "name_connect", "netlink",
@@ -46,9 +46,6 @@ WRITES_DESPITE_MAP = frozenset({"relabelfrom"})
 #: Classes every permission of which uses a Linux capability (in any user namespace: Debian 12
 #: does not mediate creating one, so cap_userns/cap2_userns are as reachable as the others).
 CAPABILITY_CLASSES = ("capability", "capability2", "cap_userns", "cap2_userns")
-
-#: The phase's own domain, as an exemption target.
-SELF = "self"
 
 
 @dataclass(frozen=True)

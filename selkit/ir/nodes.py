@@ -113,12 +113,25 @@ class TypeBounds:
     origin: Origin
 
 
+class FileKind(enum.StrEnum):
+    """The kind of file a file-context entry labels (``ANY``: every kind)."""
+
+    ANY = "any"
+    FILE = "file"
+    DIR = "dir"
+    SYMLINK = "symlink"
+    SOCKET = "socket"
+    PIPE = "pipe"
+    CHAR = "char"
+    BLOCK = "block"
+
+
 @dataclass(frozen=True)
 class FileContext:
     """One file-context entry: a path regex, a file kind and the type it gets."""
 
     regex: str
-    kind: str  # any | file | dir | symlink | socket | pipe | char | block
+    kind: FileKind
     type: str
     origin: Origin
 
@@ -133,16 +146,24 @@ class Phase:
     origin: Origin
 
 
+class AnchorPosition(enum.StrEnum):
+    """Where generated code goes relative to an anchor's text."""
+
+    BEFORE = "before"
+    AFTER = "after"
+    REPLACE = "replace"
+
+
 @dataclass(frozen=True)
 class Anchor:
     """A place in the daemon's C source named by the spec (``patch`` or ``prepare``).
 
-    ``position`` is before, after or replace; ``text_span`` is the anchor string's span, so a
-    diagnostic about the source points at it.
+    ``position`` says where the code goes relative to the anchor text; ``text_span`` is the
+    anchor string's span, so a diagnostic about the source points at it.
     """
 
     file: str
-    position: str
+    position: AnchorPosition
     text: str
     origin: Origin
     text_span: Span

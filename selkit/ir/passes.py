@@ -12,8 +12,8 @@ from typing import Callable, Iterable
 
 from selkit.diagnostics import Diagnostic, DiagnosticError, Related, Severity, Span
 from selkit.ir import nodes as ir
+from selkit.ir.declare import DOMAIN_ATTRIBUTES, SWITCHING_ATTRIBUTES
 from selkit.ir.kb import KnowledgeBase
-from selkit.ir.lower import DOMAIN_ATTRIBUTES, SWITCHING_ATTRIBUTES
 
 ENTRY_EXEC_PERMS = ("entrypoint", "execute", "getattr", "map", "open", "read")
 STARTER_EXEC_PERMS = ("execute", "getattr", "map", "open", "read")
@@ -34,22 +34,29 @@ def declare_domains(module: ir.PolicyModule) -> ir.PolicyModule:
     return dataclasses.replace(module, types=tuple(decls) + module.types)
 
 
+def starter_rules(module: ir.PolicyModule, exec_type: str, starter: str,
+                  origin: ir.Origin) -> list[ir.Rule]:
+    """What ``starter`` needs to exec ``exec_type`` into the entry phase: run the file,
+    transition, and be signalled when the daemon exits. The ``.te`` grants them to the real
+    starter; the ``.if`` offers the same rules to any caller (``$1``)."""
+    entry = module.entry.domain
+    return [
+        ir.Allow(starter, exec_type, "file", STARTER_EXEC_PERMS, origin),
+        ir.Allow(starter, entry, "process", ("transition",), origin),
+        ir.TypeTransition(starter, exec_type, "process", entry, origin),
+        ir.Allow(entry, starter, "process", ("sigchld",), origin),
+    ]
+
+
 def add_entry(module: ir.PolicyModule) -> ir.PolicyModule:
-    """Entry by exec from the starting domain into the first phase (init_t by default)."""
-    entry = module.phases[0].domain
+    """Entry by exec from the starting domain into the entry phase (init_t by default)."""
     rules: list[ir.Rule] = []
     for decl in module.types:
         if decl.role is not ir.TypeRole.EXEC:
             continue
         origin = dataclasses.replace(decl.origin, cause=ir.Cause.ENTRY)
-        starter = module.starter
-        rules += [
-            ir.TypeTransition(starter, decl.name, "process", entry, origin),
-            ir.Allow(starter, entry, "process", ("transition",), origin),
-            ir.Allow(starter, decl.name, "file", STARTER_EXEC_PERMS, origin),
-            ir.Allow(entry, decl.name, "file", ENTRY_EXEC_PERMS, origin),
-            ir.Allow(entry, starter, "process", ("sigchld",), origin),
-        ]
+        rules += starter_rules(module, decl.name, module.starter, origin)
+        rules.append(ir.Allow(module.entry.domain, decl.name, "file", ENTRY_EXEC_PERMS, origin))
     return dataclasses.replace(module, rules=tuple(rules) + module.rules)
 
 

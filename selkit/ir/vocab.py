@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from selkit.ir import forbid_groups
+from selkit.ir.nodes import SELF
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class RuleTemplate:
     target: str
     tclass: str
     perms: tuple[str, ...]
-    source: str = "self"
+    source: str = SELF
     when: str | None = None  # "privileged_port": only if a resolved port is below 1024
 
 
@@ -48,7 +49,7 @@ class TransitionTemplate:
     target: str
     tclass: str
     default: str
-    source: str = "self"
+    source: str = SELF
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ def _r(target: str, tclass: str, perms: str, **kw) -> RuleTemplate:
     return RuleTemplate(target, tclass, tuple(sorted(perms.split())), **kw)
 
 
-_NET_BIND = _r("self", "capability", "net_bind_service", when="privileged_port")
+_NET_BIND = _r(SELF, "capability", "net_bind_service", when="privileged_port")
 _READ_FILES = (
     _r("$arg", "dir", "getattr search open read lock ioctl"),
     _r("$arg", "file", "getattr open read lock ioctl"),
@@ -93,37 +94,37 @@ _READ_FILES = (
 FORMS: tuple[VerbForm, ...] = (
     # --- tun ---------------------------------------------------------------------------------
     VerbForm(("tun",), "open /dev/net/tun and create the interface (TUNSETIFF)", (
-        _r("self", "capability", "net_admin"),
+        _r(SELF, "capability", "net_admin"),
         _r("tun_tap_device_t", "chr_file", "getattr open read write ioctl"),
-        _r("self", "tun_socket", "create"),
+        _r(SELF, "tun_socket", "create"),
     ), opens="tun"),
     VerbForm(("tun", "io"), "read and write packets on the tun fd opened earlier", (
         _r("tun_tap_device_t", "chr_file", "read write"),
     ), uses="tun"),
     VerbForm(("ifconfig",), "set interface addresses, MTU and flags by ioctl (SIOCSIF*)", (
-        _r("self", "capability", "net_admin"),
-        _r("self", "udp_socket", "create ioctl"),
+        _r(SELF, "capability", "net_admin"),
+        _r(SELF, "udp_socket", "create ioctl"),
     )),
     # --- udp ---------------------------------------------------------------------------------
     VerbForm(("udp", "bind", "port", "<port>"), "create a UDP socket and bind it to a port", (
-        _r("self", "udp_socket", "create bind getattr getopt setopt read write"),
+        _r(SELF, "udp_socket", "create bind getattr getopt setopt read write"),
         _r("$port", "udp_socket", "name_bind"),
         _r("node_t", "udp_socket", "node_bind"),
         _NET_BIND,
     ), opens="udp", protocol="udp"),
     VerbForm(("udp", "bind"), "create a UDP socket bound to an ephemeral port (bind to port 0)", (
-        _r("self", "udp_socket", "create bind getattr getopt setopt read write"),
+        _r(SELF, "udp_socket", "create bind getattr getopt setopt read write"),
         _r("node_t", "udp_socket", "node_bind"),
     ), opens="udp"),
     VerbForm(("udp", "connect"), "create a UDP socket and connect it (client side)", (
-        _r("self", "udp_socket", "create connect getattr getopt setopt read write"),
+        _r(SELF, "udp_socket", "create connect getattr getopt setopt read write"),
     ), opens="udp"),
     VerbForm(("udp", "io"), "send and receive on the UDP socket opened earlier", (
         _r("$opener", "udp_socket", "getattr read write"),
     ), uses="udp"),
     # --- tcp ---------------------------------------------------------------------------------
     VerbForm(("tcp", "listen", "port", "<port>"), "create a listening TCP socket on a port", (
-        _r("self", "tcp_socket",
+        _r(SELF, "tcp_socket",
            "create bind listen accept getattr getopt setopt read write shutdown"),
         _r("$port", "tcp_socket", "name_bind"),
         _r("node_t", "tcp_socket", "node_bind"),
@@ -134,7 +135,7 @@ FORMS: tuple[VerbForm, ...] = (
              (_r("$opener", "tcp_socket", "accept getattr getopt setopt read write shutdown"),),
              uses="tcp"),
     VerbForm(("tcp", "connect", "port", "<port>"), "open new TCP connections to a port type", (
-        _r("self", "tcp_socket", "create connect getattr getopt setopt read write shutdown"),
+        _r(SELF, "tcp_socket", "create connect getattr getopt setopt read write shutdown"),
         _r("$port", "tcp_socket", "name_connect"),
     ), opens="tcp", protocol="tcp"),
     VerbForm(("tcp", "io"), "read and write TCP sockets opened earlier", (
@@ -142,72 +143,72 @@ FORMS: tuple[VerbForm, ...] = (
     ), uses="tcp"),
     # --- icmp, packet capture ----------------------------------------------------------------
     VerbForm(("icmp", "raw"), "create a raw ICMP socket (SOCK_RAW, IPPROTO_ICMP)", (
-        _r("self", "capability", "net_raw"),
-        _r("self", "rawip_socket", "create bind getattr getopt setopt read write"),
+        _r(SELF, "capability", "net_raw"),
+        _r(SELF, "rawip_socket", "create bind getattr getopt setopt read write"),
         _r("node_t", "rawip_socket", "node_bind"),
     ), opens="icmp"),
     VerbForm(("icmp", "raw", "io"), "send and receive on the raw ICMP socket opened earlier", (
         _r("$opener", "rawip_socket", "getattr read write"),
     ), uses="icmp"),
     VerbForm(("icmp", "ping"), "create an unprivileged ICMP datagram socket (ping socket)", (
-        _r("self", "icmp_socket", "create getattr getopt setopt read write"),
+        _r(SELF, "icmp_socket", "create getattr getopt setopt read write"),
     ), opens="ping"),
     VerbForm(("icmp", "ping", "io"), "use the ping socket opened earlier", (
         _r("$opener", "icmp_socket", "getattr read write"),
     ), uses="ping"),
     VerbForm(("packet", "capture"), "open a packet socket for capture (libpcap)", (
-        _r("self", "capability", "net_raw"),
-        _r("self", "packet_socket", "create bind getattr getopt setopt ioctl map read"),
-        _r("self", "udp_socket", "create ioctl"),
+        _r(SELF, "capability", "net_raw"),
+        _r(SELF, "packet_socket", "create bind getattr getopt setopt ioctl map read"),
+        _r(SELF, "udp_socket", "create ioctl"),
     ), opens="packet"),
     VerbForm(("packet", "capture", "io"), "read captured packets from the socket opened earlier", (
         _r("$opener", "packet_socket", "getattr read"),
     ), uses="packet"),
     # --- netlink -----------------------------------------------------------------------------
     VerbForm(("netlink", "route"), "configure links, addresses and routes over rtnetlink", (
-        _r("self", "capability", "net_admin"),
-        _r("self", "netlink_route_socket",
+        _r(SELF, "capability", "net_admin"),
+        _r(SELF, "netlink_route_socket",
            "create bind getattr getopt setopt read write nlmsg_read nlmsg_write"),
     ), opens="netlink"),
     VerbForm(("netlink", "route", "read"), "dump links, addresses and routes over rtnetlink", (
-        _r("self", "netlink_route_socket", "create bind getattr getopt setopt read write nlmsg_read"),
+        _r(SELF, "netlink_route_socket", "create bind getattr getopt setopt read write nlmsg_read"),
     ), opens="netlink"),
     VerbForm(("netlink", "route", "io"), "keep using the rtnetlink socket opened earlier", (
         _r("$opener", "netlink_route_socket", "getattr read write nlmsg_read nlmsg_write"),
         # the kernel checks CAP_NET_ADMIN of the sender on every route-changing message
-        _r("self", "capability", "net_admin"),
+        _r(SELF, "capability", "net_admin"),
     ), uses="netlink"),
     # --- process and identity ----------------------------------------------------------------
     VerbForm(("chroot",), "chroot() into a jail", (
-        _r("self", "capability", "sys_chroot"),
+        _r(SELF, "capability", "sys_chroot"),
     )),
     VerbForm(("chroot", "<dir>"), "chroot() into a jail directory of the given type", (
-        _r("self", "capability", "sys_chroot"),
+        _r(SELF, "capability", "sys_chroot"),
         _r("$arg", "dir", "getattr search"),
     )),
     VerbForm(("setid",), "drop to an unprivileged user (setgroups, setgid, setuid)", (
-        _r("self", "capability", "setuid setgid"),
+        _r(SELF, "capability", "setuid setgid"),
     )),
     VerbForm(("daemonize",), "fork into the background (daemon())", (
-        _r("self", "process", "fork"),
+        _r(SELF, "process", "fork"),
     )),
     VerbForm(("threads",), "start threads (clone is checked as process fork)", (
-        _r("self", "process", "fork"),
+        _r(SELF, "process", "fork"),
     )),
     VerbForm(("run", "<exec>"), "execute a program in the phase's own domain", (
         _r("$arg", "file", "getattr open read execute execute_no_trans map"),
-        _r("self", "process", "fork"),
+        _r(SELF, "process", "fork"),
     )),
     VerbForm(("run", "<exec>", "as", "<domain>"), "execute a program with a domain transition", (
         _r("$arg", "file", "getattr open read execute map"),
         _r("$domain", "process", "transition"),
-        _r("self", "process", "fork"),
-        _r("self", "fd", "use", source="$domain"),
-        _r("self", "process", "sigchld", source="$domain"),
+        _r(SELF, "process", "fork"),
+        _r(SELF, "fd", "use", source="$domain"),
+        _r(SELF, "process", "sigchld", source="$domain"),
     ), transitions=(TransitionTemplate("$arg", "process", "$domain"),)),
     # --- logging, terminals, devices ---------------------------------------------------------
     VerbForm(("syslog",), "connect to /dev/log and send messages (systemd-journald or syslogd)", (
-        _r("self", "unix_dgram_socket", "create connect getattr write"),
+        _r(SELF, "unix_dgram_socket", "create connect getattr write"),
         _r("devlog_t", "sock_file", "getattr write"),
         _r("syslogd_runtime_t", "dir", "getattr search"),
         _r("init_runtime_t", "dir", "getattr search"),
@@ -244,10 +245,10 @@ FORMS: tuple[VerbForm, ...] = (
     VerbForm(("dns", "resolve"), "resolve host names through the configured DNS servers", (
         _r("etc_t", "file", "getattr ioctl lock open read"),
         _r("net_conf_t", "file", "getattr ioctl lock open read"),
-        _r("self", "udp_socket", "create connect getattr getopt setopt read write"),
-        _r("self", "tcp_socket", "create connect getattr getopt setopt read write shutdown"),
+        _r(SELF, "udp_socket", "create connect getattr getopt setopt read write"),
+        _r(SELF, "tcp_socket", "create connect getattr getopt setopt read write shutdown"),
         _r("dns_port_t", "tcp_socket", "name_connect"),
-        _r("self", "netlink_route_socket", "create bind getattr getopt setopt read write nlmsg_read"),
+        _r(SELF, "netlink_route_socket", "create bind getattr getopt setopt read write nlmsg_read"),
     )),
     # --- files of the daemon's own or of the base policy -------------------------------------
     VerbForm(("read", "<file>"), "read files (and list directories) of a type", _READ_FILES),

@@ -11,9 +11,9 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 
+from selkit.csyntax import balanced_brackets
 from selkit.diagnostics import Diagnostic, DiagnosticError
 from selkit.ir import nodes as ir
-from selkit.ir.lower import balanced_brackets
 from selkit.patch.anchor import Located, line_of, locate
 
 HEADER_NAME = "setcon_fd.h"
