@@ -8,7 +8,6 @@ import enum
 from selkit.diagnostics import Span
 
 
-
 def dump(value, indent: int = 0) -> str:
     """Indented, deterministic text of a dataclass tree (spans as ``@line:col``)."""
     return "\n".join(_lines(value, indent)) + "\n"

@@ -13,24 +13,25 @@ from selkit.emit.te import RAW, REFPOLICY
 from selkit.ir import nodes as ir
 from selkit.ir.passes import starter_rules
 
-O = ir.Origin(Span("m.sel", 3, 5, 3, 8), "tun")
+ORIGIN = ir.Origin(Span("m.sel", 3, 5, 3, 8), "tun")
 ATTRS = frozenset({"domain", "set_curr_context", "file_type"})
 
 
 def module(**changes) -> ir.PolicyModule:
     base = ir.PolicyModule(
         name="m", version="1.0.0", source_path="m.sel",
-        phases=(ir.Phase("startup", "m_startup_t", None, O),
-                ir.Phase("steady", "m_steady_t", "startup", O)),
-        types=(ir.TypeDecl("m_startup_t", ir.TypeRole.DOMAIN, ("domain", "set_curr_context"), O),
-               ir.TypeDecl("m_steady_t", ir.TypeRole.DOMAIN, ("domain",), O),
-               ir.TypeDecl("m_conf_t", ir.TypeRole.FILE, ("file_type",), O)),
-        rules=(ir.TypeBounds("m_startup_t", "m_steady_t", O),
-               ir.Allow("m_startup_t", "m_startup_t", "capability", ("net_admin",), O),
-               ir.Allow("m_steady_t", "tun_tap_device_t", "chr_file", ("read", "write"), O),
-               ir.TypeTransition("init_t", "m_conf_t", "process", "m_startup_t", O)),
-        file_contexts=(ir.FileContext("/etc/m(/.*)?", ir.FileKind.ANY, "m_conf_t", O),
-                       ir.FileContext("/usr/sbin/m", ir.FileKind.FILE, "m_conf_t", O)),
+        phases=(ir.Phase("startup", "m_startup_t", None, ORIGIN),
+                ir.Phase("steady", "m_steady_t", "startup", ORIGIN)),
+        types=(ir.TypeDecl("m_startup_t", ir.TypeRole.DOMAIN, ("domain", "set_curr_context"),
+                           ORIGIN),
+               ir.TypeDecl("m_steady_t", ir.TypeRole.DOMAIN, ("domain",), ORIGIN),
+               ir.TypeDecl("m_conf_t", ir.TypeRole.FILE, ("file_type",), ORIGIN)),
+        rules=(ir.TypeBounds("m_startup_t", "m_steady_t", ORIGIN),
+               ir.Allow("m_startup_t", "m_startup_t", "capability", ("net_admin",), ORIGIN),
+               ir.Allow("m_steady_t", "tun_tap_device_t", "chr_file", ("read", "write"), ORIGIN),
+               ir.TypeTransition("init_t", "m_conf_t", "process", "m_startup_t", ORIGIN)),
+        file_contexts=(ir.FileContext("/etc/m(/.*)?", ir.FileKind.ANY, "m_conf_t", ORIGIN),
+                       ir.FileContext("/usr/sbin/m", ir.FileKind.FILE, "m_conf_t", ORIGIN)),
         switches=(), forbids=(), user=None, mls=True, daemon="m")
     return dataclasses.replace(base, **changes)
 
@@ -40,12 +41,12 @@ RULE_KINDS = typing.get_args(ir.Rule)
 
 #: One rule of each kind, with its refpolicy and CIL text.
 EXAMPLES = {
-    ir.Allow: (ir.Allow("a_t", "b_t", "file", ("open", "read"), O),
+    ir.Allow: (ir.Allow("a_t", "b_t", "file", ("open", "read"), ORIGIN),
                "allow a_t b_t:file { open read };", "(allow a_t b_t (file (open read)))"),
-    ir.TypeTransition: (ir.TypeTransition("a_t", "b_t", "process", "c_t", O),
+    ir.TypeTransition: (ir.TypeTransition("a_t", "b_t", "process", "c_t", ORIGIN),
                         "type_transition a_t b_t:process c_t;",
                         "(typetransition a_t b_t process c_t)"),
-    ir.TypeBounds: (ir.TypeBounds("a_t", "b_t", O), "typebounds a_t b_t;",
+    ir.TypeBounds: (ir.TypeBounds("a_t", "b_t", ORIGIN), "typebounds a_t b_t;",
                     "(typebounds a_t b_t)"),
 }
 
@@ -69,7 +70,7 @@ def test_every_emitter_renders_every_rule_kind(kind):
                          ids=["te", "cil"])
 def test_an_unknown_rule_kind_fails_loudly(statement):
     with pytest.raises(AssertionError):
-        statement(ir.Phase("startup", "m_startup_t", None, O))
+        statement(ir.Phase("startup", "m_startup_t", None, ORIGIN))
 
 
 def test_every_file_kind_has_a_column_in_each_target():
@@ -131,7 +132,7 @@ def test_fc_flavours_and_mls():
 
 def test_interfaces_for_other_modules():
     mod = module(types=module().types + (ir.TypeDecl("m_startup_exec_t", ir.TypeRole.EXEC,
-                                                     ("file_type",), O),))
+                                                     ("file_type",), ORIGIN),))
     text = IfEmitter().emit(mod).text()
     assert "interface(`m_domtrans',`" in text and "interface(`m_read_conf',`" in text
     assert "type_transition $1 m_startup_exec_t:process m_startup_t;" in text
@@ -139,9 +140,9 @@ def test_interfaces_for_other_modules():
 
 def test_domtrans_interface_grants_the_starter_rules_of_the_te():
     mod = module(types=module().types + (ir.TypeDecl("m_startup_exec_t", ir.TypeRole.EXEC,
-                                                     ("file_type",), O),))
+                                                     ("file_type",), ORIGIN),))
     text = IfEmitter().emit(mod).text()
-    rules = starter_rules(mod, "m_startup_exec_t", "$1", O)
+    rules = starter_rules(mod, "m_startup_exec_t", "$1", ORIGIN)
     assert "".join(f"\t{te.rule_statement(r)}\n" for r in rules) in text
     assert "\tallow $1 m_startup_exec_t:file { execute getattr map open read };\n" \
            "\tallow $1 m_startup_t:process transition;\n" \
@@ -151,4 +152,5 @@ def test_domtrans_interface_grants_the_starter_rules_of_the_te():
 
 def test_cil_refuses_a_quote_in_a_regex():
     with pytest.raises(ValueError):
-        CilEmitter().emit(module(file_contexts=(ir.FileContext('/a"b', ir.FileKind.ANY, "m_conf_t", O),)))
+        quoted = ir.FileContext('/a"b', ir.FileKind.ANY, "m_conf_t", ORIGIN)
+        CilEmitter().emit(module(file_contexts=(quoted,)))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fakes import small_kb
-
 from selkit.diagnostics import DiagnosticSink
 from selkit.dsl import ast
 from selkit.dsl.loader import load

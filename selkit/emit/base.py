@@ -63,7 +63,7 @@ def rule_sections(module: ir.PolicyModule) -> list[tuple[str, list[ir.Rule]]]:
         sections.append(("Phase bounds: each later phase holds a subset of the one before",
                          list(bounds)))
     for phase in module.phases:
-        rules = [r for r in module.rules if not isinstance(r, ir.TypeBounds)
+        rules: list[ir.Rule] = [r for r in module.rules if not isinstance(r, ir.TypeBounds)
                  and r.source == phase.domain]
         title = f"Phase {phase.name}: {phase.domain}"
         if phase.parent:
@@ -72,7 +72,7 @@ def rule_sections(module: ir.PolicyModule) -> list[tuple[str, list[ir.Rule]]]:
             title += f" (entered by exec from {module.starter})"
         sections.append((title, rules))
     domains = {p.domain for p in module.phases}
-    others = [r for r in module.rules if not isinstance(r, ir.TypeBounds)
+    others: list[ir.Rule] = [r for r in module.rules if not isinstance(r, ir.TypeBounds)
               and r.source not in domains]
     if others:
         sections.append(("Other domains: entry and helpers", others))

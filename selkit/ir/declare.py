@@ -131,7 +131,7 @@ def declare_phases(ctx: DaemonState) -> None:
         _new_type(ctx, domain, node.name.span)
         ctx.phases[name] = PhaseState(node, domain)
     targets = {s.target.text for s in ctx.daemon.of(ast.Switch)}
-    for required, code in zip(REQUIRED_PHASES, ("SEL305", "SEL306")):
+    for required, code in zip(REQUIRED_PHASES, ("SEL305", "SEL306"), strict=True):
         if required not in ctx.phases:
             what = ("the phase the daemon starts in" if required == ENTRY_PHASE
                     else "the phase after the daemon's switch")
@@ -248,7 +248,7 @@ def declare_execs(ctx: DaemonState) -> bool:
     _new_type(ctx, exec_type, execs[0].span)
     # An exec without 'from' is started by init_t: that counts as naming it.
     starters = [e.source.text if e.source else DEFAULT_STARTER for e in execs]
-    odd = next((e for e, s in zip(execs, starters) if s != starters[0]), None)
+    odd = next((e for e, s in zip(execs, starters, strict=True) if s != starters[0]), None)
     if odd is not None:
         ctx.sink.error("SEL324", "all exec statements of a daemon must name the same "
                        "starting domain", odd.source.span if odd.source else odd.span,

@@ -305,8 +305,10 @@ class DerivedGroups(Mapping):
         for item in items:
             if item.perms is None:
                 merged[item.tclass] = None
-            elif merged.get(item.tclass, set()) is not None:
-                merged.setdefault(item.tclass, set()).update(item.perms)
+            else:
+                held = merged.setdefault(item.tclass, set())
+                if held is not None:  # None: the whole class is already merged
+                    held.update(item.perms)
         return tuple((c, None if ps is None else tuple(sorted(ps)))
                      for c, ps in sorted(merged.items()))
 

@@ -7,8 +7,8 @@ write provenance comments and the prover can trace a permission back to a line.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from selkit.diagnostics import Span
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from selkit.diagnostics import Diagnostic, DiagnosticError, Related, Severity, Span
 from selkit.ir import nodes as ir

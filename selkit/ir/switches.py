@@ -146,11 +146,11 @@ def _check_hook(ctx: DaemonState, node: ast.Switch, patch: ast.PatchAnchor | Non
     # (it only records where startup ends) and 'selkit patch' reports what it lacks.
     generated = patch is not None and (prepare is not None or
                                        patch.position.text == "replace")
-    if generated and context is None:
+    if generated and patch is not None and context is None:
         ctx.sink.error("SEL231", "the setcon() hook needs 'context': the C expression "
                        "that holds the requested context", patch.span,
                        hint='add for example context "context" (the -z argument)')
-    if generated and build is None:
+    if generated and patch is not None and build is None:
         ctx.sink.error("SEL239", "the setcon() hook needs 'build': the macro the project "
                        "defines when built with libselinux", patch.span,
                        hint='add for example build "HAVE_SELINUX"')
@@ -169,14 +169,14 @@ def _check_hook(ctx: DaemonState, node: ast.Switch, patch: ast.PatchAnchor | Non
                            prepare.anchor.span,
                            related=[Related(patch.anchor.span, "the setcon() call's anchor")],
                            hint="prepare goes before the chroot(), patch at the setcon()")
-    strings = (patch and patch.anchor, prepare and prepare.anchor,
-               context and context.expr, build and build.macro)
+    strings = (patch.anchor if patch else None, prepare.anchor if prepare else None,
+               context.expr if context else None, build.macro if build else None)
     for text in strings:
         if text is not None and not text.value.strip():
             ctx.sink.error("SEL235", "an empty string here means nothing", text.span)
-    for item in (patch, prepare):
-        if item is not None:
-            _check_source_path(ctx, item.file)
+    for anchor in (patch, prepare):
+        if anchor is not None:
+            _check_source_path(ctx, anchor.file)
     if context is not None and (";" in context.expr.value or "\n" in context.expr.value
                                 or not balanced_brackets(context.expr.value)):
         ctx.sink.error("SEL235", "'context' is one C expression: no ';', no line break, "

@@ -128,7 +128,7 @@ def _wrong_arguments(ctx: DaemonState, node: ast.Verb) -> None:
 
     def fits(form: vocab.VerbForm) -> int:
         n = 0
-        for pat, (kind, text) in zip(form.pattern, words):
+        for pat, (kind, text) in zip(form.pattern, words, strict=False):
             if not (pat.startswith("<") or (kind == "word" and text == pat)):
                 break
             n += 1
@@ -211,9 +211,9 @@ def _bind_params(ctx: DaemonState, form: vocab.VerbForm, params: list[str],
     """The form's parameters bound to resolved types; None when one does not resolve."""
     bindings: dict = {}
     slots = form.params
-    args = [a for a, pat in zip(node.args, form.pattern[1:]) if pat.startswith("<")]
+    args = [a for a, pat in zip(node.args, form.pattern[1:], strict=False) if pat.startswith("<")]
     ok = True
-    for slot, arg in zip(slots, args):
+    for slot, arg in zip(slots, args, strict=False):
         if slot == "<port>":
             resolved = resolve_port(ctx, arg, form.protocol or "tcp")
             if resolved is None:

@@ -293,7 +293,7 @@ def match(words: list[tuple[str, str]]) -> tuple[VerbForm, list[str]] | None:
         if len(form.pattern) != len(words):
             continue
         params: list[str] = []
-        for pat, (kind, text) in zip(form.pattern, words):
+        for pat, (kind, text) in zip(form.pattern, words, strict=True):
             if pat.startswith("<"):
                 params.append(text)
             elif kind != "word" or text != pat:
