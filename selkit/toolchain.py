@@ -263,7 +263,7 @@ def _find_rule(cil_rule: str, modules: list[ir.PolicyModule]) -> Span | None:
     perm_set = set(perms.split())
     for module in modules:
         for rule in module.allows(source):
-            rule_target = "self" if rule.target == rule.source else rule.target
+            rule_target = ir.SELF if rule.target == rule.source else rule.target
             if (target in (rule.target, rule_target) and rule.tclass == tclass
                     and perm_set & set(rule.perms)):
                 return rule.origin.span

@@ -63,7 +63,7 @@ def modules(kb):
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.daemon)
 def test_scenario_reads_entry_type_dirs_and_switch_option_from_the_spec(scenario, modules):
     module = modules[scenario.daemon]
-    steady = module.phases[-1].domain
+    steady = module.steady.domain
     assert module.exec_type == f"{scenario.daemon}_startup_exec_t"
     option = assemble.switch_option(module, verdict.context_of(steady))
     assert option.endswith(f"system_u:system_r:{steady}:s0")

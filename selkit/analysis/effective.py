@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from selkit.analysis.profile import SELF, ProfileSet
+from selkit.analysis.profile import PROBE_SELF, ProfileSet
 from selkit.ir import nodes as ir
 from selkit.ir.lower import DOMAIN_ATTRIBUTES, SWITCHING_ATTRIBUTES
 
@@ -54,7 +54,7 @@ class Reach:
         """Where the rule comes from, for reports."""
         if self.origin is not None:
             return f"{self.origin.label()} ({self.origin.statement}): {self.statement}"
-        via = "" if self.source in (SELF,) else f" through attribute {self.source}"
+        via = "" if self.source in (PROBE_SELF,) else f" through attribute {self.source}"
         return f"base rule {self.statement}{via}"
 
 
@@ -94,7 +94,7 @@ def expander(modules, profiles: ProfileSet, base):
     memo: dict[str, frozenset[str]] = {}
 
     def expand(name: str, domain: str) -> frozenset[str]:
-        if name == SELF:
+        if name == PROBE_SELF:
             return frozenset({domain})
         if name not in memo:
             if name in in_attributes:
@@ -130,7 +130,7 @@ def _profile_grants(profile, domain: str, expand, into: Effective) -> Effective:
         for target in expand(prule.target, domain):
             for perm in prule.perms:
                 into[Grant(target, prule.tclass, perm, prule.conditional)].append(
-                    Reach(prule.source, prule.statement.replace(SELF, domain)))
+                    Reach(prule.source, prule.statement.replace(PROBE_SELF, domain)))
     return into
 
 
@@ -239,5 +239,5 @@ def classify(effective: Effective, spec: Effective, baseline: Effective) -> Clas
 def allow_text(rule: ir.Allow) -> str:
     """A module rule as policy text (``self`` for a rule on its own source)."""
     perms = rule.perms[0] if len(rule.perms) == 1 else "{ " + " ".join(rule.perms) + " }"
-    target = "self" if rule.target == rule.source else rule.target
+    target = ir.SELF if rule.target == rule.source else rule.target
     return f"allow {rule.source} {target}:{rule.tclass} {perms};"

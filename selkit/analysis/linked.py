@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from selkit.analysis.effective import INBOUND_CLASSES, Effective, Grant, Reach
-from selkit.analysis.profile import SELF
+from selkit.analysis.profile import PROBE_SELF
 
 
 def linked(policy, domain: str) -> Effective:
@@ -29,7 +29,7 @@ def linked(policy, domain: str) -> Effective:
         for target in targets:
             for perm in rule.perms:
                 out[Grant(target, str(rule.tclass), perm, cond)].append(
-                    Reach(SELF if source == domain else source, statement))
+                    Reach(PROBE_SELF if source == domain else source, statement))
     return dict(out)
 
 

@@ -19,7 +19,9 @@ from pathlib import Path
 
 from selkit.cache import cache_root, replace_file
 
-SELF = "<self>"
+#: How a profile writes the probe domain itself (a rule on its own type), apart from any
+#: attribute; not the policy language's ``self`` (:data:`selkit.ir.nodes.SELF`).
+PROBE_SELF = "<self>"
 PROBE_PREFIX = "selkit_probe_"
 PROFILE_FORMAT = "profile-2"
 
@@ -160,8 +162,8 @@ def _probe_rules(query, probe: str, members: dict[str, frozenset[str]], *,
             continue
         if not outbound and source == probe:
             continue  # a rule of the probe's own: an outbound rule already
-        source = SELF if source == probe else source
-        target = SELF if target == probe else target
+        source = PROBE_SELF if source == probe else source
+        target = PROBE_SELF if target == probe else target
         try:
             cond = str(rule.conditional)
         except Exception:  # noqa: BLE001 - setools raises RuleNotConditional
@@ -169,7 +171,7 @@ def _probe_rules(query, probe: str, members: dict[str, frozenset[str]], *,
         rules.append(ProfileRule(source, target, str(rule.tclass), tuple(sorted(rule.perms)),
                                  cond, _statement(rule)))
         for name, side in ((source, rule.source), (target, rule.target)):
-            if name != SELF and name not in members:
+            if name != PROBE_SELF and name not in members:
                 members[name] = frozenset(str(t) for t in side.expand()
                                           if not str(t).startswith(PROBE_PREFIX))
     return tuple(sorted(rules, key=lambda r: (r.source, r.target, r.tclass, r.perms,

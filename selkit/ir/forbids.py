@@ -50,7 +50,7 @@ def _forbid_item(ctx: DaemonState, phase: str, item: ast.ForbidItem) -> list[ir.
                        hint=hint or "groups: " + ", ".join(sorted(vocab.FORBID_GROUPS)))
         return []
     perms = None
-    if item.perms is not None and item.perms.kind != "all":
+    if item.perms is not None and item.perms.kind is not ast.PermKind.ALL:
         perms = resolve_perms(ctx, name, item.perms)
         if perms is None:
             return []

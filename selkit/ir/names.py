@@ -62,7 +62,7 @@ def resolve_class(ctx: DaemonState, word: ast.Word) -> str | None:
 def resolve_perms(ctx: DaemonState, tclass: str, perms: ast.PermSet) -> tuple[str, ...] | None:
     """The sorted permissions of a set on ``tclass`` (SEL203 and None if one is unknown)."""
     valid = ctx.kb.classes[tclass]
-    if perms.kind == "all":
+    if perms.kind is ast.PermKind.ALL:
         return tuple(sorted(valid))
     out, ok = set(), True
     for word in perms.perms:
@@ -77,14 +77,14 @@ def resolve_perms(ctx: DaemonState, tclass: str, perms: ast.PermSet) -> tuple[st
 def resolve_port(ctx: DaemonState, arg: ast.Arg,
                  protocol: str) -> tuple[tuple[str, ...], bool] | None:
     """The port types a port argument stands for, and whether any port is below 1024."""
-    if arg.kind == "int":
+    if arg.kind is ast.ArgKind.INT:
         port = int(arg.text)
         if not 1 <= port <= 65535:
             ctx.sink.error("SEL205", f"port {arg.text} is out of range", arg.span,
                            hint="ports are 1-65535")
             return None
         return (ctx.kb.port_type_for(protocol, port),), port < 1024
-    if arg.kind == "range":
+    if arg.kind is ast.ArgKind.RANGE:
         low_text, high_text = arg.text.split("-", 1)
         low, high = int(low_text), int(high_text)
         if not (1 <= low <= 65535 and 1 <= high <= 65535) or low > high:
@@ -92,7 +92,7 @@ def resolve_port(ctx: DaemonState, arg: ast.Arg,
                            hint="a range is LOW-HIGH with 1 <= LOW <= HIGH <= 65535")
             return None
         return _types_in_range(ctx, protocol, low, high), low < 1024
-    if arg.kind == "word":
+    if arg.kind is ast.ArgKind.WORD:
         if arg.text in ctx.kb.port_types:
             ranges = [r for r in ctx.kb.port_ranges_of(arg.text) if r.protocol == protocol]
             return (arg.text,), any(r.low < 1024 for r in ranges)

@@ -76,7 +76,7 @@ def _lower_verb(ctx: DaemonState, state: PhaseState, node: ast.Verb) -> None:
                        hint=did_you_mean(verb, vocab.VERBS) or
                        "see dsl/REFERENCE.md for the vocabulary")
         return
-    words = [("word", verb)] + [(a.kind, a.text) for a in node.args]
+    words = [(ast.ArgKind.WORD, verb)] + [(a.kind, a.text) for a in node.args]
     found = vocab.match(words)
     if found is None:
         _wrong_arguments(ctx, node)
@@ -124,12 +124,12 @@ def _lower_verb(ctx: DaemonState, state: PhaseState, node: ast.Verb) -> None:
 def _wrong_arguments(ctx: DaemonState, node: ast.Verb) -> None:
     """SEL207 at the first word no form of the verb accepts, with the closest forms."""
     verb, args = node.name.text, node.args
-    words = [("word", verb)] + [(a.kind, a.text) for a in args]
+    words = [(ast.ArgKind.WORD, verb)] + [(a.kind, a.text) for a in args]
 
     def fits(form: vocab.VerbForm) -> int:
         n = 0
         for pat, (kind, text) in zip(form.pattern, words, strict=False):
-            if not (pat.startswith("<") or (kind == "word" and text == pat)):
+            if not (pat.startswith("<") or (kind is ast.ArgKind.WORD and text == pat)):
                 break
             n += 1
         return n
@@ -144,14 +144,14 @@ def _wrong_arguments(ctx: DaemonState, node: ast.Verb) -> None:
         span = Span.point(last.path, last.end_line, last.end_column)
     hint = None
     for i, arg in enumerate(args, start=1):
-        if arg.kind == "word" and arg.text in vocab.VERBS and vocab.match(words[:i]):
+        if arg.kind is ast.ArgKind.WORD and arg.text in vocab.VERBS and vocab.match(words[:i]):
             span = arg.span
             hint = (f"'{arg.text}' starts another statement: put it on a line of its own, "
                     "or separate the two with ';'")
             break
     # One word left out? Suggest it only when a single insertion makes a valid statement.
-    guesses = {" ".join(f'"{t}"' if k == "string" else t for k, t in guess)
-               for guess in (words[:best] + [("word", f.pattern[best])] + words[best:]
+    guesses = {" ".join(f'"{t}"' if k is ast.ArgKind.STRING else t for k, t in guess)
+               for guess in (words[:best] + [(ast.ArgKind.WORD, f.pattern[best])] + words[best:]
                              for f in closest
                              if best < len(f.pattern) and not f.pattern[best].startswith("<"))
                if vocab.match(guess)}
@@ -223,7 +223,7 @@ def _bind_params(ctx: DaemonState, form: vocab.VerbForm, params: list[str],
             bindings["$port"] = types
             bindings["$privileged"] = privileged
         elif slot in ("<file>", "<dir>", "<exec>"):
-            if arg.kind != "word":
+            if arg.kind is not ast.ArgKind.WORD:
                 _not_a_name(ctx, arg)
                 ok = False
                 continue
@@ -231,7 +231,7 @@ def _bind_params(ctx: DaemonState, form: vocab.VerbForm, params: list[str],
             ok = ok and name is not None
             bindings["$arg"] = name
         elif slot == "<domain>":
-            if arg.kind != "word":
+            if arg.kind is not ast.ArgKind.WORD:
                 _not_a_name(ctx, arg)
                 ok = False
                 continue
@@ -243,7 +243,7 @@ def _bind_params(ctx: DaemonState, form: vocab.VerbForm, params: list[str],
 
 def _not_a_name(ctx: DaemonState, arg: ast.Arg) -> None:
     """SEL207 for an argument that should be a type name."""
-    hint = (f"names are not quoted: {arg.text}" if arg.kind == "string" and
+    hint = (f"names are not quoted: {arg.text}" if arg.kind is ast.ArgKind.STRING and
             re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", arg.text) else None)
     ctx.sink.error("SEL207", f"expected a type name here, found {arg.kind} '{arg.text}'",
                    arg.span, hint=hint)

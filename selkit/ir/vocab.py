@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from selkit.dsl.ast import ArgKind
 from selkit.ir import forbid_groups
 from selkit.ir.nodes import SELF
 
@@ -284,7 +285,7 @@ def forms_of(verb: str) -> tuple[VerbForm, ...]:
     return tuple(f for f in FORMS if f.verb == verb)
 
 
-def match(words: list[tuple[str, str]]) -> tuple[VerbForm, list[str]] | None:
+def match(words: list[tuple[ArgKind, str]]) -> tuple[VerbForm, list[str]] | None:
     """The form matching a statement's ``(kind, text)`` words, with its parameter values.
 
     Literal pattern words must match bare words exactly; a ``<param>`` takes any one argument.
@@ -296,7 +297,7 @@ def match(words: list[tuple[str, str]]) -> tuple[VerbForm, list[str]] | None:
         for pat, (kind, text) in zip(form.pattern, words, strict=True):
             if pat.startswith("<"):
                 params.append(text)
-            elif kind != "word" or text != pat:
+            elif kind is not ArgKind.WORD or text != pat:
                 break
         else:
             return form, params

@@ -10,6 +10,7 @@ import posixpath
 import re
 from dataclasses import dataclass
 from importlib import resources
+from typing import assert_never
 
 from selkit.csyntax import balanced_brackets
 from selkit.diagnostics import Diagnostic, DiagnosticError
@@ -107,20 +108,24 @@ def plan(text: str, switch: ir.Switch, header_exists: bool) -> Hook:
                                     f"{_quote(prepare.text)}", loc.line, prepare.origin))
     loc = locate(text, patch)
     statement = f"setcon_fd_switch({ctx});"
-    if patch.position == "replace":
-        _check_replaceable(code, loc, patch)
-        new = statement if patch.text.rstrip().endswith(";") else f"setcon_fd_commit({ctx})"
-        edits.append(Edit(loc.start, loc.end, new, patch.origin))
-        placements.append(Placement(f"{_quote(patch.text)} becomes {new}", loc.line,
-                                    patch.origin))
-    elif patch.position == "before":
-        edits += _insert_before(text, code, loc, f"{{indent}}{statement}\n", patch)
-        placements.append(Placement(f"{statement} before {_quote(patch.text)}", loc.line,
-                                    patch.origin))
-    else:
-        edits.append(_insert_after(text, code, loc, statement, patch))
-        placements.append(Placement(f"{statement} after {_quote(patch.text)}", loc.end_line,
-                                    patch.origin))
+    match patch.position:
+        case ir.AnchorPosition.REPLACE:
+            _check_replaceable(code, loc, patch)
+            new = (statement if patch.text.rstrip().endswith(";")
+                   else f"setcon_fd_commit({ctx})")
+            edits.append(Edit(loc.start, loc.end, new, patch.origin))
+            placements.append(Placement(f"{_quote(patch.text)} becomes {new}", loc.line,
+                                        patch.origin))
+        case ir.AnchorPosition.BEFORE:
+            edits += _insert_before(text, code, loc, f"{{indent}}{statement}\n", patch)
+            placements.append(Placement(f"{statement} before {_quote(patch.text)}", loc.line,
+                                        patch.origin))
+        case ir.AnchorPosition.AFTER:
+            edits.append(_insert_after(text, code, loc, statement, patch))
+            placements.append(Placement(f"{statement} after {_quote(patch.text)}",
+                                        loc.end_line, patch.origin))
+        case unreachable:
+            assert_never(unreachable)
     new_text = apply_edits(text, edits)
     header = None if header_exists else render_header(macro)
     return Hook(patch.file, text, new_text, header_path_for(patch.file), header,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from selkit.analysis.baseview import base_view
 from selkit.analysis.effective import allow_text, expander, memberships
-from selkit.analysis.profile import SELF, ProfileSet
+from selkit.analysis.profile import PROBE_SELF, ProfileSet
 from selkit.analysis.views import profiles_for
 from selkit.base import BaseSpec
 from selkit.diagnostics import Diagnostic
@@ -119,9 +119,9 @@ def _witness(reach: RuleReach, rule, side) -> tuple[str, str] | None:
     if not sources:
         return None
     if reach.targets is None:  # a self rule gives (s, s)
-        hit = sources if rule.target == "self" else side(rule.target).meet(sources)
+        hit = sources if rule.target == ir.SELF else side(rule.target).meet(sources)
         return (min(hit), min(hit)) if hit else None
-    if rule.target == "self":
+    if rule.target == ir.SELF:
         hit = sources & reach.targets
         return (min(hit), min(hit)) if hit else None
     targets = side(rule.target).meet(reach.targets)
@@ -153,7 +153,7 @@ def rule_reaches(modules, profiles: ProfileSet, view, only=None) -> list[RuleRea
         profile = profiles.profiles[tuple(sorted(decl.attributes))]
         for prule in profile.rules:
             if wanted(prule.tclass, prule.perms):
-                targets = None if prule.target == SELF else expand(prule.target)
+                targets = None if prule.target == PROBE_SELF else expand(prule.target)
                 out.append(RuleReach(frozenset({name}), targets, prule.tclass,
                                      frozenset(prule.perms), None, prule.statement, name))
         for prule in profile.inbound:
@@ -169,7 +169,7 @@ def _neverallow_diagnostic(reach: RuleReach, access: tuple[str, str, str], rule,
     grant = f"{source} {target}:{reach.tclass} {perm}"
     meaning = "; ".join(f"{name} = {model.expression_of(name)}"
                         for name in (rule.source, rule.target)
-                        if name != "self" and model.expression_of(name))
+                        if name != ir.SELF and model.expression_of(name))
     neverallow = f"{rule.text} (base module '{rule.module}'" + (
         f"; {meaning})" if meaning else ")")
     if reach.origin is not None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from selkit.analysis.effective import Classified, Grant, Reach
+from selkit.analysis.profile import PROBE_SELF
 from selkit.diagnostics import Span
 from selkit.ir import nodes as ir
 from selkit.ir.nodes import STEADY_PHASE
@@ -115,7 +116,7 @@ def _reach_evidence(grant: Grant, reaches: list[Reach], fix: str | None = None) 
 def _leak_fix(reach: Reach) -> str | None:
     if reach.origin is not None:
         return f"remove or narrow the statement at {reach.origin.label()}"
-    if reach.source not in ("<self>",) and not reach.source.endswith("_t"):
+    if reach.source != PROBE_SELF and not reach.source.endswith("_t"):
         return f"do not put the domain in attribute {reach.source}"
     return None
 
@@ -165,7 +166,7 @@ class Transitions(Obligation):
         children: dict[str, set[str]] = {}
         for sw in ctx.module.switches:
             children.setdefault(sw.source, set()).add(ctx.domain(sw.target))
-        entry = ctx.module.phases[0]
+        entry = ctx.module.entry
         for phase, c in ctx.phases.items():
             domain = ctx.domain(phase)
             for grant in sorted(c.all, key=Grant.key):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from selkit.diagnostics import Span
+from selkit.dsl.ast import ArgKind
 from selkit.ir import nodes as ir
 from selkit.ir import passes, vocab
 from selkit.ir.lower import forbid_group_patterns
@@ -114,7 +115,7 @@ def _phase_forms(spec: SpecModel, phase: str):
     statements = {r.origin.statement for r in spec.module.allows(spec.domain(phase))
                   if r.origin.cause is ir.Cause.SPEC}
     for statement in sorted(statements):
-        found = vocab.match([("word", w) for w in statement.split()])
+        found = vocab.match([(ArgKind.WORD, w) for w in statement.split()])
         if found is not None:
             yield found[0]
 

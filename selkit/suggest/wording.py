@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from selkit.ir.nodes import SELF
+
 #: (source, target, class, permission): one permission an allow rule gives.
 Grant = tuple[str, str, str, str]
 
@@ -16,7 +18,7 @@ def perm_text(perms) -> str:
 
 def rule_text(source: str, target: str, tclass: str, perms) -> str:
     """An allow rule in policy syntax, ``self`` for a rule on the source itself."""
-    shown = "self" if target == source else target
+    shown = SELF if target == source else target
     return f"allow {source} {shown}:{tclass} {perm_text(perms)};"
 
 
@@ -36,6 +38,6 @@ def describe(grants: Iterable[Grant], domain: str) -> str:
     parts = []
     for (source, target, tclass), perms in sorted(by_key.items()):
         who = "" if source == domain else f"{source}: "
-        shown = "self" if target == source else target
+        shown = SELF if target == source else target
         parts.append(f"{who}{tclass} {perm_text(perms)} on {shown}")
     return ", ".join(parts)
