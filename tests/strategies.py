@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.lark import from_lark
 
 from selkit.dsl import ast
-from selkit.dsl.grammar import lark_parser as _lark
+from selkit.dsl.grammar import full_parser as _lark
 from selkit.ir import passes, vocab
 
 # ---------------------------------------------------------------------------------------------

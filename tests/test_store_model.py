@@ -220,6 +220,21 @@ def test_model_is_picklable_and_warm_load_is_fast(model):
 
 
 @needs_store
+def test_a_variant_read_back_from_the_cache_is_the_one_computed(model):
+    """``without``/``with_declared`` variants are pickled per store commit; a variant read
+    back must equal the one resolved from the blocks, and a different variant is not mixed
+    up with it."""
+    variant = model.without(["openvpn"]).with_declared(types=[_TRIGGER])
+    other = model.without(["wm"])
+    store_model._model_for.cache_clear()
+    again = model.without(["openvpn"]).with_declared(types=[_TRIGGER])
+    assert again == variant
+    assert again.removed_modules == frozenset({"openvpn"})
+    assert f"t:{_TRIGGER}" in again.new_names
+    assert model.without(["wm"]) == other != variant
+
+
+@needs_store
 def test_declaring_modules_and_module_sets(model):
     assert model.declared_by.get("openvpn_t") == "openvpn"
     assert model.declared_by.get("openvpn_var_run_t") == "openvpn"

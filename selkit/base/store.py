@@ -319,5 +319,13 @@ def _model_for(store: str, key: str, removed: frozenset[str], extra: frozenset[s
                ) -> StoreModel:
     if not removed and not extra:
         return _load_model(store, key)
+    names = sorted(f"-{m}" for m in removed) + sorted(f"+{n}" for n in extra)
+    variant = hashlib.sha256("\0".join(names).encode()).hexdigest()[:16]
+    path = _cache_path(key, f"model-{variant}")
+    cached = read_pickle(path, StoreModel)
+    if cached is not None and (cached.removed_modules, cached.new_names) == (removed, extra):
+        return cached
     blocks, index = _load_blocks(store, key)
-    return _model(store, key, blocks, index, removed, extra)
+    model = _model(store, key, blocks, index, removed, extra)
+    write_pickle(path, model)
+    return model

@@ -5,11 +5,14 @@ The only module that builds a Lark parser; :mod:`selkit.dsl.parser` runs it.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from importlib import resources
 
 from lark import Lark, Token
 from lark.lark import PostLex
+
+from selkit.cache import cache_root
 
 #: The keywords that open a block of statements.
 BLOCK_KINDS = ("daemon", "phase", "fragment", "switch", "forbid")
@@ -53,9 +56,32 @@ def grammar_text() -> str:
 
 @functools.lru_cache(maxsize=1)
 def lark_parser() -> Lark:
-    """The LALR parser for ``.sel`` text, built once."""
-    lark = Lark(grammar_text(), parser="lalr", propagate_positions=True,
-                maybe_placeholders=False, postlex=_StatementKeywords())
+    """The LALR parser for ``.sel`` text, built once per process and cached across them.
+
+    Lark keeps the analysed grammar in the cache file, checked against a hash of the grammar,
+    the options and Lark's version; a missing or read-only cache only costs the build. A parser
+    loaded from the cache parses and lexes like a built one but lacks the grammar object
+    (``grammar``, ``ignore_tokens``): tools that read the grammar use :func:`full_parser`.
+    """
+    cache = cache_root() / "grammar.lark-cache"
+    with contextlib.suppress(OSError):
+        cache.parent.mkdir(parents=True, exist_ok=True)
+    return _with_keywords(_build(cache=str(cache)))
+
+
+@functools.lru_cache(maxsize=1)
+def full_parser() -> Lark:
+    """The same parser built from the grammar, with every attribute Lark gives."""
+    return _with_keywords(_build())
+
+
+def _build(**options) -> Lark:
+    return Lark(grammar_text(), parser="lalr", propagate_positions=True,
+                maybe_placeholders=False, postlex=_StatementKeywords(), **options)
+
+
+def _with_keywords(lark: Lark) -> Lark:
+    """``lark``, once the post-lexer knows the grammar's reserved keywords."""
     words = {s.name for r in lark.rules if r.origin.name == "_word" for s in r.expansion}
     _RESERVED.update({t.pattern.value: t.name for t in lark.terminals
                       if t.pattern.type == "str" and t.pattern.value.isidentifier()
