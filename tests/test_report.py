@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from selkit.analysis.effective import Reach
+from selkit.analysis.profile import PROBE_SELF
 from selkit.diagnostics import Span
+from selkit.ir import nodes as ir
 from selkit.prove.obligations import Evidence
 from selkit.report.format import (
     Format,
@@ -56,14 +59,20 @@ def test_each_format_has_its_renderer():
 
 
 SPAN = Span("d.sel", 7, 3, 7, 20)
-BASE = "base rule allow nsswitch_domain {t}:file {{ getattr open read }}; through attribute " \
-       "nsswitch_domain"
 FIX = "do not put the domain in attribute nsswitch_domain"
 
 
+def _base(target: str) -> Reach:
+    return Reach("nsswitch_domain",
+                 f"allow nsswitch_domain {target}:file {{ getattr open read }};")
+
+
 def test_counterexamples_through_one_attribute_are_one_finding_with_one_fix():
-    evidence = [Evidence(f"{t}:file {p} <- {BASE.format(t=t)}", None, FIX)
+    evidence = [Evidence.through(f"{t}:file {p}", _base(t), fix=FIX)
                 for t in ("etc_t", "cert_t") for p in ("getattr", "open", "read")]
+    assert evidence[0].text == ("etc_t:file getattr <- base rule allow nsswitch_domain "
+                                "etc_t:file { getattr open read }; through attribute "
+                                "nsswitch_domain")
     (finding,) = findings(evidence, frozenset({"d_steady_t"}))
     assert finding.kind == "base" and finding.way == "nsswitch_domain"
     assert len(finding.grants) == 6 and len(finding.rules) == 2 and finding.fixes == [FIX]
@@ -76,16 +85,40 @@ def test_counterexamples_through_one_attribute_are_one_finding_with_one_fix():
 def test_a_single_counterexample_keeps_its_line():
     text = "null_device_t:chr_file write <- base rule allow domain null_device_t:chr_file " \
            "{ write }; through attribute domain"
-    (finding,) = findings([Evidence(text, SPAN)], frozenset())
+    reach = Reach("domain", "allow domain null_device_t:chr_file { write };")
+    (finding,) = findings([Evidence.through("null_device_t:chr_file write", reach, span=SPAN)],
+                          frozenset())
     assert finding_lines(finding) == [f"      counterexample: {text}"]
     assert finding.to_dict()["at"] == "d.sel:7"
 
 
 def test_the_modules_own_rule_is_not_called_a_base_rule():
-    text = "d_startup_t:process dyntransition <- base rule allow d_steady_t " \
-           "d_startup_t:process dyntransition;"
-    (finding,) = findings([Evidence(text)], frozenset({"d_steady_t", "d_startup_t"}))
+    reach = Reach(PROBE_SELF, "allow d_steady_t d_startup_t:process dyntransition;")
+    evidence = Evidence.through("d_startup_t:process dyntransition", reach)
+    assert evidence.text == ("d_startup_t:process dyntransition <- base rule allow d_steady_t "
+                             "d_startup_t:process dyntransition;")
+    (finding,) = findings([evidence], frozenset({"d_steady_t", "d_startup_t"}))
     assert finding.kind == "module"
     (line,) = finding_lines(finding)
     assert "<- rule in the module allow d_steady_t" in line and "base rule" not in line
     assert "at" not in finding.to_dict()
+
+
+def test_a_statement_of_the_spec_and_a_forbid_it_breaks_group_by_the_statement():
+    origin = ir.Origin(SPAN, "raw write")
+    reaches = [Reach("d_steady_t", f"allow d_steady_t {t}:file {{ write }};", origin)
+               for t in ("etc_t", "cert_t")]
+    claim = "write (at d.sel:9)"
+    evidence = [Evidence.through(f"{r.statement.split()[2]} write", r, claim=claim, span=SPAN)
+                for r in reaches]
+    assert evidence[0].text.startswith("write (at d.sel:9) is broken by etc_t:file write <- "
+                                       "d.sel:7 (raw write): allow d_steady_t")
+    (finding,) = findings(evidence, frozenset({"d_steady_t"}))
+    assert (finding.kind, finding.way, finding.claim) == ("spec", "d.sel:7 (raw write)", claim)
+    assert finding.to_dict()["count"] == 2
+
+
+def test_a_plain_note_is_a_finding_of_its_own():
+    notes = [Evidence("typebounds a b is missing"), Evidence("typebounds a b is missing")]
+    found = findings(notes, frozenset())
+    assert len(found) == 2 and all(f.kind is None for f in found)

@@ -34,11 +34,25 @@ class Verdict(str, enum.Enum):
 
 @dataclass(frozen=True)
 class Evidence:
-    """One fact behind a verdict: a grant and how it reaches the domain (or a plain note)."""
+    """One fact behind a verdict: a grant and how it reaches the domain (or a plain note).
+
+    ``text`` is the fact in words; for a grant, ``grant`` (as shown), ``reach`` (the rule it
+    comes through) and ``claim`` (what it breaks, e.g. a forbid) say the same in parts, so
+    reports group and reword without reading the text back."""
 
     text: str
     span: Span | None = None
     fix: str | None = None
+    grant: str | None = None
+    reach: Reach | None = None
+    claim: str | None = None
+
+    @classmethod
+    def through(cls, grant: str, reach: Reach, *, claim: str | None = None,
+                span: Span | None = None, fix: str | None = None) -> Evidence:
+        """``[CLAIM is broken by ]GRANT <- REACH``, kept in parts too."""
+        head = f"{claim} is broken by " if claim else ""
+        return cls(f"{head}{grant} <- {reach.describe()}", span, fix, grant, reach, claim)
 
     def to_dict(self) -> dict:
         """JSON-ready form."""
@@ -110,7 +124,7 @@ class Obligation:
 def _reach_evidence(grant: Grant, reaches: list[Reach], fix: str | None = None) -> Evidence:
     reach = reaches[0]
     span = reach.origin.span if reach.origin else None
-    return Evidence(f"{grant.text()} <- {reach.describe()}", span, fix)
+    return Evidence.through(grant.text(), reach, span=span, fix=fix)
 
 
 def _leak_fix(reach: Reach) -> str | None:
@@ -213,11 +227,11 @@ class Transitions(Obligation):
                     continue
                 cond = f" [if {grant.conditional}]" if grant.conditional else ""
                 reach = reaches[0]
-                out.append(Evidence(
-                    f"{grant.target} may {grant.perm} into {domain}{cond} <- {reach.describe()}",
-                    reach.origin.span if reach.origin else None,
-                    f"only {ctx.module.starter} enters {entry.name}, and only declared switches "
-                    "lead to later phases"))
+                out.append(Evidence.through(
+                    f"{grant.target} may {grant.perm} into {domain}{cond}", reach,
+                    span=reach.origin.span if reach.origin else None,
+                    fix=f"only {ctx.module.starter} enters {entry.name}, and only declared "
+                        "switches lead to later phases"))
         return out
 
 
@@ -331,9 +345,9 @@ class Forbids(Obligation):
         for i, grant in sorted(broken, key=lambda item: (item[0], item[1].key())):
             pattern = patterns[i]
             reaches = ctx.phases[pattern.phase].reaches(grant)
-            evidence.append(Evidence(
-                f"{pattern.origin.statement} (at {pattern.origin.label()}) is broken by "
-                f"{grant.text()} <- {reaches[0].describe()}", pattern.origin.span))
+            evidence.append(Evidence.through(
+                grant.text(), reaches[0], span=pattern.origin.span,
+                claim=f"{pattern.origin.statement} (at {pattern.origin.label()})"))
         return Result(self.id, self.title, Verdict.REFUTED if evidence else Verdict.HOLDS,
                       f"{len(patterns)} forbid pattern(s)" + (
                           "" if not evidence else f", {len(evidence)} broken"), evidence)

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from selkit.analysis.effective import Classified, Grant, Reach
+from selkit.analysis.profile import PROBE_SELF
 from selkit.ir.nodes import STEADY_PHASE, PolicyModule
 from selkit.prove.engine import ProofReport
 from selkit.prove.obligations import Evidence
@@ -46,10 +47,7 @@ def _grouped(grants: Iterable[Grant], classified: Classified
 MAX_RULES_SHOWN = 12
 MAX_FIXES_SHOWN = 3
 
-_SPEC = re.compile(r"^(?P<label>\S+:\d+ \(.*?\)): (?P<rule>.*)$")
-_BASE = re.compile(r"^base rule (?P<rule>.*?)(?: through attribute (?P<via>\S+))?$")
 _SOURCE = re.compile(r"^allow (\S+) ")
-_BROKEN = re.compile(r"^(?P<claim>.*) is broken by (?P<grant>.*)$")
 
 
 @dataclass
@@ -97,41 +95,42 @@ def own_types(module: PolicyModule) -> frozenset[str]:
     return frozenset({t.name for t in module.types} | {p.domain for p in module.phases})
 
 
-def _way(reach: str, own: frozenset[str]) -> tuple[str | None, str, str | None]:
-    """(kind, way, rule) of a reach description."""
-    spec = _SPEC.match(reach)
-    if spec:
-        return "spec", spec["label"], spec["rule"]
-    base = _BASE.match(reach)
-    if base:
-        source = _SOURCE.match(base["rule"])
-        if source and source.group(1) in own:
-            return "module", "", base["rule"]
-        return "base", base["via"] or "", base["rule"]
-    return None, reach, None
+def _way(reach: Reach, own: frozenset[str]) -> tuple[str, str, str]:
+    """(kind, way, rule) of the rule a grant comes through: a spec statement, the module's own
+    rule, or a base rule (through one of the base's attributes, or written for the type)."""
+    if reach.origin is not None:
+        return "spec", f"{reach.origin.label()} ({reach.origin.statement})", reach.statement
+    source = _SOURCE.match(reach.statement)
+    if source and source.group(1) in own:
+        return "module", "", reach.statement
+    return "base", "" if reach.source == PROBE_SELF else reach.source, reach.statement
 
 
-def _own_text(text: str, own: frozenset[str]) -> str:
+def _text(ev: Evidence, kind: str | None) -> str:
     """The evidence's text, saying "rule in the module" for a rule the module holds."""
-    grant, sep, reach = text.partition(" <- ")
-    if sep and _way(reach, own)[0] == "module":
-        return f"{grant} <- rule in the module {reach[len('base rule '):]}"
-    return text
+    if kind != "module" or ev.reach is None or ev.grant is None:
+        return ev.text
+    head = f"{ev.claim} is broken by " if ev.claim else ""
+    desc = ev.reach.describe().removeprefix("base rule ")
+    return f"{head}{ev.grant} <- rule in the module {desc}"
 
 
 def findings(evidence: Iterable[Evidence], own: frozenset[str]) -> list[Finding]:
     """Evidence grouped by the way it comes in, in order of first appearance."""
     groups: dict[tuple, Finding] = {}
     for ev in evidence:
-        left, sep, reach = ev.text.partition(" <- ")
         at = f"{ev.span.path}:{ev.span.line}" if ev.span else None
-        kind, way, rule = _way(reach, own) if sep else (None, ev.text, None)
-        broken = _BROKEN.match(left)
-        claim, grant = (broken["claim"], broken["grant"]) if broken else (None, left)
-        key = (kind, way, at, claim) if kind else (ev.text, at, id(ev))
-        found = groups.setdefault(key, Finding(kind, way, at, claim))
+        kind: str | None
+        if ev.reach is not None and ev.grant is not None:
+            kind, way, rule = _way(ev.reach, own)
+            key: tuple = (kind, way, at, ev.claim)
+            grant: str | None = ev.grant
+        else:  # a plain note: a finding of its own
+            kind, way, rule, grant = None, ev.text, "", ev.text
+            key = (ev.text, at, id(ev))
+        found = groups.setdefault(key, Finding(kind, way, at, ev.claim))
         for items, item in ((found.rules, rule), (found.grants, grant),
-                            (found.texts, _own_text(ev.text, own)), (found.fixes, ev.fix)):
+                            (found.texts, _text(ev, kind)), (found.fixes, ev.fix)):
             if item and item not in items:
                 items.append(item)
     return list(groups.values())
