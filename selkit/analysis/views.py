@@ -15,13 +15,12 @@ from pathlib import Path
 from selkit import toolchain
 from selkit.analysis import effective as eff
 from selkit.analysis.baseview import base_view, replaced_modules
+from selkit.analysis.engines import Engine
 from selkit.analysis.linked import inbound_linked, linked
 from selkit.analysis.profile import ProfileSet, load_profiles
 from selkit.base import BaseSpec, load_kb, load_policy
 from selkit.ir import nodes as ir
 from selkit.ir.kb import KnowledgeBase
-
-ENGINES = ("compositional", "linked")
 
 
 @dataclass
@@ -40,7 +39,7 @@ class ModuleView:
 
 
 def module_view(spec: ir.PolicyModule, kb: KnowledgeBase, profiles: ProfileSet, *,
-                engine: str = "compositional", candidate: ir.PolicyModule | None = None,
+                engine: Engine = Engine.COMPOSITIONAL, candidate: ir.PolicyModule | None = None,
                 policy=None, colinked: tuple[ir.PolicyModule, ...] = ()) -> ModuleView:
     """The grants of each of ``spec``'s phases in ``candidate`` (default: the spec's own module),
     sorted into declared, accepted baseline and leaks.
@@ -56,7 +55,7 @@ def module_view(spec: ir.PolicyModule, kb: KnowledgeBase, profiles: ProfileSet, 
         domain = phase.domain
         declared = eff.declared(spec, domain, profiles, view, colinked)
         baseline = eff.accepted_baseline(spec, phase.name, profiles, view, colinked)
-        if engine == "linked":
+        if engine == Engine.LINKED:
             granted = linked(policy, domain)
             inbound = inbound_linked(policy, domain)
         else:
@@ -64,7 +63,7 @@ def module_view(spec: ir.PolicyModule, kb: KnowledgeBase, profiles: ProfileSet, 
             inbound = eff.inbound_compositional(candidate, domain, profiles, view, colinked)
         phases[phase.name] = eff.classify(granted, declared, baseline)
         phases[phase.name].inbound = inbound
-    if engine == "linked":
+    if engine == Engine.LINKED:
         bounds = {(str(b.parent), str(b.child)) for b in policy.bounds()}
     else:
         bounds = {(r.parent, r.child) for r in candidate.rules if isinstance(r, ir.TypeBounds)}

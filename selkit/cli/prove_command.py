@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
+from selkit.analysis.engines import Engine
 from selkit.cli.app import Application
 from selkit.cli.options import base_options, base_spec, front, json_option
-from selkit.report.engines import Engine
 
 
 @click.command("prove")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from selkit.analysis.engines import Engine
 from selkit.analysis.views import link_candidates, profiles_for
 from selkit.base import BaseSpec
 from selkit.emit import CilEmitter
@@ -61,13 +62,13 @@ def _require_types(policy, modules, path: str) -> None:
 
 
 def prove_files(modules: tuple[ir.PolicyModule, ...], kb: KnowledgeBase, *,
-                engine: str = "compositional", base: BaseSpec = BaseSpec(),
+                engine: Engine = Engine.COMPOSITIONAL, base: BaseSpec = BaseSpec(),
                 linked_policy: str | None = None, progress=None) -> Outcome:
     """Prove every module with the chosen engine(s)."""
     profiles = profiles_for(modules, base, progress, kb=kb)
     outcome = Outcome()
     policy = None
-    if engine in ("linked", "both"):
+    if engine in (Engine.LINKED, Engine.BOTH):
         if linked_policy:
             from selkit.base import load_policy  # noqa: PLC0415
 
@@ -77,11 +78,11 @@ def prove_files(modules: tuple[ir.PolicyModule, ...], kb: KnowledgeBase, *,
             cils = {m.name: CilEmitter().emit(m).text() for m in modules}
             policy = link_candidates(cils, modules, base, progress)
     for module in modules:
-        if engine in ("compositional", "both"):
+        if engine in (Engine.COMPOSITIONAL, Engine.BOTH):
             outcome.reports.append(prove(module, kb, profiles, colinked=modules))
-        if engine in ("linked", "both"):
-            outcome.reports.append(prove(module, kb, profiles, engine="linked", policy=policy,
+        if engine in (Engine.LINKED, Engine.BOTH):
+            outcome.reports.append(prove(module, kb, profiles, engine=Engine.LINKED, policy=policy,
                                          colinked=modules))
-        if engine == "both":
+        if engine == Engine.BOTH:
             outcome.disagreements += compare(outcome.reports[-2], outcome.reports[-1])
     return outcome

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from selkit.analysis.effective import Classified
+from selkit.analysis.engines import Engine
 from selkit.analysis.profile import ProfileSet
 from selkit.analysis.views import module_view
 from selkit.ir import nodes as ir
@@ -17,7 +18,7 @@ class ProofReport:
     """Every obligation's result for one module, by one engine."""
 
     module: ir.PolicyModule
-    engine: str
+    engine: Engine
     results: list[Result]
     phases: dict[str, Classified] = field(default_factory=dict)
 
@@ -31,7 +32,7 @@ class ProofReport:
 
 
 def prove(spec: ir.PolicyModule, kb: KnowledgeBase, profiles: ProfileSet, *,
-          engine: str = "compositional", candidate: ir.PolicyModule | None = None,
+          engine: Engine = Engine.COMPOSITIONAL, candidate: ir.PolicyModule | None = None,
           policy=None, colinked: tuple[ir.PolicyModule, ...] = ()) -> ProofReport:
     """Prove ``spec``'s obligations about ``candidate`` (default: the spec's own module).
 
