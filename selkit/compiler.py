@@ -177,10 +177,8 @@ def build(modules: tuple[ir.PolicyModule, ...], kb: KnowledgeBase,
             install_into_store_copy(compiled, form, base, progress)
             for c in compiled:
                 installed[c.name][form] = True
-    written: list[str] = []
-    for item in compiled:
-        written += write_atomically(output, item.files)
-    return Compiled(compiled, installed, written)
+    files = {name: data for item in compiled for name, data in item.files.items()}
+    return Compiled(compiled, installed, write_atomically(output, files))
 
 
 def _unwritable(path: str, problem: str, hint: str | None = None) -> DiagnosticError:
@@ -261,13 +259,10 @@ def write_atomically(directory: str, files: dict[str, bytes]) -> list[str]:
 def install_into_store_copy(compiled: list[CompiledModule], form: str,
                             base: BaseSpec = BaseSpec(),
                             progress: Progress | None = None) -> None:
-    """Install every module's ``.pp`` or ``.cil`` into a fresh copy of ``base``'s store and
-    load the resulting kernel policy with SETools; raises ToolchainError if either refuses
-    (SEL908 if the base has no store)."""
-    from selkit.base import load_policy  # noqa: PLC0415
-
+    """Install every module's ``.pp`` or ``.cil`` into a fresh copy of ``base``'s store; raises
+    ToolchainError if semodule refuses or the linked policy lacks a module or its types
+    (:meth:`selkit.toolchain.StoreCopy.verify` loads it), SEL908 if the base has no store."""
     files = {f"{c.name}.{form}": c.files[f"{c.name}.{form}"] for c in compiled}
     with tempfile.TemporaryDirectory(prefix="selkit-install-") as tmp:
-        linked = toolchain.link_files(files, [c.module for c in compiled], str(Path(tmp, "policy")),
-                                      source_root=base.root, store=base.name, progress=progress)
-        load_policy(linked)
+        toolchain.link_files(files, [c.module for c in compiled], str(Path(tmp, "policy")),
+                             source_root=base.root, store=base.name, progress=progress)

@@ -345,6 +345,17 @@ def test_compile_output_onto_a_file_is_bad_input(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d.sel", "out"]
 
 
+def test_compile_writes_every_module_or_none(tmp_path):
+    """Two specs, the second module's output blocked: nothing of the first is left either."""
+    out = tmp_path / "out"
+    (out / "ptunnel.te").mkdir(parents=True)
+    result = invoke("compile", "--target", "te", "-o", str(out), ROOT / "policies" / "hts.sel",
+                    ROOT / "policies" / "ptunnel.sel")
+    assert result.returncode == 2, result.stderr
+    assert "error[SEL909]" in result.stderr and "it is a directory" in result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["ptunnel.te"]
+
+
 def test_unwritable_output_directories(tmp_path):
     spec = tmp_path / "d.sel"
     spec.write_text(GOOD)
