@@ -59,10 +59,6 @@ class CompiledModule:
         """The module name."""
         return self.module.name
 
-    def rule_counts(self) -> dict[str, int]:
-        """Allow rules per phase (by source domain), as the summary shows them."""
-        return {p.name: len(self.module.allows(p.domain)) for p in self.module.phases}
-
 
 def front_end(path: str, kb: KnowledgeBase, text: str | None = None
               ) -> tuple[Program, tuple[ir.PolicyModule, ...]]:
