@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from selkit.base.cil import SExpr, atoms, parse
+from selkit.base.cil import CilSyntaxError, SExpr, atoms, parse, render
 from selkit.base.modules import active_module_cils, read_cil
 
 REQUIRE = "cil_gen_require"
@@ -24,6 +24,9 @@ _AV_RULES = frozenset({"allow", "dontaudit", "auditallow", "neverallow"})
 _TYPE_RULES = frozenset({"typetransition", "typechange", "typemember"})
 _CONTEXT_LAST = frozenset({"filecon", "portcon", "genfscon", "fsuse", "sidcontext",
                            "netifcon", "nodecon"})
+#: A statement: a non-empty list whose head is its keyword, e.g. ``(type a_t)``.
+Statement = tuple[SExpr, ...]
+
 _DECL_NS = {"role": "r", "roleattribute": "r", "boolean": "b", "tunable": "b", "user": "u",
             "userattribute": "u", "class": "c", "classmap": "c", "classpermission": "c",
             "common": "c"}
@@ -44,7 +47,7 @@ class Block(NamedTuple):
     refs: tuple[str, ...]
     alias_actuals: tuple[tuple[str, str], ...]
     attribute_sets: tuple[tuple[str, SExpr], ...]
-    neverallows: tuple[tuple[SExpr, ...], ...]
+    neverallows: tuple[Statement, ...]
 
     def declarations(self) -> tuple[str, ...]:
         """Every name the block declares, namespaced like ``refs``."""
@@ -66,7 +69,7 @@ class _Builder:
         self.refs: set[str] = set()
         self.alias_actuals: list[tuple[str, str]] = []
         self.attribute_sets: list[tuple[str, SExpr]] = []
-        self.neverallows: list[tuple[SExpr, ...]] = []
+        self.neverallows: list[Statement] = []
 
     def block(self, module: str, parent: int, label: str) -> Block:
         return Block(module, parent, label, tuple(self.types), tuple(self.aliases),
@@ -85,24 +88,24 @@ class _Builder:
             self.ref("r", ctx[1])
             self.ref("t", ctx[2])
 
-    def scan(self, stmt: tuple[SExpr, ...]) -> None:
+    def scan(self, stmt: Statement) -> None:
         kind, args = stmt[0], stmt[1:]
         if kind == "type":
-            self.types.append(args[0])
+            self.types.append(_name(args[0]))
         elif kind == "typealias":
-            self.aliases.append(args[0])
+            self.aliases.append(_name(args[0]))
         elif kind == "typeattribute":
             if args[0] != REQUIRE:
-                self.attributes.append(args[0])
+                self.attributes.append(_name(args[0]))
         elif kind in _DECL_NS:
-            self.others.append(_DECL_NS[kind] + ":" + args[0])
+            self.others.append(_DECL_NS[kind] + ":" + _name(args[0]))
         elif kind == "typealiasactual":
-            self.alias_actuals.append((args[0], args[1]))
+            self.alias_actuals.append((_name(args[0]), _name(args[1])))
             self.ref("t", args[:2])
         elif kind == "typeattributeset":
             self.ref("t", args, TYPE_OPS | {REQUIRE})
             if args[0] != REQUIRE:
-                self.attribute_sets.append((args[0], args[1]))
+                self.attribute_sets.append((_name(args[0]), args[1]))
         elif kind == "roleattributeset":
             self.ref("r", args if args[0] != REQUIRE else args[1:], TYPE_OPS)
         elif kind in _AV_RULES:
@@ -133,14 +136,22 @@ class _Builder:
             self.ref("b", args[0], _BOOL_OPS)
             for branch in args[1:]:
                 for inner in branch[1:]:
-                    self.scan(inner)
+                    if isinstance(inner, tuple) and inner:
+                        self.scan(inner)
+
+
+def _name(expr: SExpr) -> str:
+    """The name a declaration gives: an atom (a list there is not CIL)."""
+    if isinstance(expr, str):
+        return expr
+    raise CilSyntaxError(f"expected a name, found {render(expr)}")
 
 
 def module_blocks(module: str, statements: Iterable[SExpr], blocks: list[Block],
                    parent: int = -1, label: str | None = None) -> None:
     """Append the block of ``statements`` and then, depth first, its optional blocks."""
     builder = _Builder()
-    nested = []
+    nested: list[Statement] = []
     for stmt in statements:
         if not isinstance(stmt, tuple) or not stmt:
             continue
@@ -151,7 +162,7 @@ def module_blocks(module: str, statements: Iterable[SExpr], blocks: list[Block],
     index = len(blocks)
     blocks.append(builder.block(module, parent, label or module))
     for stmt in nested:
-        module_blocks(module, stmt[2:], blocks, index, stmt[1])
+        module_blocks(module, stmt[2:], blocks, index, _name(stmt[1]))
 
 
 def read_blocks(store_dir: str) -> tuple[Block, ...]:
@@ -194,7 +205,7 @@ class BlockIndex:
         return out
 
 
-def prune(blocks: tuple[Block, ...], index: BlockIndex, enabled: set[int], count: Counter,
+def prune(blocks: tuple[Block, ...], index: BlockIndex, enabled: set[int], count: Counter[str],
            queue: list[int]) -> None:
     """Disable, in place, every optional block (from ``queue`` on) with a name nothing
     declares, with what is nested in it, until nothing changes: a greatest fixed point."""
@@ -213,9 +224,9 @@ def prune(blocks: tuple[Block, ...], index: BlockIndex, enabled: set[int], count
                         queue.extend(index.users.get(name, ()))
 
 
-def declared(blocks: tuple[Block, ...], enabled: Iterable[int]) -> Counter:
+def declared(blocks: tuple[Block, ...], enabled: Iterable[int]) -> Counter[str]:
     """How many of the ``enabled`` blocks declare each namespaced name."""
-    count: Counter = Counter()
+    count: Counter[str] = Counter()
     for i in enabled:
         count.update(blocks[i].declarations())
     return count
