@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from selkit.diagnostics import Diagnostic, Span, ToolchainError
 from selkit.emit import Output
@@ -211,6 +212,15 @@ class StoreCopy:
                              "the kernel policy"))
         if diagnostics:
             raise ToolchainError(diagnostics)
+
+
+class Linker(Protocol):
+    """What links module files into a base and writes the kernel policy to ``dest``:
+    :func:`link_files`, or in tests one that compiles a tiny base with secilc."""
+
+    def __call__(self, files: dict[str, bytes], modules: Iterable[ir.PolicyModule], dest: str,
+                 *, source_root: str = ..., store: str = ..., expand_check: bool = ...,
+                 progress: Progress | None = ...) -> str: ...
 
 
 def link_files(files: dict[str, bytes], modules: Iterable[ir.PolicyModule], dest: str, *,

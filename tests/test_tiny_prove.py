@@ -12,13 +12,14 @@ import dataclasses
 import pytest
 
 from selkit.analysis import effective, profile
+from selkit.analysis.engines import Engine
 from selkit.analysis.views import link_candidates
 from selkit.base import BaseSpec, load_kb
 from selkit.compiler import front_end
 from selkit.diagnostics import Span
 from selkit.emit import CilEmitter
 from selkit.ir import nodes as ir
-from selkit.prove.api import compare
+from selkit.prove.api import compare, prove_files
 from selkit.prove.engine import prove
 from selkit.prove.obligations import Verdict
 from tiny import TinyLinker
@@ -47,12 +48,12 @@ MUTANT = ir.Origin(Span("mutant", 1, 1, 1, 2), "mutation", ir.Cause.SPEC)
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory, tiny_policy):
-    """A work directory and the tiny base's knowledge base; every link is secilc's on it."""
+    """A work directory, the tiny base's knowledge base and the linker every link is passed
+    (secilc's on the tiny base)."""
     work = tmp_path_factory.mktemp("tiny")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SELKIT_CACHE", str(work / "cache"))
-        patch.setattr("selkit.toolchain.link_files", TinyLinker(work))
-        yield work, load_kb(BaseSpec(str(tiny_policy), None))
+        yield work, load_kb(BaseSpec(str(tiny_policy), None)), TinyLinker(work)
 
 
 def _module(kb, tmp_path, text=SPEC) -> ir.PolicyModule:
@@ -72,14 +73,14 @@ def _profiles(tiny, *modules):
     for module in modules:
         sets |= effective.attribute_sets(module)
     base = _link_base(tiny)
-    return profile.load_profiles(sets, base.root, base.name)
+    return profile.load_profiles(sets, base.root, base.name, linker=tiny[2])
 
 
 def _reports(tiny, spec, candidate):
     kb = tiny[1]
     profiles = _profiles(tiny, spec, candidate)
     linked = link_candidates({candidate.name: CilEmitter().emit(candidate).text()}, [candidate],
-                             _link_base(tiny))
+                             _link_base(tiny), linker=tiny[2])
     return (prove(spec, kb, profiles, candidate=candidate),
             prove(spec, kb, profiles, engine="linked", policy=linked))
 
@@ -191,3 +192,13 @@ def test_the_profiles_are_measured_once_per_base(tiny, tmp_path):
     assert "domain" in accepted
     assert any(r.source == "domain" and r.target == "etc_t"
                for r in first.profiles[accepted].rules)
+
+
+def test_prove_files_links_with_the_linker_it_is_given(tiny, tmp_path):
+    spec = _module(tiny[1], tmp_path)
+    _profiles(tiny, spec)  # measured (or read) here, so prove_files links only the module
+    links = tiny[2].links
+    outcome = prove_files((spec,), tiny[1], engine=Engine.BOTH, base=_link_base(tiny),
+                          linker=tiny[2])
+    assert tiny[2].links == links + 1
+    assert outcome.agree and [r.verdict for r in outcome.reports] == [Verdict.HOLDS] * 2

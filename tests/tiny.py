@@ -2,7 +2,9 @@
 
 secilc builds it (and it with a module linked in) in milliseconds, so the prover's probe link and
 the linked engine run for real without the Debian store: :class:`TinyLinker` stands in for
-:func:`selkit.toolchain.link_files` and compiles the base CIL together with the given modules.
+:func:`selkit.toolchain.link_files` (pass it as ``linker=`` to ``prove_files``, ``profiles_for``,
+``link_candidates`` or ``load_profiles``) and compiles the base CIL together with the given
+modules.
 """
 
 from __future__ import annotations

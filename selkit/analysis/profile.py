@@ -16,8 +16,12 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from selkit.cache import cache_root, replace_file
+
+if TYPE_CHECKING:
+    from selkit.toolchain import Linker
 
 #: How a profile writes the probe domain itself (a rule on its own type), apart from any
 #: attribute; not the policy language's ``self`` (:data:`selkit.ir.nodes.SELF`).
@@ -88,8 +92,9 @@ def _cache_path(key: str) -> Path:
 
 def load_profiles(attribute_sets: set[tuple[str, ...]], store_root: str = "/",
                   store: str = "default", progress=None,
-                  replaced: tuple[str, ...] = ()) -> ProfileSet:
-    """Profiles for every attribute set, from the cache or by linking one probe module."""
+                  replaced: tuple[str, ...] = (), linker: Linker | None = None) -> ProfileSet:
+    """Profiles for every attribute set, from the cache or by linking one probe module with
+    ``linker`` (default: :func:`selkit.toolchain.link_files`)."""
     replaced = tuple(sorted(set(replaced)))
     key = store_key(store_root, store, replaced)
     cached = _LOADED.get(key) or _read_cache(key)
@@ -97,7 +102,7 @@ def load_profiles(attribute_sets: set[tuple[str, ...]], store_root: str = "/",
     missing = {s for s in attribute_sets if s not in cached.profiles}
     if missing:
         measured = measure(missing | set(cached.profiles), store_root, store, progress,
-                           replaced)
+                           replaced, linker)
         measured.store_key = key
         _write_cache(measured)
         cached = measured
@@ -111,8 +116,9 @@ _LOADED: dict[str, ProfileSet] = {}
 
 def measure(attribute_sets: set[tuple[str, ...]], store_root: str = "/",
             store: str = "default", progress=None,
-            replaced: tuple[str, ...] = ()) -> ProfileSet:
-    """Link a probe type per attribute set into a store copy and read what reaches each.
+            replaced: tuple[str, ...] = (), linker: Linker | None = None) -> ProfileSet:
+    """Link a probe type per attribute set into a store copy (with ``linker``, default
+    :func:`selkit.toolchain.link_files`) and read what reaches each.
 
     Each module in ``replaced`` is overridden by an empty module of the same name, as the real
     module of that name overrides it at link.
@@ -120,8 +126,11 @@ def measure(attribute_sets: set[tuple[str, ...]], store_root: str = "/",
     import setools  # noqa: PLC0415
 
     from selkit.base import load_policy  # noqa: PLC0415
-    from selkit.toolchain import link_files  # noqa: PLC0415
 
+    if linker is None:
+        from selkit.toolchain import link_files  # noqa: PLC0415
+
+        linker = link_files
     ordered = sorted(attribute_sets)
     probes = {f"{PROBE_PREFIX}{i}_t": attrs for i, attrs in enumerate(ordered)}
     lines = []
@@ -134,8 +143,8 @@ def measure(attribute_sets: set[tuple[str, ...]], store_root: str = "/",
         probe_cil = {"selkit_probe.cil": ("\n".join(lines) + "\n").encode()}
         probe_cil.update({f"{name}.cil": b"; replaced by the module of that name\n"
                           for name in replaced})
-        policy = load_policy(link_files(probe_cil, (), str(Path(tmp, "policy")),
-                                        source_root=store_root, store=store))
+        policy = load_policy(linker(probe_cil, (), str(Path(tmp, "policy")),
+                                    source_root=store_root, store=store))
         profiles: dict[tuple[str, ...], Profile] = {}
         members: dict[str, frozenset[str]] = {}
         for probe, attrs in probes.items():

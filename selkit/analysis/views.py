@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from selkit import toolchain
 from selkit.analysis import effective as eff
 from selkit.analysis.baseview import base_view, replaced_modules
 from selkit.analysis.engines import Engine
@@ -21,6 +20,7 @@ from selkit.analysis.profile import ProfileSet, load_profiles
 from selkit.base import BaseSpec, load_kb, load_policy
 from selkit.ir import nodes as ir
 from selkit.ir.kb import KnowledgeBase
+from selkit.toolchain import Linker, link_files
 
 
 @dataclass
@@ -74,30 +74,31 @@ def module_view(spec: ir.PolicyModule, kb: KnowledgeBase, profiles: ProfileSet, 
 
 
 def profiles_for(modules, base: BaseSpec = BaseSpec(), progress=None, *,
-                 kb: KnowledgeBase | None = None) -> ProfileSet:
+                 kb: KnowledgeBase | None = None, linker: Linker = link_files) -> ProfileSet:
     """Base-policy profiles for every attribute set the modules use, measured with the store
     modules they replace left out (cached per store and replaced set). ``kb`` is ``base``'s
-    knowledge base when the caller holds it already."""
+    knowledge base when the caller holds it already; ``linker`` links the probe module."""
     sets: set[tuple[str, ...]] = set()
     for module in modules:
         sets |= eff.attribute_sets(module)
     replaced = replaced_modules(modules, kb or load_kb(base))
-    return load_profiles(sets, base.root, base.name, progress=progress, replaced=replaced)
+    return load_profiles(sets, base.root, base.name, progress=progress, replaced=replaced,
+                         linker=linker)
 
 
 def link_candidates(cil_texts: dict[str, str], modules, base: BaseSpec = BaseSpec(),
-                    progress=None, expand_check: bool = False, save_to: str | None = None):
+                    progress=None, expand_check: bool = False, save_to: str | None = None,
+                    linker: Linker = link_files):
     """Link CIL modules into a fresh store copy; return the SETools policy (kept in memory).
 
     By default (``expand_check=False``) it links the way Debian's semodule does, letting a bounds
     or neverallow violation through: the linked engine is the ground truth of what a stock
     Debian would load, and the obligations judge bounds themselves.
-    ``save_to`` keeps a copy of the linked kernel policy (for sechecker).
+    ``save_to`` keeps a copy of the linked kernel policy (for sechecker). ``linker`` does the
+    link (the tiny-policy tests pass one that compiles a tiny base with secilc).
     """
     files = {f"{name}.cil": text.encode() for name, text in cil_texts.items()}
     with tempfile.TemporaryDirectory(prefix="selkit-prove-") as tmp:
         dest = save_to or str(Path(tmp, "policy"))
-        # toolchain.link_files, looked up at call time: the tiny-policy tests link with secilc
-        return load_policy(toolchain.link_files(files, modules, dest, source_root=base.root,
-                                                store=base.name, expand_check=expand_check,
-                                                progress=progress))
+        return load_policy(linker(files, modules, dest, source_root=base.root, store=base.name,
+                                  expand_check=expand_check, progress=progress))

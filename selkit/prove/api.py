@@ -11,6 +11,7 @@ from selkit.emit import CilEmitter
 from selkit.ir import nodes as ir
 from selkit.ir.kb import KnowledgeBase
 from selkit.prove.engine import ProofReport, prove
+from selkit.toolchain import Linker, link_files
 
 
 @dataclass
@@ -63,9 +64,12 @@ def _require_types(policy, modules, path: str) -> None:
 
 def prove_files(modules: tuple[ir.PolicyModule, ...], kb: KnowledgeBase, *,
                 engine: Engine = Engine.COMPOSITIONAL, base: BaseSpec = BaseSpec(),
-                linked_policy: str | None = None, progress=None) -> Outcome:
-    """Prove every module with the chosen engine(s)."""
-    profiles = profiles_for(modules, base, progress, kb=kb)
+                linked_policy: str | None = None, progress=None,
+                linker: Linker = link_files) -> Outcome:
+    """Prove every module with the chosen engine(s); ``linker`` does the links (the probe
+    module that measures the base's profiles, and the linked engine's unless
+    ``linked_policy`` names a policy already linked)."""
+    profiles = profiles_for(modules, base, progress, kb=kb, linker=linker)
     outcome = Outcome()
     policy = None
     if engine in (Engine.LINKED, Engine.BOTH):
@@ -76,7 +80,7 @@ def prove_files(modules: tuple[ir.PolicyModule, ...], kb: KnowledgeBase, *,
             _require_types(policy, modules, linked_policy)
         else:
             cils = {m.name: CilEmitter().emit(m).text() for m in modules}
-            policy = link_candidates(cils, modules, base, progress)
+            policy = link_candidates(cils, modules, base, progress, linker=linker)
     for module in modules:
         if engine in (Engine.COMPOSITIONAL, Engine.BOTH):
             outcome.reports.append(prove(module, kb, profiles, colinked=modules))
