@@ -8,6 +8,9 @@ below the CLI prints or exits.
 from __future__ import annotations
 
 import ast
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -141,3 +144,12 @@ def test_lark_types_do_not_leak_from_the_front_end(tmp_path):
         elif isinstance(value, str):
             # lark's Token subclasses str; so do the AST's own kinds (ast.ArgKind, ...).
             assert type(value) is str or type(value).__module__ == "selkit.dsl.ast", type(value)
+
+
+def test_the_command_line_imports_lark_only_to_parse():
+    """``selkit --help`` and the commands that read no ``.sel`` file do not pay for Lark."""
+    code = ("import sys; import selkit.cli; import selkit.emit.reference; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'lark'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert out.stdout == "[]\n"

@@ -21,8 +21,7 @@ from selkit.cli.fmt_command import fmt_command
 from selkit.cli.lab_command import lab_command
 from selkit.cli.patch_command import patch_command
 from selkit.cli.prove_command import prove_command
-from selkit.diagnostics import DiagnosticError
-from selkit.toolchain import ToolchainError
+from selkit.diagnostics import DiagnosticError, ToolchainError
 
 #: The exit status of a command whose reader went away (128 + SIGPIPE, as a shell reports a
 #: program killed by SIGPIPE).

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, NoReturn
 
 from selkit.diagnostics import Diagnostic, Severity, render_plain
-from selkit.dsl.parser import MAX_SOURCE_BYTES
+from selkit.dsl.limits import MAX_SOURCE_BYTES
 from selkit.report.format import Format, Report, renderer
 
 if TYPE_CHECKING:  # rich is imported when a console is first needed

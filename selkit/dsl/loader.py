@@ -12,7 +12,8 @@ from pathlib import Path
 
 from selkit.diagnostics import Diagnostic, DiagnosticError, DiagnosticSink, Related, Span
 from selkit.dsl import ast
-from selkit.dsl.parser import MAX_SOURCE_BYTES, parse
+from selkit.dsl.limits import MAX_SOURCE_BYTES
+from selkit.dsl.parser import parse
 
 _SPLIT_HINT = "split it into several files and join them with 'use'"
 

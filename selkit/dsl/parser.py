@@ -12,13 +12,11 @@ from lark.exceptions import UnexpectedInput
 from selkit.diagnostics import Diagnostic, DiagnosticError, Span
 from selkit.dsl import ast
 from selkit.dsl.grammar import grammar_text, lark_parser
+from selkit.dsl.limits import MAX_SOURCE_BYTES
 from selkit.dsl.syntax_errors import syntax_diagnostic
 from selkit.dsl.to_ast import to_ast, tok_span
 
 __all__ = ["MAX_SOURCE_BYTES", "grammar_text", "parse"]
-
-#: Inputs above this size are refused before parsing (SEL905), which bounds time and memory.
-MAX_SOURCE_BYTES = 1 << 20
 
 
 def parse(text: str, path: str = "<input>") -> ast.Module:

@@ -8,13 +8,16 @@ daemon being lowered and what earlier steps declared.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from selkit.diagnostics import DiagnosticSink, Span
 from selkit.dsl import ast
-from selkit.dsl.loader import Program
 from selkit.ir import nodes as ir
 from selkit.ir.kb import KnowledgeBase
 from selkit.ir.nodes import DEFAULT_STARTER
+
+if TYPE_CHECKING:  # the loader imports the parser, and so Lark; lowering needs neither
+    from selkit.dsl.loader import Program
 
 
 @dataclass
