@@ -9,9 +9,11 @@ neverallow check all see what ``semodule`` will link, not the store as it is tod
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from selkit.base.store import StoreModel, load_store_model
+from selkit.ir import nodes as ir
 from selkit.ir.kb import KnowledgeBase
 
 
@@ -33,7 +35,7 @@ class BaseView:
             return self.model.members(name)
         return frozenset({name})
 
-    def attributes_of(self, direct) -> frozenset[str]:
+    def attributes_of(self, direct: Iterable[str]) -> frozenset[str]:
         """Every attribute a new type with the ``direct`` attributes is in after the link,
         those the kernel policy drops and expression ones (``(not ...)``, ``(all)``) included."""
         if self.model is None:
@@ -41,12 +43,12 @@ class BaseView:
         return frozenset(direct) | self.model.attributes_of(direct)
 
 
-def replaced_modules(modules, kb: KnowledgeBase) -> tuple[str, ...]:
+def replaced_modules(modules: Iterable[ir.PolicyModule], kb: KnowledgeBase) -> tuple[str, ...]:
     """Store modules that the given modules replace (the same module name)."""
     return tuple(sorted({m.name for m in modules} & kb.enabled_modules))
 
 
-def base_view(kb: KnowledgeBase, modules) -> BaseView:
+def base_view(kb: KnowledgeBase, modules: Iterable[ir.PolicyModule]) -> BaseView:
     """The view of ``kb``'s store once ``modules`` are linked into it."""
     replaced = replaced_modules(modules, kb)
     return BaseView(kb, replaced, _model(kb.store, replaced) if kb.store else None)

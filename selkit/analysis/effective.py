@@ -16,9 +16,11 @@ its own cost) and *leak* (anything else: a counterexample).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from selkit.analysis.profile import PROBE_SELF, ProfileSet
+from selkit.analysis.baseview import BaseView
+from selkit.analysis.profile import PROBE_SELF, Profile, ProfileSet
 from selkit.ir import nodes as ir
 from selkit.ir.lower import DOMAIN_ATTRIBUTES, SWITCHING_ATTRIBUTES
 
@@ -60,6 +62,10 @@ class Reach:
 
 Effective = dict[Grant, list[Reach]]
 
+#: ``expand(name, domain)``: the types a rule's source or target stands for once linked
+#: (``<self>`` is ``domain``).
+Expand = Callable[[str, str], frozenset[str]]
+
 
 def accepted_attributes(module: ir.PolicyModule, phase: str) -> tuple[str, ...]:
     """The attributes the compiler itself assigns a phase's domain (its accepted baseline)."""
@@ -74,7 +80,8 @@ def attribute_sets(module: ir.PolicyModule) -> set[tuple[str, ...]]:
     return out
 
 
-def memberships(modules, profiles: ProfileSet, base) -> dict[str, frozenset[str]]:
+def memberships(modules: Iterable[ir.PolicyModule], profiles: ProfileSet, base: BaseView
+                ) -> dict[str, frozenset[str]]:
     """Every attribute each type of ``modules`` is in once linked: what the probe link showed
     (the kernel policy's attributes) and what the store's CIL says of the attributes the kernel
     policy drops."""
@@ -86,10 +93,10 @@ def memberships(modules, profiles: ProfileSet, base) -> dict[str, frozenset[str]
     return out
 
 
-def expander(modules, profiles: ProfileSet, base):
+def expander(modules: Iterable[ir.PolicyModule], profiles: ProfileSet, base: BaseView
+             ) -> Expand:
     """Expansion of a rule's target as the linker does it when ``modules`` are linked together:
-    base members (the modules a module replaces left out) plus every linked module's types.
-    ``base`` is a :class:`~selkit.analysis.baseview.BaseView`."""
+    base members (the modules a module replaces left out) plus every linked module's types."""
     in_attributes = memberships(modules, profiles, base)
     memo: dict[str, frozenset[str]] = {}
 
@@ -109,12 +116,14 @@ def expander(modules, profiles: ProfileSet, base):
     return expand
 
 
-def _linked_together(module: ir.PolicyModule, colinked) -> tuple[ir.PolicyModule, ...]:
+def _linked_together(module: ir.PolicyModule, colinked: Iterable[ir.PolicyModule]
+                     ) -> tuple[ir.PolicyModule, ...]:
     """``module`` and the other modules linked with it (a module of the same name is replaced)."""
     return (module,) + tuple(m for m in colinked if m.name != module.name)
 
 
-def _module_grants(modules, domain: str, expand) -> Effective:
+def _module_grants(modules: Iterable[ir.PolicyModule], domain: str, expand: Expand
+                   ) -> Effective:
     out: Effective = defaultdict(list)
     for module in modules:
         for rule in module.allows(domain):
@@ -125,7 +134,8 @@ def _module_grants(modules, domain: str, expand) -> Effective:
     return out
 
 
-def _profile_grants(profile, domain: str, expand, into: Effective) -> Effective:
+def _profile_grants(profile: Profile, domain: str, expand: Expand, into: Effective
+                    ) -> Effective:
     for prule in profile.rules:
         for target in expand(prule.target, domain):
             for perm in prule.perms:
@@ -135,7 +145,8 @@ def _profile_grants(profile, domain: str, expand, into: Effective) -> Effective:
 
 
 def compositional(module: ir.PolicyModule, domain: str, profiles: ProfileSet,
-                  base, colinked=()) -> Effective:
+                  base: BaseView, colinked: tuple[ir.PolicyModule, ...] = ()
+                  ) -> Effective:
     """Grants of ``domain``: the rules of every module linked with it whose source is the
     domain, plus the base profile of its attributes."""
     modules = _linked_together(module, colinked)
@@ -147,7 +158,8 @@ def compositional(module: ir.PolicyModule, domain: str, profiles: ProfileSet,
 
 
 def accepted_baseline(module: ir.PolicyModule, phase: str, profiles: ProfileSet,
-                      base, colinked=()) -> Effective:
+                      base: BaseView, colinked: tuple[ir.PolicyModule, ...] = ()
+                      ) -> Effective:
     """What the base gives a phase's domain through the attributes the compiler assigns."""
     domain = module.domain_of(phase)
     profile = profiles.profiles[accepted_attributes(module, phase)]
@@ -156,7 +168,8 @@ def accepted_baseline(module: ir.PolicyModule, phase: str, profiles: ProfileSet,
 
 
 def declared(module: ir.PolicyModule, domain: str, profiles: ProfileSet,
-             base, colinked=()) -> Effective:
+             base: BaseView, colinked: tuple[ir.PolicyModule, ...] = ()
+             ) -> Effective:
     """The grants the spec's module gives ``domain`` (its own rules, attributes expanded)."""
     expand = expander(_linked_together(module, colinked), profiles, base)
     return dict(_module_grants((module,), domain, expand))
@@ -167,7 +180,8 @@ INBOUND_CLASSES = ("process", "process2")
 
 
 def inbound_compositional(module: ir.PolicyModule, domain: str, profiles: ProfileSet,
-                          base, colinked=()) -> Effective:
+                          base: BaseView, colinked: tuple[ir.PolicyModule, ...] = ()
+                          ) -> Effective:
     """Who may act on ``domain`` as a process: ``Grant.target`` names the *source* domain.
 
     The rules of every module linked together whose target covers the domain, and the base's

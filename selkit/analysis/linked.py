@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 from selkit.analysis.effective import INBOUND_CLASSES, Effective, Grant, Reach
 from selkit.analysis.profile import PROBE_SELF
+from selkit.base import Policy
 
 
-def linked(policy, domain: str) -> Effective:
+def linked(policy: Policy, domain: str) -> Effective:
     """Grants of ``domain`` in a linked kernel policy (every allow rule whose source covers it)."""
     import setools  # noqa: PLC0415
 
@@ -33,7 +35,7 @@ def linked(policy, domain: str) -> Effective:
     return dict(out)
 
 
-def inbound_linked(policy, domain: str) -> Effective:
+def inbound_linked(policy: Policy, domain: str) -> Effective:
     """Who may act on ``domain`` as a process in a linked policy (``Grant.target`` is the
     source domain)."""
     import setools  # noqa: PLC0415
@@ -51,7 +53,7 @@ def inbound_linked(policy, domain: str) -> Effective:
     return dict(out)
 
 
-def _condition(rule) -> str | None:
+def _condition(rule: Any) -> str | None:
     """The boolean expression of a conditional rule (None for an unconditional one)."""
     try:
         return str(rule.conditional)
@@ -78,7 +80,7 @@ class RuleFacts:
         return out
 
 
-def facts_about(policy, types: frozenset[str]) -> RuleFacts:
+def facts_about(policy: Policy, types: frozenset[str]) -> RuleFacts:
     """Every allow/type_transition/typebounds touching ``types``, attributes expanded."""
     allows, conditional, transitions = set(), set(), set()
     for rule in policy.terules():

@@ -16,12 +16,12 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from selkit.cache import cache_root, replace_file
 
 if TYPE_CHECKING:
-    from selkit.toolchain import Linker
+    from selkit.toolchain import Linker, Progress
 
 #: How a profile writes the probe domain itself (a rule on its own type), apart from any
 #: attribute; not the policy language's ``self`` (:data:`selkit.ir.nodes.SELF`).
@@ -91,7 +91,7 @@ def _cache_path(key: str) -> Path:
 
 
 def load_profiles(attribute_sets: set[tuple[str, ...]], store_root: str = "/",
-                  store: str = "default", progress=None,
+                  store: str = "default", progress: Progress | None = None,
                   replaced: tuple[str, ...] = (), linker: Linker | None = None) -> ProfileSet:
     """Profiles for every attribute set, from the cache or by linking one probe module with
     ``linker`` (default: :func:`selkit.toolchain.link_files`)."""
@@ -115,7 +115,7 @@ _LOADED: dict[str, ProfileSet] = {}
 
 
 def measure(attribute_sets: set[tuple[str, ...]], store_root: str = "/",
-            store: str = "default", progress=None,
+            store: str = "default", progress: Progress | None = None,
             replaced: tuple[str, ...] = (), linker: Linker | None = None) -> ProfileSet:
     """Link a probe type per attribute set into a store copy (with ``linker``, default
     :func:`selkit.toolchain.link_files`) and read what reaches each.
@@ -158,7 +158,7 @@ def measure(attribute_sets: set[tuple[str, ...]], store_root: str = "/",
     return ProfileSet("", profiles, members, tuple(replaced))
 
 
-def _probe_rules(query, probe: str, members: dict[str, frozenset[str]], *,
+def _probe_rules(query: Any, probe: str, members: dict[str, frozenset[str]], *,
                  outbound: bool) -> tuple[ProfileRule, ...]:
     """The rules of ``query`` as profile rules, ``probe`` written <self>; records in
     ``members`` the base members of every other name they use (other probes are not base)."""
@@ -187,7 +187,7 @@ def _probe_rules(query, probe: str, members: dict[str, frozenset[str]], *,
                                                r.conditional or "")))
 
 
-def _statement(rule) -> str:
+def _statement(rule: Any) -> str:
     text = str(rule.statement()) if callable(getattr(rule, "statement", None)) else str(rule)
     return text.split("\n")[0]
 

@@ -8,7 +8,7 @@ policy (linked engine).
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,10 +17,10 @@ from selkit.analysis.baseview import base_view, replaced_modules
 from selkit.analysis.engines import Engine
 from selkit.analysis.linked import inbound_linked, linked
 from selkit.analysis.profile import ProfileSet, load_profiles
-from selkit.base import BaseSpec, load_kb, load_policy
+from selkit.base import BaseSpec, Policy, load_kb, load_policy
 from selkit.ir import nodes as ir
 from selkit.ir.kb import KnowledgeBase
-from selkit.toolchain import Linker, link_files
+from selkit.toolchain import Linker, Progress, link_files
 
 
 @dataclass
@@ -40,7 +40,8 @@ class ModuleView:
 
 def module_view(spec: ir.PolicyModule, kb: KnowledgeBase, profiles: ProfileSet, *,
                 engine: Engine = Engine.COMPOSITIONAL, candidate: ir.PolicyModule | None = None,
-                policy=None, colinked: tuple[ir.PolicyModule, ...] = ()) -> ModuleView:
+                policy: Policy | None = None, colinked: tuple[ir.PolicyModule, ...] = ()
+                ) -> ModuleView:
     """The grants of each of ``spec``'s phases in ``candidate`` (default: the spec's own module),
     sorted into declared, accepted baseline and leaks.
 
@@ -49,6 +50,12 @@ def module_view(spec: ir.PolicyModule, kb: KnowledgeBase, profiles: ProfileSet, 
     are the other modules linked together with it (their types and rules count too).
     """
     candidate = candidate or spec
+    if engine == Engine.LINKED:
+        if policy is None:
+            raise ValueError("the linked engine reads a linked policy: pass policy=")
+        bounds = {(str(b.parent), str(b.child)) for b in policy.bounds()}
+    else:
+        bounds = {(r.parent, r.child) for r in candidate.rules if isinstance(r, ir.TypeBounds)}
     view = base_view(kb, (candidate, *colinked))
     phases = {}
     for phase in spec.phases:
@@ -63,17 +70,14 @@ def module_view(spec: ir.PolicyModule, kb: KnowledgeBase, profiles: ProfileSet, 
             inbound = eff.inbound_compositional(candidate, domain, profiles, view, colinked)
         phases[phase.name] = eff.classify(granted, declared, baseline)
         phases[phase.name].inbound = inbound
-    if engine == Engine.LINKED:
-        bounds = {(str(b.parent), str(b.child)) for b in policy.bounds()}
-    else:
-        bounds = {(r.parent, r.child) for r in candidate.rules if isinstance(r, ir.TypeBounds)}
     exec_types = view.expand("exec_type") | {
         t.name for m in (candidate, *colinked) for t in m.types if "exec_type" in t.attributes}
     return ModuleView(phases, exec_types, bounds, view.expand,
                       eff.memberships((candidate, *colinked), profiles, view))
 
 
-def profiles_for(modules, base: BaseSpec = BaseSpec(), progress=None, *,
+def profiles_for(modules: Sequence[ir.PolicyModule], base: BaseSpec = BaseSpec(),
+                 progress: Progress | None = None, *,
                  kb: KnowledgeBase | None = None, linker: Linker = link_files) -> ProfileSet:
     """Base-policy profiles for every attribute set the modules use, measured with the store
     modules they replace left out (cached per store and replaced set). ``kb`` is ``base``'s
@@ -86,9 +90,10 @@ def profiles_for(modules, base: BaseSpec = BaseSpec(), progress=None, *,
                          linker=linker)
 
 
-def link_candidates(cil_texts: dict[str, str], modules, base: BaseSpec = BaseSpec(),
-                    progress=None, expand_check: bool = False, save_to: str | None = None,
-                    linker: Linker = link_files):
+def link_candidates(cil_texts: dict[str, str], modules: Sequence[ir.PolicyModule],
+                    base: BaseSpec = BaseSpec(), progress: Progress | None = None,
+                    expand_check: bool = False, save_to: str | None = None,
+                    linker: Linker = link_files) -> Policy:
     """Link CIL modules into a fresh store copy; return the SETools policy (kept in memory).
 
     By default (``expand_check=False``) it links the way Debian's semodule does, letting a bounds

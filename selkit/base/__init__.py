@@ -9,8 +9,9 @@ from selkit.base.policy import (
     DEFAULT_POLICY,
     DEFAULT_STORE,
     BaseSpec,
+    Policy,
     load_kb,
     load_policy,
 )
 
-__all__ = ["DEFAULT_POLICY", "DEFAULT_STORE", "BaseSpec", "load_kb", "load_policy"]
+__all__ = ["DEFAULT_POLICY", "DEFAULT_STORE", "BaseSpec", "Policy", "load_kb", "load_policy"]

@@ -10,11 +10,16 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeAlias
 
 from selkit.base.modules import active_module_cils, disabled_modules, store_file_contexts
 from selkit.cache import cache_root, read_pickle, write_pickle
 from selkit.diagnostics import Diagnostic, DiagnosticError
 from selkit.ir.kb import KnowledgeBase, PortRange
+
+#: A binary policy as SETools reads it (``setools.SELinuxPolicy``). SETools ships no type
+#: information, so to mypy it is Any; the alias names what is meant.
+Policy: TypeAlias = Any
 
 #: Debian's refpolicy, the default target (selinux-policy-default).
 DEFAULT_POLICY = "/etc/selinux/default/policy/policy.33"
@@ -213,7 +218,7 @@ def _read_kb(policy_path: str, store: str | None) -> KnowledgeBase:
         disabled_modules=disabled, aliases=aliases, store=store)
 
 
-def load_policy(path: str):
+def load_policy(path: str) -> Policy:
     """Load a binary policy with SETools (a DiagnosticError if it cannot be read)."""
     import setools  # noqa: PLC0415
 

@@ -19,7 +19,7 @@ for one in no group, which exemption or category places it (``docs/forbid-groups
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -177,7 +177,7 @@ def _rule(group: str, classes: Mapping[str, frozenset[str]]) -> dict[str, frozen
     """The group's permissions per class, before exemptions."""
     out: dict[str, set[str]] = {}
 
-    def add(pairs) -> None:
+    def add(pairs: Iterable[tuple[str, str]]) -> None:
         for tclass, perm in pairs:
             if perm in classes.get(tclass, ()):
                 out.setdefault(tclass, set()).add(perm)

@@ -3,6 +3,8 @@ hold (a forbid group expands through :mod:`selkit.ir.forbid_groups`)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from selkit.diagnostics import did_you_mean
 from selkit.dsl import ast
 from selkit.dsl.pretty import item_text
@@ -13,7 +15,7 @@ from selkit.ir.names import resolve_perms, resolve_type
 
 
 def forbid_group_patterns(phase: str, group: str, origin: ir.Origin,
-                          classes) -> list[ir.ForbidPattern]:
+                          classes: Mapping[str, frozenset[str]]) -> list[ir.ForbidPattern]:
     """What ``forbid PHASE { GROUP }`` lowers to, derived for ``classes`` (class -> perms) by
     :func:`selkit.ir.forbid_groups.group_items`, exemptions included."""
     return [ir.ForbidPattern(phase, None, item.tclass, item.perms, origin, item.except_self,

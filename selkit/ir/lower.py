@@ -13,6 +13,8 @@ hook), :mod:`~selkit.ir.verbs` (phase bodies, with :mod:`~selkit.ir.names` resol
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from selkit.diagnostics import Diagnostic, DiagnosticSink, Related, Span
 from selkit.dsl import ast
 from selkit.dsl.loader import Program
@@ -71,7 +73,7 @@ def _declarations(module: ir.PolicyModule) -> dict[str, tuple[Span, str]]:
     return out
 
 
-def type_collisions(modules) -> list[Diagnostic]:
+def type_collisions(modules: Iterable[ir.PolicyModule]) -> list[Diagnostic]:
     """SEL220: two daemons compiled together that declare the same type name (``a_b`` with
     phase ``c`` and ``a`` with file ``b_c`` both make ``a_b_c_t``); checkmodule and semodule
     would refuse the second declaration only at link time."""

@@ -347,8 +347,9 @@ def _bounds_target(target: str, parents: dict[str, str]) -> str:
     return parents.get(target, target)
 
 
-def _covered(target: str, tclass: str, perm: str, parent_rules, parents: dict[str, str], have,
-             kb, own_attrs) -> bool:
+def _covered(target: str, tclass: str, perm: str, parent_rules: Iterable[ir.Allow],
+             parents: dict[str, str], have: set[tuple[str, str, str]], kb: KnowledgeBase,
+             own_attrs: dict[str, set[str]]) -> bool:
     if (_bounds_target(target, parents), tclass, perm) in have:
         return True
     wanted = {_bounds_target(t, parents) for t in _expand(target, kb, own_attrs)}

@@ -3,6 +3,8 @@ hook a switch describes (its C anchors, context expression and build macro)."""
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from selkit.csyntax import C_IDENTIFIER, balanced_brackets
 from selkit.diagnostics import Related, did_you_mean
 from selkit.dsl import ast
@@ -109,7 +111,12 @@ def _switch(ctx: DaemonState, node: ast.Switch) -> ir.Switch:
         build=_value(ctx, build, build.macro) if build else None)
 
 
-def _one(ctx: DaemonState, node: ast.Switch, kind: type, keyword: str):
+#: The switch statements given at most once.
+_Single = TypeVar("_Single", ast.PrepareAnchor, ast.ContextExpr, ast.BuildMacro)
+
+
+def _one(ctx: DaemonState, node: ast.Switch, kind: type[_Single], keyword: str
+         ) -> _Single | None:
     """The first item of ``kind`` in the switch; SEL232 for each further one."""
     items = [i for i in node.items if isinstance(i, kind)]
     for extra in items[1:]:
@@ -125,7 +132,8 @@ def _anchor(ctx: DaemonState, item: ast.PatchAnchor | ast.PrepareAnchor) -> ir.A
                      item.anchor.span)
 
 
-def _value(ctx: DaemonState, item, text: ast.Str) -> ir.SpecValue:
+def _value(ctx: DaemonState, item: ast.ContextExpr | ast.BuildMacro, text: ast.Str
+           ) -> ir.SpecValue:
     """The IR value of a 'context' or 'build' statement."""
     return ir.SpecValue(text.value, ctx.origin(item.span, item_text(item)))
 

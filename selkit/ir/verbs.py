@@ -7,6 +7,7 @@ and a form that uses a resource an earlier phase opened is tied to that phase (t
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 
 from selkit.diagnostics import Span, did_you_mean
 from selkit.dsl import ast
@@ -39,7 +40,8 @@ def lower_phase(ctx: DaemonState, state: PhaseState) -> None:
             _lower_verb(ctx, state, item)
 
 
-def _expand_includes(ctx: DaemonState, items, stack: list[str]):
+def _expand_includes(ctx: DaemonState, items: Iterable[ast.PhaseItem], stack: list[str]
+                     ) -> Iterator[ast.Verb | ast.Allow]:
     """The statements of ``items`` with each 'include' replaced by its fragment's."""
     for item in items:
         if not isinstance(item, ast.Include):

@@ -81,8 +81,9 @@ class VerbForm:
         return " ".join(self.pattern)
 
 
-def _r(target: str, tclass: str, perms: str, **kw) -> RuleTemplate:
-    return RuleTemplate(target, tclass, tuple(sorted(perms.split())), **kw)
+def _r(target: str, tclass: str, perms: str, *, source: str = SELF,
+       when: str | None = None) -> RuleTemplate:
+    return RuleTemplate(target, tclass, tuple(sorted(perms.split())), source, when)
 
 
 _NET_BIND = _r(SELF, "capability", "net_bind_service", when="privileged_port")

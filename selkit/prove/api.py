@@ -6,12 +6,12 @@ from dataclasses import dataclass, field
 
 from selkit.analysis.engines import Engine
 from selkit.analysis.views import link_candidates, profiles_for
-from selkit.base import BaseSpec
+from selkit.base import BaseSpec, Policy
 from selkit.emit import CilEmitter
 from selkit.ir import nodes as ir
 from selkit.ir.kb import KnowledgeBase
 from selkit.prove.engine import ProofReport, prove
-from selkit.toolchain import Linker, link_files
+from selkit.toolchain import Linker, Progress, link_files
 
 
 @dataclass
@@ -50,7 +50,7 @@ def compare(a: ProofReport, b: ProofReport) -> list[str]:
     return out
 
 
-def _require_types(policy, modules, path: str) -> None:
+def _require_types(policy: Policy, modules: tuple[ir.PolicyModule, ...], path: str) -> None:
     from selkit.diagnostics import Diagnostic, DiagnosticError  # noqa: PLC0415
 
     present = {str(t) for t in policy.types()}
@@ -64,7 +64,7 @@ def _require_types(policy, modules, path: str) -> None:
 
 def prove_files(modules: tuple[ir.PolicyModule, ...], kb: KnowledgeBase, *,
                 engine: Engine = Engine.COMPOSITIONAL, base: BaseSpec = BaseSpec(),
-                linked_policy: str | None = None, progress=None,
+                linked_policy: str | None = None, progress: Progress | None = None,
                 linker: Linker = link_files) -> Outcome:
     """Prove every module with the chosen engine(s); ``linker`` does the links (the probe
     module that measures the base's profiles, and the linked engine's unless

@@ -11,23 +11,27 @@ profiles' outbound and inbound rules).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from selkit.analysis.baseview import base_view
+from selkit.analysis.baseview import BaseView, base_view
 from selkit.analysis.effective import allow_text, expander, memberships
 from selkit.analysis.profile import PROBE_SELF, ProfileSet
 from selkit.analysis.views import profiles_for
 from selkit.base import BaseSpec
+from selkit.base.store import Neverallow, StoreModel
 from selkit.diagnostics import Diagnostic
 from selkit.ir import nodes as ir
+from selkit.ir.kb import KnowledgeBase
 
 
-def check_against_store(modules, kb) -> list[Diagnostic]:
+def check_against_store(modules: Sequence[ir.PolicyModule], kb: KnowledgeBase
+                        ) -> list[Diagnostic]:
     """SEL218 and SEL330 for modules linked together into ``kb``'s store (nothing to check
     when the knowledge base has no store, e.g. a hand-made one in unit tests)."""
-    if kb.store is None or not modules:
+    view = base_view(kb, modules) if modules else None
+    if view is None or view.model is None:
         return []
-    view = base_view(kb, modules)
     triggered = check_triggers(modules, view.model)
     if triggered:
         return triggered  # the profiles do not hold what the link would switch on
@@ -35,7 +39,7 @@ def check_against_store(modules, kb) -> list[Diagnostic]:
     return check_neverallows(modules, profiles, view)
 
 
-def check_triggers(modules, model) -> list[Diagnostic]:
+def check_triggers(modules: Sequence[ir.PolicyModule], model: StoreModel) -> list[Diagnostic]:
     """SEL218: declared types that switch on optional blocks the store keeps disabled (all the
     modules' names judged together)."""
     declared = {d.name: d for m in modules for d in m.types}
@@ -66,11 +70,14 @@ class RuleReach:
     through: str | None = None  # for a base rule: the new type it reaches
 
 
-def check_neverallows(modules, profiles: ProfileSet, view) -> list[Diagnostic]:
+def check_neverallows(modules: Sequence[ir.PolicyModule], profiles: ProfileSet, view: BaseView
+                      ) -> list[Diagnostic]:
     """SEL330: every neverallow of the base over every rule that involves a new type, judged
     on sets (a rule breaks a neverallow when their classes, permissions, sources and targets
     meet)."""
     model = view.model
+    if model is None:  # no store, no neverallows of it
+        return []
     attributes_of = memberships(modules, profiles, view)
     decl_of = {d.name: d for m in modules for d in m.types}
     sides: dict[str, _Side] = {}
@@ -84,7 +91,7 @@ def check_neverallows(modules, profiles: ProfileSet, view) -> list[Diagnostic]:
     by_class = defaultdict(list)
     for rule in model.neverallows:
         by_class[rule.tclass].append(rule)
-    found: dict[tuple, tuple[RuleReach, tuple[str, str, str], object]] = {}
+    found: dict[tuple, tuple[RuleReach, tuple[str, str, str], Neverallow]] = {}
     perms_of = {c: frozenset(p for r in rules for p in r.perms) for c, rules in by_class.items()}
     for reach in rule_reaches(modules, profiles, view, perms_of):
         for rule in by_class[reach.tclass]:
@@ -113,7 +120,8 @@ class _Side:
         return frozenset(t for t in types if t in self.joined or t in self.base)
 
 
-def _witness(reach: RuleReach, rule, side) -> tuple[str, str] | None:
+def _witness(reach: RuleReach, rule: Neverallow, side: Callable[[str], _Side]
+             ) -> tuple[str, str] | None:
     """A (source, target) the rule gives that the neverallow forbids, or None."""
     sources = side(rule.source).meet(reach.sources)
     if not sources:
@@ -128,7 +136,8 @@ def _witness(reach: RuleReach, rule, side) -> tuple[str, str] | None:
     return (min(sources), min(targets)) if targets else None
 
 
-def rule_reaches(modules, profiles: ProfileSet, view, only=None) -> list[RuleReach]:
+def rule_reaches(modules: Sequence[ir.PolicyModule], profiles: ProfileSet, view: BaseView,
+                 only: Mapping[str, frozenset[str]] | None = None) -> list[RuleReach]:
     """Every rule that gives a permission involving a type of ``modules`` once linked: the
     modules' own rules and the base rules that reach a new type through its attributes
     (``only``: class -> permissions, the rules giving none of them are left out)."""
@@ -138,7 +147,7 @@ def rule_reaches(modules, profiles: ProfileSet, view, only=None) -> list[RuleRea
     def expand(name: str) -> frozenset[str]:
         return linked(name, "")
 
-    def wanted(tclass: str, perms) -> bool:
+    def wanted(tclass: str, perms: Iterable[str]) -> bool:
         return only is None or not only.get(tclass, frozenset()).isdisjoint(perms)
 
     out: list[RuleReach] = []
@@ -163,8 +172,8 @@ def rule_reaches(modules, profiles: ProfileSet, view, only=None) -> list[RuleRea
     return out
 
 
-def _neverallow_diagnostic(reach: RuleReach, access: tuple[str, str, str], rule, decl_of,
-                           model) -> Diagnostic:
+def _neverallow_diagnostic(reach: RuleReach, access: tuple[str, str, str], rule: Neverallow,
+                           decl_of: Mapping[str, ir.TypeDecl], model: StoreModel) -> Diagnostic:
     source, target, perm = access
     grant = f"{source} {target}:{reach.tclass} {perm}"
     meaning = "; ".join(f"{name} = {model.expression_of(name)}"
@@ -178,6 +187,7 @@ def _neverallow_diagnostic(reach: RuleReach, access: tuple[str, str, str], rule,
             f"({reach.statement}): {neverallow}", reach.origin.span,
             hint="remove that permission: semodule with expand-check=1 refuses the module, and "
                  "Debian's default (expand-check=0) would install it silently")
+    assert reach.through is not None  # a base rule's reach names the new type it reaches
     decl = decl_of[reach.through]
     return Diagnostic(
         "SEL330", f"the base policy forbids {grant}, which the base rule "

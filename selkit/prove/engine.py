@@ -8,6 +8,7 @@ from selkit.analysis.effective import Classified
 from selkit.analysis.engines import Engine
 from selkit.analysis.profile import ProfileSet
 from selkit.analysis.views import module_view
+from selkit.base import Policy
 from selkit.ir import nodes as ir
 from selkit.ir.kb import KnowledgeBase
 from selkit.prove.obligations import REGISTRY, Context, Result, Verdict
@@ -33,7 +34,8 @@ class ProofReport:
 
 def prove(spec: ir.PolicyModule, kb: KnowledgeBase, profiles: ProfileSet, *,
           engine: Engine = Engine.COMPOSITIONAL, candidate: ir.PolicyModule | None = None,
-          policy=None, colinked: tuple[ir.PolicyModule, ...] = ()) -> ProofReport:
+          policy: Policy | None = None, colinked: tuple[ir.PolicyModule, ...] = ()
+          ) -> ProofReport:
     """Prove ``spec``'s obligations about ``candidate`` (default: the spec's own module).
 
     ``engine="linked"`` reads ``policy`` (a SETools policy in which the candidate is linked);

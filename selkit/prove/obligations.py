@@ -7,7 +7,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from selkit.analysis.effective import Classified, Grant, Reach
 from selkit.analysis.profile import PROBE_SELF
@@ -112,7 +112,7 @@ class Obligation:
     id: ClassVar[str]
     title: ClassVar[str]
 
-    def __init_subclass__(cls, **kw):
+    def __init_subclass__(cls, **kw: Any) -> None:
         super().__init_subclass__(**kw)
         if "id" in cls.__dict__:  # abstract helpers define no id
             REGISTRY.append(cls)
