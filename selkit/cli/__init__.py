@@ -8,7 +8,7 @@ import contextlib
 import os
 import sys
 import traceback
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 
@@ -43,7 +43,7 @@ def _quiet_after_broken_pipe() -> NoReturn:
 class _Group(click.Group):
     """Turns library errors into diagnostics and exit codes; never shows a traceback."""
 
-    def invoke(self, ctx):
+    def invoke(self, ctx: click.Context) -> Any:
         try:
             try:
                 return self._invoke(ctx)
@@ -54,7 +54,7 @@ class _Group(click.Group):
         except BrokenPipeError:
             _quiet_after_broken_pipe()
 
-    def _invoke(self, ctx):
+    def _invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except ToolchainError as exc:

@@ -11,7 +11,7 @@ import os
 import shutil
 import sys
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, NoReturn
+from typing import IO, TYPE_CHECKING, NoReturn
 
 from selkit.diagnostics import Diagnostic, Severity, render_plain
 from selkit.dsl.limits import MAX_SOURCE_BYTES
@@ -19,6 +19,7 @@ from selkit.report.format import Format, Report, renderer
 
 if TYPE_CHECKING:  # rich is imported when a console is first needed
     from rich.console import Console
+    from rich.text import Text
 
 EXIT_OK, EXIT_TOOLCHAIN, EXIT_USAGE = 0, 1, 2
 
@@ -33,7 +34,7 @@ STYLES = {
 }
 
 
-def _is_terminal(stream) -> bool:
+def _is_terminal(stream: IO[str]) -> bool:
     if os.environ.get("SELKIT_FORCE_TERMINAL"):
         return True
     try:
@@ -154,7 +155,7 @@ class Application:
         raise SystemExit(code)
 
 
-def _styled(text: str, severity: Severity):
+def _styled(text: str, severity: Severity) -> Text:
     """A rendered diagnostic with its header, gutter and carets coloured."""
     from rich.text import Text  # noqa: PLC0415
 

@@ -15,7 +15,8 @@ from selkit.cli.options import base_options, base_spec, front, json_option
               help="print the syntax tree or the checked IR (stable text, for debugging)")
 @json_option
 @click.pass_obj
-def check_command(app: Application, files, base, base_store, dump, json_mode):
+def check_command(app: Application, files: tuple[str, ...], base: str | None,
+                  base_store: str | None, dump: str | None, json_mode: bool) -> None:
     """Parse and resolve .sel specs without writing anything."""
     app.json_mode = json_mode
     _, modules = front(app, files, base_spec(base, base_store))

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from selkit.cli.app import Application
 from selkit.cli.options import base_options, base_spec, front, json_option
 
+if TYPE_CHECKING:
+    from selkit.compiler import Artifact
 
-def _artifacts(_ctx, _param, value: str):
+
+def _artifacts(_ctx: click.Context, _param: click.Parameter, value: str
+               ) -> tuple[Artifact, ...]:
     from selkit.compiler import Artifact  # noqa: PLC0415
 
     try:
@@ -29,8 +35,9 @@ def _artifacts(_ctx, _param, value: str):
                    "result with setools (never touches the live store)")
 @json_option
 @click.pass_obj
-def compile_command(app: Application, files, output, targets, base, base_store, install,
-                    json_mode):
+def compile_command(app: Application, files: tuple[str, ...], output: str,
+                    targets: tuple[Artifact, ...], base: str | None, base_store: str | None,
+                    install: bool, json_mode: bool) -> None:
     """Compile .sel specs into refpolicy modules, CIL and .pp packages."""
     from selkit.compiler import build, check_output_dir  # noqa: PLC0415
     from selkit.report.compile import CompiledRow, CompileReport  # noqa: PLC0415

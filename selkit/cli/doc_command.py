@@ -8,13 +8,13 @@ from selkit.cli.app import Application
 
 
 @click.group("doc")
-def doc_group():
+def doc_group() -> None:
     """Print parts of the language reference."""
 
 
 @doc_group.command("verbs")
 @click.pass_obj
-def doc_verbs(app: Application):
+def doc_verbs(app: Application) -> None:
     """Every verb form with its exact refpolicy and CIL expansion (Markdown)."""
     from selkit.emit.reference import verbs_markdown  # noqa: PLC0415
 

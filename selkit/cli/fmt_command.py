@@ -16,7 +16,8 @@ from selkit.diagnostics import Diagnostic, DiagnosticError
               help="exit 1 if a file is not canonically formatted; change nothing")
 @click.option("--stdout", "to_stdout", is_flag=True, help="print instead of rewriting files")
 @click.pass_obj
-def fmt_command(app: Application, files, check_only, to_stdout):
+def fmt_command(app: Application, files: tuple[str, ...], check_only: bool, to_stdout: bool
+                ) -> None:
     """Rewrite .sel files in canonical form (comments are kept)."""
     from selkit.compiler import write_atomically  # noqa: PLC0415
     from selkit.dsl import parse  # noqa: PLC0415

@@ -24,8 +24,8 @@ from selkit.lab.scenarios import BY_DAEMON
 @click.option("--timeout", default=300, show_default=True, metavar="SEC",
               help="per-VM time limit")
 @click.pass_obj
-def lab_command(app: Application, daemon, json_mode, keep, with_suggestions, spec_dir,
-                timeout):
+def lab_command(app: Application, daemon: str, json_mode: bool, keep: str | None,
+                with_suggestions: bool, spec_dir: str, timeout: int) -> None:
     """Run confined daemons under a real enforcing kernel with real traffic and an attack
     battery. Exit 0 when every tunnel works, no unexpected denial is seen and every attack is
     denied; 1 otherwise; 2 for bad input."""

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
 import click
 
 from selkit.base import BaseSpec
 from selkit.cli.app import Application
 
+if TYPE_CHECKING:
+    from selkit.ir import nodes as ir
+    from selkit.ir.kb import KnowledgeBase
 
-def base_options(func):
+_Command = TypeVar("_Command", bound=Callable[..., Any])
+
+
+def base_options(func: _Command) -> _Command:
     """``--base`` and ``--base-store``."""
     func = click.option(
         "--base-store", "base_store", default=None, metavar="DIR",
@@ -34,7 +43,8 @@ def base_spec(base: str | None, store: str | None, *, need_store: bool = False) 
     return spec.require_store() if need_store else spec
 
 
-def front(app: Application, files: tuple[str, ...], spec: BaseSpec):
+def front(app: Application, files: tuple[str, ...], spec: BaseSpec
+          ) -> tuple[KnowledgeBase, tuple[ir.PolicyModule, ...]]:
     """Parse and check every file against the base: the knowledge base and the modules (or
     all diagnostics of all files); the sources are kept to quote in later diagnostics."""
     from selkit.compiler import check_files  # noqa: PLC0415

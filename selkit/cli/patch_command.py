@@ -12,7 +12,7 @@ class _DefaultsHelp(click.Option):
     """An option whose help names the mail defaults, read only when --help is asked for (the
     patch machinery is not imported by every command)."""
 
-    def get_help_record(self, ctx):
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
         from selkit.patch import mail  # noqa: PLC0415
 
         if self.help is not None:
@@ -39,8 +39,9 @@ class _DefaultsHelp(click.Option):
 @base_options
 @json_option
 @click.pass_obj
-def patch_command(app: Application, specs, source, output, author, date, check_only, base,
-                  base_store, json_mode):
+def patch_command(app: Application, specs: tuple[str, ...], source: str, output: str | None,
+                  author: str | None, date: str | None, check_only: bool, base: str | None,
+                  base_store: str | None, json_mode: bool) -> None:
     """Generate the setcon() patch of each spec's switch (git format-patch form)."""
     from selkit.compiler import check_output_dir, write_atomically  # noqa: PLC0415
     from selkit.patch.requests import check_headers, regenerate, remove_obsolete  # noqa: PLC0415

@@ -28,8 +28,9 @@ from selkit.cli.options import base_options, base_spec, front, json_option
 @base_options
 @json_option
 @click.pass_obj
-def prove_command(app: Application, files, engine, linked_policy, ini_path, show_baseline, base,
-                  base_store, json_mode):
+def prove_command(app: Application, files: tuple[str, ...], engine: str,
+                  linked_policy: str | None, ini_path: str | None, show_baseline: bool,
+                  base: str | None, base_store: str | None, json_mode: bool) -> None:
     """Prove what each phase's domain can and cannot do (exit 1 if an obligation fails)."""
     from selkit.compiler import check_output_file, write_atomically  # noqa: PLC0415
     from selkit.facts.syscalls import load_table  # noqa: PLC0415
