@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import pickle
 from pathlib import Path
+from typing import Any
 
 
 def cache_root() -> Path:
@@ -16,7 +17,7 @@ def cache_root() -> Path:
     return Path(base) / "selkit"
 
 
-def read_pickle(path: Path, kind: type):
+def read_pickle(path: Path, kind: type) -> Any:
     """The ``kind`` object pickled at ``path``, or None (missing, unreadable, or stale)."""
     try:
         with open(path, "rb") as handle:
@@ -26,7 +27,7 @@ def read_pickle(path: Path, kind: type):
         return None
 
 
-def write_pickle(path: Path, value) -> None:
+def write_pickle(path: Path, value: object) -> None:
     """Pickle ``value`` to ``path`` atomically; a read-only cache only costs speed."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

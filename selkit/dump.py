@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+from typing import Any
 
 from selkit.diagnostics import Span
 
 
-def dump(value, indent: int = 0) -> str:
+def dump(value: object, indent: int = 0) -> str:
     """Indented, deterministic text of a dataclass tree (spans as ``@line:col``)."""
     return "\n".join(_lines(value, indent)) + "\n"
 
 
-def _scalar(value) -> str | None:
+def _scalar(value: Any) -> str | None:
     if type(value).__name__ == "Origin":
         return f"<{value.span.short()}:{value.span.column} {value.cause.value} {value.statement!r}>"
     if isinstance(value, Span):
@@ -29,7 +30,7 @@ def _scalar(value) -> str | None:
     return None
 
 
-def _lines(value, depth: int) -> list[str]:
+def _lines(value: object, depth: int) -> list[str]:
     pad = "  " * depth
     scalar = _scalar(value)
     if scalar is not None:

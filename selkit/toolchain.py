@@ -128,7 +128,7 @@ class StoreCopy:
         Path(self.root, "etc/selinux/semanage.conf").write_text(conf)
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None

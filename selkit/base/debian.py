@@ -27,6 +27,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from selkit.cache import cache_root, rename_into_place
 from selkit.diagnostics import Diagnostic, ToolchainError
@@ -48,7 +49,7 @@ def _tail(text: str, lines: int = 5) -> str:
     return "\n".join(text.strip().splitlines()[-lines:])
 
 
-def _run(argv: list[str], **kwargs) -> subprocess.CompletedProcess:
+def _run(argv: list[str], **kwargs: Any) -> subprocess.CompletedProcess:
     return subprocess.run(argv, capture_output=True, text=True, check=False,
                           env={**os.environ, "LC_ALL": "C", "SELKIT_CACHE": str(cache_root())},
                           **kwargs)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,7 +69,8 @@ def _evaluate(name: str, exprs: dict[str, tuple[SExpr, ...]], aliases: dict[str,
     return memo[name]
 
 
-def _evaluate_expr(expr: SExpr, exprs, aliases, types, memo) -> frozenset[str]:
+def _evaluate_expr(expr: SExpr, exprs: dict[str, tuple[SExpr, ...]], aliases: dict[str, str],
+                   types: frozenset[str], memo: dict[str, frozenset[str]]) -> frozenset[str]:
     if isinstance(expr, str):
         return _evaluate(expr, exprs, aliases, types, memo)
     parts = [_evaluate_expr(e, exprs, aliases, types, memo) for e in expr[1:]] \
@@ -91,7 +92,7 @@ def _evaluate_expr(expr: SExpr, exprs, aliases, types, memo) -> frozenset[str]:
     return parts[0] ^ parts[1]
 
 
-def _holds(expr: SExpr, contains) -> bool:
+def _holds(expr: SExpr, contains: Callable[[str], bool]) -> bool:
     """Whether a new type is in ``expr``, given ``contains(attribute)`` for named ones."""
     if isinstance(expr, str):
         return contains(expr)

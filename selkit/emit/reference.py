@@ -7,6 +7,8 @@ reference can never drift from what the compiler does. ``selkit doc verbs`` prin
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from selkit.diagnostics import Span
 from selkit.emit import cil, te
 from selkit.ir import forbid_groups, vocab
@@ -37,7 +39,8 @@ def _rules(form: vocab.VerbForm) -> list[tuple[ir.Rule, bool]]:
     return out
 
 
-def _expansion(form: vocab.VerbForm, statement, comment: str) -> list[str]:
+def _expansion(form: vocab.VerbForm, statement: Callable[[ir.Rule], str], comment: str
+               ) -> list[str]:
     """Each rule exactly as the emitter writes it (``statement``), noting conditional ones."""
     return [statement(rule) + (f"   {comment} only if a port is below 1024" if privileged
                                else "")

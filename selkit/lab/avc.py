@@ -15,6 +15,7 @@ matter, or they are lost; :func:`lost_records` counts what the kernel says it dr
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sepolgen import audit as sepolgen_audit
@@ -90,7 +91,7 @@ def lost_records(text: str) -> int:
     return suppressed + lost
 
 
-def _segments(line: str):
+def _segments(line: str) -> Iterator[_Segment]:
     """The audit records in one console line: from each header to the next."""
     line = line.replace("\r", "")
     starts = list(_HEADER.finditer(line))

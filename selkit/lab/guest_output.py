@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from selkit.lab import vm
 
@@ -110,7 +111,7 @@ def dmesg_segments(dmesg: str) -> dict[str, str]:
     return {name: "\n".join(lines) + "\n" for name, lines in segments.items()}
 
 
-def _int(value) -> int | None:
+def _int(value: Any) -> int | None:  # value: any JSON value
     try:
         return int(value)
     except (TypeError, ValueError):

@@ -75,7 +75,7 @@ def prepare(spec_dir: Path, progress: Progress | None = None, with_probe: bool =
 
 def run_one(scenario: Scenario, prepared: Prepared, *, keep: Path | None = None,
             progress: Progress | None = None, timeout: float = 300.0,
-            with_suggestions: bool = False, build=None) -> LabResult:
+            with_suggestions: bool = False, build: projects.Build | None = None) -> LabResult:
     """Build, boot and judge one daemon; ``build`` replaces ``selkit.projects.build(project)``
     (e.g. a build with an extra patch under test)."""
     say = progress or (lambda _msg: None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from selkit.diagnostics import Diagnostic, DiagnosticError
 from selkit.ir import nodes as ir
@@ -20,6 +21,9 @@ from selkit.patch.series import (
     series_total,
 )
 from selkit.patch.udiff import SOURCE_ENCODING
+
+if TYPE_CHECKING:
+    from selkit.toolchain import Progress
 
 
 def requests_for(specs: tuple[str, ...], modules: tuple[ir.PolicyModule, ...]) -> list[Request]:
@@ -92,7 +96,7 @@ class SeriesRun:
 
 def regenerate(specs: tuple[str, ...], modules: tuple[ir.PolicyModule, ...], *, source: str,
                series_dir: str | None, author: str | None = None, date: str | None = None,
-               progress=None) -> SeriesRun:
+               progress: Progress | None = None) -> SeriesRun:
     """Generate each spec's patch in memory, in series order, each on top of the patches that
     precede it; nothing is written."""
     progress = progress or (lambda _msg: None)

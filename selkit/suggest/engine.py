@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from selkit.ir import nodes as ir
 from selkit.ir.kb import KnowledgeBase
@@ -11,14 +11,14 @@ from selkit.suggest import checks, explain
 from selkit.suggest.avc import Avc
 from selkit.suggest.group import group
 from selkit.suggest.search import cover
-from selkit.suggest.spec import SpecModel, spec_models
+from selkit.suggest.spec import Sources, SpecModel, spec_models
 from selkit.suggest.suggestion import Covered, Item, Kind, Suggestion
 
 _PORT_FIELD = re.compile(r"\b(?:src|dest)=(\d+)\b")
 
 
 def suggest(denials: Iterable[Avc], modules: Iterable[ir.PolicyModule], kb: KnowledgeBase,
-            sources) -> list[Suggestion]:
+            sources: Sources) -> list[Suggestion]:
     """A suggestion for every denial, identical ones grouped, sorted by place in the spec.
 
     ``modules`` are checked IR modules (:func:`selkit.compiler.front_end`); ``sources`` the
@@ -70,7 +70,7 @@ def _answer(spec: SpecModel, phase: str, ttype: str, tclass: str,
         else:
             needed.append(perm)
 
-    def covering(ps) -> list[Covered]:
+    def covering(ps: Collection[str]) -> list[Covered]:
         return [(i, a, tuple(p for p in a.perms if p in ps)) for i, a in denied
                 if any(p in ps for p in a.perms)]
 

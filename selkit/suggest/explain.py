@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+
 from selkit.diagnostics import Span
 from selkit.dsl.ast import ArgKind
 from selkit.ir import nodes as ir
@@ -66,7 +68,7 @@ def statement_item(spec: SpecModel, phase: str, ttype: str, tclass: str,
                 what, tail)
 
 
-def _target_notes(spec: SpecModel, phase: str, ttype: str, tclass: str):
+def _target_notes(spec: SpecModel, phase: str, ttype: str, tclass: str) -> Iterator[str]:
     earlier = spec.phase_of_domain(ttype)
     if earlier is None or earlier == phase or earlier not in spec.ancestors(phase):
         return
@@ -80,7 +82,8 @@ def _target_notes(spec: SpecModel, phase: str, ttype: str, tclass: str):
                "(fd plumbing, REFERENCE 6.4)")
 
 
-def _group_notes(spec: SpecModel, phase: str, ttype: str, tclass: str, perms):
+def _group_notes(spec: SpecModel, phase: str, ttype: str, tclass: str, perms: Iterable[str]
+                 ) -> Iterator[str]:
     """A warning when the permission is in a forbid group that a phase with forbids leaves
     out (a phase without any forbid, usually startup, is not warned about)."""
     if not any(p.phase == phase for p in spec.module.forbids):
@@ -96,7 +99,7 @@ def _group_notes(spec: SpecModel, phase: str, ttype: str, tclass: str, perms):
                    f"'{group}' to 'forbid {phase}' and fix the daemon instead")
 
 
-def _reopen_notes(spec: SpecModel, phase: str, form: vocab.VerbForm):
+def _reopen_notes(spec: SpecModel, phase: str, form: vocab.VerbForm) -> Iterator[str]:
     if not form.opens:
         return
     for ancestor in spec.ancestors(phase):
@@ -110,7 +113,7 @@ def _reopen_notes(spec: SpecModel, phase: str, form: vocab.VerbForm):
                 return
 
 
-def _phase_forms(spec: SpecModel, phase: str):
+def _phase_forms(spec: SpecModel, phase: str) -> Iterator[vocab.VerbForm]:
     """The verb forms phase ``phase`` uses, fragments included (read from the IR's origins)."""
     statements = {r.origin.statement for r in spec.module.allows(spec.domain(phase))
                   if r.origin.cause is ir.Cause.SPEC}

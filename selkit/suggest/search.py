@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from selkit.diagnostics import DiagnosticError
@@ -60,7 +61,8 @@ def cover(spec: SpecModel, phase: str, ttype: str, tclass: str, perms: list[str]
     return out
 
 
-def _needed(spec: SpecModel, phase: str, ttype: str, tclass: str, perms) -> frozenset[Grant]:
+def _needed(spec: SpecModel, phase: str, ttype: str, tclass: str, perms: Iterable[str]
+            ) -> frozenset[Grant]:
     domain = spec.domain(phase)
     return frozenset((domain, ttype, tclass, p) for p in perms)
 
@@ -108,7 +110,7 @@ def _try(spec: SpecModel, phase: str, statement: str, form: vocab.VerbForm | Non
 
 
 def _verb_statements(spec: SpecModel, phase: str, ttype: str, tclass: str, perms: list[str],
-                     ports: list[int]):
+                     ports: list[int]) -> Iterator[tuple[vocab.VerbForm, str]]:
     """(form, statement text) for every verb form that may grant one of ``perms`` on
     ``ttype`` in ``phase``, with its parameters filled from the denial."""
     domain = spec.domain(phase)

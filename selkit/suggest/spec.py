@@ -85,7 +85,11 @@ def grants_of(module: ir.PolicyModule, kb: KnowledgeBase) -> frozenset[Grant]:
                      for t in kb.expand(r.target) for p in r.perms)
 
 
-def spec_models(modules: Iterable[ir.PolicyModule], sources,
+#: The programs modules were compiled from: one, several, or a mapping of path to program.
+Sources = Program | Iterable[Program] | Mapping[str, Program]
+
+
+def spec_models(modules: Iterable[ir.PolicyModule], sources: Sources,
                 kb: KnowledgeBase) -> list[SpecModel]:
     """A model per module, each with the program it was compiled from (``sources``: a
     :class:`Program`, several, or a mapping of path to program)."""
@@ -100,7 +104,7 @@ def spec_models(modules: Iterable[ir.PolicyModule], sources,
     return out
 
 
-def _programs(sources) -> dict[str, Program]:
+def _programs(sources: Sources) -> dict[str, Program]:
     if isinstance(sources, Program):
         return {sources.main.path: sources}
     if isinstance(sources, Mapping):

@@ -10,13 +10,13 @@ from selkit.ir.nodes import SELF
 Grant = tuple[str, str, str, str]
 
 
-def perm_text(perms) -> str:
+def perm_text(perms: Iterable[str]) -> str:
     """One permission bare, several as ``{ a b }`` (sorted)."""
-    perms = sorted(perms)
-    return perms[0] if len(perms) == 1 else "{ " + " ".join(perms) + " }"
+    names = sorted(perms)
+    return names[0] if len(names) == 1 else "{ " + " ".join(names) + " }"
 
 
-def rule_text(source: str, target: str, tclass: str, perms) -> str:
+def rule_text(source: str, target: str, tclass: str, perms: Iterable[str]) -> str:
     """An allow rule in policy syntax, ``self`` for a rule on the source itself."""
     shown = SELF if target == source else target
     return f"allow {source} {shown}:{tclass} {perm_text(perms)};"
