@@ -11,7 +11,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -19,8 +19,7 @@ from typing import Protocol
 from selkit.diagnostics import Diagnostic, Span, ToolchainError
 from selkit.emit import Output
 from selkit.ir import nodes as ir
-
-Progress = Callable[[str], None]
+from selkit.progress import Progress
 
 DEFAULT_ROOT = "/"
 DEFAULT_STORE_NAME = "default"

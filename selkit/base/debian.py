@@ -25,14 +25,12 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from selkit.cache import cache_root, rename_into_place
 from selkit.diagnostics import Diagnostic, ToolchainError
-
-Progress = Callable[[str], None]
+from selkit.progress import Progress
 
 APT_SOURCE = Path(__file__).resolve().parents[2] / "scripts" / "apt-source.sh"
 #: The package whose version the other flavours must match.

@@ -24,16 +24,15 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from selkit.diagnostics import Diagnostic
 from selkit.lab.kernel import lab_cache
+from selkit.progress import Progress
 from selkit.suggest.avc import Avc
 from selkit.toolchain import ToolchainError
-
-Progress = Callable[[str], None]
 
 PROBE_SOURCE = Path(__file__).with_name("probe") / "probe.c"
 CFLAGS = ("-static", "-no-pie", "-O2", "-Wall", "-Wextra", "-Werror", "-std=gnu11")

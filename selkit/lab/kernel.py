@@ -14,15 +14,13 @@ import shutil
 import struct
 import subprocess
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from selkit.cache import cache_root
 from selkit.diagnostics import Diagnostic
+from selkit.progress import Progress
 from selkit.toolchain import ToolchainError
-
-Progress = Callable[[str], None]
 
 KERNEL_METAPACKAGE = "linux-image-amd64"
 BUSYBOX_PACKAGE = "busybox-static"

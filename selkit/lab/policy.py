@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -16,9 +15,8 @@ from selkit.base import BaseSpec, load_kb
 from selkit.compiler import Artifact, compile_modules, front_end_files, write_atomically
 from selkit.ir import nodes as ir
 from selkit.lab.kernel import lab_cache
+from selkit.progress import Progress
 from selkit.toolchain import link_files
-
-Progress = Callable[[str], None]
 
 LAB_MODULE = "selkit_lab"
 

@@ -10,7 +10,7 @@ import dataclasses
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,9 +23,8 @@ from selkit.lab.guest_output import parse_output
 from selkit.lab.policy import LabPolicy, build_policy
 from selkit.lab.scenarios import BY_DAEMON, SCENARIOS, Scenario
 from selkit.lab.verdict import LabResult, judge
+from selkit.progress import Progress
 from selkit.suggest import suggest
-
-Progress = Callable[[str], None]
 
 
 @dataclass

@@ -14,17 +14,16 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from selkit.cache import cache_root, rename_into_place
 from selkit.diagnostics import Diagnostic, ToolchainError
+from selkit.progress import Progress
 from selkit.projects.compile_warnings import parse_warnings
 from selkit.projects.recipes import CFLAGS, Project
 from selkit.projects.recipes import project as _project
-
-Progress = Callable[[str], None]
 
 #: Bump when the layout of a cached build changes, so old entries are not read.
 _CACHE_FORMAT = "2"
