@@ -12,6 +12,7 @@ from __future__ import annotations
 import weakref
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 from selkit.analysis.effective import INBOUND_CLASSES, Effective, Grant, Reach
 from selkit.analysis.profile import PROBE_SELF
@@ -62,7 +63,7 @@ class _AllowIndex:
         allow = setools.TERuletype.allow
         self._by: dict[str, dict[str, list[tuple[int, object]]]] = {
             "source": defaultdict(list), "target": defaultdict(list)}
-        self._named: dict[str, dict[str, object]] = {"source": {}, "target": {}}
+        self._named: dict[str, dict[str, Any]] = {"source": {}, "target": {}}
         for position, rule in enumerate(policy.terules()):
             if rule.ruletype != allow:
                 continue
