@@ -31,6 +31,8 @@ if [ "${1:-}" = "--deb" ] && [ $# -eq 2 ]; then
     cache=${SELKIT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/selkit}/apt-deb
     sources=/etc/apt/sources.list.d/debian.sources
     mkdir -p "$cache/etc/sources.list.d" "$cache/lists/partial" "$cache/debs/$pkg"
+    exec 9>"$cache/.lock"  # one call at a time: apt's private state is shared (see below)
+    flock 9
     found=$(ls "$cache/debs/$pkg"/*.deb 2>/dev/null | head -n1)
     if [ -n "$found" ]; then
         echo "$found"
@@ -60,6 +62,13 @@ dest=${2:-}
 cache=${SELKIT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/selkit}/apt-src
 sources=/etc/apt/sources.list.d/debian.sources
 work="$cache/debs/$pkg"
+
+# One call at a time per cache: apt's private state (lists, archives) and the unpack's
+# "$dest.tmp" are shared, and apt-get fails instead of waiting for its lock. Concurrent
+# callers (parallel test workers, two selkit commands) wait here instead.
+mkdir -p "$cache"
+exec 9>"$cache/.lock"
+flock 9
 
 if [ "$download_only" = no ] && [ -d "$dest" ] && [ -f "$dest/.selkit-unpacked" ]; then
     exit 0

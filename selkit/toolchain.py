@@ -69,13 +69,14 @@ def build_pp(te: Output, fc: Output, name: str, mls: bool = True) -> bytes:
             match = _CHECKMODULE_LINE.search(output)
             span = te.span_at(int(match.group(1))) if match else None
             first = output.splitlines()[0] if output else "no message"
-            raise ToolchainError([Diagnostic("SEL501", f"checkmodule refused the module: {first}",
-                                             span, hint=output)])
+            raise ToolchainError([Diagnostic(
+                "SEL501", f"checkmodule refused module '{name}': {first}", span, hint=output)])
         result = _run([package, "-o", f"{name}.pp", "-m", f"{name}.mod", "-f", f"{name}.fc"],
                       cwd=tmp)
         if result.returncode != 0:
-            raise ToolchainError([Diagnostic("SEL502", "semodule_package failed: "
-                                             + _clean(result.stderr + result.stdout))])
+            raise ToolchainError([Diagnostic(
+                "SEL502", f"semodule_package failed for module '{name}': "
+                + _clean(result.stderr + result.stdout))])
         return Path(tmp, f"{name}.pp").read_bytes()
 
 

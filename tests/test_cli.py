@@ -156,6 +156,29 @@ def test_toolchain_failure_exits_1_and_writes_nothing(tmp_path):
     assert not out.exists() or list(out.iterdir()) == []
 
 
+@needs_tools("checkmodule", "semodule_package")
+def test_a_refusal_of_one_module_among_several_names_that_module(tmp_path):
+    """The packages are built concurrently; the refused one is reported, pointing into its own
+    spec, and nothing is written for any module."""
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    real = subprocess.run(["sh", "-c", "command -v checkmodule"], capture_output=True,
+                          text=True, check=True).stdout.strip()
+    (fake / "checkmodule").write_text(
+        '#!/bin/sh\ncase "$*" in *openvpn.te*) echo "ERROR: simulated refusal on line 3" >&2; '
+        f'exit 1;; esac\nexec {real} "$@"\n')
+    (fake / "checkmodule").chmod(0o755)
+    out = tmp_path / "out"
+    specs = [str(p) for p in POLICIES]
+    result = run("compile", *specs, "-o", str(out),
+                 env_extra={"PATH": f"{fake}:{os.environ['PATH']}"})
+    assert result.returncode == 1, result.stderr
+    assert "error[SEL501]" in result.stderr
+    assert result.stderr.count("error[SEL501]") == 1
+    assert "module 'openvpn'" in result.stderr
+    assert not out.exists() or list(out.iterdir()) == []
+
+
 def test_fmt_check_and_rewrite(tmp_path):
     messy = tmp_path / "m.sel"
     messy.write_text(GOOD.replace("    phase steady {\n        udp io\n    }",

@@ -33,23 +33,64 @@ def compiled(kb):
     return {p.stem: _compile(p, kb)[0] for p in POLICIES}
 
 
-def _install_alone(item, form: str, tmp_path: Path):
-    name = f"{item.name}.{form}"
-    path = tmp_path / name
-    path.write_bytes(item.files[name])
+def _link_together(paths: list[Path], modules) -> tuple[object, str]:
+    """The files linked into one store copy (one transaction): the kernel policy and the
+    file_contexts it produced."""
     with StoreCopy() as store:
-        store.install([str(path)], [item.module])
+        store.install([str(p) for p in paths], list(modules))
         policy = load_policy(store.policy_path)
         fcs = Path(store.root, "etc/selinux/default/contexts/files/file_contexts").read_text()
         return policy, fcs
 
 
+def _write_all(compiled, folder: Path, ext: str) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for item in compiled.values():
+        path = folder / f"{item.name}.{ext}"
+        path.write_bytes(item.files[path.name])
+        paths.append(path)
+    return paths
+
+
+@pytest.fixture(scope="module")
+def linked_forms(compiled, tmp_path_factory):
+    """form -> (kernel policy, file_contexts): every shipped module linked in one transaction
+    per form, selkit's ``.pp`` (from the .te) and its ``.cil``. A link takes seconds; one per
+    form instead of one per module and form."""
+    folder = tmp_path_factory.mktemp("forms")
+    modules = [c.module for c in compiled.values()]
+    return {form: _link_together(_write_all(compiled, folder / form, form), modules)
+            for form in ("pp", "cil")}
+
+
+@pytest.fixture(scope="module")
+def devel_built(compiled, tmp_path_factory):
+    """The refpolicy devel Makefile run once over every shipped .te/.if/.fc (make -k, so one
+    module's failure does not hide another's): module name -> (make's output, the linked
+    policy of every package it made, or None when it made none)."""
+    makefile = Path("/usr/share/selinux/devel/Makefile")
+    if not makefile.exists():
+        pytest.skip("selinux-policy-dev is not installed")
+    folder = tmp_path_factory.mktemp("devel")
+    for ext in ("te", "if", "fc"):
+        _write_all(compiled, folder, ext)
+    names = [c.name for c in compiled.values()]
+    result = subprocess.run(["make", "-k", "-f", str(makefile), *(f"{n}.pp" for n in names)],
+                            cwd=folder, capture_output=True, text=True)
+    output = result.stdout + result.stderr
+    made = [c for c in compiled.values() if (folder / f"{c.name}.pp").is_file()]
+    policy = _link_together([folder / f"{c.name}.pp" for c in made],
+                            [c.module for c in made])[0] if made else None
+    return {c.name: (output, policy if c in made else None) for c in compiled.values()}
+
+
 @pytest.mark.parametrize("name", [p.stem for p in POLICIES])
-def test_te_and_cil_link_to_the_same_rules(compiled, name, tmp_path):
-    """.te ≡ .cil: each form alone in its own store copy; the module's types' facts match."""
+def test_te_and_cil_link_to_the_same_rules(compiled, linked_forms, name):
+    """.te ≡ .cil: the shipped modules linked once as .pp and once as .cil; each module's
+    types' facts match."""
     item = compiled[name]
-    pp_policy, pp_fcs = _install_alone(item, "pp", tmp_path)
-    cil_policy, cil_fcs = _install_alone(item, "cil", tmp_path)
+    (pp_policy, pp_fcs), (cil_policy, cil_fcs) = linked_forms["pp"], linked_forms["cil"]
     own = item.module.own_types
     pp_facts, cil_facts = facts_about(pp_policy, own), facts_about(cil_policy, own)
     assert pp_facts.difference(cil_facts) == {k: [] for k in
@@ -69,46 +110,24 @@ def test_te_and_cil_link_to_the_same_rules(compiled, name, tmp_path):
         assert line in cil_fcs.splitlines()
 
 
-def test_all_modules_link_together_and_load(compiled, tmp_path):
+def test_all_modules_link_together_and_load(compiled, linked_forms):
     """The demo's path: every .pp in one transaction; setools loads the kernel policy."""
-    paths = []
-    for item in compiled.values():
-        path = tmp_path / f"{item.name}.pp"
-        path.write_bytes(item.files[f"{item.name}.pp"])
-        paths.append(str(path))
-    with StoreCopy() as store:
-        store.install(paths, [c.module for c in compiled.values()])
-        policy = load_policy(store.policy_path)
-        types = {str(t) for t in policy.types()}
+    policy, _ = linked_forms["pp"]
+    types = {str(t) for t in policy.types()}
     for item in compiled.values():
         assert item.module.own_types <= types
 
 
 @needs_tools("make", "m4")
 @pytest.mark.parametrize("name", [p.stem for p in POLICIES])
-def test_refpolicy_devel_makefile_builds_the_te(compiled, name, tmp_path):
-    """The shipped .te/.if/.fc build with /usr/share/selinux/devel/Makefile, and the package
-    it makes declares the same rules as selkit's own .pp (compared after linking)."""
-    makefile = Path("/usr/share/selinux/devel/Makefile")
-    if not makefile.exists():
-        pytest.skip("selinux-policy-dev is not installed")
+def test_refpolicy_devel_makefile_builds_the_te(compiled, linked_forms, devel_built, name):
+    """The shipped .te/.if/.fc build with /usr/share/selinux/devel/Makefile, and the packages
+    it makes declare the same rules as selkit's own .pp (compared after linking all of each)."""
     item = compiled[name]
-    name = item.name  # the module name (iodined.sel's module is 'iodine')
-    for ext in ("te", "if", "fc"):
-        (tmp_path / f"{name}.{ext}").write_bytes(item.files[f"{name}.{ext}"])
-    result = subprocess.run(["make", "-f", str(makefile), f"{name}.pp"], cwd=tmp_path,
-                            capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout + result.stderr
-    with StoreCopy() as store:
-        store.install([str(tmp_path / f"{name}.pp")], [item.module])
-        devel = facts_about(load_policy(store.policy_path), item.module.own_types)
-    ours_path = tmp_path / "ours" / f"{name}.pp"
-    ours_path.parent.mkdir()
-    ours_path.write_bytes(item.files[f"{name}.pp"])
-    with StoreCopy() as store:
-        store.install([str(ours_path)], [item.module])
-        ours = facts_about(load_policy(store.policy_path), item.module.own_types)
-    assert devel == ours
+    output, devel_policy = devel_built[item.name]  # the module name (iodined.sel's is 'iodine')
+    assert devel_policy is not None, output
+    own = item.module.own_types
+    assert facts_about(devel_policy, own) == facts_about(linked_forms["pp"][0], own)
 
 
 def test_compiling_twice_gives_identical_bytes(kb):

@@ -25,7 +25,7 @@ from selkit.base.modules import disabled_modules
 from selkit.cache import cache_root, read_pickle, write_pickle
 
 #: Bump when the cached shapes change.
-STORE_FORMAT = "store-4"
+STORE_FORMAT = "store-5"
 
 @dataclass(frozen=True)
 class Neverallow:
@@ -130,6 +130,9 @@ class StoreModel:
     unresolved: tuple[tuple[str, str], ...]
     #: Namespaced names new modules declare (:meth:`with_declared`), e.g. ``t:oddjob_t``.
     new_names: frozenset[str] = frozenset()
+    #: Attributes whose expression names another attribute, ``not`` or ``all``: only these can
+    #: hold a new type without listing it (computed with the model, so cached with it).
+    open_attributes: frozenset[str] = frozenset()
 
     def canonical(self, name: str) -> str:
         """The type an alias stands for (any other name is itself)."""
@@ -189,7 +192,7 @@ class StoreModel:
 
         # Only an attribute whose expression names an attribute, 'not' or 'all' can hold a
         # type it does not list; the others hold a new type only when it is given directly.
-        candidates = _open_attributes(self) | (direct & self.attributes)
+        candidates = self.open_attributes | (direct & self.attributes)
         return frozenset(a for a in candidates if contains(a))
 
     def expression_of(self, attribute: str) -> str | None:
@@ -214,18 +217,15 @@ class StoreModel:
 
 
 _ATTRIBUTES_OF: dict[tuple, frozenset[str]] = {}
-_OPEN: dict[tuple, frozenset[str]] = {}
 _LACKING: dict[tuple, frozenset[str]] = {}
 
 
-def _open_attributes(model: StoreModel) -> frozenset[str]:
+def _open_attributes(attributes: frozenset[str], exprs: dict[str, tuple[SExpr, ...]]
+                     ) -> frozenset[str]:
     """Attributes whose expression names another attribute, ``not`` or ``all``."""
-    key = (model.key, model.removed_modules, model.new_names)
-    if key not in _OPEN:
-        names = model.attributes | frozenset(TYPE_OPS)
-        _OPEN[key] = frozenset(a for a, exprs in model.attribute_exprs.items()
-                               if any(n in names for e in exprs for n in atoms(e)))
-    return _OPEN[key]
+    names = attributes | frozenset(TYPE_OPS)
+    return frozenset(a for a, found in exprs.items()
+                     if any(n in names for e in found for n in atoms(e)))
 
 
 def _model(store: str, key: str, blocks: tuple[Block, ...], index: BlockIndex,
@@ -261,7 +261,8 @@ def _model(store: str, key: str, blocks: tuple[Block, ...], index: BlockIndex,
         aliases=aliases, attributes=attributes, attribute_exprs=exprs,
         attribute_members=members, declared_by=declared_by, disabled_blocks=disabled,
         neverallows=tuple(_neverallow(stmt, b.module) for b in kept for stmt in b.neverallows),
-        unresolved=unresolved, new_names=extra)
+        unresolved=unresolved, new_names=extra,
+        open_attributes=_open_attributes(attributes, exprs))
 
 
 def _neverallow(stmt: tuple[SExpr, ...], module: str) -> Neverallow:

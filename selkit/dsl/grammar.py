@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import contextlib
 import functools
+from contextvars import ContextVar
 from importlib import resources
 
-from lark import Lark, Token
+from lark import Lark, Token, Tree
 from lark.lark import PostLex
 
 from selkit.cache import cache_root
@@ -77,7 +78,30 @@ def full_parser() -> Lark:
 
 def _build(**options) -> Lark:
     return Lark(grammar_text(), parser="lalr", propagate_positions=True,
-                maybe_placeholders=False, postlex=_StatementKeywords(), **options)
+                maybe_placeholders=False, postlex=_StatementKeywords(),
+                lexer_callbacks={"COMMENT": _keep_comment}, **options)
+
+
+#: Where the lexer puts the comments of the text being parsed (see :func:`parse_keeping_comments`).
+_COMMENTS: ContextVar[list[Token] | None] = ContextVar("selkit_dsl_comments", default=None)
+
+
+def _keep_comment(token: Token) -> Token:
+    sink = _COMMENTS.get()
+    if sink is not None:
+        sink.append(token)
+    return token
+
+
+def parse_keeping_comments(text: str) -> tuple[Tree, list[Token]]:
+    """The parse tree of ``text`` and its comment tokens, in one pass of the lexer (comments
+    are ignored by the grammar; the lexer hands each to a callback on its way)."""
+    found: list[Token] = []
+    reset = _COMMENTS.set(found)
+    try:
+        return lark_parser().parse(text), found
+    finally:
+        _COMMENTS.reset(reset)
 
 
 def _with_keywords(lark: Lark) -> Lark:

@@ -219,7 +219,7 @@ def _freeze(classes: Mapping[str, frozenset[str]]) -> tuple:
     return tuple(sorted((c, tuple(sorted(ps))) for c, ps in classes.items()))
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=4 * len(GROUP_NAMES))  # every group of a few class sets: no thrashing
 def _items(group: str, frozen: tuple) -> tuple[GroupItem, ...]:
     classes = {c: frozenset(ps) for c, ps in frozen}
     out = []
