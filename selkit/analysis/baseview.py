@@ -30,7 +30,7 @@ class BaseView:
         for itself, as in :meth:`KnowledgeBase.expand`)."""
         if self.model is None or not self.replaced:
             return self.kb.expand(name)
-        if name in self.model.attribute_members or name in self.model.types or \
+        if name in self.model.attribute_exprs or name in self.model.types or \
                 name in self.model.aliases:
             return self.model.members(name)
         return frozenset({name})

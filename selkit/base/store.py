@@ -16,7 +16,7 @@ import functools
 import hashlib
 import os
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from selkit.base.cil import SExpr, atoms, render
@@ -25,7 +25,7 @@ from selkit.base.modules import disabled_modules
 from selkit.cache import cache_root, read_pickle, write_pickle
 
 #: Bump when the cached shapes change.
-STORE_FORMAT = "store-5"
+STORE_FORMAT = "store-6"
 
 @dataclass(frozen=True)
 class Neverallow:
@@ -122,7 +122,6 @@ class StoreModel:
     aliases: dict[str, str]
     attributes: frozenset[str]
     attribute_exprs: dict[str, tuple[SExpr, ...]]
-    attribute_members: dict[str, frozenset[str]]
     declared_by: dict[str, str]
     disabled_blocks: tuple[DisabledBlock, ...]
     neverallows: tuple[Neverallow, ...]
@@ -133,6 +132,10 @@ class StoreModel:
     #: Attributes whose expression names another attribute, ``not`` or ``all``: only these can
     #: hold a new type without listing it (computed with the model, so cached with it).
     open_attributes: frozenset[str] = frozenset()
+    #: The members of the attributes asked for so far (:meth:`members` fills it on demand: a
+    #: query needs a few of the 333, and the cached model loads faster without the rest).
+    _members: dict[str, frozenset[str]] = field(default_factory=dict, compare=False,
+                                                repr=False)
 
     def canonical(self, name: str) -> str:
         """The type an alias stands for (any other name is itself)."""
@@ -140,8 +143,9 @@ class StoreModel:
 
     def members(self, name: str) -> frozenset[str]:
         """The real types a name stands for (empty for a name the store does not declare)."""
-        if name in self.attribute_members:
-            return self.attribute_members[name]
+        if name in self.attribute_exprs:
+            return _evaluate(name, self.attribute_exprs, self.aliases, self.types,
+                             self._members)
         actual = self.canonical(name)
         return frozenset({actual}) if actual in self.types else frozenset()
 
@@ -241,8 +245,6 @@ def _model(store: str, key: str, blocks: tuple[Block, ...], index: BlockIndex,
         for attr, expr in b.attribute_sets:
             grouped.setdefault(attr, []).append(expr)
     exprs = {a: tuple(grouped.get(a, ())) for a in sorted(attributes)}
-    memo: dict[str, frozenset[str]] = {}
-    members = {a: _evaluate(a, exprs, aliases, types, memo) for a in sorted(attributes)}
     declared_by: dict[str, str] = {}
     for b in kept:
         for name in b.types + b.aliases + b.attributes + tuple(o[2:] for o in b.others):
@@ -259,7 +261,7 @@ def _model(store: str, key: str, blocks: tuple[Block, ...], index: BlockIndex,
         store=store, key=key, enabled_modules=frozenset(b.module for b in kept),
         disabled_modules=disabled_modules(store), removed_modules=removed, types=types,
         aliases=aliases, attributes=attributes, attribute_exprs=exprs,
-        attribute_members=members, declared_by=declared_by, disabled_blocks=disabled,
+        declared_by=declared_by, disabled_blocks=disabled,
         neverallows=tuple(_neverallow(stmt, b.module) for b in kept for stmt in b.neverallows),
         unresolved=unresolved, new_names=extra,
         open_attributes=_open_attributes(attributes, exprs))
