@@ -27,9 +27,11 @@ check: setup
 	$(PY) -m mypy
 	$(PY) -m pytest -q -m "$(CHECK_MARKERS)"
 
-# Everything, the lab included: tests/test_lab.py boots the enforcing VM for all five daemons.
+# Everything, the lab included: tests/lab/test_lab.py boots the enforcing VM for all five daemons.
 test: setup
-	$(PY) -m pytest -q
+	$(PY) -m ruff check selkit tests bench
+	$(PY) -m mypy
+	$(PY) -m pytest -q -n auto --dist loadfile
 
 # Every shipped daemon under an enforcing kernel: real traffic and the attack battery.
 lab: setup
@@ -37,7 +39,7 @@ lab: setup
 
 # Check that every generated vendor patch is what its spec generates today.
 patches: setup
-	$(PY) -m pytest -q tests/test_patch.py -k regenerate
+	$(PY) -m pytest -q tests/patch/test_patch.py -k regenerate
 
 bench: setup
 	$(PY) bench/compile_vs_refpolicy.py

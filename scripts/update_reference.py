@@ -11,7 +11,7 @@ Run it after changing the vocabulary (``selkit/ir/vocab.py``) or the grammar:
     .venv/bin/python scripts/update_reference.py          # rewrite dsl/REFERENCE.md
     .venv/bin/python scripts/update_reference.py --check  # exit 1 if it is out of date
 
-``tests/test_reference.py`` fails while the committed file differs from what this prints.
+``tests/dsl/test_reference.py`` fails while the committed file differs from what this prints.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Install the build dependencies of the vendored daemons (selkit.projects), idempotently.
-# The list is the union of the build_depends in selkit/projects/recipes.py (tests/test_vendor.py
-# checks that it covers them) plus what tests/test_vendor.py runs: git (git am), and cmake and
+# The list is the union of the build_depends in selkit/projects/recipes.py (tests/projects/test_vendor.py
+# checks that it covers them) plus what tests/projects/test_vendor.py runs: git (git am), and cmake and
 # libnl-genl-3-dev for the test of OpenVPN's CMake build, which always needs libnl. A second run
 # only checks. Lean on purpose: OpenVPN is configured without LZO, LZ4, DCO (libnl) and plugins.
 set -eu

@@ -44,31 +44,49 @@ def kb():
     return load_kb()
 
 
+def _run_folder(tmp_path_factory) -> Path:
+    """A folder of this test run that every pytest-xdist worker shares (the run's base
+    temporary directory; a worker's own is one level below it)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
 @pytest.fixture(scope="session")
 def linked(tmp_path_factory):
     """``linked(*modules, cil=None, expand_check=False) -> (policy, path)``: the modules (or,
     for one module, the given CIL) linked together into a copy of the Debian store in one
-    transaction, once per session.
+    transaction, once per test run.
 
     A link is the slow step of the prover's acceptance tests; test_prove_mutations.py and
-    test_sechecker.py link the same mutants and shipped policies, so both read one kernel
-    policy per link."""
+    test_sechecker.py link the same mutants and shipped policies. The kernel policy of each
+    link is kept in a folder the run's workers share, under a lock, so a link made by one
+    worker is read (not made again) by the others."""
+    import fcntl
+    import hashlib
+
     from selkit.analysis.views import link_candidates
+    from selkit.base import load_policy
     from selkit.emit import CilEmitter
 
-    folder = tmp_path_factory.mktemp("linked")
-    done: dict[tuple, tuple[object, Path]] = {}
+    folder = _run_folder(tmp_path_factory) / "linked"
+    folder.mkdir(exist_ok=True)
+    done: dict[str, tuple[object, Path]] = {}
 
     def link(*modules, cil: str | None = None, expand_check: bool = False):
         texts = {m.name: CilEmitter().emit(m).text() for m in modules}
         if cil is not None:
             (only,) = modules
             texts[only.name] = cil
-        key = (tuple(sorted(texts.items())), expand_check)
+        key = hashlib.sha256(repr((sorted(texts.items()), expand_check)).encode()).hexdigest()
         if key not in done:
-            path = folder / f"policy-{len(done)}.33"
-            policy = link_candidates(texts, list(modules), expand_check=expand_check,
-                                     save_to=str(path))
+            path = folder / f"policy-{key[:16]}.33"
+            with open(folder / f"{key[:16]}.lock", "w") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                if path.exists():
+                    policy = load_policy(str(path))
+                else:
+                    policy = link_candidates(texts, list(modules), expand_check=expand_check,
+                                             save_to=str(path))
             done[key] = (policy, path)
         return done[key]
     return link
@@ -85,6 +103,15 @@ def mutants(kb, linked):
     built = {name: MUTATIONS[name][0](spec) for name, spec in specs.items()}
     policy, path = linked(*built.values())
     return {name: (specs[name], built[name], policy, path) for name in specs}
+
+
+@pytest.fixture
+def cli():
+    """Run ``selkit``: ``cli(*args)`` in this process, ``cli.process(*args)`` as a real process
+    (tests/selkit_cli.py); each gives returncode, stdout and stderr."""
+    from selkit_cli import Cli
+
+    return Cli()
 
 
 @pytest.fixture(scope="session")
@@ -161,14 +188,27 @@ def _tiers(item) -> set[str]:
     return tiers
 
 
+#: Under pytest-xdist (``make test`` runs ``-n auto --dist loadfile``) a test module is one
+#: unit of work, so its module-scoped fixtures are built once; session fixtures worth sharing
+#: between modules keep their result in a folder all workers share (see ``linked``). These
+#: longest modules are handed to the workers first, so that no worker starts one at the end
+#: (measured with --durations: the lab's VM boots, the mutants' proofs, the sechecker runs,
+#: the adversarial corpus, the store links of the toolchain and base-choice tests).
+LONGEST_FIRST = ("test_lab", "test_sechecker", "test_prove_mutations", "test_adversarial",
+                 "test_toolchain", "test_base_choice", "test_cli", "test_vendor",
+                 "test_examples")
+
+
 def pytest_collection_modifyitems(config, items):
-    """Apply the tier markers (see the module docstring)."""
+    """Apply the tier markers (see the module docstring); the longest modules first."""
     for item in items:
         for name in sorted(_tiers(item)):
             item.add_marker(getattr(pytest.mark, name))
+    rank = {module: i for i, module in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.stem, len(rank)))
 
 
-# --- Hypothesis profiles (used by tests/test_properties.py) ---------------------------------
+# --- Hypothesis profiles (used by tests/acceptance/test_properties.py) -----------------
 # CI=true: derandomized (the same examples every run, no example database), so a red CI run
 # reproduces locally with CI=true and never flakes on a newly found example.
 from hypothesis import settings as _hypothesis_settings  # noqa: E402

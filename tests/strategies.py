@@ -1,7 +1,7 @@
 """Hypothesis strategies for ``.sel`` text: grammar-driven (any syntax) and semantic (valid
 daemons).
 
-Used by ``tests/test_properties.py``.
+Used by ``tests/acceptance/test_properties.py``.
 """
 
 from __future__ import annotations

@@ -1,62 +1,22 @@
 """The command line: exact output in a pipe, exit codes, JSON, atomic writes.
 
-Most tests run ``selkit`` in this process with click's CliRunner (:func:`invoke`); a few run it
-in a subprocess (:func:`run`) for what only a real process shows: plain text in a pipe, exit
-codes of a usage error, a stand-in tool found on PATH. test_pipes.py closes the pipes."""
+Most tests run ``selkit`` in this process through the ``cli`` fixture (click's CliRunner);
+a few as a real process (``cli.process``) for what only a real process shows: plain text in
+a pipe, exit codes of a usage error, a stand-in tool found on PATH. test_pipes.py closes
+the pipes."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import subprocess
-import sys
-from typing import NamedTuple
 
 from click.testing import CliRunner
+from selkit_cli import GOOD
 
 from conftest import POLICIES, ROOT, needs_tools
 from selkit import __version__
 from selkit.cli import main
-
-GOOD = '''daemon d {
-    exec "/usr/sbin/d"
-    phase startup {
-        udp bind port 5353
-    }
-    phase steady {
-        udp io
-    }
-    switch startup -> steady {
-        option "-z {context}"
-    }
-}
-'''
-
-
-def run(*args, cwd=ROOT, env_extra=None):
-    """``python -m selkit`` in a subprocess, stdout and stderr as pipes."""
-    env = {k: v for k, v in os.environ.items() if k != "SELKIT_FORCE_TERMINAL"}
-    env.update(env_extra or {})
-    return subprocess.run([sys.executable, "-m", "selkit", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300)
-
-
-class Ran(NamedTuple):
-    """What :func:`invoke` returns: the fields of a CompletedProcess that the tests read."""
-
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-def invoke(*args, cwd=ROOT, env_extra=None) -> Ran:
-    """``selkit ARGS`` in this process (click's CliRunner), stdout and stderr apart, neither a
-    terminal, from ``cwd``."""
-    env = {"SELKIT_FORCE_TERMINAL": None, **(env_extra or {})}
-    with contextlib.chdir(cwd):
-        result = CliRunner().invoke(main, [str(a) for a in args], env=env)
-    return Ran(result.exit_code, result.stdout, result.stderr)
 
 
 def test_version():
@@ -65,8 +25,8 @@ def test_version():
     assert result.output == f"selkit, version {__version__}\n"
 
 
-def test_check_prints_one_line_per_daemon():
-    result = invoke("check", "policies/openvpn.sel", "policies/iodined.sel")
+def test_check_prints_one_line_per_daemon(cli):
+    result = cli("check", "policies/openvpn.sel", "policies/iodined.sel")
     assert result.returncode == 0, result.stderr
     assert result.stdout == (
         "policies/openvpn.sel: openvpn: ok (startup=45, steady=5 rules)\n"
@@ -74,10 +34,10 @@ def test_check_prints_one_line_per_daemon():
     assert result.stderr == ""
 
 
-def test_bad_input_exits_2_with_a_diagnostic_and_no_traceback(tmp_path):
+def test_bad_input_exits_2_with_a_diagnostic_and_no_traceback(tmp_path, cli):
     bad = tmp_path / "bad.sel"
     bad.write_text(GOOD.replace("udp io", "udp oi"))
-    result = run("check", str(bad))
+    result = cli.process("check", str(bad))
     assert result.returncode == 2
     assert result.stdout == ""
     assert "error[SEL207]" in result.stderr and f"{bad}:7:13" in result.stderr
@@ -85,10 +45,10 @@ def test_bad_input_exits_2_with_a_diagnostic_and_no_traceback(tmp_path):
     assert "\x1b[" not in result.stderr  # plain text in a pipe
 
 
-def test_json_diagnostics(tmp_path):
+def test_json_diagnostics(tmp_path, cli):
     bad = tmp_path / "bad.sel"
     bad.write_text(GOOD.replace("5353", "70000"))
-    result = invoke("check", "--json", str(bad))
+    result = cli("check", "--json", str(bad))
     assert result.returncode == 2
     data = json.loads(result.stdout)
     (diag,) = data["diagnostics"]
@@ -97,19 +57,19 @@ def test_json_diagnostics(tmp_path):
                             "end_column": 28}
 
 
-def test_usage_errors_exit_2():
-    result = run("compile", "--target", "te,xml", "policies/openvpn.sel")
+def test_usage_errors_exit_2(cli):
+    result = cli.process("compile", "--target", "te,xml", "policies/openvpn.sel")
     assert result.returncode == 2
     assert "unknown target 'xml'" in result.stderr
-    assert run("frobnicate").returncode == 2
+    assert cli.process("frobnicate").returncode == 2
 
 
 @needs_tools("checkmodule", "semodule_package")
-def test_compile_writes_every_output_and_a_summary(tmp_path):
+def test_compile_writes_every_output_and_a_summary(tmp_path, cli):
     spec = tmp_path / "d.sel"
     spec.write_text(GOOD)
     out = tmp_path / "out"
-    result = invoke("compile", str(spec), "-o", str(out))
+    result = cli("compile", str(spec), "-o", str(out))
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in out.iterdir()) == ["d.cil", "d.fc", "d.if", "d.pp", "d.te"]
     assert result.stdout.splitlines()[0].split() == ["daemon", "domains", "rules", "per",
@@ -119,27 +79,27 @@ def test_compile_writes_every_output_and_a_summary(tmp_path):
 
 
 @needs_tools("checkmodule", "semodule_package")
-def test_compile_json(tmp_path):
+def test_compile_json(tmp_path, cli):
     spec = tmp_path / "d.sel"
     spec.write_text(GOOD)
-    result = invoke("compile", "--json", "--target", "cil", str(spec), "-o", str(tmp_path))
+    result = cli("compile", "--json", "--target", "cil", str(spec), "-o", str(tmp_path))
     data = json.loads(result.stdout)
     assert data["modules"][0]["rules_per_phase"] == {"startup": 13, "steady": 2}
     assert data["written"] == [str(tmp_path / "d.cil")]
 
 
-def test_bad_input_writes_nothing(tmp_path):
+def test_bad_input_writes_nothing(tmp_path, cli):
     spec = tmp_path / "d.sel"
     spec.write_text(GOOD)
     broken = tmp_path / "e.sel"
     broken.write_text(GOOD.replace("daemon d", "daemon e").replace("udp io", "tcp io"))
     out = tmp_path / "out"
-    result = invoke("compile", str(spec), str(broken), "-o", str(out))
+    result = cli("compile", str(spec), str(broken), "-o", str(out))
     assert result.returncode == 2
     assert not out.exists() or list(out.iterdir()) == []
 
 
-def test_toolchain_failure_exits_1_and_writes_nothing(tmp_path):
+def test_toolchain_failure_exits_1_and_writes_nothing(tmp_path, cli):
     """A checkmodule that refuses (a stand-in on PATH) must leave no partial output."""
     fake = tmp_path / "bin"
     fake.mkdir()
@@ -149,7 +109,7 @@ def test_toolchain_failure_exits_1_and_writes_nothing(tmp_path):
     spec = tmp_path / "d.sel"
     spec.write_text(GOOD)
     out = tmp_path / "out"
-    result = run("compile", str(spec), "-o", str(out),
+    result = cli.process("compile", str(spec), "-o", str(out),
                  env_extra={"PATH": f"{fake}:{os.environ['PATH']}"})
     assert result.returncode == 1, result.stderr
     assert "error[SEL501]" in result.stderr
@@ -157,7 +117,7 @@ def test_toolchain_failure_exits_1_and_writes_nothing(tmp_path):
 
 
 @needs_tools("checkmodule", "semodule_package")
-def test_a_refusal_of_one_module_among_several_names_that_module(tmp_path):
+def test_a_refusal_of_one_module_among_several_names_that_module(tmp_path, cli):
     """The packages are built concurrently; the refused one is reported, pointing into its own
     spec, and nothing is written for any module."""
     fake = tmp_path / "bin"
@@ -170,7 +130,7 @@ def test_a_refusal_of_one_module_among_several_names_that_module(tmp_path):
     (fake / "checkmodule").chmod(0o755)
     out = tmp_path / "out"
     specs = [str(p) for p in POLICIES]
-    result = run("compile", *specs, "-o", str(out),
+    result = cli.process("compile", *specs, "-o", str(out),
                  env_extra={"PATH": f"{fake}:{os.environ['PATH']}"})
     assert result.returncode == 1, result.stderr
     assert "error[SEL501]" in result.stderr
@@ -179,76 +139,76 @@ def test_a_refusal_of_one_module_among_several_names_that_module(tmp_path):
     assert not out.exists() or list(out.iterdir()) == []
 
 
-def test_fmt_check_and_rewrite(tmp_path):
+def test_fmt_check_and_rewrite(tmp_path, cli):
     messy = tmp_path / "m.sel"
     messy.write_text(GOOD.replace("    phase steady {\n        udp io\n    }",
                                   "  phase steady {udp io}"))
-    assert invoke("fmt", "--check", str(messy)).returncode == 1
-    result = invoke("fmt", str(messy))
+    assert cli("fmt", "--check", str(messy)).returncode == 1
+    result = cli("fmt", str(messy))
     assert result.returncode == 0 and result.stdout == f"reformatted {messy}\n"
     assert messy.read_text() == GOOD
-    assert invoke("fmt", "--check", str(messy)).returncode == 0
+    assert cli("fmt", "--check", str(messy)).returncode == 0
 
 
-def test_shipped_policies_are_canonical():
+def test_shipped_policies_are_canonical(cli):
     files = [str(p.relative_to(ROOT)) for p in POLICIES]
     files += [str(p.relative_to(ROOT)) for p in (ROOT / "policies" / "include").glob("*.sel")]
-    result = invoke("fmt", "--check", *files)
+    result = cli("fmt", "--check", *files)
     assert result.returncode == 0, result.stdout
 
 
-def test_doc_verbs_lists_every_form():
+def test_doc_verbs_lists_every_form(cli):
     from selkit.ir import vocab
 
-    result = invoke("doc", "verbs")
+    result = cli("doc", "verbs")
     assert result.returncode == 0
     for form in vocab.FORMS:
         assert f"`{form.text()}`" in result.stdout
 
 
-def test_check_dump_ir(tmp_path):
+def test_check_dump_ir(tmp_path, cli):
     spec = tmp_path / "d.sel"
     spec.write_text(GOOD)
-    result = invoke("check", "--dump", "ir", str(spec))
+    result = cli("check", "--dump", "ir", str(spec))
     assert result.returncode == 0
     assert "TypeBounds parent='d_startup_t' child='d_steady_t'" in result.stdout
 
 
 @needs_tools("semodule", "checkmodule")
-def test_compile_install_reports_yes_for_both_forms(tmp_path):
+def test_compile_install_reports_yes_for_both_forms(tmp_path, cli):
     spec = tmp_path / "d.sel"
     spec.write_text(GOOD)
-    result = invoke("compile", "--json", str(spec), "-o", str(tmp_path / "o"), "--install")
+    result = cli("compile", "--json", str(spec), "-o", str(tmp_path / "o"), "--install")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["modules"][0]["installed"] == {"pp": True, "cil": True}
 
 
-def test_base_policy_elsewhere_needs_its_store(tmp_path):
+def test_base_policy_elsewhere_needs_its_store(tmp_path, cli):
     """--base next to its store works; a lone copy of the binary lacks set_curr_context."""
     import shutil
 
     spec = tmp_path / "d.sel"
     spec.write_text(GOOD)
-    assert invoke("check", "--base", "/etc/selinux/default/policy/policy.33", str(spec)
+    assert cli("check", "--base", "/etc/selinux/default/policy/policy.33", str(spec)
                ).returncode == 0
     lone = tmp_path / "policy.33"
     shutil.copy("/etc/selinux/default/policy/policy.33", lone)
-    result = invoke("check", "--base", str(lone), str(spec))
+    result = cli("check", "--base", str(lone), str(spec))
     assert result.returncode == 2 and "error[SEL401]" in result.stderr
     assert "--base-store" in result.stderr
-    ok = invoke("check", "--base", str(lone), "--base-store", "/var/lib/selinux/default", str(spec))
+    ok = cli("check", "--base", str(lone), "--base-store", "/var/lib/selinux/default", str(spec))
     assert ok.returncode == 0, ok.stderr
-    bad = invoke("check", "--base", "/etc/passwd", str(spec))
+    bad = cli("check", "--base", "/etc/passwd", str(spec))
     assert bad.returncode == 2 and "error[SEL906]" in bad.stderr
 
 
 @needs_tools("semodule")
-def test_prove_exit_codes_and_json(tmp_path):
+def test_prove_exit_codes_and_json(tmp_path, cli):
     """0 when every obligation holds, 1 when one is refuted (here a forbid broken by the
     domain baseline, which compiling cannot see), 2 on bad input."""
     spec = tmp_path / "d.sel"
     spec.write_text(GOOD)
-    ok = invoke("prove", "--json", str(spec))
+    ok = cli("prove", "--json", str(spec))
     assert ok.returncode == 0, ok.stderr
     data = json.loads(ok.stdout)
     (report,) = data["reports"]
@@ -265,8 +225,8 @@ def test_prove_exit_codes_and_json(tmp_path):
     broken = tmp_path / "e.sel"
     broken.write_text(GOOD.replace("daemon d", "daemon e").replace(
         "    switch", "    forbid steady { null_device_t:chr_file write }\n    switch"))
-    assert invoke("check", str(broken)).returncode == 0
-    refuted = invoke("prove", str(broken))
+    assert cli("check", str(broken)).returncode == 0
+    refuted = cli("prove", str(broken))
     assert refuted.returncode == 1
     assert "every forbid holds over the effective policy" in refuted.stdout
     assert "null_device_t:chr_file write <- base rule allow domain null_device_t:chr_file" \
@@ -274,11 +234,11 @@ def test_prove_exit_codes_and_json(tmp_path):
 
     bad = tmp_path / "bad.sel"
     bad.write_text("daemon {")
-    assert invoke("prove", str(bad)).returncode == 2
+    assert cli("prove", str(bad)).returncode == 2
 
 
 @needs_tools("semodule")
-def test_prove_against_a_given_linked_policy(tmp_path, kb):
+def test_prove_against_a_given_linked_policy(tmp_path, kb, cli):
     """--policy proves what is really installed; a policy without the module is bad input."""
     from selkit.analysis.views import link_candidates
     from selkit.compiler import front_end
@@ -289,10 +249,10 @@ def test_prove_against_a_given_linked_policy(tmp_path, kb):
     _, (module,) = front_end(str(spec), kb)
     linked = tmp_path / "policy.33"
     link_candidates({"d": CilEmitter().emit(module).text()}, [module], save_to=str(linked))
-    ok = invoke("prove", "--engine", "linked", "--policy", str(linked), str(spec))
+    ok = cli("prove", "--engine", "linked", "--policy", str(linked), str(spec))
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "linked engine: HOLDS" in ok.stdout
-    missing = invoke("prove", "--engine", "linked", "--policy",
+    missing = cli("prove", "--engine", "linked", "--policy",
                   "/etc/selinux/default/policy/policy.33", str(spec))
     assert missing.returncode == 2 and "error[SEL601]" in missing.stderr
 
@@ -328,39 +288,39 @@ def _release(path):
         path.chmod(0o755)
 
 
-def test_sechecker_ini_into_a_missing_directory_is_bad_input(tmp_path):
+def test_sechecker_ini_into_a_missing_directory_is_bad_input(tmp_path, cli):
     spec = tmp_path / "d.sel"
     spec.write_text(GOOD)
     ini = tmp_path / "missing" / "x.ini"
-    result = invoke("prove", "--sechecker-ini", str(ini), str(spec))
+    result = cli("prove", "--sechecker-ini", str(ini), str(spec))
     assert result.returncode == 2, result.stderr
     assert result.stderr == (f"error[SEL909]: cannot write '{ini}': no such directory "
                              f"'{ini.parent}'\n  = help: create the directory first, or name a "
                              "file in an existing one\n1 error\n")
     assert result.stdout == "" and not ini.parent.exists()
-    onto_dir = invoke("prove", "--sechecker-ini", str(tmp_path), str(spec))
+    onto_dir = cli("prove", "--sechecker-ini", str(tmp_path), str(spec))
     assert onto_dir.returncode == 2 and "error[SEL909]" in onto_dir.stderr
     assert "it is a directory" in onto_dir.stderr
 
 
 @needs_tools("semodule")
-def test_sechecker_ini_is_written_whole(tmp_path):
+def test_sechecker_ini_is_written_whole(tmp_path, cli):
     spec = tmp_path / "d.sel"
     spec.write_text(GOOD)
     ini = tmp_path / "x.ini"
-    result = invoke("prove", "--sechecker-ini", str(ini), str(spec))
+    result = cli("prove", "--sechecker-ini", str(ini), str(spec))
     assert result.returncode == 0, result.stderr
     assert "d_steady_t" in ini.read_text()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d.sel", "x.ini"]  # no temp file
 
 
-def test_compile_output_onto_a_file_is_bad_input(tmp_path):
+def test_compile_output_onto_a_file_is_bad_input(tmp_path, cli):
     spec = tmp_path / "d.sel"
     spec.write_text(GOOD)
     blocker = tmp_path / "out"
     blocker.write_text("a file\n")
     for target in (blocker, blocker / "sub"):
-        result = invoke("compile", "--target", "cil", "-o", str(target), str(spec))
+        result = cli("compile", "--target", "cil", "-o", str(target), str(spec))
         assert result.returncode == 2, result.stderr
         assert result.stderr.startswith(f"error[SEL909]: cannot write '{target}': ")
         assert "Traceback" not in result.stderr and "internal error" not in result.stderr
@@ -368,18 +328,18 @@ def test_compile_output_onto_a_file_is_bad_input(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d.sel", "out"]
 
 
-def test_compile_writes_every_module_or_none(tmp_path):
+def test_compile_writes_every_module_or_none(tmp_path, cli):
     """Two specs, the second module's output blocked: nothing of the first is left either."""
     out = tmp_path / "out"
     (out / "ptunnel.te").mkdir(parents=True)
-    result = invoke("compile", "--target", "te", "-o", str(out), ROOT / "policies" / "hts.sel",
+    result = cli("compile", "--target", "te", "-o", str(out), ROOT / "policies" / "hts.sel",
                     ROOT / "policies" / "ptunnel.sel")
     assert result.returncode == 2, result.stderr
     assert "error[SEL909]" in result.stderr and "it is a directory" in result.stderr
     assert sorted(p.name for p in out.iterdir()) == ["ptunnel.te"]
 
 
-def test_unwritable_output_directories(tmp_path):
+def test_unwritable_output_directories(tmp_path, cli):
     spec = tmp_path / "d.sel"
     spec.write_text(GOOD)
     locked = _immutable_dir(tmp_path / "locked")
@@ -392,7 +352,7 @@ def test_unwritable_output_directories(tmp_path):
                   ("compile", "--target", "cil", "-o", str(locked / "new"), str(spec)),
                   ("prove", "--sechecker-ini", str(locked / "x.ini"), str(spec))]
         for args in checks:
-            result = invoke(*args)
+            result = cli(*args)
             assert result.returncode == 2, (args, result.stderr)
             assert "error[SEL909]" in result.stderr and "permission denied" in result.stderr
         assert list(locked.iterdir()) == []
@@ -400,7 +360,7 @@ def test_unwritable_output_directories(tmp_path):
         _release(locked)
 
 
-def test_fmt_into_an_unwritable_directory_is_bad_input(tmp_path):
+def test_fmt_into_an_unwritable_directory_is_bad_input(tmp_path, cli):
     folder = tmp_path / "specs"
     folder.mkdir()
     messy = folder / "m.sel"
@@ -414,7 +374,7 @@ def test_fmt_into_an_unwritable_directory_is_bad_input(tmp_path):
 
         pytest.skip("chattr +i does not work here")
     try:
-        result = invoke("fmt", str(messy))
+        result = cli("fmt", str(messy))
     finally:
         _release(folder)
     assert result.returncode == 2, result.stderr
@@ -426,21 +386,21 @@ def test_fmt_into_an_unwritable_directory_is_bad_input(tmp_path):
 # What semodule would only show at link time
 
 
-def test_module_named_like_a_disabled_store_module_is_refused_before_install(tmp_path):
+def test_module_named_like_a_disabled_store_module_is_refused_before_install(tmp_path, cli):
     spec = tmp_path / "d.sel"
     spec.write_text(GOOD.replace('    exec "/usr/sbin/d"',
                                  '    module oddjob\n    exec "/usr/sbin/d"'))
     out = tmp_path / "out"
     for args in (("compile", "--install", "-o", str(out), str(spec)),
                  ("prove", "--engine", "linked", str(spec))):
-        result = invoke(*args)
+        result = cli(*args)
         assert result.returncode == 2, (args, result.stdout, result.stderr)
         assert "error[SEL219]: module 'oddjob' is disabled in the base store" in result.stderr
         assert "installed" not in result.stdout and "Traceback" not in result.stderr
     assert not out.exists()
 
 
-def test_colliding_type_names_across_files(tmp_path):
+def test_colliding_type_names_across_files(tmp_path, cli):
     """a_b's phase c and a's file b_c, in two files compiled together: SEL220 at both."""
     first = tmp_path / "a_b.sel"
     first.write_text(GOOD.replace("daemon d", "daemon a_b")
@@ -452,9 +412,9 @@ def test_colliding_type_names_across_files(tmp_path):
     second = tmp_path / "a.sel"
     second.write_text(GOOD.replace("daemon d", "daemon a").replace(
         '    exec "/usr/sbin/d"', '    exec "/usr/sbin/a"\n    file b_c "/var/lib/a(/.*)?"'))
-    assert invoke("check", str(first)).returncode == 0
-    assert invoke("check", str(second)).returncode == 0
-    result = invoke("compile", "--target", "te,cil", "-o", str(tmp_path / "out"), str(first),
+    assert cli("check", str(first)).returncode == 0
+    assert cli("check", str(second)).returncode == 0
+    result = cli("compile", "--target", "te,cil", "-o", str(tmp_path / "out"), str(first),
                  str(second))
     assert result.returncode == 2, result.stderr
     assert result.stderr.startswith(

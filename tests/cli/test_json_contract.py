@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import copy
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from selkit_cli import run
 
 from conftest import POLICIES, ROOT, needs_tools
 
@@ -32,15 +30,8 @@ def _validate(data: dict, name: str) -> None:
     jsonschema.Draft202012Validator(schema).validate(data)
 
 
-def _selkit(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k != "SELKIT_FORCE_TERMINAL"}
-    env["PYTHONPATH"] = str(ROOT)
-    return subprocess.run([sys.executable, "-m", "selkit", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, check=False)
-
-
 def _json(*args: str, status: int = 0, cwd: Path = ROOT) -> dict:
-    proc = _selkit(*args, cwd=cwd)
+    proc = run(*args, cwd=cwd)
     assert proc.returncode == status, proc.stderr[-2000:]
     return json.loads(proc.stdout)
 
@@ -95,7 +86,8 @@ def test_prove_shipped_and_refuted():
 
 @needs_tools("patch")
 def test_patch(tmp_path):
-    from test_patch import SPEC, _tree
+    from patch_demo import SPEC
+    from patch_demo import demo_tree as _tree
 
     tree = _tree(tmp_path)
     (tmp_path / "demo.sel").write_text(SPEC)

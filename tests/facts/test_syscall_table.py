@@ -260,7 +260,7 @@ def test_the_prover_reexports_the_table():
 
 # --- the generator -------------------------------------------------------------------------
 
-GENERATOR = Path(__file__).resolve().parent.parent / "scripts" / "syscall-table" / "build.py"
+GENERATOR = Path(__file__).resolve().parents[2] / "scripts" / "syscall-table" / "build.py"
 DEBIAN_POLICY = Path("/etc/selinux/default/policy/policy.33")
 
 

@@ -17,12 +17,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from selkit_cli import pipe_env, run
 
 from selkit.diagnostics import DiagnosticError
 from selkit.dsl import loader
 from selkit.dsl.parser import MAX_SOURCE_BYTES
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "dsl" / "errors"
 CASES = sorted(CORPUS.glob("*.sel"))
 
@@ -31,20 +32,9 @@ pytestmark = pytest.mark.skipif(
     reason="selinux-policy-default is not installed (run make setup)")
 
 
-def _env() -> dict[str, str]:
-    """The environment of a pipe: nothing that forces a terminal, colour or debug output."""
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("SELKIT_FORCE_TERMINAL", "SELKIT_DEBUG", "FORCE_COLOR", "TTY_COMPATIBLE",
-                        "TTY_INTERACTIVE", "CLICOLOR_FORCE")}
-    env["PYTHONIOENCODING"] = "utf-8"
-    env["NO_COLOR"] = "1"
-    return env
-
-
-def run_selkit(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    """``python -m selkit ARGS`` from the repository root, stdin/stdout/stderr not a terminal."""
-    return subprocess.run([sys.executable, "-m", "selkit", *args], cwd=ROOT, env=_env(),
-                          stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
+def run_selkit(*args: str, timeout: float = 120):
+    """``selkit ARGS`` as a process in a pipe, output as bytes (the tests decode it)."""
+    return run(*args, timeout=timeout, text=False)
 
 
 def _text(data: bytes) -> str:
@@ -196,7 +186,7 @@ def _bounded(path: Path, *, seconds: float, max_rss_mib: int = 1024) -> str:
     # ``seconds`` bounds a pathological blow-up (a hang guard that fails the test by raising
     # TimeoutExpired); it is not a timing assertion: timings belong in bench/.
     proc = subprocess.run([sys.executable, "-c", probe, sys.executable, "-m", "selkit", "check",
-                           str(path)], cwd=ROOT, env=_env(), stdin=subprocess.DEVNULL,
+                           str(path)], cwd=ROOT, env=pipe_env(), stdin=subprocess.DEVNULL,
                           capture_output=True, timeout=seconds * 3)
     _no_traceback(proc)
     tail = _text(proc.stdout).rsplit("\n", 2)[-2]

@@ -22,7 +22,7 @@ from selkit.ir.kb import KnowledgeBase
 from selkit.ir.lower import lower
 from test_passes import TWO_PHASES
 
-DOC = Path(__file__).resolve().parent.parent / "docs" / "forbid-groups.md"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "forbid-groups.md"
 
 
 def _members(group: str, classes) -> set[tuple[str, str]]:
@@ -162,4 +162,4 @@ def test_coverage_document_is_current(kb, update_golden):
     if update_golden:
         DOC.write_text(text, encoding="utf-8")
     assert DOC.read_text(encoding="utf-8") == text, \
-        "docs/forbid-groups.md is stale; run pytest tests/test_forbid_groups.py --update-golden"
+        "docs/forbid-groups.md is stale; run pytest tests/ir/test_forbid_groups.py --update-golden"

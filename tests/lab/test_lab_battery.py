@@ -515,7 +515,7 @@ def test_verdict_needs_every_attack_denied_by_the_steady_domain():
 # ---------------------------------------------------------------------------------------------
 # A real capture: the probe in ptunnel_steady_t under the lab's enforcing Debian 6.1 kernel
 
-CAPTURE = Path(__file__).parent / "data" / "lab-ptunnel-battery.txt"
+CAPTURE = Path(__file__).resolve().parents[1] / "data" / "lab-ptunnel-battery.txt"
 
 
 def _capture() -> tuple[str, str]:

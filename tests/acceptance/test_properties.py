@@ -48,7 +48,7 @@ GRAMMAR = settings(max_examples=200, deadline=None,
 COMPILE = settings(max_examples=80, deadline=None,
                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _parse(text: str):

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from selkit_cli import GOOD, run
 
 from conftest import POLICIES, needs_tools
-from test_cli import GOOD, run
 
 pytestmark = needs_tools("semodule", "checkmodule", "secilc")
 

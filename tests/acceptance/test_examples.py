@@ -7,9 +7,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from selkit_cli import run
 
 from conftest import ROOT, needs_tools
-from test_cli import run
 
 EXAMPLES = sorted((ROOT / "dsl" / "examples").glob("*.sel"))
 REL = [p.relative_to(ROOT).as_posix() for p in EXAMPLES]

@@ -87,7 +87,7 @@ def test_every_check_runs_a_binary_the_project_builds():
 
 def test_vendor_deps_installs_every_build_dependency():
     """scripts/vendor-deps.sh keeps its own package list; it must cover each recipe's."""
-    script = (Path(__file__).resolve().parents[1] / "scripts" / "vendor-deps.sh").read_text()
+    script = (Path(__file__).resolve().parents[2] / "scripts" / "vendor-deps.sh").read_text()
     listed = set(script.split('PACKAGES="', 1)[1].split('"', 1)[0].split())
     needed = {package for spec in PROJECTS.values() for package in spec.build_depends}
     assert needed - listed == set()

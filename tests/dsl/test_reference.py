@@ -11,20 +11,18 @@
 from __future__ import annotations
 
 import importlib.util
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from selkit_cli import run
 
 from selkit.diagnostics import DiagnosticError
 from selkit.dsl import parse
 from selkit.dsl.parser import grammar_text
 from selkit.emit.reference import BEGIN, END, splice
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = ROOT / "dsl" / "REFERENCE.md"
 EXAMPLES = ROOT / "dsl" / "examples"
 PROGRAMS = sorted(EXAMPLES.glob("*.sel"))
@@ -37,12 +35,6 @@ def _update_script():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def _selkit(*args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "selkit", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, check=False)
 
 
 def test_verb_section_is_current():
@@ -105,13 +97,13 @@ def test_examples_exist():
 
 @pytest.mark.parametrize("path", PROGRAMS, ids=lambda p: p.name)
 def test_example_passes_check(path, kb):  # kb: skips without the Debian base policy
-    result = _selkit("check", str(path.relative_to(ROOT)))
+    result = run("check", str(path.relative_to(ROOT)))
     assert result.returncode == 0, result.stderr
     assert ": ok (" in result.stdout
 
 
 @pytest.mark.parametrize("path", ALL_SEL, ids=lambda p: str(p.relative_to(EXAMPLES)))
 def test_example_is_canonical(path):
-    result = _selkit("fmt", "--check", str(path.relative_to(ROOT)))
+    result = run("fmt", "--check", str(path.relative_to(ROOT)))
     assert result.returncode == 0, (result.stdout + result.stderr
                                     + f"\nrun: selkit fmt {path.relative_to(ROOT)}")

@@ -132,7 +132,7 @@ def test_a_parser_loaded_from_the_cache_parses_as_the_built_one(tmp_path, monkey
         loaded = grammar.lark_parser()
         assert not hasattr(loaded, "grammar")  # really read from the cache
         built = grammar.full_parser()
-        root = Path(__file__).resolve().parent.parent
+        root = Path(__file__).resolve().parents[2]
         specs = sorted([*root.glob("policies/*.sel"), *root.glob("dsl/examples/*.sel")])
         assert len(specs) >= 8
         for spec in specs:
