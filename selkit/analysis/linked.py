@@ -23,7 +23,7 @@ def linked(policy: Policy, domain: str) -> Effective:
     """Grants of ``domain`` in a linked kernel policy (every allow rule whose source covers it)."""
     out: Effective = defaultdict(list)
     for rule in _index(policy).rules(domain, by="source"):
-        cond = _condition(rule)
+        cond = rule_condition(rule)
         targets = {str(t) for t in rule.target.expand()}
         source = str(rule.source)
         statement = str(rule).split("\n")[0]
@@ -39,7 +39,7 @@ def inbound_linked(policy: Policy, domain: str) -> Effective:
     source domain)."""
     out: Effective = defaultdict(list)
     for rule in _index(policy).rules(domain, by="target"):
-        cond = _condition(rule)
+        cond = rule_condition(rule)
         statement = str(rule).split("\n")[0]
         for source in {str(t) for t in rule.source.expand()} - {domain}:
             for perm in rule.perms:
@@ -73,6 +73,15 @@ class _AllowIndex:
                 self._add("target", rule.target, position, rule)
         self._covering: dict[str, dict[str, list[str]]] = {}
         self._types = frozenset(str(t) for t in policy.types())
+        self._members: dict[str, frozenset[str]] = {}
+
+    def members(self, name_obj: Any) -> frozenset[str]:
+        """The types a type or attribute of the policy stands for (cached by name)."""
+        name = str(name_obj)
+        found = self._members.get(name)
+        if found is None:
+            found = self._members[name] = frozenset(str(t) for t in name_obj.expand())
+        return found
 
     def _add(self, side: str, name_obj: Any, position: int, rule: Any) -> None:
         name = str(name_obj)
@@ -102,6 +111,17 @@ class _AllowIndex:
 _INDEXES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
+def rules_covering(policy: Policy, domain: str, by: str = "source") -> list[Any]:
+    """The allow rules whose source (``by="source"``) or, for :data:`INBOUND_CLASSES`, target
+    (``by="target"``) covers ``domain``, in the policy's order."""
+    return _index(policy).rules(domain, by)
+
+
+def members(policy: Policy, name_obj: Any) -> frozenset[str]:
+    """The types a type or attribute of ``policy`` stands for."""
+    return _index(policy).members(name_obj)
+
+
 def _index(policy: Policy) -> _AllowIndex:
     """The policy's allow-rule index, built on first use and kept as long as the policy."""
     found = _INDEXES.get(policy)
@@ -110,7 +130,7 @@ def _index(policy: Policy) -> _AllowIndex:
     return found
 
 
-def _condition(rule: Any) -> str | None:
+def rule_condition(rule: Any) -> str | None:
     """The boolean expression of a conditional rule (None for an unconditional one)."""
     try:
         return str(rule.conditional)
@@ -155,7 +175,7 @@ def facts_about(policy: Policy, types: frozenset[str]) -> RuleFacts:
                 if ruletype == "type_transition":
                     transitions.add((s, t, str(rule.tclass), str(rule.default)))
                     continue
-                cond = _condition(rule)
+                cond = rule_condition(rule)
                 for perm in rule.perms:
                     if cond:
                         conditional.add((s, t, str(rule.tclass), perm, cond))

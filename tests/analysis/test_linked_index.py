@@ -26,7 +26,7 @@ def _by_query(policy, domain: str) -> tuple[dict, dict]:
     out: dict = defaultdict(list)
     query = setools.TERuleQuery(policy, source=domain, ruletype=["allow"])
     for rule in query.results():
-        cond, source = engine._condition(rule), str(rule.source)
+        cond, source = engine.rule_condition(rule), str(rule.source)
         statement = str(rule).split("\n")[0]
         for target in {str(t) for t in rule.target.expand()}:
             for perm in rule.perms:
@@ -36,7 +36,7 @@ def _by_query(policy, domain: str) -> tuple[dict, dict]:
     query = setools.TERuleQuery(policy, target=domain, tclass=list(INBOUND_CLASSES),
                                 ruletype=["allow"])
     for rule in query.results():
-        cond, statement = engine._condition(rule), str(rule).split("\n")[0]
+        cond, statement = engine.rule_condition(rule), str(rule).split("\n")[0]
         for source in {str(t) for t in rule.source.expand()} - {domain}:
             for perm in rule.perms:
                 inbound[Grant(source, str(rule.tclass), perm, cond)].append(
