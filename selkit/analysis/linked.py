@@ -14,6 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from selkit.analysis.conditions import rule_condition
 from selkit.analysis.effective import INBOUND_CLASSES, Effective, Grant, Reach
 from selkit.analysis.profile import PROBE_SELF
 from selkit.base import Policy
@@ -129,13 +130,6 @@ def _index(policy: Policy) -> _AllowIndex:
         found = _INDEXES[policy] = _AllowIndex(policy)
     return found
 
-
-def rule_condition(rule: Any) -> str | None:
-    """The boolean expression of a conditional rule (None for an unconditional one)."""
-    try:
-        return str(rule.conditional)
-    except Exception:  # noqa: BLE001 - setools raises RuleNotConditional
-        return None
 
 
 @dataclass(frozen=True)

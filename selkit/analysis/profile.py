@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from selkit.analysis.conditions import rule_condition
 from selkit.cache import cache_root, replace_file
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 #: attribute; not the policy language's ``self`` (:data:`selkit.ir.nodes.SELF`).
 PROBE_SELF = "<self>"
 PROBE_PREFIX = "selkit_probe_"
-PROFILE_FORMAT = "profile-2"
+PROFILE_FORMAT = "profile-3"
 
 
 @dataclass(frozen=True)
@@ -173,12 +174,8 @@ def _probe_rules(query: Any, probe: str, members: dict[str, frozenset[str]], *,
             continue  # a rule of the probe's own: an outbound rule already
         source = PROBE_SELF if source == probe else source
         target = PROBE_SELF if target == probe else target
-        try:
-            cond = str(rule.conditional)
-        except Exception:  # noqa: BLE001 - setools raises RuleNotConditional
-            cond = None
         rules.append(ProfileRule(source, target, str(rule.tclass), tuple(sorted(rule.perms)),
-                                 cond, _statement(rule)))
+                                 rule_condition(rule), _statement(rule)))
         for name, side in ((source, rule.source), (target, rule.target)):
             if name != PROBE_SELF and name not in members:
                 members[name] = frozenset(str(t) for t in side.expand()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import setools
 
+from selkit.analysis.conditions import rule_condition
 from selkit.audit.diff import changed_domains, domain_diffs
 from selkit.base import load_policy
 from tiny import compile_cil
@@ -57,12 +58,7 @@ def _sediff(old, new, domains) -> tuple[set, set]:
     diff = setools.PolicyDifference(old, new)
     added, removed = set(), set()
 
-    def cond(rule) -> str | None:
-        try:
-            return str(rule.conditional)
-        except Exception:  # noqa: BLE001 - RuleNotConditional
-            return None
-
+    cond = rule_condition
     for rule in diff.added_allows:
         if str(rule.source) in domains:
             added |= {(str(rule.source), str(rule.target), str(rule.tclass), p, cond(rule))
@@ -102,6 +98,7 @@ def test_the_changes_equal_policydifference_for_every_domain(tmp_path):
     added, removed = ours
     assert ("d_t", "etc_t", "file", "read", None) in added          # through attribute domain
     assert ("d_t", "etc_t", "file", "write", "d_can_write") in added
+    assert ("d_t", "etc_t", "file", "lock", "!d_can_write") in added  # the false branch
     assert ("init_t", "etc_t", "file", "write", None) in added
     assert ("kernel_t", "shadow_t", "file", "read", None) in added  # joined nsswitch_domain
     assert removed == {("kernel_t", "unlabeled_t", "file", "read", None)}
