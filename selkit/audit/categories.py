@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
-from selkit.ir.forbid_groups import CAPABILITY_CLASSES, group_items
+from selkit.ir.forbid_groups import group_items
 from selkit.prove.obligations import SECURITY_PERMS
 
 
@@ -96,7 +96,7 @@ GROUPS: dict[Category, tuple[str, ...]] = {
 #: (every interface ioctl, netfilter, ...) and every permission of the tun socket class.
 NETWORK_CONFIG: tuple[tuple[str, str | None], ...] = (
     ("netlink_route_socket", "nlmsg_write"), ("netlink_xfrm_socket", "nlmsg_write"),
-    *((c, "net_admin") for c in CAPABILITY_CLASSES), ("tun_socket", None))
+    ("capability", "net_admin"), ("cap_userns", "net_admin"), ("tun_socket", None))
 
 #: policy_change: the class security permissions that change the loaded policy's behaviour
 #: (the prover's SECURITY_PERMS, and the two that tune checking: setsecparam, setcheckreqprot).
