@@ -16,16 +16,18 @@ Conditional rules count as held under every boolean setting, as everywhere in se
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from selkit.analysis.effective import Classified, Effective, Grant, Reach
 from selkit.analysis.engines import Engine
-from selkit.analysis.linked import linked
+from selkit.analysis.linked import linked, linked_once
 from selkit.analysis.profile import ProfileSet
 from selkit.analysis.views import module_view
 from selkit.audit.categories import Category, CategoryMap, category_map, ordered
-from selkit.base import Policy
+from selkit.base import Policy, load_policy
+from selkit.cache import cache_root, file_identity, read_pickle, write_pickle
 from selkit.diagnostics import Diagnostic, DiagnosticError, did_you_mean
 from selkit.ir import nodes as ir
 from selkit.ir.kb import KnowledgeBase
@@ -172,6 +174,30 @@ def audit_against(module: ir.PolicyModule, kb: KnowledgeBase, profiles: ProfileS
     """``module``'s phases (compositional engine) beside ``domain`` of ``policy``, the binary
     policy ``kb`` was read from; SEL602/SEL603 when ``domain`` is no domain of it."""
     name = check_domain(kb, domain)
+    return audit_held(module, kb, profiles, name, linked(policy, name), colinked)
+
+
+def audit_held(module: ir.PolicyModule, kb: KnowledgeBase, profiles: ProfileSet, domain: str,
+               held: Effective, colinked: tuple[ir.PolicyModule, ...] = ()) -> Against:
+    """:func:`audit_against` with the distribution domain's grants given (``held``, e.g. from
+    :func:`held_by`); ``domain`` is checked already."""
     view = module_view(module, kb, profiles, engine=Engine.COMPOSITIONAL, colinked=colinked)
-    return compare(module, name, kb.source, linked(policy, name), view.phases,
-                   category_map(kb.classes))
+    return compare(module, domain, kb.source, held, view.phases, category_map(kb.classes))
+
+
+#: Bump when what :func:`held_by` keeps changes shape, so old cache entries are ignored.
+HELD_FORMAT = "held-1"
+
+
+def held_by(policy_path: str, domain: str) -> Effective:
+    """The grants of ``domain`` in the binary policy at ``policy_path``, kept in the cache
+    (keyed by the policy file's identity): reading the policy and its 130,000 rules is most of
+    an audit's time, and the distribution's policy rarely changes."""
+    key = hashlib.sha256("\0".join([HELD_FORMAT, domain, *file_identity(policy_path)])
+                         .encode()).hexdigest()[:32]
+    path = cache_root() / "audit" / f"{key}.pickle"
+    found = read_pickle(path, dict)
+    if found is None:
+        found = linked_once(load_policy(policy_path), domain)
+        write_pickle(path, found)
+    return found

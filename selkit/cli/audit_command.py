@@ -21,8 +21,7 @@ def audit_command(app: Application, file: str, domain: str, base: str | None,
     """Compare each phase's domain with the distribution's DOMAIN, per category of dangerous
     permission: what each holds, what the switch removes, what the spec adds."""
     from selkit.analysis.views import profiles_for  # noqa: PLC0415
-    from selkit.audit.against import audit_against, check_domain  # noqa: PLC0415
-    from selkit.base import load_policy  # noqa: PLC0415
+    from selkit.audit.against import audit_held, check_domain, held_by  # noqa: PLC0415
     from selkit.facts.syscalls import load_table  # noqa: PLC0415
     from selkit.report.audit import AuditReport  # noqa: PLC0415
 
@@ -32,6 +31,6 @@ def audit_command(app: Application, file: str, domain: str, base: str | None,
     domain = check_domain(kb, domain)  # before reading the policy: a bad name costs nothing
     with app.progress("auditing") as progress:
         profiles = profiles_for(modules, spec, progress, kb=kb)
-        policy = load_policy(kb.source)
-        audits = [audit_against(m, kb, profiles, policy, domain, modules) for m in modules]
+        held = held_by(kb.source, domain)
+        audits = [audit_held(m, kb, profiles, domain, held, modules) for m in modules]
     app.render(AuditReport(domain, kb.source, audits, load_table()))

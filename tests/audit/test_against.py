@@ -9,8 +9,9 @@ import json
 import pytest
 
 from conftest import ROOT
+from selkit.analysis.linked import linked
 from selkit.analysis.views import profiles_for
-from selkit.audit.against import Against, audit_against, check_domain
+from selkit.audit.against import Against, audit_against, check_domain, held_by
 from selkit.audit.categories import Category
 from selkit.base import load_policy
 from selkit.compiler import front_end_files
@@ -71,6 +72,14 @@ def test_distribution_capabilities_are_what_setools_says(openvpn, policy):
     row = _row(openvpn, Category.CAPABILITIES)
     assert row.distribution.perms == expected
     assert ("capability", "net_admin") in expected
+
+
+def test_the_cached_grants_are_the_linked_engines(policy, kb, tmp_path, monkeypatch):
+    monkeypatch.setenv("SELKIT_CACHE", str(tmp_path))
+    expected = list(linked(policy, "openvpn_t").items())
+    assert list(held_by(kb.source, "openvpn_t").items()) == expected   # read, then kept
+    assert list((tmp_path / "audit").iterdir())
+    assert list(held_by(kb.source, "openvpn_t").items()) == expected   # from the cache
 
 
 def test_net_admin_and_route_writes_are_removed_after_the_switch(openvpn):
