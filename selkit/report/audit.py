@@ -11,11 +11,10 @@ from selkit.audit.against import Against, Holding, Perm, PhaseGrant
 from selkit.audit.categories import Severity
 from selkit.facts.syscalls import SyscallTable
 from selkit.report.format import Block, Report, Table
+from selkit.report.prove import gated_text
 
 #: Permissions listed per category in text (JSON has all of them).
 MAX_PERMS_SHOWN = 10
-#: System calls shown per grant in text.
-MAX_SYSCALLS_SHOWN = 8
 
 
 def _perm_texts(perms: Iterable[Perm]) -> list[str]:
@@ -52,13 +51,9 @@ def _grant_dict(table: SyscallTable, g: PhaseGrant) -> dict:
 
 
 def _grant_lines(table: SyscallTable, g: PhaseGrant) -> list[str]:
-    calls = _syscalls(table, g)
-    calls_text = ", ".join(calls[:MAX_SYSCALLS_SHOWN]) + (
-        ", ..." if len(calls) > MAX_SYSCALLS_SHOWN else "") or \
-        "no system call (checked on objects only)"
     where = f"{g.at} {g.way}" if g.at else f"{g.kind}: {g.way}"
     return [f"  {g.grant.text()}  ({', '.join(c.value for c in g.categories)})  [{where}]",
-            f"      -> {calls_text}"]
+            f"      -> {gated_text(_syscalls(table, g))}"]
 
 
 def to_dict(audit: Against, table: SyscallTable) -> dict:
@@ -88,10 +83,11 @@ def blocks_of(audit: Against, table: SyscallTable) -> list[Block]:
     last_domain = m.domain_of(audit.last)
     out: list[Block] = [
         f"{m.daemon or m.name} ({m.source_path}) against {audit.domain} of {audit.policy}",
-        f"Counts are class:permission pairs whatever the target, with (grants: target, class, "
-        f"permission) beside them; 'removed after switch' is held by {audit.domain}, not by "
-        f"{last_domain}; 'beyond distribution' is held by a phase, not by {audit.domain} "
-        "(both in pairs). Conditional rules count as held.", ""]
+        "Counts: class:permission pairs whatever the target, (grants: target, class, "
+        "permission) beside them.",
+        f"Removed after switch: pairs {audit.domain} holds and {last_domain} does not; beyond "
+        f"distribution: pairs a phase holds and {audit.domain} does not.",
+        "Conditional rules count as held (under every boolean setting).", ""]
     rows = []
     for row in audit.rows:
         beyond = [f"{name} {len(ps)}" for name, ps in row.beyond.items() if ps]
@@ -108,8 +104,8 @@ def blocks_of(audit: Against, table: SyscallTable) -> list[Block]:
         for name, perms in row.beyond.items():
             for g in audit.grants[name]:
                 if (g.grant.tclass, g.grant.perm) in perms and row.category in g.categories:
-                    out += [f"  {name}: " + _grant_lines(table, g)[0].lstrip(),
-                            _grant_lines(table, g)[1]]
+                    head, calls = _grant_lines(table, g)
+                    out += [f"  {name}: {head.lstrip()}", calls]
     out += ["", f"Removed for good after the switch (held by {audit.domain}, not by "
             f"{last_domain}), high severity:"]
     removed = [row for row in audit.rows if row.removed and row.category.severity is Severity.HIGH]
