@@ -85,8 +85,8 @@ def blocks_of(audit: Against, table: SyscallTable) -> list[Block]:
         f"{m.daemon or m.name} ({m.source_path}) against {audit.domain} of {audit.policy}",
         "Counts: class:permission pairs whatever the target, (grants: target, class, "
         "permission) beside them.",
-        f"Removed after switch: pairs {audit.domain} holds and {last_domain} does not; beyond "
-        f"distribution: pairs a phase holds and {audit.domain} does not.",
+        f"removed (after the switch): pairs {audit.domain} holds and {last_domain} does not; "
+        f"beyond (the distribution): pairs a phase holds and {audit.domain} does not.",
         "Conditional rules count as held (under every boolean setting).", ""]
     rows = []
     for row in audit.rows:
@@ -94,8 +94,7 @@ def blocks_of(audit: Against, table: SyscallTable) -> list[Block]:
         rows.append((row.category.value, row.category.severity.value, _cell(row.distribution),
                      *(_cell(row.phases[name]) for name in names), str(len(row.removed)),
                      ", ".join(beyond) or "0"))
-    out.append(Table(("category", "severity", audit.domain, *names, "removed after switch",
-                      "beyond distribution"), rows))
+    out.append(Table(("category", "severity", audit.domain, *names, "removed", "beyond"), rows))
     beyond_rows = [row for row in audit.rows if any(row.beyond.values())]
     out += ["", f"Beyond the distribution (granted by the spec, not held by {audit.domain}):"]
     if not beyond_rows:

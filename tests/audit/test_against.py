@@ -137,6 +137,6 @@ def test_the_command_in_process(kb, cli):
     caps = next(c for c in module["categories"] if c["category"] == "capabilities")
     assert "capability:net_admin" in caps["removed_after_switch"]
     text = cli("audit", OPENVPN, "--against", "openvpn_t")
-    assert text.returncode == 0 and "removed after switch" in text.stdout
+    assert text.returncode == 0 and "removed (after the switch)" in text.stdout
     bad = cli("audit", OPENVPN, "--against", "openvpn_tt")
     assert bad.returncode == 2 and "SEL602" in bad.stderr and "openvpn_t" in bad.stderr
