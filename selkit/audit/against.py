@@ -88,9 +88,14 @@ class Against:
 
     @property
     def last(self) -> str:
-        """The phase the daemon ends in (``steady``, else the spec's last)."""
-        names = [p.name for p in self.module.phases]
-        return STEADY_PHASE if STEADY_PHASE in names else names[-1]
+        """The phase the daemon ends in."""
+        return last_phase(self.module)
+
+
+def last_phase(module: ir.PolicyModule) -> str:
+    """The phase a daemon ends in: ``steady``, else the spec's last."""
+    names = [p.name for p in module.phases]
+    return STEADY_PHASE if STEADY_PHASE in names else names[-1]
 
 
 def check_domain(kb: KnowledgeBase, domain: str) -> str:
@@ -157,7 +162,7 @@ def compare(module: ir.PolicyModule, domain: str, policy_path: str, distribution
     """The audit from what each side holds (pure: the engines' answers are its inputs)."""
     dist = _holdings(distribution, domain, cmap)
     held = {p.name: _holdings(phases[p.name].all, p.domain, cmap) for p in module.phases}
-    last = STEADY_PHASE if STEADY_PHASE in held else module.phases[-1].name
+    last = last_phase(module)
     rows = []
     for c in ordered():
         rows.append(Row(
