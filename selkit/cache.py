@@ -17,6 +17,14 @@ def cache_root() -> Path:
     return Path(base) / "selkit"
 
 
+def file_identity(path: str) -> list[str]:
+    """What a cache key of something read from the file at ``path`` holds: its absolute path,
+    modification time, size and inode (any change to the file makes a new key); OSError when
+    it cannot be read."""
+    st = os.stat(path)
+    return [os.path.abspath(path), str(st.st_mtime_ns), str(st.st_size), str(st.st_ino)]
+
+
 def read_pickle(path: Path, kind: type) -> Any:
     """The ``kind`` object pickled at ``path``, or None (missing, unreadable, or stale)."""
     try:

@@ -143,6 +143,7 @@ FIXTURE_MARKERS = {
 #: (a subprocess ``selkit`` on the default base, ``load_kb()`` called directly, ...).
 MODULE_MARKERS = {
     "test_adversarial": "toolchain",
+    "test_against": "toolchain",
     "test_base_choice": "toolchain",
     "test_error_corpus": "toolchain",
     "test_examples": "toolchain",

@@ -29,8 +29,8 @@ LAYERS = {
     "selkit.toolchain": 4, "selkit.projects": 4,
     "selkit.analysis": 5,
     "selkit.prove": 6, "selkit.patch": 6,
-    "selkit.compiler": 7,
-    "selkit.lab": 8, "selkit.audit": 8,
+    "selkit.compiler": 7, "selkit.audit": 7,
+    "selkit.lab": 8,
     "selkit.report": 9,
     "selkit.cli": 10, "selkit.__main__": 11,
 }

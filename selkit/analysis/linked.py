@@ -2,7 +2,8 @@
 
 * :func:`linked` and :func:`inbound_linked` — the linked engine: a domain's grants (and who may
   act on it as a process) as :mod:`selkit.analysis.effective` counts them, answered from one
-  index of the policy's allow rules (built on the first question, kept with the policy).
+  index of the policy's allow rules (built on the first question, kept with the policy);
+  :func:`linked_once` answers one question in one pass, without the index.
 * :func:`facts_about` — every fact the policy holds about some types, flattened for exact
   comparison of two policies (:meth:`RuleFacts.difference`).
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import weakref
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,8 +24,28 @@ from selkit.base import Policy
 
 def linked(policy: Policy, domain: str) -> Effective:
     """Grants of ``domain`` in a linked kernel policy (every allow rule whose source covers it)."""
+    return _grants(_index(policy).rules(domain, by="source"), domain)
+
+
+def linked_once(policy: Policy, domain: str) -> Effective:
+    """What :func:`linked` answers, in one pass over the policy's rules without building the
+    index: for a single question (``selkit audit --against``) the index costs three times the
+    pass. LookupError when the policy has no such type."""
+    import setools  # noqa: PLC0415
+
+    try:
+        names = {domain} | {str(a) for a in policy.lookup_type(domain).attributes()}
+    except setools.exception.InvalidType:
+        raise LookupError(f"'{domain}' is not a type of the linked policy") from None
+    allow = setools.TERuletype.allow
+    return _grants((rule for rule in policy.terules()
+                    if rule.ruletype == allow and str(rule.source) in names), domain)
+
+
+def _grants(rules: Iterable[Any], domain: str) -> Effective:
+    """The grants the allow rules whose source covers ``domain`` give it."""
     out: Effective = defaultdict(list)
-    for rule in _index(policy).rules(domain, by="source"):
+    for rule in rules:
         cond = rule_condition(rule)
         targets = {str(t) for t in rule.target.expand()}
         source = str(rule.source)

@@ -14,6 +14,7 @@ import click
 
 from selkit import __version__
 from selkit.cli.app import EXIT_TOOLCHAIN, EXIT_USAGE, Application
+from selkit.cli.audit_command import audit_command
 from selkit.cli.check_command import check_command
 from selkit.cli.compile_command import compile_command
 from selkit.cli.doc_command import doc_group
@@ -93,5 +94,5 @@ def main(ctx: click.Context) -> None:
 
 
 for _command in (compile_command, check_command, fmt_command, doc_group, prove_command,
-                 patch_command, lab_command):
+                 audit_command, patch_command, lab_command):
     main.add_command(_command)

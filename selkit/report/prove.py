@@ -154,6 +154,17 @@ def finding_lines(finding: Finding) -> list[str]:
     return lines
 
 
+#: System calls named per grant in text (JSON has all of them).
+MAX_SYSCALLS_SHOWN = 8
+
+
+def gated_text(calls: Sequence[str]) -> str:
+    """The system calls a permission gates, the first few of them, for text reports."""
+    return ", ".join(calls[:MAX_SYSCALLS_SHOWN]) + (
+        ", ..." if len(calls) > MAX_SYSCALLS_SHOWN else "") or \
+        "no system call (checked on objects only)"
+
+
 def render_plain(report: ProofReport, table: SyscallTable, *, baseline: bool = False) -> str:
     """The whole report for one module as plain text."""
     m = report.module
@@ -179,10 +190,8 @@ def render_plain(report: ProofReport, table: SyscallTable, *, baseline: bool = F
             info = table.for_permission(tclass, perm.split(" ")[0])
             if info is not None:
                 calls += [c for c in info.syscalls if c not in calls]
-        calls_text = ", ".join(calls[:8]) + (", ..." if len(calls) > 8 else "") or \
-            "no system call (checked on objects only)"
         lines.append(f"  {kind:8} {obj} {{ {' '.join(perms)} }}  [{where}]")
-        lines.append(f"           -> {calls_text}")
+        lines.append(f"           -> {gated_text(calls)}")
     if not baseline:
         count = len(classified.baseline)
         lines.append(f"  baseline {count} grants through the domain attribute "

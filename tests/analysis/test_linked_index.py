@@ -48,11 +48,13 @@ def _assert_same(policy, domains) -> None:
     for domain in domains:
         granted, inbound = _by_query(policy, domain)
         assert list(engine.linked(policy, domain).items()) == list(granted.items()), domain
+        assert list(engine.linked_once(policy, domain).items()) == list(granted.items()), \
+            domain
         assert list(engine.inbound_linked(policy, domain).items()) == list(inbound.items()), \
             domain
 
 
-def test_the_index_answers_like_terulequery_on_the_tiny_base(tmp_path):
+def test_the_index_and_the_single_pass_answer_like_terulequery_on_the_tiny_base(tmp_path):
     policy = load_policy(str(compile_cil(tmp_path / "policy")))
     domains = sorted(str(t) for t in policy.types())
     assert len(domains) > 5
@@ -79,6 +81,8 @@ def test_a_type_the_policy_lacks_is_an_error_not_an_empty_answer(kb):
         engine.linked(policy, "no_such_type_t")
     with pytest.raises(LookupError, match="no_such_type_t"):
         engine.inbound_linked(policy, "no_such_type_t")
+    with pytest.raises(LookupError, match="no_such_type_t"):
+        engine.linked_once(policy, "no_such_type_t")
 
 
 def test_a_policy_keeps_one_index(kb):

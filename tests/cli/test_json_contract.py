@@ -39,7 +39,8 @@ def _json(*args: str, status: int = 0, cwd: Path = ROOT) -> dict:
 def test_every_schema_is_valid_and_documented():
     docs = (ROOT / "docs" / "json.md").read_text()
     names = sorted(p.name.removesuffix(".schema.json") for p in SCHEMAS.glob("*.schema.json"))
-    assert names == ["check", "compile", "diagnostics", "lab", "patch", "patch-check", "prove"]
+    assert names == ["audit", "check", "compile", "diagnostics", "lab", "patch", "patch-check",
+                     "prove"]
     for name in names:
         jsonschema.Draft202012Validator.check_schema(_schema(name))
         assert f"schemas/{name}.schema.json" in docs, name
@@ -82,6 +83,18 @@ def test_prove_shipped_and_refuted():
     (finding,) = obligation["findings"]  # four counterexamples, one rule: one finding
     assert finding["origin"] == "spec" and finding["at"].endswith(":11")
     assert len(finding["fixes"]) == 4 and finding["count"] == 2
+
+
+@needs_tools("semodule")
+def test_audit_against():
+    data = _json("audit", "--json", "policies/openvpn.sel", "--against", "openvpn_t")
+    _validate(data, "audit")
+    (module,) = data["modules"]
+    assert module["last_phase"] == "steady" and module["grants"]["steady"] == []
+    assert all("at" in g for g in module["grants"]["startup"] if g["kind"] == "declared")
+    bad = _json("audit", "--json", "policies/openvpn.sel", "--against", "openvpn_tt", status=2)
+    _validate(bad, "diagnostics")
+    assert bad["diagnostics"][0]["hint"] == "did you mean 'openvpn_t'?"
 
 
 @needs_tools("patch")
