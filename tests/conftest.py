@@ -194,10 +194,11 @@ def _tiers(item) -> set[str]:
 #: between modules keep their result in a folder all workers share (see ``linked``). These
 #: longest modules are handed to the workers first, so that no worker starts one at the end
 #: (measured with --durations: the lab's VM boots, the mutants' proofs, the sechecker runs,
-#: the adversarial corpus, the store links of the toolchain and base-choice tests).
+#: the adversarial corpus, sediff in the audit's differential test, the store links of the
+#: toolchain and base-choice tests).
 LONGEST_FIRST = ("test_lab", "test_sechecker", "test_prove_mutations", "test_adversarial",
-                 "test_toolchain", "test_base_choice", "test_cli", "test_vendor",
-                 "test_examples")
+                 "test_diff_debian", "test_toolchain", "test_base_choice", "test_cli",
+                 "test_vendor", "test_examples", "test_against")
 
 
 def pytest_collection_modifyitems(config, items):
