@@ -31,7 +31,6 @@ from selkit.cache import cache_root, file_identity, read_pickle, write_pickle
 from selkit.diagnostics import Diagnostic, DiagnosticError, did_you_mean
 from selkit.ir import nodes as ir
 from selkit.ir.kb import KnowledgeBase
-from selkit.ir.nodes import STEADY_PHASE
 
 Perm = tuple[str, str]
 
@@ -87,15 +86,9 @@ class Against:
         return [(p.name, p.domain) for p in self.module.phases]
 
     @property
-    def last(self) -> str:
-        """The phase the daemon ends in."""
-        return last_phase(self.module)
-
-
-def last_phase(module: ir.PolicyModule) -> str:
-    """The phase a daemon ends in: ``steady``, else the spec's last."""
-    names = [p.name for p in module.phases]
-    return STEADY_PHASE if STEADY_PHASE in names else names[-1]
+    def steady(self) -> str:
+        """The phase the daemon serves in (the IR's :attr:`PolicyModule.steady`)."""
+        return self.module.steady.name
 
 
 def check_domain(kb: KnowledgeBase, domain: str) -> str:
@@ -162,12 +155,12 @@ def compare(module: ir.PolicyModule, domain: str, policy_path: str, distribution
     """The audit from what each side holds (pure: the engines' answers are its inputs)."""
     dist = _holdings(distribution, domain, cmap)
     held = {p.name: _holdings(phases[p.name].all, p.domain, cmap) for p in module.phases}
-    last = last_phase(module)
+    steady = module.steady.name
     rows = []
     for c in ordered():
         rows.append(Row(
             c, dist[c], {name: h[c] for name, h in held.items()},
-            removed=dist[c].perms - held[last][c].perms,
+            removed=dist[c].perms - held[steady][c].perms,
             beyond={name: h[c].perms - dist[c].perms for name, h in held.items()}))
     grants = {p.name: _phase_grants(phases[p.name], p.domain, cmap) for p in module.phases}
     return Against(module, domain, policy_path, tuple(rows), grants)
@@ -190,8 +183,9 @@ def audit_held(module: ir.PolicyModule, kb: KnowledgeBase, profiles: ProfileSet,
     return compare(module, domain, kb.source, held, view.phases, category_map(kb.classes))
 
 
-#: Bump when what :func:`held_by` keeps changes shape, so old cache entries are ignored.
-HELD_FORMAT = "held-1"
+#: Bump when what :func:`held_by` keeps changes (shape or meaning), so old cache entries are
+#: ignored. held-2: a grant of a rule in a boolean's false branch carries the negated condition.
+HELD_FORMAT = "held-2"
 
 
 def held_by(policy_path: str, domain: str) -> Effective:

@@ -1,6 +1,6 @@
 """``selkit audit --against`` reports: per category of dangerous permission, the distribution's
 domain beside each phase; then what the switch removes, what the spec adds beyond the
-distribution, and the dangerous grants the last phase keeps (spec line, system calls)."""
+distribution, and the dangerous grants the steady phase keeps (spec line, system calls)."""
 
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ def to_dict(audit: Against, table: SyscallTable) -> dict:
     return {
         "daemon": m.daemon or m.name, "module": m.name, "source": m.source_path,
         "phases": [{"phase": name, "domain": domain} for name, domain in audit.phases],
-        "last_phase": audit.last,
+        "steady_phase": audit.steady,
         "categories": [{
             "category": row.category.value, "severity": row.category.severity.value,
             "meaning": row.category.meaning,
@@ -80,12 +80,12 @@ def blocks_of(audit: Against, table: SyscallTable) -> list[Block]:
     """One module's audit for people: the table, then the details, the dangerous first."""
     m = audit.module
     names = [name for name, _ in audit.phases]
-    last_domain = m.domain_of(audit.last)
+    steady_domain = m.domain_of(audit.steady)
     out: list[Block] = [
         f"{m.daemon or m.name} ({m.source_path}) against {audit.domain} of {audit.policy}",
         "Counts: class:permission pairs whatever the target, (grants: target, class, "
         "permission) beside them.",
-        f"removed (after the switch): pairs {audit.domain} holds and {last_domain} does not; "
+        f"removed (after the switch): pairs {audit.domain} holds and {steady_domain} does not; "
         f"beyond (the distribution): pairs a phase holds and {audit.domain} does not.",
         "Conditional rules count as held (under every boolean setting).", ""]
     rows = []
@@ -106,12 +106,12 @@ def blocks_of(audit: Against, table: SyscallTable) -> list[Block]:
                     head, calls = _grant_lines(table, g)
                     out += [f"  {name}: {head.lstrip()}", calls]
     out += ["", f"Removed for good after the switch (held by {audit.domain}, not by "
-            f"{last_domain}), high severity:"]
+            f"{steady_domain}), high severity:"]
     removed = [row for row in audit.rows if row.removed and row.category.severity is Severity.HIGH]
     out += [f"  {row.category.value}: {_listed(row.removed)}" for row in removed] or ["  nothing"]
-    out += ["", f"What {last_domain} keeps in a high-severity category, and the system calls "
+    out += ["", f"What {steady_domain} keeps in a high-severity category, and the system calls "
             "it gates:"]
-    kept = [g for g in audit.grants[audit.last]
+    kept = [g for g in audit.grants[audit.steady]
             if any(c.severity is Severity.HIGH for c in g.categories)]
     for g in kept:
         out += _grant_lines(table, g)

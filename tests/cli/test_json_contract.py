@@ -90,7 +90,7 @@ def test_audit_against():
     data = _json("audit", "--json", "policies/openvpn.sel", "--against", "openvpn_t")
     _validate(data, "audit")
     (module,) = data["modules"]
-    assert module["last_phase"] == "steady" and module["grants"]["steady"] == []
+    assert module["steady_phase"] == "steady" and module["grants"]["steady"] == []
     assert all("at" in g for g in module["grants"]["startup"] if g["kind"] == "declared")
     bad = _json("audit", "--json", "policies/openvpn.sel", "--against", "openvpn_tt", status=2)
     _validate(bad, "diagnostics")
