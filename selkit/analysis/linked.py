@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import weakref
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,10 +22,23 @@ from selkit.analysis.effective import INBOUND_CLASSES, Effective, Grant, Reach
 from selkit.analysis.profile import PROBE_SELF
 from selkit.base import Policy
 
+#: Class -> the types at a rule's other end to keep (the target outbound, the source inbound).
+Cells = Mapping[str, AbstractSet[str]]
 
-def linked(policy: Policy, domain: str) -> Effective:
-    """Grants of ``domain`` in a linked kernel policy (every allow rule whose source covers it)."""
-    return _grants(_index(policy).rules(domain, by="source"), domain)
+
+def linked(policy: Policy, domain: str, cells: Cells | None = None) -> Effective:
+    """Grants of ``domain`` in a linked kernel policy (every allow rule whose source covers
+    it); with ``cells``, only the grants on those classes and target types."""
+    index = _index(policy)
+    return _grants(index.rules(domain, by="source"), domain, index.members, cells=cells)
+
+
+def inbound_linked(policy: Policy, domain: str, cells: Cells | None = None) -> Effective:
+    """Who may act on ``domain`` as a process in a linked policy (``Grant.target`` is the
+    source domain); with ``cells``, only those classes and source types."""
+    index = _index(policy)
+    return _grants(index.rules(domain, by="target"), domain, index.members, inbound=True,
+                   cells=cells)
 
 
 def linked_once(policy: Policy, domain: str) -> Effective:
@@ -39,35 +53,34 @@ def linked_once(policy: Policy, domain: str) -> Effective:
         raise LookupError(f"'{domain}' is not a type of the linked policy") from None
     allow = setools.TERuletype.allow
     return _grants((rule for rule in policy.terules()
-                    if rule.ruletype == allow and str(rule.source) in names), domain)
+                    if rule.ruletype == allow and str(rule.source) in names), domain, _expand)
 
 
-def _grants(rules: Iterable[Any], domain: str) -> Effective:
-    """The grants the allow rules whose source covers ``domain`` give it."""
+def _expand(name_obj: Any) -> frozenset[str]:
+    return frozenset(str(t) for t in name_obj.expand())
+
+
+def _grants(rules: Iterable[Any], domain: str, expand: Callable[[Any], frozenset[str]], *,
+            inbound: bool = False, cells: Cells | None = None) -> Effective:
+    """The grants the allow rules covering ``domain`` give: on each type of the rule's target
+    (outbound), or to each type of its source but the domain (inbound)."""
     out: Effective = defaultdict(list)
     for rule in rules:
-        cond = rule_condition(rule)
-        targets = {str(t) for t in rule.target.expand()}
+        tclass = str(rule.tclass)
+        if cells is not None and tclass not in cells:
+            continue
         source = str(rule.source)
-        statement = str(rule).split("\n")[0]
-        for target in targets:
-            for perm in rule.perms:
-                out[Grant(target, str(rule.tclass), perm, cond)].append(
-                    Reach(PROBE_SELF if source == domain else source, statement))
-    return dict(out)
-
-
-def inbound_linked(policy: Policy, domain: str) -> Effective:
-    """Who may act on ``domain`` as a process in a linked policy (``Grant.target`` is the
-    source domain)."""
-    out: Effective = defaultdict(list)
-    for rule in _index(policy).rules(domain, by="target"):
+        ends = expand(rule.source) - {domain} if inbound else expand(rule.target)
+        if cells is not None:
+            ends = ends & cells[tclass]
+        if not ends:
+            continue
         cond = rule_condition(rule)
-        statement = str(rule).split("\n")[0]
-        for source in {str(t) for t in rule.source.expand()} - {domain}:
+        reach = Reach(PROBE_SELF if not inbound and source == domain else source,
+                      str(rule).split("\n")[0])
+        for end in ends:
             for perm in rule.perms:
-                out[Grant(source, str(rule.tclass), perm, cond)].append(
-                    Reach(str(rule.source), statement))
+                out[Grant(end, tclass, perm, cond)].append(reach)
     return dict(out)
 
 
@@ -103,7 +116,7 @@ class _AllowIndex:
         name = str(name_obj)
         found = self._members.get(name)
         if found is None:
-            found = self._members[name] = frozenset(str(t) for t in name_obj.expand())
+            found = self._members[name] = _expand(name_obj)
         return found
 
     def _add(self, side: str, name_obj: Any, position: int, rule: Any) -> None:
@@ -125,7 +138,7 @@ class _AllowIndex:
         if side not in self._covering:
             covering: dict[str, list[str]] = defaultdict(list)
             for name, obj in self._named[side].items():
-                for member in {str(t) for t in obj.expand()}:
+                for member in self.members(obj):
                     covering[member].append(name)
             self._covering[side] = covering
         return self._covering[side]
@@ -151,7 +164,6 @@ def _index(policy: Policy) -> _AllowIndex:
     if found is None:
         found = _INDEXES[policy] = _AllowIndex(policy)
     return found
-
 
 
 @dataclass(frozen=True)

@@ -12,17 +12,10 @@ to the domains asked about, without expanding every rule of both policies.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from selkit.analysis.effective import Effective, Grant, Reach
-from selkit.analysis.linked import (
-    inbound_linked,
-    linked,
-    members,
-    rule_condition,
-    rules_covering,
-)
-from selkit.analysis.profile import PROBE_SELF
+from selkit.analysis.conditions import rule_condition
+from selkit.analysis.effective import INBOUND_CLASSES, Effective, Grant, Reach
+from selkit.analysis.linked import Cells, inbound_linked, linked, members, rules_covering
 from selkit.base import Policy
 
 
@@ -68,18 +61,11 @@ def _types(policy: Policy) -> frozenset[str]:
     return frozenset(str(t) for t in policy.types())
 
 
-def _grants(policy: Policy, types: frozenset[str], domain: str, inbound: bool) -> Effective:
-    """The domain's grants; none when the policy has no such type (the domain was added or
-    removed: every grant of the other side is a change)."""
-    if domain not in types:
-        return {}
-    return _without_redundant(inbound_linked(policy, domain) if inbound
-                              else linked(policy, domain))
-
-
-def _without_redundant(grants: Effective) -> Effective:
-    """Leave out a grant under a boolean that is also given unconditionally, as sediff does:
-    it changes nothing whatever the boolean."""
+def _held(policy: Policy, domain: str, inbound: bool, cells: Cells | None = None) -> Effective:
+    """The domain's grants (in ``cells`` only, when given), without the grants under a boolean
+    that are also given unconditionally: as sediff leaves them out, since they change nothing
+    whatever the boolean."""
+    grants = (inbound_linked if inbound else linked)(policy, domain, cells)
     return {g: reaches for g, reaches in grants.items()
             if g.conditional is None or Grant(g.target, g.tclass, g.perm) not in grants}
 
@@ -99,37 +85,15 @@ class _Side:
         self.domain = domain
         self.inbound = inbound
         self.rules = rules_covering(policy, domain, "target" if inbound else "source")
-        self.written = [(str(self._end(r)), str(r.tclass), frozenset(r.perms), rule_condition(r))
-                        for r in self.rules]
-
-    def _end(self, rule: Any) -> Any:
-        """The rule's other end: its target (outbound) or its source (inbound)."""
-        return rule.source if self.inbound else rule.target
+        self.written = [(str(r.source if inbound else r.target), str(r.tclass),
+                         frozenset(r.perms), rule_condition(r)) for r in self.rules]
 
     def ends(self, index: int) -> frozenset[str]:
         """The types the other end of rule ``index`` stands for (the domain itself excluded
         inbound, as :func:`inbound_linked` excludes it)."""
-        found = members(self.policy, self._end(self.rules[index]))
+        rule = self.rules[index]
+        found = members(self.policy, rule.source if self.inbound else rule.target)
         return found - {self.domain} if self.inbound else found
-
-    def cells(self, wanted: dict[str, set[str]]) -> Effective:
-        """The grants in the cells ``wanted`` (class -> other-end types), with their rules."""
-        out: dict[Grant, list[Reach]] = {}
-        for index, (_, tclass, perms, cond) in enumerate(self.written):
-            if tclass not in wanted:
-                continue
-            hit = wanted[tclass] & self.ends(index)
-            if not hit:
-                continue
-            rule = self.rules[index]
-            statement = str(rule).split("\n")[0]
-            source = str(rule.source)
-            for end in hit:
-                for perm in perms:
-                    out.setdefault(Grant(end, tclass, perm, cond), []).append(Reach(
-                        PROBE_SELF if not self.inbound and source == self.domain else source,
-                        statement))
-        return _without_redundant(out)
 
 
 def _changed_cells(old: _Side, new: _Side) -> dict[str, set[str]]:
@@ -159,9 +123,9 @@ def _domain_changes(old: Policy, new: Policy, domain: str, inbound: bool
                     ) -> list[GrantChange]:
     """The changes of a domain both policies have, computed only in the cells that can
     differ (a domain such as init_t holds over a million grants; a change touches a few)."""
-    old_side, new_side = _Side(old, domain, inbound), _Side(new, domain, inbound)
-    cells = _changed_cells(old_side, new_side)
-    return _changes(domain, old_side.cells(cells), new_side.cells(cells), inbound)
+    cells = _changed_cells(_Side(old, domain, inbound), _Side(new, domain, inbound))
+    return _changes(domain, _held(old, domain, inbound, cells), _held(new, domain, inbound, cells),
+                    inbound)
 
 
 def domain_diffs(old: Policy, new: Policy, domains: list[str]) -> list[DomainDiff]:
@@ -175,46 +139,40 @@ def domain_diffs(old: Policy, new: Policy, domains: list[str]) -> list[DomainDif
         for inbound in (False, True):
             if both:
                 changes += _domain_changes(old, new, domain, inbound)
-            else:
-                changes += _changes(domain, _grants(old, old_types, domain, inbound),
-                                    _grants(new, new_types, domain, inbound), inbound)
+            else:  # added or removed: every grant of the side that has it is a change
+                changes += _changes(
+                    domain, _held(old, domain, inbound) if domain in old_types else {},
+                    _held(new, domain, inbound) if domain in new_types else {}, inbound)
         out.append(DomainDiff(domain, domain in old_types, domain in new_types,
                               tuple(sorted(changes, key=GrantChange.key))))
     return out
 
 
 def changed_domains(old: Policy, new: Policy) -> list[str]:
-    """The domains (types with the ``domain`` attribute on either side) whose allow rules may
-    differ: every type named, directly or through an attribute, as the source of an allow rule
-    that is in one policy and not the other, or whose attributes differ. A superset of the
+    """The domains (types with the ``domain`` attribute on either side) whose grants may
+    differ, outbound or inbound: every type named, directly or through an attribute, as the
+    source of an allow rule that is in one policy and not the other (or as its target, for the
+    inbound classes), and every type that joined or left an attribute. A superset of the
     domains :func:`domain_diffs` finds changes for, cheap to compute (rules compared as
     written, not expanded)."""
-    old_rules, new_rules = _written_allows(old), _written_allows(new)
-    sources = {s for s, *_ in old_rules ^ new_rules}
+    changed = _written_allows(old) ^ _written_allows(new)
+    ends = {s for s, *_ in changed} | {t for _, t, c, *_ in changed if c in INBOUND_CLASSES}
     old_members, new_members = _attribute_members(old), _attribute_members(new)
     names: set[str] = set()
-    for source in sources:
-        names |= old_members.get(source, {source}) | new_members.get(source, {source})
+    for end in ends:
+        names |= old_members.get(end, {end}) | new_members.get(end, {end})
     for attribute in old_members.keys() | new_members.keys():
         names |= old_members.get(attribute, set()) ^ new_members.get(attribute, set())
     domains = old_members.get("domain", set()) | new_members.get("domain", set())
     return sorted(names & domains)
 
 
-def _written_allows(policy: Policy) -> set[tuple[str, str, str, frozenset[str], str]]:
+def _written_allows(policy: Policy) -> set[tuple[str, str, str, frozenset[str], str | None]]:
     import setools  # noqa: PLC0415
 
-    out = set()
-    for rule in policy.terules():
-        if rule.ruletype != setools.TERuletype.allow:
-            continue
-        try:
-            cond = f"{rule.conditional} {rule.conditional_block}"
-        except Exception:  # noqa: BLE001 - setools raises RuleNotConditional
-            cond = ""
-        out.add((str(rule.source), str(rule.target), str(rule.tclass),
-                 frozenset(str(p) for p in rule.perms), cond))
-    return out
+    allow = setools.TERuletype.allow
+    return {(str(rule.source), str(rule.target), str(rule.tclass), frozenset(rule.perms),
+             rule_condition(rule)) for rule in policy.terules() if rule.ruletype == allow}
 
 
 def _attribute_members(policy: Policy) -> dict[str, set[str]]:

@@ -132,3 +132,18 @@ def test_changed_domains_covers_every_domain_with_a_change(tmp_path):
     same = domain_diffs(old, old, everything)
     assert all(not d.changes for d in same)
     assert changed_domains(old, old) == []
+
+
+def test_a_domain_whose_only_change_is_inbound_is_a_changed_domain(tmp_path):
+    """init_t may now signal kernel_t: kernel_t's own rules are the same, who may act on it
+    is not."""
+    from tiny import BASE_CIL
+
+    old = load_policy(str(compile_cil(tmp_path / "old.33")))
+    changed = tmp_path / "signal.cil"
+    changed.write_text(BASE_CIL.read_text() + "(allow init_t kernel_t (process (signal)))\n")
+    new = _compile_alone(changed, tmp_path / "new.33")
+    assert changed_domains(old, new) == ["init_t", "kernel_t"]
+    (kernel,) = domain_diffs(old, new, ["kernel_t"])
+    assert [(c.inbound, c.added, c.grant.text()) for c in kernel.changes] == [
+        (True, True, "init_t:process signal")]
