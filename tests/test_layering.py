@@ -131,7 +131,7 @@ def test_lark_types_do_not_leak_from_the_front_end(tmp_path):
     """Every value in a parsed AST is one of ours (no lark Token or Tree)."""
     import dataclasses
 
-    from selkit.dsl import parse
+    from selkit.dsl.parser import parse
 
     module = parse((ROOT / "policies" / "openvpn.sel").read_text(), "openvpn.sel")
     stack = [module]

@@ -21,7 +21,7 @@ def check_command(app: Application, files: tuple[str, ...], base: str | None,
     app.json_mode = json_mode
     _, modules = front(app, files, base_spec(base, base_store))
     if dump:
-        from selkit.dsl import parse  # noqa: PLC0415
+        from selkit.dsl.parser import parse  # noqa: PLC0415
         from selkit.dump import dump as dump_text  # noqa: PLC0415
 
         for path in files:

@@ -20,8 +20,8 @@ def fmt_command(app: Application, files: tuple[str, ...], check_only: bool, to_s
                 ) -> None:
     """Rewrite .sel files in canonical form (comments are kept)."""
     from selkit.compiler import write_atomically  # noqa: PLC0415
-    from selkit.dsl import parse  # noqa: PLC0415
     from selkit.dsl.loader import read_source  # noqa: PLC0415
+    from selkit.dsl.parser import parse  # noqa: PLC0415
     from selkit.dsl.pretty import format_module  # noqa: PLC0415
 
     diagnostics: list[Diagnostic] = []

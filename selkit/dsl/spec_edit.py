@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from selkit.dsl import ast, parse
+from selkit.dsl import ast
 from selkit.dsl.loader import Program
+from selkit.dsl.parser import parse
 
 
 def insert_statements(text: str, placements: Iterable[tuple[ast.Phase, str]]) -> str:

@@ -11,7 +11,7 @@ import pytest
 
 from conftest import POLICIES, ROOT
 from selkit.compiler import compile_modules, front_end
-from selkit.dsl import parse
+from selkit.dsl.parser import parse
 from selkit.dump import dump
 from selkit.emit import Target
 

@@ -32,7 +32,7 @@ from hypothesis import strategies as st
 
 from selkit.base import DEFAULT_POLICY
 from selkit.diagnostics import DiagnosticError
-from selkit.dsl import parse
+from selkit.dsl.parser import parse
 from selkit.dsl.pretty import format_module
 from strategies import (
     comment_texts,

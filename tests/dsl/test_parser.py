@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from selkit.diagnostics import DiagnosticError, Span
-from selkit.dsl import ast, parse, syntax_errors, to_ast
+from selkit.dsl import ast, syntax_errors, to_ast
 from selkit.dsl.grammar import lark_parser
+from selkit.dsl.parser import parse
 
 
 def test_statements_end_at_newline_or_semicolon():

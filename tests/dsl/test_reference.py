@@ -18,8 +18,7 @@ import pytest
 from selkit_cli import run
 
 from selkit.diagnostics import DiagnosticError
-from selkit.dsl import parse
-from selkit.dsl.parser import grammar_text
+from selkit.dsl.parser import grammar_text, parse
 from selkit.emit.reference import BEGIN, END, splice
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -22,7 +22,8 @@ from selkit_cli import run
 
 from selkit.compiler import front_end
 from selkit.diagnostics import DiagnosticError, ToolchainError
-from selkit.dsl import ast, parse
+from selkit.dsl import ast
+from selkit.dsl.parser import parse
 from selkit.dsl.pretty import format_module
 from selkit.patch import hook as hooks
 from selkit.patch import mail, udiff
