@@ -10,7 +10,6 @@ import enum
 import os
 import tempfile
 from collections.abc import Collection, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -121,38 +120,23 @@ def compile_modules(modules: tuple[ir.PolicyModule, ...], kb: KnowledgeBase,
                     progress: Progress | None = None) -> list[CompiledModule]:
     """Each artifact of each module: the emitters write ``te`` and ``cil``; ``pp`` is packaged
     by the toolchain from the raw-flavour sources. ``targets`` are :class:`Artifact` or
-    :class:`selkit.emit.Target` members (or their names).
-
-    The modules' packages are built concurrently (checkmodule and semodule_package are
-    separate processes); a refusal is reported for the first refused module in order."""
+    :class:`selkit.emit.Target` members (or their names)."""
     artifacts = [Artifact(t) for t in targets]
-    packages = _packages(modules, kb, progress) if Artifact.PP in artifacts else {}
     results = []
     for module in modules:
         compiled = CompiledModule(module)
         for artifact in artifacts:
             if artifact is Artifact.PP:
-                compiled.files[f"{module.name}.pp"] = packages[module.name]
+                if progress:
+                    progress(f"checkmodule {module.name}")
+                te, fc = package_sources(module, kb.attributes)
+                compiled.files[f"{module.name}.pp"] = toolchain.build_pp(te, fc, module.name,
+                                                                         kb.mls)
                 continue
             for out in emit(module, Target(artifact.value), kb.attributes):
                 compiled.files[out.name] = out.text().encode()
         results.append(compiled)
     return results
-
-
-def _packages(modules: tuple[ir.PolicyModule, ...], kb: KnowledgeBase,
-              progress: Progress | None) -> dict[str, bytes]:
-    """Module name → ``.pp`` bytes, built by the toolchain in parallel."""
-    def package(module: ir.PolicyModule) -> bytes:
-        te, fc = package_sources(module, kb.attributes)
-        return toolchain.build_pp(te, fc, module.name, kb.mls)
-
-    if progress:
-        progress("checkmodule + semodule_package: " + ", ".join(m.name for m in modules))
-    workers = min(len(modules), os.cpu_count() or 1) or 1
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [(m.name, pool.submit(package, m)) for m in modules]
-        return {name: future.result() for name, future in futures}
 
 
 def check_files(paths: Iterable[str], base: BaseSpec) -> tuple[KnowledgeBase, dict[str, Program],

@@ -118,8 +118,8 @@ def test_toolchain_failure_exits_1_and_writes_nothing(tmp_path, cli):
 
 @needs_tools("checkmodule", "semodule_package")
 def test_a_refusal_of_one_module_among_several_names_that_module(tmp_path, cli):
-    """The packages are built concurrently; the refused one is reported, pointing into its own
-    spec, and nothing is written for any module."""
+    """The refused module is named (SEL501 said "refused the module" without saying which),
+    and nothing is written for any module."""
     fake = tmp_path / "bin"
     fake.mkdir()
     real = subprocess.run(["sh", "-c", "command -v checkmodule"], capture_output=True,
