@@ -5,7 +5,7 @@ SELKIT := $(VENV)/bin/selkit
 POLICIES := $(filter-out policies/include/%,$(wildcard policies/*.sel))
 OUT := out
 
-.PHONY: setup demo check test lab patches bench clean
+.PHONY: setup demo check test lint lab patches bench clean
 
 setup:
 	@sh scripts/setup.sh
@@ -22,16 +22,18 @@ demo: setup
 # tiny base policies of tests/data/tiny) and the command line: every test not marked toolchain,
 # vendor, lab or slow (tests/conftest.py marks them). Under two minutes on two cores, cold.
 CHECK_MARKERS := not toolchain and not vendor and not lab and not slow
-check: setup
-	$(PY) -m ruff check selkit tests bench
-	$(PY) -m mypy
+check: lint
 	$(PY) -m pytest -q -m "$(CHECK_MARKERS)"
 
-# Everything, the lab included: tests/lab/test_lab.py boots the enforcing VM for all five daemons.
-test: setup
+# Everything, the lab included (tests/lab/test_lab.py boots the enforcing VM for all five
+# daemons), on every core: one test module per worker at a time, the longest first.
+test: lint
+	$(PY) -m pytest -q -n auto --dist loadfile
+
+# ruff with the rules of pyproject.toml, then mypy over the package.
+lint: setup
 	$(PY) -m ruff check selkit tests bench
 	$(PY) -m mypy
-	$(PY) -m pytest -q -n auto --dist loadfile
 
 # Every shipped daemon under an enforcing kernel: real traffic and the attack battery.
 lab: setup
