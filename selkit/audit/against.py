@@ -85,6 +85,12 @@ class Against:
         """(phase, domain) in the spec's order."""
         return [(p.name, p.domain) for p in self.module.phases]
 
+    def beyond_in(self, categories: Iterable[Category]) -> bool:
+        """Whether some phase holds a permission of ``categories`` the distribution's domain
+        does not (what ``--fail-on`` fails on)."""
+        wanted = set(categories)
+        return any(any(row.beyond.values()) for row in self.rows if row.category in wanted)
+
     @property
     def steady(self) -> str:
         """The phase the daemon serves in (the IR's :attr:`PolicyModule.steady`)."""

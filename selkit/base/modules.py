@@ -6,7 +6,15 @@ import bz2
 import re
 from pathlib import Path
 
-_CIL_FILECON = re.compile(rb'^\(filecon "((?:[^"\\]|\\.)*)" (\w+) \(\w+ \w+ (\w+)', re.M)
+_CIL_FILECON = re.compile(r'^\(filecon "((?:[^"\\]|\\.)*)" (\w+) (?:\(\w+ \w+ (\w+)|\(\)|(\w+))',
+                          re.M)
+
+
+def cil_file_contexts(text: str) -> list[tuple[str, str, str]]:
+    """(regex, kind, type) of every ``filecon`` of a CIL module; the type of a ``<<none>>``
+    context is ``<<none>>``, of a named context its name."""
+    return [(regex, kind, type_name or named or "<<none>>")
+            for regex, kind, type_name, named in _CIL_FILECON.findall(text)]
 
 
 def read_cil(path: Path) -> bytes:
@@ -37,9 +45,11 @@ def store_file_contexts(store: str) -> dict[tuple[str, str], tuple[str, tuple[st
     """(regex, kind) → (type, declaring modules) over the store's enabled modules."""
     out: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
     for name, cil in active_module_cils(store):
-        for regex, kind, type_name in _CIL_FILECON.findall(read_cil(cil)):
-            key = (regex.decode(), kind.decode())
+        for regex, kind, type_name in cil_file_contexts(read_cil(cil).decode(errors="replace")):
+            if type_name == "<<none>>":
+                continue
+            key = (regex, kind)
             previous = out.get(key)
             owners = (previous[1] if previous else ()) + (name,)
-            out[key] = (type_name.decode(), owners)
+            out[key] = (type_name, owners)
     return out

@@ -201,21 +201,32 @@ def _read_kb(policy_path: str, store: str | None) -> KnowledgeBase:
         file_contexts = store_file_contexts(store)
         enabled = frozenset(name for name, _ in active_module_cils(store))
         disabled = disabled_modules(store)
+    return KnowledgeBase(
+        types=frozenset(types), attributes=frozenset(attributes), classes=policy_classes(policy),
+        portcons=policy_portcons(policy), attribute_members=members,
+        roles=frozenset(str(r) for r in policy.roles()), mls=bool(policy.mls),
+        source=policy_path, file_contexts=file_contexts, enabled_modules=enabled,
+        disabled_modules=disabled, aliases=aliases, store=store)
+
+
+def policy_classes(policy: Policy) -> dict[str, frozenset[str]]:
+    """Class -> every permission of a binary policy's class (its common's included)."""
+    import setools  # noqa: PLC0415
+
     classes = {}
     for cls in policy.classes():
         perms = set(cls.perms)
         with contextlib.suppress(setools.exception.NoCommon):
             perms |= set(cls.common.perms)
         classes[str(cls)] = frozenset(perms)
-    portcons = tuple(sorted(
+    return classes
+
+
+def policy_portcons(policy: Policy) -> tuple[PortRange, ...]:
+    """Every port context of a binary policy, sorted."""
+    return tuple(sorted(
         PortRange(str(pc.protocol), pc.ports.low, pc.ports.high, str(pc.context.type_))
         for pc in policy.portcons()) if hasattr(policy, "portcons") else ())
-    return KnowledgeBase(
-        types=frozenset(types), attributes=frozenset(attributes), classes=classes,
-        portcons=portcons, attribute_members=members,
-        roles=frozenset(str(r) for r in policy.roles()), mls=bool(policy.mls),
-        source=policy_path, file_contexts=file_contexts, enabled_modules=enabled,
-        disabled_modules=disabled, aliases=aliases, store=store)
 
 
 def load_policy(path: str) -> Policy:

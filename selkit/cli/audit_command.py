@@ -1,31 +1,104 @@
-"""``selkit audit``: a spec's phases beside the distribution's domain for the daemon."""
+"""``selkit audit``: a spec's phases beside the distribution's domain (``--against``), two
+versions of a policy (``OLD NEW``), or a host's policy against its specs (``--policy``)."""
 
 from __future__ import annotations
 
+from contextlib import ExitStack
+from typing import TYPE_CHECKING
+
 import click
 
-from selkit.cli.app import Application
+from selkit.cli.app import EXIT_TOOLCHAIN, Application
 from selkit.cli.options import base_options, base_spec, front, json_option
+from selkit.diagnostics import Diagnostic, DiagnosticError, did_you_mean
+
+if TYPE_CHECKING:
+    from selkit.audit.categories import Category
+    from selkit.audit.changes import PolicyChanges
+    from selkit.audit.sides import Side
+    from selkit.base import BaseSpec
+    from selkit.progress import Progress
+
+
+def _fail_on(value: str | None) -> tuple[Category, ...]:
+    """The categories of ``--fail-on`` (category names, or a severity for all of its
+    categories); SEL613 for a word that is neither."""
+    from selkit.audit.categories import Category, Severity  # noqa: PLC0415
+
+    if not value:
+        return ()
+    out: list[Category] = []
+    for word in (w.strip() for w in value.split(",") if w.strip()):
+        if word in {c.value for c in Category}:
+            out.append(Category(word))
+        elif word in {s.value for s in Severity}:
+            out += [c for c in Category if c.severity.value == word]
+        else:
+            names = [c.value for c in Category] + [s.value for s in Severity]
+            raise DiagnosticError([Diagnostic(
+                "SEL613", f"--fail-on: '{word}' is no category or severity",
+                hint=did_you_mean(word, names) or f"one of: {', '.join(names)}")])
+    return tuple(dict.fromkeys(out))
+
+
+def _usage(message: str, hint: str) -> DiagnosticError:
+    return DiagnosticError([Diagnostic("SEL614", message, hint=hint)])
 
 
 @click.command("audit")
-@click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--against", "domain", required=True, metavar="DOMAIN",
-              help="the distribution's domain for the daemon in the base policy (e.g. "
-                   "openvpn_t), which holds its permissions for the daemon's whole life")
+@click.argument("sources", nargs=-1, metavar="[SPEC | OLD NEW | SPEC...]")
+@click.option("--against", "domain", default=None, metavar="DOMAIN",
+              help="compare the spec's phases with the distribution's domain for the daemon "
+                   "in the base policy (e.g. openvpn_t), which holds its permissions for the "
+                   "daemon's whole life")
+@click.option("--policy", "host_policy", default=None, metavar="POLICY",
+              help="drift: what this kernel policy (e.g. /sys/fs/selinux/policy) grants each "
+                   "phase of the SPECs beyond them")
+@click.option("--store", "host_store", default=None, metavar="DIR",
+              help="with --policy: the store that policy was linked from, to name the module "
+                   "of each rule (default: found next to the policy, or the system's store "
+                   "for /sys/fs/selinux/policy)")
+@click.option("--fail-on", "fail_on", default=None, metavar="CATEGORY,...",
+              help="exit 1 when a change adds a grant in one of these categories (or "
+                   "severities: high, medium, low)")
 @base_options
 @json_option
 @click.pass_obj
-def audit_command(app: Application, file: str, domain: str, base: str | None,
-                  base_store: str | None, json_mode: bool) -> None:
-    """Compare each phase's domain with the distribution's DOMAIN, per category of dangerous
-    permission: what each holds, what the switch removes, what the spec adds."""
+def audit_command(app: Application, sources: tuple[str, ...], domain: str | None,
+                  host_policy: str | None, host_store: str | None, fail_on: str | None,
+                  base: str | None, base_store: str | None, json_mode: bool) -> None:
+    """Audit a spec against the distribution's domain (SPEC --against DOMAIN), two versions of
+    a policy (OLD NEW: each a spec, a .cil/.pp module, a kernel policy, or REV:PATH at a git
+    revision), or a host's kernel policy against its specs (--policy POLICY SPEC...)."""
+    app.json_mode = json_mode
+    categories = _fail_on(fail_on)
+    if domain is not None:
+        if len(sources) != 1 or host_policy:
+            raise _usage("--against takes exactly one spec and no --policy",
+                         "selkit audit policies/openvpn.sel --against openvpn_t")
+        crossed = _against(app, sources[0], domain, base, base_store, categories)
+    elif host_policy is not None:
+        if not sources:
+            raise _usage("--policy needs the specs to hold the host's policy against",
+                         "selkit audit --policy /sys/fs/selinux/policy policies/*.sel")
+        crossed = _drift(app, sources, host_policy, host_store, base, base_store, categories)
+    elif len(sources) == 2:
+        crossed = _versions(app, sources, base, base_store, categories)
+    else:
+        raise _usage(f"selkit audit takes a spec with --against, two sides (OLD NEW), or "
+                     f"--policy with specs; got {len(sources)} argument(s)",
+                     "selkit audit HEAD~1:policies/x.sel policies/x.sel")
+    if crossed:
+        app.exit(EXIT_TOOLCHAIN)
+
+
+def _against(app: Application, file: str, domain: str, base: str | None,
+             base_store: str | None, categories: tuple[Category, ...]) -> bool:
     from selkit.analysis.views import profiles_for  # noqa: PLC0415
     from selkit.audit.against import audit_held, check_domain, held_by  # noqa: PLC0415
     from selkit.facts.syscalls import load_table  # noqa: PLC0415
     from selkit.report.audit import AuditReport  # noqa: PLC0415
 
-    app.json_mode = json_mode
     spec = base_spec(base, base_store, need_store=True)  # profiles are measured in it
     kb, modules = front(app, (file,), spec)
     domain = check_domain(kb, domain)  # before reading the policy: a bad name costs nothing
@@ -34,3 +107,81 @@ def audit_command(app: Application, file: str, domain: str, base: str | None,
         held = held_by(kb.source, domain)
         audits = [audit_held(m, kb, profiles, domain, held, modules) for m in modules]
     app.render(AuditReport(domain, kb.source, audits, load_table()))
+    return any(audit.beyond_in(categories) for audit in audits)
+
+
+def _versions(app: Application, sources: tuple[str, ...], base: str | None,
+              base_store: str | None, categories: tuple[Category, ...]) -> bool:
+    from selkit.audit.changes import audit_changes  # noqa: PLC0415
+    from selkit.base import load_policy  # noqa: PLC0415
+
+    spec = base_spec(base, base_store)
+    with ExitStack() as stack, app.progress("auditing") as progress:
+        old, new = (_side(app, stack, s, spec, progress) for s in sources)
+        changes = audit_changes(old, new, load_policy(old.policy_path),
+                                load_policy(new.policy_path))
+        _render_changes(app, changes, "versions")
+    return bool(changes.crossing(categories))
+
+
+def _drift(app: Application, sources: tuple[str, ...], host_policy: str,
+           host_store: str | None, base: str | None, base_store: str | None,
+           categories: tuple[Category, ...]) -> bool:
+    from selkit.audit.changes import audit_changes  # noqa: PLC0415
+    from selkit.audit.drift import attribute, host_store_of  # noqa: PLC0415
+    from selkit.audit.sides import kind_of, policy_side, spec_side  # noqa: PLC0415
+    from selkit.base import load_policy  # noqa: PLC0415
+
+    spec = base_spec(base, base_store)
+    store = host_store_of(host_policy, host_store)
+    if kind_of(_existing(host_policy)).value != "policy":
+        raise _usage(f"--policy '{host_policy}' is no kernel policy",
+                     "give the host's binary policy, e.g. /sys/fs/selinux/policy")
+    _, modules = front(app, sources, spec.require_store())
+    with app.progress("auditing") as progress:
+        expected = spec_side(" ".join(sources), modules, spec, progress=progress)
+        host = policy_side(host_policy, host_policy)
+        changes = audit_changes(expected, host, load_policy(expected.policy_path),
+                                load_policy(host_policy))
+        if store:
+            changes = attribute(changes, store)
+        _render_changes(app, changes, "drift", store)
+    return bool(changes.crossing(categories))
+
+
+def _existing(path: str) -> str:
+    import os  # noqa: PLC0415
+
+    if not os.path.isfile(path):
+        raise DiagnosticError([Diagnostic("SEL610", f"no such file: '{path}'",
+                                          hint="give the host's binary policy")])
+    return path
+
+
+def _side(app: Application, stack: ExitStack, argument: str, spec: BaseSpec,
+          progress: Progress) -> Side:
+    from selkit.audit.sides import (  # noqa: PLC0415
+        SideKind,
+        kind_of,
+        materialised,
+        module_side,
+        policy_side,
+        spec_side,
+    )
+
+    path, shown_as = stack.enter_context(materialised(argument))
+    kind = kind_of(path)
+    if kind is SideKind.POLICY:
+        return policy_side(argument, path)
+    if kind is SideKind.MODULE:
+        return module_side(argument, path, spec.require_store(), progress)
+    _, modules = front(app, (path,), spec.require_store())
+    return spec_side(argument, modules, spec, shown_as, progress)
+
+
+def _render_changes(app: Application, changes: PolicyChanges, mode: str,
+                    store: str | None = None) -> None:
+    from selkit.facts.syscalls import load_table  # noqa: PLC0415
+    from selkit.report.audit_diff import ChangesReport  # noqa: PLC0415
+
+    app.render(ChangesReport(changes, load_table(), mode, store))

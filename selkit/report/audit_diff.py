@@ -1,0 +1,181 @@
+"""``selkit audit OLD NEW`` and ``selkit audit --policy P SPEC...`` reports: the dangerous
+changes first (each with its category, rule, spec line and the system calls it opens or
+closes), then the counts per phase and category, then the whole-policy changes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from selkit.audit.categories import Severity, ordered
+from selkit.audit.changes import Change, PolicyChanges, SubjectChanges
+from selkit.facts.syscalls import SyscallTable
+from selkit.report.format import Block, Report, Table
+from selkit.report.prove import gated_text
+
+#: Changes in no category listed per subject in text (JSON has all of them).
+MAX_OTHER_SHOWN = 8
+
+_WORDS = {
+    "versions": ("added", "removed", "OLD", "NEW"),
+    "drift": ("beyond the spec", "missing on the host", "spec", "host"),
+}
+
+
+def _syscalls(table: SyscallTable, c: Change) -> tuple[str, ...]:
+    info = table.for_permission(c.grant.tclass, c.grant.perm)
+    return info.syscalls if info else ()
+
+
+def _change_dict(table: SyscallTable, c: Change) -> dict:
+    out = {"change": "added" if c.added else "removed", "direction":
+           "inbound" if c.inbound else "outbound", "domain": c.domain,
+           "target": c.grant.target, "class": c.grant.tclass, "perm": c.grant.perm,
+           "conditional": c.grant.conditional, "categories": [k.value for k in c.categories],
+           "severity": c.severity.value if c.severity else None, "rule": c.rule,
+           "syscalls": list(_syscalls(table, c))}
+    if c.at:
+        out["at"] = c.at
+    if c.added and c.modules:
+        out["modules"] = list(c.modules)
+    return out
+
+
+def _subject_dict(table: SyscallTable, s: SubjectChanges) -> dict:
+    return {"subject": s.subject, "old_domain": s.old_domain, "new_domain": s.new_domain,
+            "held": {k.value: {"old": o, "new": n} for k, (o, n) in s.held.items()},
+            "changes": [_change_dict(table, c) for c in s.changes]}
+
+
+def _grant_text(c: Change) -> str:
+    if c.inbound:
+        return f"{c.grant.target} -> {c.domain}:{c.grant.tclass} {c.grant.perm}" + (
+            f" [if {c.grant.conditional}]" if c.grant.conditional else "")
+    return f"{c.domain} {c.grant.text()}"
+
+
+def _change_lines(table: SyscallTable, c: Change, mode: str) -> list[str]:
+    sign = "+" if c.added else "-"
+    kinds = ", ".join(k.value for k in c.categories) or "other"
+    where = c.at or c.rule
+    lines = [f"  {sign} {c.subject}: {_grant_text(c)}  ({kinds})  [{where}]"]
+    if c.at:
+        lines.append(f"      rule: {c.rule}")
+    if mode == "drift" and c.added:
+        lines.append("      module: " + (", ".join(c.modules) if c.modules else
+                                         "no module of the store writes this rule as it reads"))
+    if not c.inbound:
+        verb = "opens" if c.added else "closes"
+        lines.append(f"      {verb}: {gated_text(_syscalls(table, c))}")
+    return lines
+
+
+@dataclass(frozen=True)
+class ChangesReport(Report):
+    """Two sides compared (``mode`` versions), or a host's policy against specs (drift)."""
+
+    changes: PolicyChanges
+    table: SyscallTable
+    mode: str = "versions"
+    store: str | None = None
+    schema = "audit-changes"
+
+    def data(self) -> dict:
+        c = self.changes
+        out = {
+            "mode": self.mode,
+            "old": {"label": c.old.label, "kind": c.old.kind.value, "policy": c.old.policy_path},
+            "new": {"label": c.new.label, "kind": c.new.kind.value, "policy": c.new.policy_path},
+            "subjects": [_subject_dict(self.table, s) for s in c.subjects],
+            "typebounds": [{"parent": p, "child": ch, "change": "added" if a else "removed"}
+                           for p, ch, a in c.bounds],
+            "booleans": [{"name": b.name, "old": b.old, "new": b.new, "guards_change": b.guards}
+                         for b in c.booleans],
+            "ports": [{"protocol": p.protocol, "low": p.low, "high": p.high, "type": p.type,
+                       "change": "added" if a else "removed"} for p, a in c.ports],
+            "file_contexts": None if c.file_contexts is None else [
+                {"regex": r, "kind": k, "type": t, "change": "added" if a else "removed"}
+                for r, k, t, a in c.file_contexts],
+        }
+        if self.mode == "drift":
+            out["store"] = self.store
+        return out
+
+    def blocks(self) -> Sequence[Block]:
+        c = self.changes
+        plus, minus, old_name, new_name = _WORDS[self.mode]
+        out: list[Block] = [
+            f"{old_name}: {c.old.label} ({c.old.kind.value})",
+            f"{new_name}: {c.new.label} ({c.new.kind.value})",
+            f"+ {plus}, - {minus}; conditional rules count under every boolean setting.", ""]
+        every = [ch for s in c.subjects for ch in s.changes]
+        high = [ch for ch in every if ch.severity is Severity.HIGH]
+        out.append(f"High-severity changes ({len(high)}):")
+        for ch in high:
+            out += _change_lines(self.table, ch, self.mode)
+        if not high:
+            out.append("  none")
+        out += ["", "Per phase and category (class:permission pairs held, grants changed):"]
+        out.append(self._counts())
+        rest = [ch for ch in every if ch.severity is not None and ch.severity is not Severity.HIGH]
+        if rest:
+            out += ["", f"Medium and low severity changes ({len(rest)}):"]
+            for ch in rest:
+                out += _change_lines(self.table, ch, self.mode)
+        out += self._others(every)
+        out += self._policy_wide()
+        return out
+
+    def _counts(self) -> Table:
+        _, _, old_name, new_name = _WORDS[self.mode]
+        rows: list[tuple[str, ...]] = []
+        for s in self.changes.subjects:
+            for k in [*ordered(), None]:
+                mine = [ch for ch in s.changes if (k in ch.categories if k else not ch.categories)]
+                held = s.held.get(k) if k else None
+                if not mine and not (held and held[0] != held[1]):
+                    continue
+                rows.append((s.subject, k.value if k else "other",
+                             str(held[0]) if held else "-", str(held[1]) if held else "-",
+                             str(sum(ch.added for ch in mine)),
+                             str(sum(not ch.added for ch in mine))))
+        if not rows:
+            rows.append(("no change", "", "", "", "", ""))
+        return Table(("phase", "category", f"{old_name} pairs", f"{new_name} pairs", "+", "-"),
+                     rows)
+
+    def _others(self, every: list[Change]) -> list[Block]:
+        other = [ch for ch in every if not ch.categories]
+        if not other:
+            return []
+        out: list[Block] = ["", f"Changes in no category ({len(other)}):"]
+        for ch in other[:MAX_OTHER_SHOWN]:
+            out.append(f"  {'+' if ch.added else '-'} {ch.subject}: {_grant_text(ch)}")
+        if len(other) > MAX_OTHER_SHOWN:
+            out.append(f"  ... and {len(other) - MAX_OTHER_SHOWN} more (all of them with --json)")
+        return out
+
+    def _policy_wide(self) -> list[Block]:
+        c = self.changes
+        out: list[Block] = ["", "Typebounds of the audited domains:"]
+        out += [f"  {'+' if a else '-'} typebounds {p} {ch}" for p, ch, a in c.bounds] or \
+            ["  no change"]
+        out += ["", "Booleans (changed, or guarding a change):"]
+        out += [f"  {b.name}: {_state(b.old)} -> {_state(b.new)}"
+                + ("  (guards a change above)" if b.guards else "") for b in c.booleans] or \
+            ["  no change"]
+        out += ["", "Port contexts:"]
+        out += [f"  {'+' if a else '-'} {p.protocol} {p.low}" + (f"-{p.high}" if p.high != p.low
+                                                                    else "") + f" {p.type}"
+                for p, a in c.ports] or ["  no change"]
+        out += ["", "File contexts:"]
+        if c.file_contexts is None:
+            out.append("  not compared: a kernel policy holds no file contexts")
+        else:
+            out += [f"  {'+' if a else '-'} {r} ({k}) {t}" for r, k, t, a in c.file_contexts] \
+                or ["  no change"]
+        return out
+
+
+def _state(value: bool | None) -> str:
+    return "absent" if value is None else ("on" if value else "off")
