@@ -59,7 +59,10 @@ def _policy(tmp_path, name: str, extra: str):
     return str(dest)
 
 
-def _sides(tmp_path, old_extra=OLD, new_extra=NEW, subjects=(Subject("d_t"),)):
+D_T = (Subject("d_t"),)
+
+
+def _sides(tmp_path, old_extra=OLD, new_extra=NEW, subjects=D_T):
     old_path, new_path = _policy(tmp_path, "old", old_extra), _policy(tmp_path, "new", new_extra)
     old = Side("old", SideKind.MODULE, old_path, cil={"d": old_extra}, subjects=subjects)
     new = Side("new", SideKind.MODULE, new_path, cil={"d": new_extra}, subjects=subjects)
