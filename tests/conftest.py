@@ -197,7 +197,8 @@ def _tiers(item) -> set[str]:
 #: the adversarial corpus, sediff in the audit's differential test, the store links of the
 #: toolchain and base-choice tests).
 LONGEST_FIRST = ("test_lab", "test_sechecker", "test_prove_mutations", "test_adversarial",
-                 "test_diff_debian", "test_toolchain", "test_base_choice", "test_cli",
+                 "test_diff_debian", "test_audit_versions", "test_toolchain", "test_base_choice",
+                 "test_cli",
                  "test_vendor", "test_examples", "test_against")
 
 

@@ -129,14 +129,16 @@ def _drift(app: Application, sources: tuple[str, ...], host_policy: str,
            categories: tuple[Category, ...]) -> bool:
     from selkit.audit.changes import audit_changes  # noqa: PLC0415
     from selkit.audit.drift import attribute, host_store_of  # noqa: PLC0415
-    from selkit.audit.sides import kind_of, policy_side, spec_side  # noqa: PLC0415
+    from selkit.audit.sides import SideKind, kind_of, policy_side, spec_side  # noqa: PLC0415
     from selkit.base import load_policy  # noqa: PLC0415
 
     spec = base_spec(base, base_store)
     store = host_store_of(host_policy, host_store)
-    if kind_of(_existing(host_policy)).value != "policy":
-        raise _usage(f"--policy '{host_policy}' is no kernel policy",
-                     "give the host's binary policy, e.g. /sys/fs/selinux/policy")
+    kind = kind_of(_existing(host_policy))
+    if kind is not SideKind.POLICY:
+        raise DiagnosticError([Diagnostic(
+            "SEL611", f"--policy '{host_policy}' is a {kind.value}, not a kernel policy",
+            hint="give the host's binary policy, e.g. /sys/fs/selinux/policy")])
     _, modules = front(app, sources, spec.require_store())
     with app.progress("auditing") as progress:
         expected = spec_side(" ".join(sources), modules, spec, progress=progress)
