@@ -198,8 +198,7 @@ def _tiers(item) -> set[str]:
 #: toolchain and base-choice tests).
 LONGEST_FIRST = ("test_lab", "test_sechecker", "test_prove_mutations", "test_adversarial",
                  "test_diff_debian", "test_audit_versions", "test_toolchain", "test_base_choice",
-                 "test_cli",
-                 "test_vendor", "test_examples", "test_against")
+                 "test_cli", "test_vendor", "test_examples", "test_against")
 
 
 def pytest_collection_modifyitems(config, items):
