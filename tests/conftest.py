@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -97,6 +98,7 @@ def mutants(kb, linked):
     """Every kind of mutation of test_prove_mutations.py, each on its own renamed copy of hts,
     all linked in one store transaction: name -> (spec, mutant, policy, policy path). Used by
     that file and test_sechecker.py."""
+    sys.path.insert(0, str(Path(__file__).parent / "prove"))  # also when only tests/audit runs
     from test_prove_mutations import MUTATIONS, hts_as
 
     specs = {name: hts_as(f"hts{i}", kb) for i, name in enumerate(sorted(MUTATIONS))}
@@ -197,8 +199,9 @@ def _tiers(item) -> set[str]:
 #: the adversarial corpus, sediff in the audit's differential test, the store links of the
 #: toolchain and base-choice tests).
 LONGEST_FIRST = ("test_lab", "test_sechecker", "test_prove_mutations", "test_adversarial",
-                 "test_diff_debian", "test_audit_versions", "test_toolchain", "test_base_choice",
-                 "test_cli", "test_vendor", "test_examples", "test_against")
+                 "test_diff_debian", "test_audit_versions", "test_audit_mutants",
+                 "test_toolchain", "test_base_choice", "test_cli", "test_vendor",
+                 "test_examples", "test_against")
 
 
 def pytest_collection_modifyitems(config, items):
