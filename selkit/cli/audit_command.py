@@ -3,6 +3,7 @@ versions of a policy (``OLD NEW``), or a host's policy against its specs (``--po
 
 from __future__ import annotations
 
+import os
 from contextlib import ExitStack
 from typing import TYPE_CHECKING
 
@@ -152,8 +153,6 @@ def _drift(app: Application, sources: tuple[str, ...], host_policy: str,
 
 
 def _existing(path: str) -> str:
-    import os  # noqa: PLC0415
-
     if not os.path.isfile(path):
         raise DiagnosticError([Diagnostic("SEL610", f"no such file: '{path}'",
                                           hint="give the host's binary policy")])

@@ -140,3 +140,12 @@ def test_the_command_in_process(kb, cli):
     assert text.returncode == 0 and "removed (after the switch)" in text.stdout
     bad = cli("audit", OPENVPN, "--against", "openvpn_tt")
     assert bad.returncode == 2 and "SEL602" in bad.stderr and "openvpn_t" in bad.stderr
+
+
+def test_fail_on_what_a_phase_holds_beyond_the_distribution(kb, cli):
+    """openvpn's startup holds capability setpcap and the switch's setcurrent/dyntransition,
+    which openvpn_t does not; nothing of ptrace or raw sockets."""
+    for fail_on, status in (("capabilities", 1), ("transition", 1), ("high", 1),
+                            ("ptrace,raw_sockets", 0), ("name_connect", 0)):
+        ran = cli("audit", OPENVPN, "--against", "openvpn_t", "--fail-on", fail_on)
+        assert ran.returncode == status, (fail_on, ran.stderr)
