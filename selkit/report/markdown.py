@@ -1,0 +1,112 @@
+"""Any report as GitHub-flavoured markdown, for a pull request comment: the report's title as a
+heading, its blocks in order (tables as tables, details in ``<details>``), then its listings,
+each collapsed under its count.
+
+Every text is escaped: a name holding ``<script>`` or ``|`` shows as written and breaks
+neither the HTML GitHub allows in a comment nor a table."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+
+from selkit.report.format import Block, Details, Heading, Listing, Renderer, Report, Table
+
+_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
+#: What makes a line's start a heading, quote, list item or rule.
+_LINE_START = re.compile(r"^([#>+=-])")
+_NUMBERED = re.compile(r"^(\d+)([.)])")
+
+
+def text(s: str) -> str:
+    """``s`` as literal markdown text: HTML escaped, markdown punctuation backslashed."""
+    out = _SPECIAL.sub(r"\\\1", html.escape(s, quote=False))
+    return _NUMBERED.sub(r"\1\\\2", _LINE_START.sub(r"\\\1", out))
+
+
+def cell(s: str) -> str:
+    """``s`` in a table cell (where a line break would end the row)."""
+    return text(s).replace("\n", "<br>") or " "
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    """A GitHub table."""
+    lines = ["| " + " | ".join(cell(h) for h in headers) + " |",
+             "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
+    return lines
+
+
+def _lines(run: list[str]) -> list[str]:
+    """Consecutive text lines: unindented ones as lines of a paragraph, indented ones as list
+    items (nested one level under a less indented item)."""
+    out: list[str] = []
+    item_indent: list[int] = []      # the indents of the open list items, outermost first
+    for line in run:
+        indent = len(line) - len(line.lstrip(" "))
+        if not indent:
+            if item_indent:
+                out.append("")
+                item_indent = []
+            out.append(text(line) + "  ")   # a hard line break
+            continue
+        if out and not item_indent:
+            out.append("")
+        while item_indent and item_indent[-1] >= indent:
+            item_indent.pop()
+        out.append("  " * len(item_indent) + "- " + text(line.lstrip(" ")))
+        item_indent.append(indent)
+    if out and out[-1].endswith("  "):
+        out[-1] = out[-1].rstrip()
+    return out
+
+
+def blocks(items: Sequence[Block]) -> list[str]:
+    """Blocks as markdown lines, each table, heading or details apart from the text around."""
+    out: list[str] = []
+    run: list[str] = []
+
+    def end_run() -> None:
+        if run:
+            out.extend([*_lines(run), ""])
+            run.clear()
+
+    for block in items:
+        if isinstance(block, str):
+            if block.strip():
+                run.append(block.rstrip())
+            else:
+                end_run()
+            continue
+        end_run()
+        if isinstance(block, Heading):
+            out += ["## " + text(block.text), ""]
+        elif isinstance(block, Table):
+            out += [*table(block.headers, block.rows), ""]
+        elif isinstance(block, Details):
+            out += [f"<details{' open' if block.open else ''}>",
+                    f"<summary>{html.escape(block.summary, quote=False)}</summary>", "",
+                    *blocks(block.blocks), "</details>", ""]
+    end_run()
+    return out
+
+
+def listing(item: Listing) -> list[str]:
+    """A listing collapsed under its title and count."""
+    summary = f"{item.title} ({len(item.rows)})"
+    body = table(item.headers, item.rows) if item.rows else ["nothing"]
+    return ["<details>", f"<summary>{html.escape(summary, quote=False)}</summary>", "", *body, "",
+            "</details>", ""]
+
+
+class MarkdownRenderer(Renderer):
+    """A pull request comment: title, blocks, listings."""
+
+    def render(self, report: Report) -> str:
+        lines = ["# " + text(report.title()), "", *blocks(report.blocks())]
+        for item in report.listings():
+            lines += listing(item)
+        while lines and not lines[-1]:
+            lines.pop()
+        return "".join(line + "\n" for line in lines)
