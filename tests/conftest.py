@@ -148,6 +148,7 @@ MODULE_MARKERS = {
     "test_error_corpus": "toolchain",
     "test_examples": "toolchain",
     "test_golden": "toolchain",
+    "test_html_browser": "toolchain",     # a real selkit audit on the Debian policy
     "test_pipes": "toolchain",
     "test_properties": "toolchain",
     "test_prove_mutations": "toolchain",

@@ -48,7 +48,7 @@ svg .value { fill: #1b1f24; } svg .category { fill: #1b1f24; }
 .filters { display: flex; flex-wrap: wrap; gap: .4em 1.2em; align-items: center;
            margin: .5em 0; }
 .filters output { color: #57606a; }
-.listing table { width: 100%; } .listing td { overflow-wrap: anywhere; }
+.listing table { width: 100%; } .listing td { overflow-wrap: anywhere; min-width: 8ch; }
 tr[hidden] { display: none; }
 """.strip()
 

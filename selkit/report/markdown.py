@@ -39,27 +39,28 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
 
 
 def _lines(run: list[str]) -> list[str]:
-    """Consecutive text lines: unindented ones as lines of a paragraph, indented ones as list
-    items (nested one level under a less indented item)."""
+    """Consecutive text lines: unindented ones as the lines of a paragraph (a backslash breaks
+    the line), indented ones as list items (nested one level under a less indented item)."""
     out: list[str] = []
+    paragraph: list[bool] = []       # whether each line of out is a paragraph's line
     item_indent: list[int] = []      # the indents of the open list items, outermost first
     for line in run:
         indent = len(line) - len(line.lstrip(" "))
-        if not indent:
-            if item_indent:
-                out.append("")
-                item_indent = []
-            out.append(text(line) + "  ")   # a hard line break
-            continue
-        if out and not item_indent:
+        if out and bool(indent) == paragraph[-1]:     # from a paragraph to a list or back
             out.append("")
+            paragraph.append(False)
+        if not indent:
+            item_indent = []
+            out.append(text(line))
+            paragraph.append(True)
+            continue
         while item_indent and item_indent[-1] >= indent:
             item_indent.pop()
         out.append("  " * len(item_indent) + "- " + text(line.lstrip(" ")))
+        paragraph.append(False)
         item_indent.append(indent)
-    if out and out[-1].endswith("  "):
-        out[-1] = out[-1].rstrip()
-    return out
+    return [line + "\\" if paragraph[i] and i + 1 < len(out) and paragraph[i + 1] else line
+            for i, line in enumerate(out)]
 
 
 def blocks(items: Sequence[Block]) -> list[str]:
