@@ -144,6 +144,7 @@ FIXTURE_MARKERS = {
 MODULE_MARKERS = {
     "test_adversarial": "toolchain",
     "test_against": "toolchain",
+    "test_audit_formats": "toolchain",
     "test_base_choice": "toolchain",
     "test_error_corpus": "toolchain",
     "test_examples": "toolchain",
