@@ -38,6 +38,12 @@ def test_markdown_and_html_are_whole_documents(cli):
     assert page.stdout.rstrip().endswith("</html>")
 
 
+def test_the_page_is_the_same_whatever_the_hash_seed(cli):
+    pages = {cli.process(*AUDIT, "--format", "html", env_extra={"PYTHONHASHSEED": seed}).stdout
+             for seed in ("1", "2")}
+    assert len(pages) == 1 and "</html>" in pages.pop()
+
+
 def test_json_and_another_format_contradict(cli):
     ran = cli("audit", "no-such.sel", "--against", "openvpn_t", "--json", "--format", "html")
     assert ran.returncode == 2 and ran.stdout == ""
