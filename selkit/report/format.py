@@ -94,6 +94,11 @@ class Listing:
     rows: Sequence[tuple[str, ...]]
     facets: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        if any(len(row) != len(self.headers) for row in self.rows) or \
+                not set(self.facets) <= set(self.headers):
+            raise ValueError(f"listing {self.key}: a row or a facet does not fit the headers")
+
     def values(self, facet: str) -> list[str]:
         """The distinct values of a facet column, in order of first appearance."""
         i = self.headers.index(facet)

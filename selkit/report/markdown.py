@@ -13,6 +13,10 @@ from collections.abc import Sequence
 
 from selkit.report.format import Block, Details, Heading, Listing, Renderer, Report, Table
 
+#: Rows of a listing shown in a comment (GitHub takes at most 65,536 characters); the rest are
+#: counted, never dropped silently.
+MAX_ROWS = 100
+
 _SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 #: What makes a line's start a heading, quote, list item or rule.
 _LINE_START = re.compile(r"^([#>+=-])")
@@ -94,9 +98,12 @@ def blocks(items: Sequence[Block]) -> list[str]:
 
 
 def listing(item: Listing) -> list[str]:
-    """A listing collapsed under its title and count."""
+    """A listing collapsed under its title and count, its first :data:`MAX_ROWS` rows."""
     summary = f"{item.title} ({len(item.rows)})"
-    body = table(item.headers, item.rows) if item.rows else ["nothing"]
+    body = table(item.headers, item.rows[:MAX_ROWS]) if item.rows else ["nothing"]
+    if len(item.rows) > MAX_ROWS:
+        body += ["", f"... and {len(item.rows) - MAX_ROWS} more (all of them in the JSON and "
+                 "HTML forms)"]
     return ["<details>", f"<summary>{html.escape(summary, quote=False)}</summary>", "", *body, "",
             "</details>", ""]
 

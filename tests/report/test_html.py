@@ -20,7 +20,7 @@ from selkit.facts.syscalls import load_table
 from selkit.ir import passes
 from selkit.ir.lower import lower
 from selkit.report.audit import AuditReport
-from selkit.report.format import Figure, Format, renderer
+from selkit.report.format import Figure, Format, Listing, renderer
 from selkit.report.html import CSS, SCRIPT
 from test_audit_report import _audit
 
@@ -159,7 +159,12 @@ def test_markup_in_a_domain_or_spec_path_is_shown_as_text(tmp_path):
     assert page.all("rect", **{"class": "bar"})[0]["data-series"] == HOSTILE
 
 
-def test_a_figure_must_have_a_value_per_category_and_series():
+def test_a_figure_or_listing_must_fit_its_headers():
     Figure("f", "t", "d", ("a", "b"), ("x",), ((1, 2),))
     with pytest.raises(ValueError, match="categories x series"):
         Figure("f", "t", "d", ("a", "b"), ("x",), ((1,),))
+    Listing("l", "t", ("a", "b"), [("1", "2")], ("b",))
+    with pytest.raises(ValueError, match="does not fit"):
+        Listing("l", "t", ("a", "b"), [("1",)])
+    with pytest.raises(ValueError, match="does not fit"):
+        Listing("l", "t", ("a", "b"), [], ("c",))

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from selkit.facts.syscalls import load_table
 from selkit.report.audit import AuditReport
 from selkit.report.format import Details, Format, Heading, Listing, Report, Table, renderer
-from selkit.report.markdown import MarkdownRenderer, text
+from selkit.report.markdown import MAX_ROWS, MarkdownRenderer, listing, text
 from test_audit_report import _audit
 
 HOSTILE = "<script>alert(1)</script>"
@@ -104,3 +104,11 @@ def test_the_audit_comment_has_counts_first_then_details_then_every_grant(tmp_pa
     assert len(listed) == sum(len(g) for g in data["modules"][0]["grants"].values()) == 2
     assert "| steady | d\\_steady\\_t:capability sys\\_module | capabilities, module\\_load | " \
            "high | declared | d.sel:9 |" in out
+
+
+def test_a_long_listing_says_how_many_rows_it_leaves_out():
+    rows = [(f"r{i}",) for i in range(MAX_ROWS + 7)]
+    out = listing(Listing("l", "Changes", ("name",), rows))
+    assert out[1] == f"<summary>Changes ({MAX_ROWS + 7})</summary>"
+    assert f"| r{MAX_ROWS - 1} |" in out and f"| r{MAX_ROWS} |" not in out
+    assert "... and 7 more (all of them in the JSON and HTML forms)" in out
