@@ -3,7 +3,7 @@ Debian's chromium, headless: it renders (a screenshot with the chart's colours i
 script ran (the filters are shown and count the rows), and every number of the rendered page
 (the chart's bars, the counts table, the grant list) is the one ``--json`` gives.
 
-make setup installs chromium (scripts/setup.sh); without it the module is skipped, except
+make setup installs chromium (scripts/browser-deps.sh); without it the module is skipped, except
 under CI=true, where a missing browser is a failure."""
 
 from __future__ import annotations
@@ -35,8 +35,9 @@ def chromium() -> str:
         return path
     if os.environ.get("CI") == "true":
         pytest.fail("chromium is not installed, and CI=true: make setup installs it "
-                    "(scripts/setup.sh)")
-    pytest.skip("chromium is not installed (make setup installs Debian's chromium)")
+                    "(scripts/browser-deps.sh)")
+    pytest.skip("chromium is not installed (make setup, or sh scripts/browser-deps.sh, installs "
+                "Debian's chromium)")
 
 
 @pytest.fixture(scope="module")
