@@ -1,6 +1,6 @@
 """Any report as one self-contained HTML page: its figures as inline SVG bar charts
-(:mod:`selkit.report.svg`), its blocks (headings, tables, ``<details>``), then its listings as
-tables with filters.
+(:mod:`selkit.report.svg`; figures of the same unit on the same scale), its blocks (headings,
+tables, ``<details>``), then its listings as tables with filters.
 
 Nothing on the page refers to anything outside it: the CSS and the few lines of script are
 inline, and the page's Content-Security-Policy allows exactly those two (by their SHA-256) and
@@ -26,7 +26,7 @@ from selkit.report.format import (
     Table,
     schema_id,
 )
-from selkit.report.svg import bar_chart
+from selkit.report.svg import bar_chart, peak
 
 CSS = """
 body { font: 14px/1.45 system-ui, sans-serif; color: #1b1f24; background: #fff; margin: 0; }
@@ -160,9 +160,11 @@ def listing(item: Listing) -> str:
 def page(report: Report) -> str:
     """The whole page."""
     title = escape(report.title())
+    drawn = report.figures()
+    scale = {fig.unit: max(peak(f) for f in drawn if f.unit == fig.unit) for fig in drawn}
     figures = [f'<figure><figcaption>{escape(fig.title)}</figcaption>'
-               f'{bar_chart(fig, f"figure-{i}")}</figure>'
-               for i, fig in enumerate(report.figures())]
+               f'{bar_chart(fig, f"figure-{i}", scale[fig.unit])}</figure>'
+               for i, fig in enumerate(drawn)]
     return "\n".join([
         "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',

@@ -43,13 +43,20 @@ def _legend(fig: Figure) -> tuple[list[str], float]:
     return out, y + LEGEND_ROW - 6
 
 
-def bar_chart(fig: Figure, ident: str) -> str:
-    """The figure as one ``<svg>`` element; ``ident`` makes its element ids unique."""
+def peak(fig: Figure) -> float:
+    """The figure's largest value (0 for none)."""
+    return max((v for row in fig.values for v in row), default=0.0)
+
+
+def bar_chart(fig: Figure, ident: str, top_value: float | None = None) -> str:
+    """The figure as one ``<svg>`` element; ``ident`` makes its element ids unique. A bar of
+    ``top_value`` (default: the figure's largest) spans the width, so that figures drawn
+    with the same one compare bar for bar."""
     legend, top = _legend(fig)
     label_w = 10 + CHAR * max((len(c) for c in fig.categories), default=0)
     room = WIDTH - label_w - VALUE_ROOM
-    peak = max((v for row in fig.values for v in row), default=0.0)
-    scale = room / peak if peak > 0 else 0.0
+    top_value = peak(fig) if top_value is None else top_value
+    scale = room / top_value if top_value > 0 else 0.0
     group_h = len(fig.series) * (BAR + BAR_GAP) - BAR_GAP
     height = top + len(fig.categories) * (group_h + GROUP_GAP) + 4
     parts = [f'<svg class="figure" role="img" '

@@ -168,3 +168,27 @@ def test_a_figure_or_listing_must_fit_its_headers():
         Listing("l", "t", ("a", "b"), [("1",)])
     with pytest.raises(ValueError, match="does not fit"):
         Listing("l", "t", ("a", "b"), [], ("c",))
+
+
+def test_figures_of_one_unit_share_their_scale():
+    from dataclasses import dataclass
+
+    from selkit.report.format import Report
+
+    @dataclass(frozen=True)
+    class _Two(Report):
+        schema = "demo"
+
+        def data(self):
+            return {}
+
+        def blocks(self):
+            return []
+
+        def figures(self):
+            return [Figure(name, name, "d", ("s",), ("c",), ((value,),), "pairs")
+                    for name, value in (("big", 10), ("small", 5))]
+
+    page = Page(renderer(Format.HTML).render(_Two()))
+    big, small = (float(b["width"] or "") for b in page.all("rect", **{"class": "bar"}))
+    assert big == 2 * small > 0
