@@ -98,6 +98,15 @@ def _pixels(png: bytes) -> tuple[int, int, set[tuple[int, ...]]]:
     return width, height, colours
 
 
+def test_the_real_page_refers_to_nothing_outside_it(audit):
+    path, _ = audit
+    text = path.read_text()
+    page = Page(text)
+    links = [v for _, attrs in page.elements for k, v in attrs.items()
+             if k in ("src", "href", "action", "xlink:href", "srcset", "data", "poster")]
+    assert links == [] and "://" not in text and "url(" not in text
+
+
 def test_the_page_renders_in_chromium(chromium, audit, tmp_path):
     path, _ = audit
     shot = tmp_path / "openvpn-audit.png"
