@@ -11,6 +11,7 @@ setup:
 	@sh scripts/setup.sh
 	@sh scripts/vendor-deps.sh
 	@sh scripts/lab-deps.sh
+	@sh scripts/browser-deps.sh
 
 # Compile every shipped policy, install the .pp and the .cil forms into copies of the Debian
 # refpolicy store (never the live one), then prove each steady domain with both engines.

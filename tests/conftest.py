@@ -146,10 +146,12 @@ FIXTURE_MARKERS = {
 MODULE_MARKERS = {
     "test_adversarial": "toolchain",
     "test_against": "toolchain",
+    "test_audit_formats": "toolchain",
     "test_base_choice": "toolchain",
     "test_error_corpus": "toolchain",
     "test_examples": "toolchain",
     "test_golden": "toolchain",
+    "test_html_browser": "toolchain",     # a real selkit audit on the Debian policy
     "test_pipes": "toolchain",
     "test_properties": "toolchain",
     "test_prove_mutations": "toolchain",

@@ -13,6 +13,8 @@ import sys
 from collections.abc import Iterator
 from typing import IO, TYPE_CHECKING, NoReturn
 
+import click
+
 from selkit.diagnostics import Diagnostic, Severity, render_plain
 from selkit.dsl.limits import MAX_SOURCE_BYTES
 from selkit.report.format import Format, Report, renderer
@@ -48,6 +50,8 @@ class Application:
 
     def __init__(self, json_mode: bool = False):
         self.json_mode = json_mode
+        #: --format markdown or html (text and json are the defaults and --json).
+        self.document: Format | None = None
         self.sources: dict[str, str] = {}
         self._err_console: Console | None = None
 
@@ -63,10 +67,23 @@ class Application:
 
     @property
     def format(self) -> Format:
-        """JSON with --json, rich on a terminal, plain text otherwise."""
+        """JSON with --json, markdown or HTML when asked, else rich on a terminal and plain
+        text in a pipe."""
         if self.json_mode:
             return Format.JSON
+        if self.document is not None:
+            return self.document
         return Format.RICH if self.out_is_terminal else Format.TEXT
+
+    def choose_format(self, json_mode: bool, output_format: str | None) -> None:
+        """The output of ``--json`` and ``--format`` (``--format json`` is ``--json``; the two
+        naming different formats is a usage error, exit 2)."""
+        if json_mode and output_format not in (None, "json"):
+            raise click.UsageError(f"--json and --format {output_format} contradict each "
+                                   "other: give one of them")
+        self.json_mode = json_mode or output_format == "json"
+        self.document = (Format(output_format) if output_format in ("markdown", "html")
+                         else None)
 
     # -- output -----------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from selkit.cli.app import EXIT_TOOLCHAIN, Application
-from selkit.cli.options import base_options, base_spec, front, json_option
+from selkit.cli.options import base_options, base_spec, format_option, front, json_option
 from selkit.diagnostics import Diagnostic, DiagnosticError, did_you_mean
 
 if TYPE_CHECKING:
@@ -64,14 +64,16 @@ def _usage(message: str, hint: str) -> DiagnosticError:
                    "severities: high, medium, low)")
 @base_options
 @json_option
+@format_option
 @click.pass_obj
 def audit_command(app: Application, sources: tuple[str, ...], domain: str | None,
                   host_policy: str | None, host_store: str | None, fail_on: str | None,
-                  base: str | None, base_store: str | None, json_mode: bool) -> None:
+                  base: str | None, base_store: str | None, json_mode: bool,
+                  output_format: str | None) -> None:
     """Audit a spec against the distribution's domain (SPEC --against DOMAIN), two versions of
     a policy (OLD NEW: each a spec, a .cil/.pp module, a kernel policy, or REV:PATH at a git
     revision), or a host's kernel policy against its specs (--policy POLICY SPEC...)."""
-    app.json_mode = json_mode
+    app.choose_format(json_mode, output_format)
     categories = _fail_on(fail_on)
     if domain is not None:
         if len(sources) != 1 or host_policy:

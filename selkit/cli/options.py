@@ -1,4 +1,5 @@
-"""Options and steps every command shares: the base policy, --json, the front end."""
+"""Options and steps every command shares: the base policy, --json and --format, the front
+end."""
 
 from __future__ import annotations
 
@@ -34,6 +35,13 @@ def base_options(func: _Command) -> _Command:
 
 json_option = click.option("--json", "json_mode", is_flag=True,
                            help="machine-readable output and diagnostics")
+
+#: ``--format``: pass its value with --json's to :meth:`Application.choose_format`.
+format_option = click.option(
+    "--format", "output_format", default=None,
+    type=click.Choice(["text", "markdown", "html", "json"]),
+    help="text (the default: tables on a terminal, plain in a pipe), markdown (a pull request "
+         "comment), html (one self-contained page with charts and filters) or json (--json)")
 
 
 def base_spec(base: str | None, store: str | None, *, need_store: bool = False) -> BaseSpec:

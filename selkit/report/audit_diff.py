@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from selkit.audit.categories import Severity, ordered
 from selkit.audit.changes import Change, PolicyChanges, SubjectChanges
 from selkit.facts.syscalls import SyscallTable
-from selkit.report.format import Block, Report, Table
+from selkit.report.format import Block, Figure, Listing, Report, Table
 from selkit.report.prove import gated_text
 
 #: Changes in no category listed per subject in text (JSON has all of them).
@@ -175,6 +175,45 @@ class ChangesReport(Report):
             out += [f"  {'+' if a else '-'} {r} ({k}) {t}" for r, k, t, a in c.file_contexts] \
                 or ["  no change"]
         return out
+
+
+    def title(self) -> str:
+        _, _, old_name, new_name = _WORDS[self.mode]
+        return (f"selkit audit: {old_name} {self.changes.old.label}, "
+                f"{new_name} {self.changes.new.label}")
+
+    def figures(self) -> list[Figure]:
+        """Per phase whose held pairs are counted: each category's pairs on each side."""
+        _, _, old_name, new_name = _WORDS[self.mode]
+        out = []
+        for s in self.changes.subjects:
+            kinds = [k for k in ordered() if k in s.held]
+            if kinds:
+                out.append(Figure(
+                    key=s.subject, unit="pairs", series=(old_name, new_name),
+                    title=f"{s.subject}: class:permission pairs per category, {old_name} "
+                          f"beside {new_name}",
+                    description=f"For each category of dangerous permission, the "
+                                f"class:permission pairs (whatever the target) the phase "
+                                f"{s.subject} holds on the {old_name} side "
+                                f"({s.old_domain or 'absent'}) and on the {new_name} side "
+                                f"({s.new_domain or 'absent'}).",
+                    categories=tuple(k.value for k in kinds),
+                    values=tuple(s.held[k] for k in kinds)))
+        return out
+
+    def listings(self) -> list[Listing]:
+        """Every change: its phase, direction, grant, categories, spec line, rule, calls."""
+        plus, minus, _, _ = _WORDS[self.mode]
+        rows = [(ch.subject, plus if ch.added else minus, _grant_text(ch),
+                 ", ".join(k.value for k in ch.categories) or "other",
+                 ch.severity.value if ch.severity else "", ch.at or "", ch.rule,
+                 " ".join(_syscalls(self.table, ch)))
+                for s in self.changes.subjects for ch in s.changes]
+        return [Listing("changes", "Every change of a phase",
+                        ("phase", "change", "grant", "category", "severity", "spec line",
+                         "rule", "system calls"), rows,
+                        ("phase", "change", "category", "severity"))]
 
 
 def _state(value: bool | None) -> str:

@@ -2,9 +2,12 @@
 :class:`Format` turns any report into the text the CLI writes.
 
 A report is data (:meth:`Report.data`, the JSON contract of ``schemas/NAME.schema.json``) and
-a sequence of blocks for people (lines of text and tables). The text renderer lays tables out
-in fixed-width columns, the rich renderer draws them for a terminal, the JSON renderer prints
-the data with the schema it follows. Nothing else in selkit builds JSON output.
+a sequence of blocks for people (lines of text, tables, headings, collapsible details). The
+text renderer lays tables out in fixed-width columns, the rich renderer draws them for a
+terminal, the JSON renderer prints the data with the schema it follows; the markdown and HTML
+renderers (:mod:`selkit.report.markdown`, :mod:`selkit.report.html`) add what a report declares
+beside its blocks: its :class:`Figure` values (bar charts in HTML) and its :class:`Listing`
+(a table people filter). Nothing else in selkit builds JSON output.
 """
 
 from __future__ import annotations
@@ -13,17 +16,19 @@ import enum
 import io
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
 
 class Format(str, enum.Enum):
-    """How a report is shown (markdown and html come with ``selkit audit``)."""
+    """How a report is shown."""
 
-    TEXT = "text"   # plain text, for pipes and logs
-    RICH = "rich"   # tables and colour, for a terminal
-    JSON = "json"   # the documented contract (schemas/)
+    TEXT = "text"            # plain text, for pipes and logs
+    RICH = "rich"            # tables and colour, for a terminal
+    JSON = "json"            # the documented contract (schemas/)
+    MARKDOWN = "markdown"    # a pull request comment
+    HTML = "html"            # one self-contained page with the report's figures
 
 
 @dataclass(frozen=True)
@@ -35,7 +40,69 @@ class Table:
     indent: str = ""
 
 
-Block = str | Table
+@dataclass(frozen=True)
+class Heading:
+    """A title line (a heading in markdown and HTML, the line itself in text)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Details:
+    """Blocks under a summary line: collapsed in markdown and HTML unless ``open``, the summary
+    and then the blocks in text."""
+
+    summary: str
+    blocks: Sequence[Block]
+    open: bool = False
+
+
+Block = str | Table | Heading | Details
+
+
+@dataclass(frozen=True)
+class Figure:
+    """Numbers to draw as grouped bars: ``values[i][j]`` is category ``i`` of series ``j``.
+
+    ``key`` names the figure in the HTML (``data-figure``), ``unit`` what a value counts.
+    The values come from the same data as the report's JSON, so the picture cannot say
+    something else."""
+
+    key: str
+    title: str
+    description: str
+    series: tuple[str, ...]
+    categories: tuple[str, ...]
+    values: tuple[tuple[float, ...], ...]
+    unit: str = ""
+
+    def __post_init__(self) -> None:
+        if len(self.values) != len(self.categories) or \
+                any(len(v) != len(self.series) for v in self.values):
+            raise ValueError(f"figure {self.key}: values are not categories x series")
+
+
+@dataclass(frozen=True)
+class Listing:
+    """Items people filter (a change or grant list): a table whose ``facets`` (some of its
+    headers) each get a filter by value; a cell of a facet column may hold several values,
+    separated by ``", "``."""
+
+    key: str
+    title: str
+    headers: tuple[str, ...]
+    rows: Sequence[tuple[str, ...]]
+    facets: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if any(len(row) != len(self.headers) for row in self.rows) or \
+                not set(self.facets) <= set(self.headers):
+            raise ValueError(f"listing {self.key}: a row or a facet does not fit the headers")
+
+    def values(self, facet: str) -> list[str]:
+        """The distinct values of a facet column, in order of first appearance."""
+        i = self.headers.index(facet)
+        return list(dict.fromkeys(v for row in self.rows for v in row[i].split(", ") if v))
 
 
 class Report(ABC):
@@ -53,6 +120,18 @@ class Report(ABC):
     @abstractmethod
     def blocks(self) -> Sequence[Block]:
         """What people read, in order: lines of text and tables."""
+
+    def title(self) -> str:
+        """The page's or comment's title."""
+        return f"selkit {self.schema}"
+
+    def figures(self) -> Sequence[Figure]:
+        """The pictures of the HTML page (none unless a report declares some)."""
+        return ()
+
+    def listings(self) -> Sequence[Listing]:
+        """The filterable lists of markdown and HTML (none unless a report declares some)."""
+        return ()
 
 
 def schema_id(report: Report) -> str:
@@ -78,12 +157,25 @@ class Renderer(ABC):
         """The whole output."""
 
 
+def flat(blocks: Sequence[Block]) -> Iterator[str | Table]:
+    """The blocks as text shows them: a heading is its line, details their summary line and
+    then their blocks."""
+    for block in blocks:
+        if isinstance(block, Heading):
+            yield block.text
+        elif isinstance(block, Details):
+            yield block.summary
+            yield from flat(block.blocks)
+        else:
+            yield block
+
+
 class TextRenderer(Renderer):
     """Plain text: every block on its own lines."""
 
     def render(self, report: Report) -> str:
         lines: list[str] = []
-        for block in report.blocks():
+        for block in flat(report.blocks()):
             lines.extend(plain_table(block) if isinstance(block, Table) else [block])
         return "".join(line + "\n" for line in lines)
 
@@ -110,7 +202,7 @@ class RichRenderer(Renderer):
         buffer = io.StringIO()
         console = Console(file=buffer, force_terminal=True, width=self.width, markup=False,
                           emoji=False, highlight=False)
-        for block in report.blocks():
+        for block in flat(report.blocks()):
             if isinstance(block, Table):
                 table = RichTable(*block.headers, header_style="bold")
                 for row in block.rows:
@@ -125,6 +217,14 @@ def renderer(fmt: Format, width: int = 80) -> Renderer:
     """The renderer of ``fmt``."""
     if fmt is Format.JSON:
         return JsonRenderer()
+    if fmt is Format.MARKDOWN:
+        from selkit.report.markdown import MarkdownRenderer  # noqa: PLC0415 - imports this
+
+        return MarkdownRenderer()
+    if fmt is Format.HTML:
+        from selkit.report.html import HtmlRenderer  # noqa: PLC0415 - imports this
+
+        return HtmlRenderer()
     if fmt is Format.RICH:
         return RichRenderer(width)
     return TextRenderer()

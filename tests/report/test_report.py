@@ -19,6 +19,8 @@ from selkit.report.format import (
     TextRenderer,
     renderer,
 )
+from selkit.report.html import HtmlRenderer
+from selkit.report.markdown import MarkdownRenderer
 from selkit.report.prove import finding_lines, findings
 
 
@@ -55,7 +57,8 @@ def test_rich_draws_a_table_with_escape_codes():
 
 
 def test_each_format_has_its_renderer():
-    assert {type(renderer(f)) for f in Format} == {TextRenderer, RichRenderer, JsonRenderer}
+    assert {type(renderer(f)) for f in Format} == {TextRenderer, RichRenderer, JsonRenderer,
+                                                   MarkdownRenderer, HtmlRenderer}
 
 
 SPAN = Span("d.sel", 7, 3, 7, 20)
