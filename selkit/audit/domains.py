@@ -7,8 +7,8 @@ allow rules are taken grouped by the name written as their source
 (:func:`selkit.analysis.linked.source_groups`) and each group is summarised once: per
 category, the pairs under each (target name, exemption, conditional) key. A domain's holding
 merges the groups covering it (the domain and its attributes) and expands each target name
-once. It counts what expanding every grant counts (``tests/audit/test_exposure.py`` checks
-it against :func:`selkit.analysis.linked.linked`).
+once. It counts what :func:`held_from_grants` counts from every grant expanded
+(``tests/audit/test_exposure.py`` checks it against :func:`selkit.analysis.linked.linked`).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from selkit.analysis.conditions import rule_condition
+from selkit.analysis.effective import Grant
 from selkit.analysis.linked import members, names_covering, source_groups
 from selkit.audit.categories import Category, CategoryMap, category_map
 from selkit.audit.exposure import Breadth, Held
@@ -147,3 +148,36 @@ class PolicyHoldings:
                 plain |= ps
         targets = len(frozenset().union(*reached)) if reached else 0
         return Breadth(frozenset(pairs), targets, frozenset(pairs - plain))
+
+
+def held_from_grants(domain: str, grants: Iterable[Grant], cmap: CategoryMap,
+                     exec_types: frozenset[str]) -> Held:
+    """What ``domain`` holds, from its grants one by one (a spec's phase, as the compositional
+    engine computes it; or a reference for :class:`PolicyHoldings`)."""
+    pairs: dict[Category, set[Perm]] = {c: set() for c in Category}
+    plain: dict[Category, set[Perm]] = {c: set() for c in Category}
+    targets: dict[Category, set[str]] = {c: set() for c in Category}
+    perms: set[Perm] = set()
+    unconditional: set[Perm] = set()
+    writes: set[Perm] = set()
+    writes_plain: set[Perm] = set()
+    written: set[str] = set()
+    for g in grants:
+        pair = (g.tclass, g.perm)
+        perms.add(pair)
+        if g.conditional is None:
+            unconditional.add(pair)
+        for c in cmap.of(g.tclass, g.perm, g.target, domain):
+            pairs[c].add(pair)
+            targets[c].add(g.target)
+            if g.conditional is None:
+                plain[c].add(pair)
+            if c is Category.FILE_WRITE and g.tclass == "file" and g.target in exec_types:
+                writes.add(pair)
+                written.add(g.target)
+                if g.conditional is None:
+                    writes_plain.add(pair)
+    cats = {c: Breadth(frozenset(pairs[c]), len(targets[c]), frozenset(pairs[c] - plain[c]))
+            for c in Category}
+    return Held(domain, cats, frozenset(perms), frozenset(perms - unconditional),
+                Breadth(frozenset(writes), len(written), frozenset(writes - writes_plain)))

@@ -1,17 +1,24 @@
-"""``selkit audit --domain DOMAIN... | --all``: the domains of a binary policy ranked by
-exposure score (docs/exposure.md). The options and their mode live here, apart from
-``audit_command``'s other modes."""
+"""``selkit audit --domain DOMAIN... | --all`` and ``selkit audit SPEC... --score``: the
+domains of a binary policy (and a spec's phases) ranked by exposure score (docs/exposure.md).
+The options and their mode live here, apart from ``audit_command``'s other modes."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from selkit.cli.app import Application
-from selkit.cli.options import base_spec
+from selkit.cli.options import base_spec, front
 from selkit.diagnostics import Diagnostic, DiagnosticError
+
+if TYPE_CHECKING:
+    from selkit.audit.exposure import Score
+    from selkit.base import BaseSpec
+    from selkit.ir import nodes as ir
+    from selkit.ir.kb import KnowledgeBase
+    from selkit.report.exposure import PhaseRow
 
 _Command = TypeVar("_Command", bound=Callable[..., Any])
 
@@ -21,7 +28,7 @@ EXIT_ABOVE = 1
 
 
 def score_options(func: _Command) -> _Command:
-    """``--domain``, ``--all``, ``--policy`` and ``--threshold``."""
+    """``--domain``, ``--all``, ``--policy``, ``--threshold`` and ``--score``."""
     for option in reversed((
         click.option("--domain", "score_domains", multiple=True, metavar="DOMAIN",
                      help="score DOMAIN of the policy item by item, with its rank among all "
@@ -34,6 +41,9 @@ def score_options(func: _Command) -> _Command:
                           "/etc/selinux/default/policy/policy.33)"),
         click.option("--threshold", "threshold", type=float, default=None, metavar="N",
                      help="exit 1 when a scored domain's exposure is above N (0.0-10.0)"),
+        click.option("--score", "score_spec", is_flag=True,
+                     help="score each phase domain of the spec FILEs (compositional engine) "
+                          "and rank it among the base policy's domains"),
     )):
         func = option(func)
     return func
@@ -42,27 +52,36 @@ def score_options(func: _Command) -> _Command:
 def wants_score(options: dict[str, Any]) -> bool:
     """Whether any option of this mode was given."""
     return bool(options.get("score_domains") or options.get("score_all")
-                or options.get("score_policy") or options.get("threshold") is not None)
+                or options.get("score_policy") or options.get("threshold") is not None
+                or options.get("score_spec"))
 
 
 def _bad(message: str, hint: str) -> DiagnosticError:
     return DiagnosticError([Diagnostic("SEL610", message, hint=hint)])
 
 
-def _check(files: tuple[str, ...], against: str | None, domains: tuple[str, ...],
-           every: bool, policy: str | None, base: str | None, base_store: str | None) -> None:
-    usage = "selkit audit --domain DOMAIN [--domain ...] | --all [--policy POLICY] [--threshold N]"
-    if files:
-        raise _bad(f"'{files[0]}': exposure scores read a binary policy, not a spec",
-                   f"score with {usage}; compare a spec with FILE --against DOMAIN")
+def _check(files: tuple[str, ...], against: str | None, options: dict[str, Any],
+           base: str | None, base_store: str | None) -> None:
+    usage = ("selkit audit --domain DOMAIN [--domain ...] | --all [--policy POLICY] "
+             "[--threshold N], or selkit audit SPEC... --score")
+    domains, every = options["score_domains"], options["score_all"]
+    spec, policy = options["score_spec"], options["score_policy"]
+    if files and not spec:
+        raise _bad(f"'{files[0]}': a spec is scored with --score (or compared with --against); "
+                   "--domain and --all read a binary policy, not a spec", usage)
+    if spec and not files:
+        raise _bad("--score scores the phases of spec FILEs: none given", usage)
     if against:
         raise _bad("--against compares a spec with a domain; it does not go with the "
                    "exposure options", f"use either FILE --against DOMAIN or {usage}")
     if every and domains:
         raise _bad("--all and --domain both given",
                    "--all ranks every domain; --domain details some (with their rank)")
-    if not every and not domains:
-        raise _bad("--policy and --threshold need --domain or --all", usage)
+    if not (every or domains or spec):
+        raise _bad("--policy and --threshold need --domain, --all or --score", usage)
+    if spec and policy:
+        raise _bad("--score ranks the phases among the domains of the spec's base: --policy "
+                   "does not go with it", "name the base with --base/--base-store")
     if policy and (base or base_store):
         raise _bad("--policy and --base/--base-store both name the policy to score",
                    "give one of them")
@@ -81,25 +100,60 @@ def threshold_tenths(threshold: float | None) -> int | None:
 
 def run_score(app: Application, files: tuple[str, ...], against: str | None,
               base: str | None, base_store: str | None, options: dict[str, Any]) -> None:
-    """Score the domains, render the report; exit 1 when one is above --threshold."""
+    """Score the domains (and with --score the spec's phases), render the report; exit 1 when
+    one listed is above --threshold."""
     from selkit.audit.against import check_domain  # noqa: PLC0415
     from selkit.audit.domains import PolicyHoldings, policy_kb  # noqa: PLC0415
     from selkit.audit.exposure import rank, score  # noqa: PLC0415
     from selkit.base import load_policy  # noqa: PLC0415
     from selkit.report.exposure import ExposureReport  # noqa: PLC0415
 
-    domains, every = tuple(options["score_domains"]), bool(options["score_all"])
-    policy_path = options["score_policy"]
-    _check(files, against, domains, every, policy_path, base, base_store)
+    _check(files, against, options, base, base_store)
     tenths = threshold_tenths(options["threshold"])
-    path = policy_path or base_spec(base, base_store).policy
-    with app.progress("scoring domains"):
+    base_of = base_spec(base, base_store, need_store=bool(files))  # profiles are measured in it
+    path = options["score_policy"] or base_of.policy
+    phase_scores: list[Score] = []
+    phases: list[PhaseRow] = []
+    if files:
+        kb, modules = front(app, files, base_of)
+        path = kb.source
+    with app.progress("scoring domains") as progress:
         policy = load_policy(path)
-        kb = policy_kb(policy, path)
-        names = list(dict.fromkeys(check_domain(kb, d) for d in domains))
-        holdings = PolicyHoldings(policy, kb)
-        ranked = rank([score(holdings.held(d)) for d in holdings.domains])
-    report = ExposureReport(path, ranked, names, tenths)
+        binary = policy_kb(policy, path)
+        names = list(dict.fromkeys(check_domain(binary, d) for d in options["score_domains"]))
+        if files:
+            phases, phase_scores = _score_phases(modules, kb, base_of, progress)
+        ours = {s.domain for s in phase_scores}
+        holdings = PolicyHoldings(policy, binary)
+        ranked = rank([score(holdings.held(d)) for d in holdings.domains if d not in ours]
+                      + phase_scores)
+    listed = [] if options["score_all"] else [p.domain for p in phases] + names
+    report = ExposureReport(path, ranked, list(dict.fromkeys(listed)), tenths, phases)
     app.render(report)
     if report.above:
         app.exit(EXIT_ABOVE)
+
+
+def _score_phases(modules: tuple[ir.PolicyModule, ...], kb: KnowledgeBase, base: BaseSpec,
+                  progress: Callable[[str], None]) -> tuple[list[PhaseRow], list[Score]]:
+    """Each phase's score from what the compositional engine says it holds (as ``--against``
+    computes the phases)."""
+    from selkit.analysis.engines import Engine  # noqa: PLC0415
+    from selkit.analysis.views import module_view, profiles_for  # noqa: PLC0415
+    from selkit.audit.categories import category_map  # noqa: PLC0415
+    from selkit.audit.domains import held_from_grants  # noqa: PLC0415
+    from selkit.audit.exposure import score  # noqa: PLC0415
+    from selkit.report.exposure import PhaseRow  # noqa: PLC0415
+
+    profiles = profiles_for(modules, base, progress, kb=kb)
+    cmap = category_map(kb.classes)
+    rows, scores = [], []
+    for module in modules:
+        view = module_view(module, kb, profiles, engine=Engine.COMPOSITIONAL, colinked=modules)
+        for phase in module.phases:
+            held = held_from_grants(phase.domain, view.phases[phase.name].all, cmap,
+                                    view.exec_types)
+            rows.append(PhaseRow(module.daemon or module.name, phase.name, phase.domain,
+                                 module.source_path))
+            scores.append(score(held))
+    return rows, scores

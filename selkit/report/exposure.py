@@ -46,6 +46,16 @@ def _share(a: Assessment, weight_sum: int) -> int:
 
 
 @dataclass(frozen=True)
+class PhaseRow:
+    """A spec's phase scored with the base policy's domains (``--score``)."""
+
+    daemon: str
+    phase: str
+    domain: str
+    source: str
+
+
+@dataclass(frozen=True)
 class ExposureReport(Report):
     """Ranked exposure scores of a policy's domains; ``detailed`` get their item table."""
 
@@ -55,6 +65,8 @@ class ExposureReport(Report):
     detailed: Sequence[str]
     #: --threshold in tenths, or None.
     threshold: int | None
+    #: The spec's phases among ``ranked`` (``--score``), computed by the compositional engine.
+    phases: Sequence[PhaseRow] = ()
     schema = "exposure"
 
     @property
@@ -95,6 +107,8 @@ class ExposureReport(Report):
                           if a.badness],
             } for r in self.shown],
             "setcurrent": {"holders": self.setcurrent_holders, "note": SETCURRENT_NOTE},
+            "phases": [{"daemon": p.daemon, "phase": p.phase, "domain": p.domain,
+                        "source": p.source} for p in self.phases],
         }
 
     def blocks(self) -> list[Block]:
@@ -102,7 +116,14 @@ class ExposureReport(Report):
             f"Exposure of the domains of {self.policy} (0.0-10.0, computed as systemd-analyze "
             "security computes a service's; items and formula: docs/exposure.md).",
             "Conditional rules count as held (under every boolean setting); a breadth item's "
-            "badness is ceil(log2(1 + pairs x target types)), capped at its range.", ""]
+            "badness is ceil(log2(1 + pairs x target types)), capped at its range.",
+            "A score says how much of these items the policy grants a domain, not whether its "
+            "program can be exploited (0.0: none of them)."]
+        if self.phases:
+            out.append("The spec's phases (" + ", ".join(p.domain for p in self.phases)
+                       + ") are computed from the spec with the compositional engine and ranked "
+                       "among the policy's domains.")
+        out.append("")
         if self.detailed:
             for r in self.shown:
                 out += self._detail(r)
@@ -128,14 +149,17 @@ class ExposureReport(Report):
             (a.item.name, str(a.item.weight), f"{a.badness}/{a.item.range}",
              _tenths(_share(a, weight_sum)) if a.badness else "", a.found)
             for a in sorted(s.assessments, key=lambda a: -a.contribution)]
-        return [f"{s.domain}: exposure {s.text} {s.level}, rank {r.rank} of {len(self.ranked)} "
-                "domains (1: the most exposed)",
+        phase = next((p for p in self.phases if p.domain == s.domain), None)
+        what = f" (phase {phase.phase} of {phase.daemon}, {phase.source})" if phase else ""
+        return [f"{s.domain}{what}: exposure {s.text} {s.level}, rank {r.rank} of "
+                f"{len(self.ranked)} domains (1: the most exposed)",
                 Table(("item", "weight", "badness", "exposure", "found"), rows, indent="  "),
                 ""]
 
     def _setcurrent(self) -> list[str]:
         holders = self.setcurrent_holders
         named = ", ".join(holders[:MAX_NAMED]) + (" ..." if len(holders) > MAX_NAMED else "")
-        head = (f"{SETCURRENT}: {len(holders)} of the {len(self.shown)} domains listed hold "
-                f"process setcurrent" + (f" ({named})." if holders else "."))
+        head = (f"{SETCURRENT}: {len(holders)} of the {len(self.shown)} domains listed "
+                f"hold{'s' * (len(holders) == 1)} process setcurrent"
+                + (f" ({named})." if holders else "."))
         return [head, SETCURRENT_NOTE]

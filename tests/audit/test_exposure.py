@@ -15,7 +15,7 @@ import pytest
 
 from selkit.analysis.linked import linked
 from selkit.audit.categories import Category
-from selkit.audit.domains import PolicyHoldings, policy_kb
+from selkit.audit.domains import PolicyHoldings, held_from_grants, policy_kb
 from selkit.audit.exposure import (
     Breadth,
     Held,
@@ -160,6 +160,8 @@ def test_the_summary_counts_what_expanding_every_grant_counts(tiny):
             expected = Breadth(frozenset(pairs), len({g.target for g in hits}),
                                frozenset(pairs - plain))
             assert held.categories[category] == expected, (domain, category)
+        # The goals' permissions and the executables written, too: the whole holding.
+        assert held == held_from_grants(domain, grants, holdings.cmap, holdings.exec_types)
 
 
 def _json(ran):
@@ -215,7 +217,9 @@ def test_a_quiet_domain_passes_a_threshold_the_ranking_fails(tiny, cli):
     (("--all", "--domain", "loud_t"), "SEL610", "--all and --domain"),
     (("--all", "--against", "loud_t"), "SEL610", "--against"),
     (("spec.sel", "--all"), "SEL610", "not a spec"),
-    (("--threshold", "3"), "SEL610", "need --domain or --all"),
+    (("--score",), "SEL610", "none given"),
+    (("spec.sel", "--score"), "SEL610", "--policy does not go with it"),
+    (("--threshold", "3"), "SEL610", "need --domain, --all or --score"),
     (("--all", "--threshold", "11"), "SEL611", "outside 0.0-10.0"),
     (("--all", "--threshold", "-1"), "SEL611", "outside 0.0-10.0"),
 ])

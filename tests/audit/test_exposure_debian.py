@@ -10,7 +10,7 @@ import pytest
 
 from selkit.analysis.linked import linked
 from selkit.audit.categories import Category
-from selkit.audit.domains import PolicyHoldings, policy_kb
+from selkit.audit.domains import PolicyHoldings, held_from_grants, policy_kb
 from selkit.audit.exposure import Breadth, rank, score
 from selkit.base import load_policy
 
@@ -64,6 +64,7 @@ def test_the_summary_counts_what_expanding_every_grant_counts(debian, domain):
         plain = {(g.tclass, g.perm) for g in hits if g.conditional is None}
         assert held.categories[category] == Breadth(
             frozenset(pairs), len({g.target for g in hits}), frozenset(pairs - plain)), category
+    assert held == held_from_grants(domain, grants, holdings.cmap, holdings.exec_types)
 
 
 def test_all_and_domain_agree(kb, cli):
@@ -72,3 +73,27 @@ def test_all_and_domain_agree(kb, cli):
     (entry,) = [d for d in every["domains"] if d["domain"] == "openvpn_t"]
     assert one["domains"] == [entry] and one["domain_count"] == every["domain_count"]
     assert every["domain_count"] == len(every["domains"]) == len(kb.attribute_members["domain"])
+
+
+def test_a_spec_s_phases_are_ranked_among_the_base_s_domains(kb, cli):
+    # openvpn_steady_t keeps no permission of any item (docs/audit.md: the switch removes
+    # them all); the startup phase holds CAP_NET_ADMIN and setcurrent; openvpn_t holds
+    # everything both phases need, for the daemon's whole life.
+    jsonschema = pytest.importorskip("jsonschema")
+    from conftest import ROOT
+
+    ran = cli("audit", str(ROOT / "policies" / "openvpn.sel"), "--score", "--domain",
+              "openvpn_t", "--json")
+    assert ran.returncode == 0, ran.stderr
+    data = json.loads(ran.stdout)
+    schema = json.loads((ROOT / "schemas" / "exposure.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(data)
+    assert [p["domain"] for p in data["phases"]] == ["openvpn_startup_t", "openvpn_steady_t"]
+    by_name = {d["domain"]: d for d in data["domains"]}
+    assert list(by_name) == ["openvpn_startup_t", "openvpn_steady_t", "openvpn_t"]
+    steady, startup, dist = (by_name[d] for d in ("openvpn_steady_t", "openvpn_startup_t",
+                                                  "openvpn_t"))
+    assert steady["exposure_tenths"] < startup["exposure_tenths"] < dist["exposure_tenths"]
+    assert steady["items"] == [] and steady["level"] == "PERFECT"
+    assert data["setcurrent"]["holders"] == ["openvpn_startup_t"]
+    assert data["domain_count"] == len(kb.attribute_members["domain"]) + 2
