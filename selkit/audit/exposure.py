@@ -258,8 +258,3 @@ def rank(scores: Mapping[str, Score] | list[Score]) -> list[Ranked]:
                                                                           s.badness_sum)
         out.append(Ranked(out[-1].rank if same else position, s))
     return out
-
-
-def above(scores: list[Score], threshold: int | None) -> list[Score]:
-    """The scores above ``threshold`` tenths (systemd: exposure > threshold), none without."""
-    return [] if threshold is None else [s for s in scores if s.exposure > threshold]

@@ -28,7 +28,8 @@ def audit_command(app: Application, files: tuple[str, ...], domain: str | None,
                   **scoring: Any) -> None:
     """Compare each phase's domain with the distribution's DOMAIN, per category of dangerous
     permission: what each holds, what the switch removes, what the spec adds (FILE --against
-    DOMAIN). Or rank the domains of a binary policy by exposure score (--domain, --all)."""
+    DOMAIN). Or rank the domains of a binary policy by exposure score (--domain, --all), a
+    spec's phases among them (FILE --score)."""
     app.json_mode = json_mode
     if wants_score(scoring):
         run_score(app, files, domain, base, base_store, scoring)
