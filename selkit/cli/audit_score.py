@@ -114,16 +114,18 @@ def run_score(app: Application, files: tuple[str, ...], against: str | None,
     path = options["score_policy"] or base_of.policy
     phase_scores: list[Score] = []
     phases: list[PhaseRow] = []
+    ours: set[str] = set()  # the spec's phase domains (a --domain may name one)
     if files:
         kb, modules = front(app, files, base_of)
         path = kb.source
+        ours = {p.domain for m in modules for p in m.phases}
     with app.progress("scoring domains") as progress:
         policy = load_policy(path)
         binary = policy_kb(policy, path)
-        names = list(dict.fromkeys(check_domain(binary, d) for d in options["score_domains"]))
+        names = list(dict.fromkeys(d if d in ours else check_domain(binary, d)
+                                   for d in options["score_domains"]))
         if files:
             phases, phase_scores = _score_phases(modules, kb, base_of, progress)
-        ours = {s.domain for s in phase_scores}
         holdings = PolicyHoldings(policy, binary)
         ranked = rank([score(holdings.held(d)) for d in holdings.domains if d not in ours]
                       + phase_scores)
