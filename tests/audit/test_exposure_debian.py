@@ -98,3 +98,27 @@ def test_a_spec_s_phases_are_ranked_among_the_base_s_domains(kb, cli):
     assert steady["items"] == [] and steady["level"] == "PERFECT"
     assert data["setcurrent"]["holders"] == ["openvpn_startup_t"]
     assert data["domain_count"] == len(kb.attribute_members["domain"]) + 2
+
+
+def test_the_phases_score_alike_compositional_and_linked(kb, linked):
+    # --score computes the phases with the compositional engine; linking the five shipped
+    # specs into the store and reading their domains from the linked policy gives the same
+    # holdings, hence the same scores.
+    from conftest import POLICIES
+    from selkit.analysis.engines import Engine
+    from selkit.analysis.views import module_view, profiles_for
+    from selkit.audit.categories import category_map
+    from selkit.base import BaseSpec
+    from selkit.compiler import front_end_files
+
+    _, modules = front_end_files([str(p) for p in POLICIES], kb)
+    policy, path = linked(*modules)
+    holdings = PolicyHoldings(policy, policy_kb(policy, str(path)))
+    profiles = profiles_for(modules, BaseSpec(), kb=kb)
+    cmap = category_map(kb.classes)
+    for module in modules:
+        view = module_view(module, kb, profiles, engine=Engine.COMPOSITIONAL, colinked=modules)
+        for phase in module.phases:
+            ours = held_from_grants(phase.domain, view.phases[phase.name].all, cmap,
+                                    view.exec_types)
+            assert ours == holdings.held(phase.domain), phase.domain
