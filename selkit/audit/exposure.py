@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from selkit.audit.categories import Category, Severity, ordered
 
@@ -184,6 +185,11 @@ class Score:
     def text(self) -> str:
         """The exposure as systemd prints it, e.g. ``4.2``."""
         return f"{self.exposure // 10}.{self.exposure % 10}"
+
+    def above(self, threshold: float) -> bool:
+        """Whether the exposure is above ``threshold`` (0.0-10.0), exactly: 1.5 is above
+        1.45, not above 1.5 (systemd fails a threshold when the exposure exceeds it)."""
+        return Decimal(self.exposure) / 10 > Decimal(repr(threshold))
 
     def top(self, count: int = 3) -> list[Assessment]:
         """The items adding most, the largest first (ties in the items' order)."""

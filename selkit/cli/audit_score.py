@@ -87,15 +87,15 @@ def _check(files: tuple[str, ...], against: str | None, options: dict[str, Any],
                    "give one of them")
 
 
-def threshold_tenths(threshold: float | None) -> int | None:
-    """--threshold in tenths (the exposure's unit), or SEL611 outside 0.0-10.0."""
+def check_threshold(threshold: float | None) -> float | None:
+    """--threshold as given, or SEL611 outside 0.0-10.0 (or not a number)."""
     if threshold is None:
         return None
     if not 0 <= threshold <= 10:
         raise DiagnosticError([Diagnostic(
             "SEL611", f"--threshold {threshold:g} is outside 0.0-10.0",
             hint="exposures run from 0.0 to 10.0, e.g. --threshold 5.0 (MEDIUM starts there)")])
-    return round(threshold * 10)
+    return threshold
 
 
 def run_score(app: Application, files: tuple[str, ...], against: str | None,
@@ -109,7 +109,7 @@ def run_score(app: Application, files: tuple[str, ...], against: str | None,
     from selkit.report.exposure import ExposureReport  # noqa: PLC0415
 
     _check(files, against, options, base, base_store)
-    tenths = threshold_tenths(options["threshold"])
+    threshold = check_threshold(options["threshold"])
     base_of = base_spec(base, base_store, need_store=bool(files))  # profiles are measured in it
     path = options["score_policy"] or base_of.policy
     phase_scores: list[Score] = []
@@ -130,7 +130,7 @@ def run_score(app: Application, files: tuple[str, ...], against: str | None,
         ranked = rank([score(holdings.held(d)) for d in holdings.domains if d not in ours]
                       + phase_scores)
     listed = [] if options["score_all"] else [p.domain for p in phases] + names
-    report = ExposureReport(path, ranked, list(dict.fromkeys(listed)), tenths, phases)
+    report = ExposureReport(path, ranked, list(dict.fromkeys(listed)), threshold, phases)
     app.render(report)
     if report.above:
         app.exit(EXIT_ABOVE)

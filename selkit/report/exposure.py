@@ -63,8 +63,8 @@ class ExposureReport(Report):
     ranked: Sequence[Ranked]
     #: The domains asked for with --domain (in the order given); empty for --all.
     detailed: Sequence[str]
-    #: --threshold in tenths, or None.
-    threshold: int | None
+    #: --threshold (0.0-10.0), or None.
+    threshold: float | None
     #: The spec's phases among ``ranked`` (``--score``), computed by the compositional engine.
     phases: Sequence[PhaseRow] = ()
     schema = "exposure"
@@ -82,7 +82,7 @@ class ExposureReport(Report):
         """The listed domains above the threshold (none without one)."""
         if self.threshold is None:
             return []
-        return [r.score.domain for r in self.shown if r.score.exposure > self.threshold]
+        return [r.score.domain for r in self.shown if r.score.above(self.threshold)]
 
     @property
     def setcurrent_holders(self) -> list[str]:
@@ -97,7 +97,7 @@ class ExposureReport(Report):
             "mode": "domains" if self.detailed else "all",
             "policy": self.policy, "domain_count": len(self.ranked),
             "items": [_item_dict(i) for i in items()], "weight_sum": weight_sum,
-            "threshold": None if self.threshold is None else self.threshold / 10,
+            "threshold": self.threshold,
             "above_threshold": self.above,
             "domains": [{
                 "rank": r.rank, "domain": r.score.domain, "exposure": r.score.exposure / 10,
@@ -136,7 +136,7 @@ class ExposureReport(Report):
         out += self._setcurrent()
         if self.threshold is not None:
             above = self.above
-            out += ["", f"Above the threshold {_tenths(self.threshold)}: "
+            out += ["", f"Above the threshold {self.threshold:g}: "
                     + (f"{len(above)} domain{'s' * (len(above) != 1)}" if above else "none")
                     + (f" ({', '.join(above[:MAX_NAMED])}"
                        f"{' ...' if len(above) > MAX_NAMED else ''})" if above else "")]

@@ -195,9 +195,11 @@ def test_the_json_follows_its_schema(tiny, cli):
         jsonschema.Draft202012Validator(schema).validate(data)
 
 
-@pytest.mark.parametrize("threshold,status", [("1.5", 0), ("1.4", 1), ("10", 0), ("0", 1)])
+@pytest.mark.parametrize("threshold,status", [
+    ("1.5", 0), ("1.4", 1), ("10", 0), ("0", 1), ("1.45", 1), ("1.55", 0), ("1.49999", 1)])
 def test_the_threshold_decides_the_exit_status(tiny, cli, threshold, status):
-    # loud_t is at 1.5: above 1.4 and 0, not above 1.5 (systemd: exposure > threshold).
+    # loud_t is at 1.5: above 1.4, 1.45 and 0, not above 1.5 or 1.55 (systemd: exposure >
+    # threshold).
     path, _, _ = tiny
     ran = cli("audit", "--domain", "loud_t", "--policy", path, "--threshold", threshold)
     assert ran.returncode == status, ran.stderr
