@@ -61,7 +61,8 @@ class ExposureReport(Report):
 
     policy: str
     ranked: Sequence[Ranked]
-    #: The domains asked for with --domain (in the order given); empty for --all.
+    #: The domains listed in detail: --score's phases, then --domain's (in the order given);
+    #: empty for --all, which lists every domain in the ranked table.
     detailed: Sequence[str]
     #: --threshold (0.0-10.0), or None.
     threshold: float | None
