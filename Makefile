@@ -48,6 +48,7 @@ bench: setup
 	$(PY) bench/compile_vs_refpolicy.py
 	$(PY) bench/prove_vs_sechecker.py
 	$(PY) bench/audit_diff_vs_sediff.py
+	$(PY) bench/audit_all.py
 
 clean:
 	rm -rf $(OUT) build .pytest_cache .hypothesis

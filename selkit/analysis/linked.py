@@ -153,6 +153,24 @@ def rules_covering(policy: Policy, domain: str, by: str = "source") -> list[Any]
     return _index(policy).rules(domain, by)
 
 
+def source_groups(policy: Policy) -> dict[str, list[Any]]:
+    """The allow rules grouped by the name written as their source (a type or attribute), each
+    group in the policy's order: a caller that asks about every domain (``selkit audit --all``)
+    summarises each group once and merges the groups covering a domain
+    (:func:`names_covering`), instead of expanding every rule per domain."""
+    index = _index(policy)
+    return {name: [rule for _, rule in items] for name, items in index._by["source"].items()}
+
+
+def names_covering(policy: Policy, domain: str) -> list[str]:
+    """The names written as a source (the domain, its attributes) whose rules cover ``domain``;
+    LookupError when the policy has no such type."""
+    index = _index(policy)
+    if domain not in index._types:
+        raise LookupError(f"'{domain}' is not a type of the linked policy")
+    return list(index._names_covering("source").get(domain, ()))
+
+
 def members(policy: Policy, name_obj: Any) -> frozenset[str]:
     """The types a type or attribute of ``policy`` stands for."""
     return _index(policy).members(name_obj)

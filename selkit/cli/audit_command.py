@@ -1,15 +1,18 @@
 """``selkit audit``: a spec's phases beside the distribution's domain (``--against``), two
-versions of a policy (``OLD NEW``), or a host's policy against its specs (``--policy``)."""
+versions of a policy (``OLD NEW``), a host's policy against its specs (``--policy``), or the
+domains of a policy ranked by exposure (``--domain``/``--all``/``--score``:
+:mod:`selkit.cli.audit_score`)."""
 
 from __future__ import annotations
 
 import os
 from contextlib import ExitStack
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from selkit.cli.app import EXIT_TOOLCHAIN, Application
+from selkit.cli.audit_score import run_score, score_options, wants_score
 from selkit.cli.options import base_options, base_spec, format_option, front, json_option
 from selkit.diagnostics import Diagnostic, DiagnosticError, did_you_mean
 
@@ -52,9 +55,10 @@ def _usage(message: str, hint: str) -> DiagnosticError:
               help="compare the spec's phases with the distribution's domain for the daemon "
                    "in the base policy (e.g. openvpn_t), which holds its permissions for the "
                    "daemon's whole life")
-@click.option("--policy", "host_policy", default=None, metavar="POLICY",
-              help="drift: what this kernel policy (e.g. /sys/fs/selinux/policy) grants each "
-                   "phase of the SPECs beyond them")
+@click.option("--policy", "policy", default=None, metavar="POLICY",
+              help="a kernel policy: with SPECs, drift (what it grants each phase beyond the "
+                   "spec, e.g. /sys/fs/selinux/policy); with --domain/--all, the policy to "
+                   "score (default: the base)")
 @click.option("--store", "host_store", default=None, metavar="DIR",
               help="with --policy: the store that policy was linked from, to name the module "
                    "of each rule (default: found next to the policy, or the system's store "
@@ -62,18 +66,27 @@ def _usage(message: str, hint: str) -> DiagnosticError:
 @click.option("--fail-on", "fail_on", default=None, metavar="CATEGORY,...",
               help="exit 1 when a change adds a grant in one of these categories (or "
                    "severities: high, medium, low)")
+@score_options
 @base_options
 @json_option
 @format_option
 @click.pass_obj
 def audit_command(app: Application, sources: tuple[str, ...], domain: str | None,
-                  host_policy: str | None, host_store: str | None, fail_on: str | None,
+                  policy: str | None, host_store: str | None, fail_on: str | None,
                   base: str | None, base_store: str | None, json_mode: bool,
-                  output_format: str | None) -> None:
+                  output_format: str | None, **scoring: Any) -> None:
     """Audit a spec against the distribution's domain (SPEC --against DOMAIN), two versions of
     a policy (OLD NEW: each a spec, a .cil/.pp module, a kernel policy, or REV:PATH at a git
-    revision), or a host's kernel policy against its specs (--policy POLICY SPEC...)."""
+    revision), a host's kernel policy against its specs (--policy POLICY SPEC...), or rank the
+    domains of a policy by exposure score (--domain, --all; a spec's phases: SPEC... --score)."""
     app.choose_format(json_mode, output_format)
+    if wants_score(scoring):
+        if fail_on or host_store:
+            raise _usage("--fail-on and --store do not go with the exposure options",
+                         "--threshold N fails on a score above N")
+        run_score(app, sources, domain, base, base_store, {**scoring, "score_policy": policy})
+        return
+    host_policy = policy
     categories = _fail_on(fail_on)
     if domain is not None:
         if len(sources) != 1 or host_policy:

@@ -39,8 +39,8 @@ def _json(*args: str, status: int = 0, cwd: Path = ROOT) -> dict:
 def test_every_schema_is_valid_and_documented():
     docs = (ROOT / "docs" / "json.md").read_text()
     names = sorted(p.name.removesuffix(".schema.json") for p in SCHEMAS.glob("*.schema.json"))
-    assert names == ["audit", "audit-changes", "check", "compile", "diagnostics", "lab", "patch",
-                     "patch-check", "prove"]
+    assert names == ["audit", "audit-changes", "check", "compile", "diagnostics", "exposure", "lab",
+                     "patch", "patch-check", "prove"]
     for name in names:
         jsonschema.Draft202012Validator.check_schema(_schema(name))
         assert f"schemas/{name}.schema.json" in docs, name

@@ -18,6 +18,7 @@ from conftest import ROOT, needs_tools
 COMMANDS = {
     "prove": ["prove", "policies/hts.sel", "policies/openvpn.sel", "policies/ptunnel.sel"],
     "audit": ["audit", "policies/openvpn.sel", "--against", "openvpn_t"],
+    "audit-all": ["audit", "--all"],
     "doc-verbs": ["doc", "verbs"],
     "compile-json": ["compile", "--json", "--target", "te,cil", "-o", "{tmp}",
                      "policies/hts.sel"],
