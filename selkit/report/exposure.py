@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from selkit.audit.exposure import (
+    LEVELS,
     SETCURRENT,
     SETCURRENT_NOTE,
     Assessment,
@@ -16,7 +17,7 @@ from selkit.audit.exposure import (
     ceil_div,
     items,
 )
-from selkit.report.format import Block, Report, Table
+from selkit.report.format import Block, Figure, Listing, Report, Table
 
 #: Items named per domain in the ranked table.
 TOP_ITEMS = 3
@@ -111,6 +112,31 @@ class ExposureReport(Report):
             "phases": [{"daemon": p.daemon, "phase": p.phase, "domain": p.domain,
                         "source": p.source} for p in self.phases],
         }
+
+    def title(self) -> str:
+        return f"selkit audit: exposure of the domains of {self.policy}"
+
+    def figures(self) -> Sequence[Figure]:
+        """Each listed domain's exposure; for --all, how many domains have each level."""
+        if self.detailed:
+            shown = self.shown
+            return (Figure("exposure", "Exposure per domain (0.0-10.0)",
+                           "the exposure score of each domain listed, as in the table",
+                           ("exposure",), tuple(r.score.domain for r in shown),
+                           tuple((r.score.exposure / 10,) for r in shown), "exposure"),)
+        levels = [name for _, name in reversed(LEVELS)]
+        counts = [sum(r.score.level == name for r in self.ranked) for name in levels]
+        return (Figure("levels", f"Domains per level, of {len(self.ranked)}",
+                       "how many of the policy's domains have each level word",
+                       ("domains",), tuple(levels), tuple((n,) for n in counts), "domains"),)
+
+    def listings(self) -> Sequence[Listing]:
+        """The ranked domains, filterable by level."""
+        return (Listing("ranked", "Domains by exposure", ("rank", "domain", "exposure", "level",
+                                                            "top items"),
+                        [(str(r.rank), r.score.domain, r.score.text, r.score.level,
+                          ", ".join(a.item.name for a in r.score.top(TOP_ITEMS)))
+                         for r in self.shown], facets=("level",)),)
 
     def blocks(self) -> list[Block]:
         out: list[Block] = [

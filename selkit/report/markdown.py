@@ -23,15 +23,19 @@ _LINE_START = re.compile(r"^([#>+=-])")
 _NUMBERED = re.compile(r"^(\d+)([.)])")
 
 
+def _inline(s: str) -> str:
+    return _SPECIAL.sub(r"\\\1", html.escape(s, quote=False))
+
+
 def text(s: str) -> str:
     """``s`` as literal markdown text: HTML escaped, markdown punctuation backslashed."""
-    out = _SPECIAL.sub(r"\\\1", html.escape(s, quote=False))
-    return _NUMBERED.sub(r"\1\\\2", _LINE_START.sub(r"\\\1", out))
+    return _NUMBERED.sub(r"\1\\\2", _LINE_START.sub(r"\\\1", _inline(s)))
 
 
 def cell(s: str) -> str:
-    """``s`` in a table cell (where a line break would end the row)."""
-    return text(s).replace("\n", "<br>") or " "
+    """``s`` in a table cell (where a line break would end the row; no cell starts a line, so
+    ``1.`` or ``-`` there is no list)."""
+    return _inline(s).replace("\n", "<br>") or " "
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:

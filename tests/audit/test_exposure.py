@@ -242,3 +242,24 @@ def test_an_unreadable_policy_is_a_coded_error(cli, tmp_path):
     bad.write_text("not a policy")
     ran = cli("audit", "--all", "--policy", str(bad))
     assert ran.returncode == 2 and "SEL506" in ran.stderr and ran.stdout == ""
+
+
+def test_the_page_and_the_comment_carry_the_json_numbers(tiny, cli):
+    """--format html draws each listed domain's exposure (--domain) or the domains per level
+    (--all) from the JSON's numbers; markdown lists the ranking."""
+    path, _, _ = tiny
+    every = _json(cli("audit", "--all", "--policy", path, "--json"))
+    page = cli("audit", "--all", "--policy", path, "--format", "html").stdout
+    for level in {d["level"] for d in every["domains"]}:
+        count = sum(d["level"] == level for d in every["domains"])
+        assert f'data-category="{level}" data-series="domains" data-value="{count}"' in page
+    some = _json(cli("audit", "--domain", "loud_t", "--domain", "quiet_t", "--policy", path,
+                     "--json"))
+    page = cli("audit", "--domain", "loud_t", "--domain", "quiet_t", "--policy", path,
+               "--format", "html").stdout
+    for d in some["domains"]:
+        value = f'{d["exposure"]:g}'
+        assert f'data-category="{d["domain"]}" data-series="exposure" data-value="{value}"' \
+            in page
+    comment = cli("audit", "--all", "--policy", path, "--format", "markdown").stdout
+    assert "| 1 | loud\\_t | 1.5 | OK |" in comment
