@@ -43,6 +43,7 @@ class Change:
     categories: tuple[Category, ...]
     rule: str                          # the rule that gives it, on the side that holds it
     at: str | None = None              # FILE:LINE of the spec statement, for a spec side
+    statement: str | None = None       # that statement
     #: The modules of a store that write the rule (drift audits).
     modules: tuple[str, ...] = ()
 
@@ -170,16 +171,18 @@ def _change(label: str, raw: GrantChange, side: Side, cmap: CategoryMap) -> Chan
     else:
         categories = cmap.of(g.tclass, g.perm, g.target, raw.domain)
     rule = raw.reaches[0].statement if raw.reaches else ""
+    origin = spec_origin(side, raw.domain, g, raw.reaches, raw.inbound)
     return Change(label, raw.domain, g, raw.added, raw.inbound,
                   tuple(c for c in ordered() if c in categories), rule,
-                  spec_line(side, raw.domain, g, raw.reaches, raw.inbound))
+                  _where(side, origin) if origin else None,
+                  origin.statement if origin else None)
 
 
-def spec_line(side: Side, domain: str, grant: Grant, reaches: Iterable[Reach],
-              inbound: bool) -> str | None:
-    """``FILE:LINE`` of the spec statement that gives ``domain`` the grant on a spec side:
-    the ``allow``/verb behind a rule written for the domain, or the phase declaration for a
-    grant through an attribute the compiler gave the phase (its baseline)."""
+def spec_origin(side: Side, domain: str, grant: Grant, reaches: Iterable[Reach],
+                inbound: bool) -> ir.Origin | None:
+    """The spec statement that gives ``domain`` the grant on a spec side: the ``allow``/verb
+    behind a rule written for the domain, or the phase declaration for a grant through an
+    attribute the compiler gave the phase (its baseline)."""
     if side.kind is not SideKind.SPEC or inbound:
         return None
     for module in side.modules:
@@ -188,7 +191,7 @@ def spec_line(side: Side, domain: str, grant: Grant, reaches: Iterable[Reach],
             continue
         written = any(r.source == PROBE_SELF for r in reaches)
         rule = _rule_for(module, domain, grant) if written else None
-        return _where(side, (rule or decl).origin)
+        return (rule or decl).origin
     return None
 
 

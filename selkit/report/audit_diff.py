@@ -36,6 +36,7 @@ def _change_dict(table: SyscallTable, c: Change) -> dict:
            "syscalls": list(_syscalls(table, c))}
     if c.at:
         out["at"] = c.at
+        out["statement"] = c.statement
     if c.added and c.modules:
         out["modules"] = list(c.modules)
     return out
@@ -57,7 +58,7 @@ def _grant_text(c: Change) -> str:
 def _change_lines(table: SyscallTable, c: Change, mode: str) -> list[str]:
     sign = "+" if c.added else "-"
     kinds = ", ".join(k.value for k in c.categories) or "other"
-    where = c.at or c.rule
+    where = f"{c.at} {c.statement}" if c.at else c.rule
     lines = [f"  {sign} {c.subject}: {_grant_text(c)}  ({kinds})  [{where}]"]
     if c.at:
         lines.append(f"      rule: {c.rule}")

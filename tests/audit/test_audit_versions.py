@@ -209,3 +209,15 @@ def test_drift_names_the_local_module_behind_a_grant_beyond_the_spec(tmp_path, c
         text = cli("audit", "--policy", host.policy_path, "--store", store,
                    ROOT / "policies/openvpn.sel").stdout
         assert "module: localfix" in text and "beyond the spec" in text
+
+
+def test_the_text_is_the_golden_file(versions, cli, update_golden):
+    """The edited pair's text, run from the folder of the two copies (relative paths)."""
+    old, new, _ = versions
+    folder = old.parent.parent
+    ran = cli("audit", "old/openvpn.sel", "new/openvpn.sel", cwd=folder)
+    assert ran.returncode == 0, ran.stderr
+    golden = ROOT / "tests" / "golden" / "audit" / "openvpn-versions.txt"
+    if update_golden:
+        golden.write_text(ran.stdout)
+    assert ran.stdout == golden.read_text(), "differs from golden; run pytest --update-golden"
