@@ -72,11 +72,11 @@ def test_the_tree_runs_fewer_instructions_than_the_linear_layout():
     tree, linear = generate(DAEMON).program, generate(DAEMON, layout="linear").program
     tree_steps = [_steps(tree, nr) for nr in range(460)]
     linear_steps = [_steps(linear, nr) for nr in range(460)]
-    assert max(tree_steps) <= 6 + 2 + 6        # prologue, a leaf, log2(31 segments) compares
+    assert max(tree_steps) <= 4 + 5 + 1        # prologue, ceil(log2(22 segments)), leaf
     denied = [n for n in range(460) if X86_64.name(n) not in DAEMON]
     nrs = sorted(X86_64.number(n) for n in DAEMON)
     runs = 1 + sum(b != a + 1 for a, b in zip(nrs, nrs[1:], strict=False))
-    assert min(linear_steps[n] for n in denied) >= 6 + runs + 1    # every range tested
+    assert min(linear_steps[n] for n in denied) >= 4 + runs + 1    # every range tested
     assert sum(tree_steps) < sum(linear_steps) / 2
 
 
