@@ -59,7 +59,8 @@ class Surface:
     ``AUDIT_ARCH_X86_64`` (table numbers included). ``archs``: ``(first, last, actions)``
     runs covering every other ``arch`` value, with the actions any ``nr`` gets there.
     ``reads``: the ``seccomp_data`` offsets the program loads. ``exhaustive``: the runs are
-    exact (see the module docstring), not a sample.
+    exact (see the module docstring); when False each run only extends a sampled point's
+    action to the next sampled point, and a proof must not rely on it.
     """
 
     x86_64: Mapping[str, Action]
