@@ -97,6 +97,21 @@ def test_long_programs_jump_over_subtrees_with_ja():
         assert action(flt.program, nr, AUDIT_ARCH_X86_64).kind == expected, nr
 
 
+def test_left_subtrees_around_the_jump_limit():
+    """Alternating allow lists whose root's left subtree is 247 to 275 instructions long:
+    both sides of the 255 offset limit, each number decided correctly."""
+    from selkit.seccomp.surface import surface
+
+    lefts = set()
+    for count in range(62, 70):
+        allowed = {X86_64.by_number[n] for n in range(0, 4 * count, 2)}
+        flt = generate(allowed, "errno 1")
+        root = flt.program[6]
+        lefts.add(root.jt if root.jf == 0 else flt.program[7].k)
+        assert surface(flt.bytes).allowed == allowed
+    assert min(lefts) < 255 < max(lefts)
+
+
 def test_all_calls_and_no_calls():
     everything = generate(X86_64.by_name)
     assert len(everything.program) < 20            # three runs of numbers

@@ -191,3 +191,17 @@ def test_an_unknown_action_kills_the_process(harness):
     assert harness(program, 39)[0] == -signal.SIGSYS
     with pytest.raises(FilterError):
         check([stmt(RET | K, 0x7FFF0000), stmt(ALU | MUL | K, 2)])
+
+
+def test_a_long_filter_with_ja_runs_in_the_kernel(harness):
+    """Every even number below 335 allowed (plus the harness's write and exit_group): the
+    tree jumps over its long left subtrees with JA; the kernel decides as the evaluator."""
+    allowed = {X86_64.by_number[n] for n in range(0, 335, 2)} | set(NEEDED)
+    flt = generate(allowed, "errno 7")
+    assert any(i.code == JMP for i in flt.program)                  # BPF_JMP | BPF_JA
+    for name in ("getpid", "getppid", "getuid", "getgid", "gettid", "geteuid"):
+        nr = X86_64.number(name)
+        want = Action("allow") if name in allowed else Action("errno", 7)
+        assert action(flt.program, nr, X86_64.audit_arch) == want
+        code, out = harness(flt.program, nr)
+        assert code == 0 and (out == "ret -1 errno 7\n") == (want.kind == "errno"), name
