@@ -1,6 +1,8 @@
 #!/bin/sh
 # Install what selkit needs on Debian 12, idempotently: the SELinux userspace and the Debian
-# refpolicy from apt, then a venv that sees the distribution's setools and sepolgen.
+# refpolicy from apt, then a venv that sees the distribution's setools and sepolgen (and
+# python3-seccomp, libseccomp's binding, which tests/seccomp compares the filters with;
+# linux-libc-dev's headers are the source of selkit/facts/data/syscall_numbers.json).
 # A second run only checks and takes seconds.
 set -eu
 
@@ -8,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES="python3-setools python3-sepolgen python3-venv setools selint checkpolicy secilc
 semodule-utils policycoreutils selinux-policy-default selinux-policy-dev m4 make
-python3-jsonschema"
+python3-jsonschema python3-seccomp linux-libc-dev"
 
 # shellcheck disable=SC2086
 sh scripts/apt-install.sh setup $APT_PACKAGES

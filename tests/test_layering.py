@@ -24,7 +24,7 @@ LAYERS = {
     "selkit": 0, "selkit.diagnostics": 0, "selkit.cache": 0, "selkit.csyntax": 0,
     "selkit.progress": 0,
     "selkit.dsl": 1, "selkit.facts": 1,
-    "selkit.ir": 2, "selkit.dump": 2,
+    "selkit.ir": 2, "selkit.dump": 2, "selkit.seccomp": 2,
     "selkit.emit": 3, "selkit.base": 3, "selkit.suggest": 3,
     "selkit.toolchain": 4, "selkit.projects": 4,
     "selkit.analysis": 5,
