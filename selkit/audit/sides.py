@@ -121,20 +121,28 @@ def materialised(argument: str) -> Iterator[tuple[str, tuple[str, str] | None]]:
     rev, sep, path = argument.partition(":")
     if not sep or not rev or not path:
         raise _missing(argument)
+    if rev.startswith("-"):  # never an option of git's
+        raise _fail("SEL610", f"'{argument}' is no file, and '{rev}' is no git revision",
+                    hint="a revision does not start with '-'")
     top = _git(["rev-parse", "--show-toplevel"], os.getcwd())
-    if top is None or _git(["rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"],
-                           os.getcwd()) is None:
+    commit = top and _git(["rev-parse", "--verify", "--quiet", "--end-of-options",
+                           f"{rev}^{{commit}}"], os.getcwd())
+    if top is None or not commit:
         raise _fail("SEL610", f"'{argument}' is no file, and '{rev}' is no git revision here",
                     hint="write REV:PATH with REV a commit git knows (HEAD~1, origin/main) "
                          "and PATH relative to this directory")
-    inside = os.path.relpath(os.path.abspath(path), top)
+    inside = os.path.relpath(os.path.join(os.path.realpath(os.getcwd()), path), top)
+    if inside == ".." or inside.startswith("../"):
+        raise _fail("SEL610", f"'{path}' is outside the git repository {top}",
+                    hint="REV:PATH reads a file of this repository at revision REV")
     with tempfile.TemporaryDirectory(prefix="selkit-rev-") as tmp:
-        archive = subprocess.run(["git", "-C", top, "archive", "--format=tar", rev],
+        archive = subprocess.run(["git", "-C", top, "archive", "--format=tar", commit],
                                  capture_output=True)
         if archive.returncode == 0:
             subprocess.run(["tar", "-x", "-C", tmp], input=archive.stdout, check=True)
         extracted = os.path.join(tmp, inside)
-        if archive.returncode != 0 or not os.path.isfile(extracted):
+        within = os.path.realpath(extracted).startswith(os.path.realpath(tmp) + os.sep)
+        if archive.returncode != 0 or not within or not os.path.isfile(extracted):
             raise _fail("SEL610", f"'{rev}' has no file '{inside}'",
                         hint=f"git ls-tree -r --name-only {rev} lists its files")
         yield extracted, (tmp, f"{rev}:")

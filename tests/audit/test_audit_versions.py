@@ -162,6 +162,12 @@ def test_a_spec_at_a_git_revision(tmp_path, cli):
     assert bad.returncode == 2 and "SEL610" in bad.stderr and "Traceback" not in bad.stderr
     gone = cli("audit", "HEAD~1:openvpn.sel", "openvpn.sel", cwd=repo)
     assert gone.returncode == 2 and "has no file 'openvpn.sel'" in gone.stderr
+    # a path that leaves the repository, or a revision that reads as an option of git's
+    shutil.copy(new, tmp_path / "outside.sel")
+    out = cli("audit", "HEAD:../outside.sel", "openvpn.sel", cwd=repo)
+    assert out.returncode == 2 and "outside the git repository" in out.stderr
+    option = cli("audit", "--", "--output=x:openvpn.sel", "openvpn.sel", cwd=repo)
+    assert option.returncode == 2 and "SEL610" in option.stderr
 
 
 @pytest.mark.parametrize("args, code, words", [
