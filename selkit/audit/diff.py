@@ -11,11 +11,12 @@ to the domains asked about, without expanding every rule of both policies.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from selkit.analysis.allowtable import AllowTable, allow_table, no_gc
-from selkit.analysis.effective import INBOUND_CLASSES, Effective, Grant, Reach
-from selkit.analysis.linked import Cells, inbound_linked, linked, rows_covering
+from selkit.analysis.allowtable import AllowTable, Row, allow_table, no_gc
+from selkit.analysis.effective import INBOUND_CLASSES, Grant, Reach
+from selkit.analysis.linked import Cells, GrantKey, linked_keys, rows_covering
 from selkit.base import Policy
 
 
@@ -67,18 +68,21 @@ def _table(policy: Side) -> AllowTable:
 
 
 def _held(table: AllowTable, domain: str, inbound: bool, cells: Cells | None = None
-          ) -> Effective:
+          ) -> dict[GrantKey, list[Reach]]:
     """The domain's grants (in ``cells`` only, when given), without the grants under a boolean
     that are also given unconditionally: as sediff leaves them out, since they change nothing
     whatever the boolean."""
-    grants = (inbound_linked if inbound else linked)(table, domain, cells)
-    return {g: reaches for g, reaches in grants.items()
-            if g.conditional is None or Grant(g.target, g.tclass, g.perm) not in grants}
+    grants = linked_keys(table, domain, inbound=inbound, cells=cells)
+    return {key: reaches for key, reaches in grants.items()
+            if key[3] is None or (*key[:3], None) not in grants}
 
 
-def _changes(domain: str, old: Effective, new: Effective, inbound: bool) -> list[GrantChange]:
-    out = [GrantChange(domain, g, True, tuple(new[g]), inbound) for g in new.keys() - old.keys()]
-    out += [GrantChange(domain, g, False, tuple(old[g]), inbound) for g in old.keys() - new.keys()]
+def _changes(domain: str, old: dict[GrantKey, list[Reach]], new: dict[GrantKey, list[Reach]],
+             inbound: bool) -> list[GrantChange]:
+    out = [GrantChange(domain, Grant(*key), True, tuple(reaches), inbound)
+           for key, reaches in new.items() if key not in old]
+    out += [GrantChange(domain, Grant(*key), False, tuple(reaches), inbound)
+            for key, reaches in old.items() if key not in new]
     return out
 
 
@@ -165,7 +169,12 @@ def changed_domains(old: Side, new: Side) -> list[str]:
     written, not expanded)."""
     old, new = _table(old), _table(new)
     with no_gc():  # a hundred thousand rules a side
-        changed = _written(old) ^ _written(new)
+        old_rows = set(old.rows)
+        differ = old_rows ^ set(new.rows)
+        # A row's permissions are in the order of their bits, which two policies may number
+        # apart: the rows that differ are compared again as written, permissions as sets.
+        changed = (_as_written(row for row in differ if row in old_rows)
+                   ^ _as_written(row for row in differ if row not in old_rows))
     ends = {s for s, *_ in changed} | {t for _, t, c, *_ in changed if c in INBOUND_CLASSES}
     old_members, new_members = old.attributes, new.attributes
     empty: frozenset[str] = frozenset()
@@ -178,9 +187,7 @@ def changed_domains(old: Side, new: Side) -> list[str]:
     return sorted(names & domains)
 
 
-def _written(table: AllowTable) -> set[tuple[str, str, str, frozenset[str], str | None]]:
-    """The table's rules as written: (source, target, class, permissions, condition)."""
-    sets: dict[tuple[str, ...], frozenset[str]] = {}
-    return {(row.source, row.target, row.tclass,
-             sets.get(row.perms) or sets.setdefault(row.perms, frozenset(row.perms)),
-             row.condition) for row in table.rows}
+def _as_written(rows: Iterable[Row]) -> set[tuple[str, str, str, frozenset[str], str | None]]:
+    """Rules as written: (source, target, class, permissions, condition)."""
+    return {(row.source, row.target, row.tclass, frozenset(row.perms), row.condition)
+            for row in rows}
