@@ -17,6 +17,7 @@ import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, NamedTuple
 
 from selkit.analysis.conditions import rule_condition
@@ -62,6 +63,16 @@ class AllowTable:
         """The types a type or attribute name stands for (a type: itself)."""
         found = self.attributes.get(name)
         return frozenset((name,)) if found is None else found
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # The rows pickled as plain tuples: a NamedTuple is pickled through Python code, which
+        # doubles the time to write a table (measured: 0.13 s against 0.06 s for Debian's).
+        return _unpickle, (tuple(map(tuple, self.rows)), self.types, self.attributes)
+
+
+def _unpickle(rows: tuple[tuple[Any, ...], ...], types: frozenset[str],
+              attributes: dict[str, frozenset[str]]) -> AllowTable:
+    return AllowTable(tuple(map(partial(tuple.__new__, Row), rows)), types, attributes)
 
 
 def row_of(rule: Any, perms: dict[tuple[str, frozenset[str]], tuple[str, ...]] | None = None
