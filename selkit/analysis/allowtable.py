@@ -17,37 +17,36 @@ import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import partial
-from typing import Any, NamedTuple
+from typing import Any
 
 from selkit.analysis.conditions import rule_condition
 from selkit.base import Policy
 from selkit.cache import cache_root, file_identity, read_pickle, write_pickle
 
 #: Bump when what :class:`AllowTable` holds changes (shape or meaning): old cache entries are
-#: then ignored.
-TABLE_FORMAT = "allow-table-1"
+#: then ignored. allow-table-2: rows are plain tuples.
+TABLE_FORMAT = "allow-table-2"
 
 
-class Row(NamedTuple):
-    """One allow rule as written in the policy."""
+#: One allow rule as written: (source, target, class, permissions, condition, suffix).
+#:
+#: * source, target: a type or an attribute;
+#: * the permissions in the order SETools' set of them iterates (the order the engine's grants
+#:   are made in): compare two rows' permissions as sets;
+#: * the condition: None, the boolean expression (true branch) or its negation (false branch),
+#:   as :func:`selkit.analysis.conditions.rule_condition` gives it;
+#: * the suffix: what SETools appends to the text of a conditional rule (" [ expr ]:True").
+#:
+#: A plain tuple of strings: the collector leaves it alone and pickle writes it without Python
+#: code (a NamedTuple doubles the time to write and read a table).
+Row = tuple[str, str, str, tuple[str, ...], str | None, str]
 
-    source: str                 # type or attribute
-    target: str
-    tclass: str
-    #: In the order SETools' set of them iterates (the order the engine's grants are made in);
-    #: compare two rows' permissions as sets.
-    perms: tuple[str, ...]
-    #: None, the boolean expression (true branch) or its negation (false branch), as
-    #: :func:`selkit.analysis.conditions.rule_condition` gives it.
-    condition: str | None
-    #: What SETools appends to the rule's text for a conditional rule (" [ expr ]:True").
-    suffix: str
 
-    def statement(self) -> str:
-        """The rule as SETools writes it (``str(rule)``)."""
-        perms = f"{{ {' '.join(sorted(self.perms))} }}" if len(self.perms) > 1 else self.perms[0]
-        return f"allow {self.source} {self.target}:{self.tclass} {perms};{self.suffix}"
+def statement(row: Row) -> str:
+    """The rule as SETools writes it (``str(rule)``)."""
+    source, target, tclass, perms, _, suffix = row
+    written = f"{{ {' '.join(sorted(perms))} }}" if len(perms) > 1 else perms[0]
+    return f"allow {source} {target}:{tclass} {written};{suffix}"
 
 
 @dataclass(frozen=True, eq=False)
@@ -63,16 +62,6 @@ class AllowTable:
         """The types a type or attribute name stands for (a type: itself)."""
         found = self.attributes.get(name)
         return frozenset((name,)) if found is None else found
-
-    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
-        # The rows pickled as plain tuples: a NamedTuple is pickled through Python code, which
-        # doubles the time to write a table (measured: 0.13 s against 0.06 s for Debian's).
-        return _unpickle, (tuple(map(tuple, self.rows)), self.types, self.attributes)
-
-
-def _unpickle(rows: tuple[tuple[Any, ...], ...], types: frozenset[str],
-              attributes: dict[str, frozenset[str]]) -> AllowTable:
-    return AllowTable(tuple(map(partial(tuple.__new__, Row), rows)), types, attributes)
 
 
 def row_of(rule: Any, perms: dict[tuple[str, frozenset[str]], tuple[str, ...]] | None = None
@@ -90,9 +79,9 @@ def row_of(rule: Any, perms: dict[tuple[str, frozenset[str]], tuple[str, ...]] |
     try:
         expression = str(rule.conditional)
     except Exception:  # noqa: BLE001 - setools raises RuleNotConditional
-        return Row(source, target, tclass, written, None, "")
-    return Row(source, target, tclass, written, intern(rule_condition(rule) or ""),
-               intern(f" [ {expression} ]:{bool(rule.conditional_block)}"))
+        return (source, target, tclass, written, None, "")
+    return (source, target, tclass, written, intern(rule_condition(rule) or ""),
+            intern(f" [ {expression} ]:{bool(rule.conditional_block)}"))
 
 
 def attributes_of(policy: Policy) -> dict[str, frozenset[str]]:
@@ -124,8 +113,8 @@ def _scan(policy: Policy) -> AllowTable:
 
 @contextmanager
 def no_gc() -> Iterator[None]:
-    """The cyclic garbage collector off while a table's 100,000 rows (no cycle among them) are
-    made, read or compared: else each collection walks every row made so far (a third of the
+    """The cyclic garbage collector off while many objects without cycles are made (a table's
+    rows, a diff's grants): else each collection walks every one made so far (a third of the
     time of a pass, measured)."""
     enabled = gc.isenabled()
     gc.disable()

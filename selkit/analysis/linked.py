@@ -18,7 +18,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
 
-from selkit.analysis.allowtable import AllowTable, Row, attributes_of, row_of, scan
+from selkit.analysis.allowtable import AllowTable, Row, attributes_of, row_of, scan, statement
 from selkit.analysis.conditions import rule_condition
 from selkit.analysis.effective import INBOUND_CLASSES, Effective, Grant, Reach
 from selkit.analysis.profile import PROBE_SELF
@@ -87,19 +87,18 @@ def _grant_keys(rows: Iterable[Row], domain: str, expand: Callable[[str], frozen
     (outbound), or to each type of its source but the domain (inbound)."""
     out: dict[GrantKey, list[Reach]] = defaultdict(list)
     for row in rows:
-        tclass = row.tclass
+        source, target, tclass, perms, cond, _ = row
         if cells is not None and tclass not in cells:
             continue
-        ends = expand(row.source) - {domain} if inbound else expand(row.target)
+        ends = expand(source) - {domain} if inbound else expand(target)
         if cells is not None:
             ends = ends & cells[tclass]
         if not ends:
             continue
-        cond = row.condition
-        reach = Reach(PROBE_SELF if not inbound and row.source == domain else row.source,
-                      row.statement())
+        reach = Reach(PROBE_SELF if not inbound and source == domain else source,
+                      statement(row))
         for end in ends:
-            for perm in row.perms:
+            for perm in perms:
                 out[(end, tclass, perm, cond)].append(reach)
     return dict(out)
 

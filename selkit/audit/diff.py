@@ -95,14 +95,14 @@ class _Side:
         self.domain = domain
         self.inbound = inbound
         self.rows = rows_covering(table, domain, "target" if inbound else "source")
-        self.written = [(row.source if inbound else row.target, row.tclass,
-                         frozenset(row.perms), row.condition) for row in self.rows]
+        self.written = [(source if inbound else target, tclass, frozenset(perms), condition)
+                        for source, target, tclass, perms, condition, _ in self.rows]
 
     def ends(self, index: int) -> frozenset[str]:
         """The types the other end of rule ``index`` stands for (the domain itself excluded
         inbound, as :func:`inbound_linked` excludes it)."""
-        row = self.rows[index]
-        found = self.table.expand(row.source if self.inbound else row.target)
+        source, target, *_ = self.rows[index]
+        found = self.table.expand(source if self.inbound else target)
         return found - {self.domain} if self.inbound else found
 
 
@@ -189,5 +189,5 @@ def changed_domains(old: Side, new: Side) -> list[str]:
 
 def _as_written(rows: Iterable[Row]) -> set[tuple[str, str, str, frozenset[str], str | None]]:
     """Rules as written: (source, target, class, permissions, condition)."""
-    return {(row.source, row.target, row.tclass, frozenset(row.perms), row.condition)
-            for row in rows}
+    return {(source, target, tclass, frozenset(perms), condition)
+            for source, target, tclass, perms, condition, _ in rows}

@@ -9,7 +9,7 @@ import os
 import setools
 
 from selkit.analysis import allowtable
-from selkit.analysis.allowtable import AllowTable, allow_table, scan
+from selkit.analysis.allowtable import AllowTable, allow_table, scan, statement
 from selkit.analysis.conditions import rule_condition
 from selkit.base import load_policy
 from tiny import BASE_CIL, compile_cil
@@ -33,11 +33,11 @@ def _assert_like_setools(policy) -> None:
     rules = [r for r in policy.terules() if r.ruletype == allow]
     assert len(table.rows) == len(rules)
     for row, rule in zip(table.rows, rules, strict=True):
-        assert (row.source, row.target, row.tclass) == (
-            str(rule.source), str(rule.target), str(rule.tclass))
-        assert list(row.perms) == list(rule.perms)   # the same set, in SETools' order
-        assert row.condition == rule_condition(rule)
-        assert row.statement() == str(rule).split("\n")[0]
+        source, target, tclass, perms, condition, _ = row
+        assert (source, target, tclass) == (str(rule.source), str(rule.target), str(rule.tclass))
+        assert list(perms) == list(rule.perms)   # the same set, in SETools' order
+        assert condition == rule_condition(rule)
+        assert statement(row) == str(rule).split("\n")[0]
     assert table.types == frozenset(str(t) for t in policy.types())
     for attribute in policy.typeattributes():
         assert table.expand(str(attribute)) == {str(t) for t in attribute.expand()}
@@ -61,7 +61,7 @@ def test_each_row_is_what_setools_reads_of_the_rule_on_the_tiny_base(tmp_path):
     cil = tmp_path / "base.cil"
     cil.write_text(BASE_CIL.read_text() + CONDITIONAL)
     policy = load_policy(str(_compile(cil, tmp_path)))
-    conditions = {row.condition for row in scan(policy).rows}
+    conditions = {row[4] for row in scan(policy).rows}
     assert conditions == {None, "b_one", "!b_one", "b_two && b_one", "!(b_two && b_one)"}
     _assert_like_setools(policy)
 
@@ -102,7 +102,7 @@ def test_the_cache_gives_the_table_back_until_the_file_changes(tmp_path, monkeyp
     os.utime(path, ns=(1, 1))
     again = allow_table(path)
     assert not _same(again, first)
-    assert "allow kernel_t etc_t:file write;" in {row.statement() for row in again.rows}
+    assert "allow kernel_t etc_t:file write;" in {statement(row) for row in again.rows}
 
 
 def test_an_unreadable_cache_entry_is_read_again(tmp_path, monkeypatch):

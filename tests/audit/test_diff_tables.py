@@ -28,8 +28,8 @@ def test_permissions_in_another_order_are_the_same_rule(tmp_path):
     order of their bits, and the same rule must not read as changed."""
     old, _ = _pair(tmp_path)
     table = scan(old)
-    turned = AllowTable(tuple(row._replace(perms=row.perms[::-1]) for row in table.rows),
+    turned = AllowTable(tuple((*row[:3], row[3][::-1], *row[4:]) for row in table.rows),
                         table.types, table.attributes)
-    assert any(row.perms != row.perms[::-1] for row in table.rows)
+    assert any(row[3] != row[3][::-1] for row in table.rows)
     assert changed_domains(table, turned) == []
     assert all(not d.changes for d in domain_diffs(table, turned, DOMAINS))
