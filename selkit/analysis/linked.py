@@ -118,10 +118,10 @@ class _AllowIndex:
         self.table = table
         by_source: dict[str, list[int]] = defaultdict(list)
         by_target: dict[str, list[int]] = defaultdict(list)
-        for position, (source, target, tclass, *_) in enumerate(table.rows):
-            by_source[source].append(position)
-            if tclass in INBOUND_CLASSES:
-                by_target[target].append(position)
+        for position, row in enumerate(table.rows):  # (indexing a row beats unpacking it)
+            by_source[row[0]].append(position)
+            if row[2] in INBOUND_CLASSES:
+                by_target[row[1]].append(position)
         self._by = {"source": by_source, "target": by_target}
         self._covering: dict[str, dict[str, list[str]]] = {}
 

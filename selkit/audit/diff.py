@@ -20,7 +20,7 @@ from selkit.analysis.linked import Cells, GrantKey, linked_keys, rows_covering
 from selkit.base import Policy
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class GrantChange:
     """One grant a domain gained (``added``) or lost between the old and the new policy."""
 
