@@ -10,9 +10,7 @@ modules linked into a copy of its store, made once before timing. selkit reads e
 allow rules through its cache (selkit.analysis.allowtable: per policy file, keyed by the file's
 identity, the rules as written and the attributes' members), three ways:
 
-* cold: an empty cache; both policies are read with SETools and kept in the cache, one after
-  the other, or at once (allow_tables: the second in a child process; it only helps when a
-  second core is idle);
+* cold: an empty cache; both policies are read with SETools and kept in the cache;
 * stock cached: Debian's policy in the cache, the new one a file it has not seen (a copy made
   for each run), as when an audit follows a new link;
 * warm: both in the cache; SETools is not loaded.
@@ -38,12 +36,9 @@ sys.path.insert(0, str(ROOT))
 
 SELKIT_DIFF = """
 import sys
-from selkit.analysis.allowtable import allow_table, allow_tables
+from selkit.analysis.allowtable import allow_table
 from selkit.audit.diff import changed_domains, domain_diffs
-if sys.argv[3] == "at-once":
-    old, new = allow_tables(sys.argv[1], sys.argv[2])
-else:
-    old, new = allow_table(sys.argv[1]), allow_table(sys.argv[2])
+old, new = allow_table(sys.argv[1]), allow_table(sys.argv[2])
 diffs = domain_diffs(old, new, changed_domains(old, new))
 print(len(diffs), sum(len(d.changes) for d in diffs), "setools" in sys.modules)
 """
@@ -79,23 +74,20 @@ def main() -> None:
                         save_to=new)
         selkit = [sys.executable, "-c", SELKIT_DIFF]
         warm, stock = str(Path(tmp, "warm")), str(Path(tmp, "stock"))
-        timed([*selkit, kb.source, new, "serial"], warm)      # fills the caches, untimed
-        timed([*selkit, kb.source, kb.source, "serial"], stock)
+        timed([*selkit, kb.source, new], warm)              # fills the caches, untimed
+        timed([*selkit, kb.source, kb.source], stock)
         rounds: dict[str, list[float]] = {
-            "sediff --allow": [], "selkit cold": [], "selkit cold, at once": [],
-            "selkit stock cached": [], "selkit warm": []}
+            "sediff --allow": [], "selkit cold": [], "selkit stock cached": [],
+            "selkit warm": []}
         found: dict[str, str] = {}
         for run in range(args.runs):  # interleaved, so drift hits all alike
             rounds["sediff --allow"].append(timed(["sediff", "--allow", kb.source, new])[0])
             fresh = str(Path(tmp, f"new-{run}.33"))
             shutil.copy(new, fresh)
             for name, argv, cache in (
-                    ("selkit cold", [*selkit, kb.source, new, "serial"],
-                     str(Path(tmp, f"cold-{run}"))),
-                    ("selkit cold, at once", [*selkit, kb.source, new, "at-once"],
-                     str(Path(tmp, f"at-once-{run}"))),
-                    ("selkit stock cached", [*selkit, kb.source, fresh, "serial"], stock),
-                    ("selkit warm", [*selkit, kb.source, new, "serial"], warm)):
+                    ("selkit cold", [*selkit, kb.source, new], str(Path(tmp, f"cold-{run}"))),
+                    ("selkit stock cached", [*selkit, kb.source, fresh], stock),
+                    ("selkit warm", [*selkit, kb.source, new], warm)):
                 elapsed, found[name] = timed(argv, cache)
                 rounds[name].append(elapsed)
     if len({out.split()[1] for out in found.values()}) != 1:

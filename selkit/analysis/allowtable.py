@@ -5,14 +5,13 @@ most of the cost of any question about the policy. :func:`scan` makes that pass 
 only what the linked engine and the audit diff read of a rule (its names, permissions and
 condition), with what each attribute stands for; :func:`allow_table` keeps the table of a
 policy file in the cache (keyed by the file's identity), so a second question about the same
-file reads no rule with SETools, and :func:`allow_tables` reads several files at once.
+file reads no rule with SETools.
 """
 
 from __future__ import annotations
 
 import gc
 import hashlib
-import os
 import sys
 import weakref
 from collections.abc import Iterator
@@ -130,68 +129,29 @@ def no_gc() -> Iterator[None]:
 def allow_table(source: Policy | str) -> AllowTable:
     """The table of a SETools policy object, or of the binary policy file at ``source``: read
     from the cache when the file has not changed since it was kept there (else read with
-    SETools and kept; a DiagnosticError SEL506 if SETools cannot read it)."""
+    SETools and kept; a DiagnosticError SEL506 when SETools cannot read it)."""
     if not isinstance(source, str):
         return scan(source)
-    found = _cached(source)
-    return found if found is not None else _read_and_keep(source)
+    from selkit.base import load_policy  # noqa: PLC0415
 
-
-def allow_tables(*paths: str) -> list[AllowTable]:
-    """:func:`allow_table` of each policy file; the files not in the cache are read at the same
-    time, each but the first in a child process that keeps its table in the cache for this one
-    to read (a Debian policy takes 0.7 s of a core to read with SETools)."""
-    tables = {path: _cached(path) for path in paths}
-    missing = [path for path, table in tables.items() if table is None]
-    children = [_read_in_child(path) for path in missing[1:]]
-    try:
-        if missing:
-            tables[missing[0]] = _read_and_keep(missing[0])
-    finally:
-        for pid in children:
-            os.waitpid(pid, 0)
-    # A child that could not keep its table (a policy SETools cannot read, a read-only cache)
-    # leaves it to this process, which reads it again (and reports what is wrong).
-    return [found if (found := tables[path]) is not None else allow_table(path)
-            for path in paths]
-
-
-def _read_in_child(path: str) -> int:
-    pid = os.fork()
-    if pid == 0:  # the child: keep the table in the cache, and leave without a trace
-        code = 1
-        try:
-            _read_and_keep(path)
-            code = 0
-        finally:
-            os._exit(code)
-    return pid
+    entry = _entry(source)
+    if entry is not None:
+        with no_gc():
+            found = read_pickle(entry[0], AllowTable)
+        if found is not None:
+            return found
+    found = _scan(load_policy(source))
+    if entry is not None and _entry(source) == entry:  # not rewritten while it was read
+        write_pickle(entry[0], found)
+    return found
 
 
 def _entry(path: str) -> tuple[Path, list[str]] | None:
     """Where the table of the file at ``path`` is kept, and the file's identity (None when the
-    file cannot be read: SETools will say why)."""
+    file cannot be read: SETools says why)."""
     try:
         identity = file_identity(path)
     except OSError:
         return None
     key = hashlib.sha256("\0".join([TABLE_FORMAT, *identity]).encode()).hexdigest()[:32]
     return cache_root() / "allow-table" / f"{key}.pickle", identity
-
-
-def _cached(path: str) -> AllowTable | None:
-    entry = _entry(path)
-    if entry is None:
-        return None
-    with no_gc():
-        return read_pickle(entry[0], AllowTable)
-
-
-def _read_and_keep(path: str) -> AllowTable:
-    from selkit.base import load_policy  # noqa: PLC0415
-
-    entry = _entry(path)
-    found = _scan(load_policy(path))
-    if entry is not None and _entry(path) == entry:  # not rewritten while it was read
-        write_pickle(entry[0], found)
-    return found

@@ -115,33 +115,15 @@ def test_an_unreadable_cache_entry_is_read_again(tmp_path, monkeypatch):
     assert allowtable.read_pickle(entry, AllowTable) is not None   # and kept again
 
 
-def test_several_files_are_read_at_once_and_kept(tmp_path, monkeypatch):
-    monkeypatch.setenv("SELKIT_CACHE", str(tmp_path / "cache"))
-    one = str(compile_cil(tmp_path / "one.33"))
-    cil = tmp_path / "two.cil"
-    cil.write_text(BASE_CIL.read_text() + CONDITIONAL)
-    two = str(_compile(cil, tmp_path))
-    first, second = allowtable.allow_tables(one, two)
-    assert _same(first, scan(load_policy(one)))
-    assert _same(second, scan(load_policy(two)))
-    # Both kept in the cache, the second one by the child process that read it.
-    assert len(list((tmp_path / "cache" / "allow-table").iterdir())) == 2
-    again = allowtable.allow_tables(two, one, two)
-    assert [_same(a, b) for a, b in zip(again, (second, first, second), strict=True)] == [
-        True, True, True]
-
-
-def test_a_file_setools_cannot_read_is_a_diagnostic_whichever_process_read_it(tmp_path,
-                                                                             monkeypatch):
+def test_a_file_setools_cannot_read_is_a_diagnostic(tmp_path, monkeypatch):
     import pytest
 
     from selkit.diagnostics import DiagnosticError
 
     monkeypatch.setenv("SELKIT_CACHE", str(tmp_path / "cache"))
-    good = str(compile_cil(tmp_path / "policy.33"))
     bad = tmp_path / "bad.33"
     bad.write_bytes(b"not a policy")
-    for paths in ((good, str(bad)), (str(bad), good), (str(tmp_path / "missing.33"), good)):
+    for path in (bad, tmp_path / "missing.33"):
         with pytest.raises(DiagnosticError) as raised:
-            allowtable.allow_tables(*paths)
+            allow_table(str(path))
         assert raised.value.diagnostics[0].code == "SEL506"
