@@ -7,6 +7,10 @@ are what the domain may do; the inbound ones (process permissions only) who may 
 
 This is what ``sediff`` (SETools' ``PolicyDifference``) reports for the allow rules, restricted
 to the domains asked about, without expanding every rule of both policies.
+
+Each policy is read once, into its :class:`~selkit.analysis.allowtable.AllowTable`: pass the
+tables of ``allow_table(PATH)`` (kept in the cache per policy file, so a second audit against
+the same stock policy reads no rule with SETools) or SETools policy objects.
 """
 
 from __future__ import annotations
