@@ -2,7 +2,8 @@
 
 * :func:`linked` and :func:`inbound_linked` — the linked engine: a domain's grants (and who may
   act on it as a process) as :mod:`selkit.analysis.effective` counts them, answered from one
-  index of the policy's allow rules (built on the first question, kept with the policy);
+  index of the policy's allow rules (its :class:`~selkit.analysis.allowtable.AllowTable`,
+  read on the first question and kept with the policy);
   :func:`linked_once` answers one question in one pass, without the index.
 * :func:`facts_about` — every fact the policy holds about some types, flattened for exact
   comparison of two policies (:meth:`RuleFacts.difference`).
@@ -17,6 +18,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
 
+from selkit.analysis.allowtable import AllowTable, Row, attributes_of, row_of, scan, statement
 from selkit.analysis.conditions import rule_condition
 from selkit.analysis.effective import INBOUND_CLASSES, Effective, Grant, Reach
 from selkit.analysis.profile import PROBE_SELF
@@ -26,19 +28,30 @@ from selkit.base import Policy
 Cells = Mapping[str, AbstractSet[str]]
 
 
-def linked(policy: Policy, domain: str, cells: Cells | None = None) -> Effective:
+def linked(policy: Policy | AllowTable, domain: str, cells: Cells | None = None) -> Effective:
     """Grants of ``domain`` in a linked kernel policy (every allow rule whose source covers
     it); with ``cells``, only the grants on those classes and target types."""
-    index = _index(policy)
-    return _grants(index.rules(domain, by="source"), domain, index.members, cells=cells)
+    return _as_grants(linked_keys(policy, domain, cells=cells))
 
 
-def inbound_linked(policy: Policy, domain: str, cells: Cells | None = None) -> Effective:
+def inbound_linked(policy: Policy | AllowTable, domain: str, cells: Cells | None = None
+                   ) -> Effective:
     """Who may act on ``domain`` as a process in a linked policy (``Grant.target`` is the
     source domain); with ``cells``, only those classes and source types."""
+    return _as_grants(linked_keys(policy, domain, inbound=True, cells=cells))
+
+
+#: A grant's fields as a plain tuple: (target, class, permission, condition).
+GrantKey = tuple[str, str, str, str | None]
+
+
+def linked_keys(policy: Policy | AllowTable, domain: str, *, inbound: bool = False,
+                cells: Cells | None = None) -> dict[GrantKey, list[Reach]]:
+    """What :func:`linked` (``inbound``: :func:`inbound_linked`) answers, keyed by the grants'
+    fields: cheaper for a caller that compares many grants and keeps few (the audit diff)."""
     index = _index(policy)
-    return _grants(index.rules(domain, by="target"), domain, index.members, inbound=True,
-                   cells=cells)
+    return _grant_keys(index.rows(domain, by="target" if inbound else "source"), domain,
+                       index.members, inbound=inbound, cells=cells)
 
 
 def linked_once(policy: Policy, domain: str) -> Effective:
@@ -52,41 +65,48 @@ def linked_once(policy: Policy, domain: str) -> Effective:
     except setools.exception.InvalidType:
         raise LookupError(f"'{domain}' is not a type of the linked policy") from None
     allow = setools.TERuletype.allow
-    return _grants((rule for rule in policy.terules()
-                    if rule.ruletype == allow and str(rule.source) in names), domain, _expand)
+    attributes = attributes_of(policy)
+
+    def expand(name: str) -> frozenset[str]:
+        found = attributes.get(name)
+        return frozenset((name,)) if found is None else found
+
+    return _as_grants(_grant_keys([row_of(rule) for rule in policy.terules()
+                                   if rule.ruletype == allow and str(rule.source) in names],
+                                  domain, expand))
 
 
-def _expand(name_obj: Any) -> frozenset[str]:
-    return frozenset(str(t) for t in name_obj.expand())
+def _as_grants(keys: dict[GrantKey, list[Reach]]) -> Effective:
+    return {Grant(*key): reaches for key, reaches in keys.items()}
 
 
-def _grants(rules: Iterable[Any], domain: str, expand: Callable[[Any], frozenset[str]], *,
-            inbound: bool = False, cells: Cells | None = None) -> Effective:
+def _grant_keys(rows: Iterable[Row], domain: str, expand: Callable[[str], frozenset[str]], *,
+                inbound: bool = False, cells: Cells | None = None
+                ) -> dict[GrantKey, list[Reach]]:
     """The grants the allow rules covering ``domain`` give: on each type of the rule's target
     (outbound), or to each type of its source but the domain (inbound)."""
-    out: Effective = defaultdict(list)
-    for rule in rules:
-        tclass = str(rule.tclass)
+    out: dict[GrantKey, list[Reach]] = defaultdict(list)
+    for row in rows:
+        source, target, tclass, perms, cond, _ = row
         if cells is not None and tclass not in cells:
             continue
-        source = str(rule.source)
-        ends = expand(rule.source) - {domain} if inbound else expand(rule.target)
+        ends = expand(source) - {domain} if inbound else expand(target)
         if cells is not None:
             ends = ends & cells[tclass]
         if not ends:
             continue
-        cond = rule_condition(rule)
         reach = Reach(PROBE_SELF if not inbound and source == domain else source,
-                      str(rule).split("\n")[0])
+                      statement(row))
         for end in ends:
-            for perm in rule.perms:
-                out[Grant(end, tclass, perm, cond)].append(reach)
+            for perm in perms:
+                out[(end, tclass, perm, cond)].append(reach)
     return dict(out)
 
 
 class _AllowIndex:
-    """The allow rules of a linked policy, grouped by the name written as their source (and,
-    for the classes of :data:`INBOUND_CLASSES`, as their target), in one pass over the policy.
+    """The allow rules of a linked policy (its :class:`AllowTable`), grouped by the name
+    written as their source (and, for the classes of :data:`INBOUND_CLASSES`, as their
+    target).
 
     It answers what ``setools.TERuleQuery(policy, source=domain, ruletype=["allow"])`` (and the
     ``target=domain, tclass=INBOUND_CLASSES`` query) answers: the rules whose source (target)
@@ -94,93 +114,99 @@ class _AllowIndex:
     policy (130,000 in Debian's); a prover asks two per phase domain.
     """
 
-    def __init__(self, policy: Policy) -> None:
-        import setools  # noqa: PLC0415
-
-        allow = setools.TERuletype.allow
-        self._by: dict[str, dict[str, list[tuple[int, Any]]]] = {
-            "source": defaultdict(list), "target": defaultdict(list)}
-        self._named: dict[str, dict[str, Any]] = {"source": {}, "target": {}}
-        for position, rule in enumerate(policy.terules()):
-            if rule.ruletype != allow:
-                continue
-            self._add("source", rule.source, position, rule)
-            if str(rule.tclass) in INBOUND_CLASSES:
-                self._add("target", rule.target, position, rule)
+    def __init__(self, table: AllowTable) -> None:
+        self.table = table
+        by_source: dict[str, list[int]] = defaultdict(list)
+        by_target: dict[str, list[int]] = defaultdict(list)
+        for position, row in enumerate(table.rows):  # (indexing a row beats unpacking it)
+            by_source[row[0]].append(position)
+            if row[2] in INBOUND_CLASSES:
+                by_target[row[1]].append(position)
+        self._by = {"source": by_source, "target": by_target}
         self._covering: dict[str, dict[str, list[str]]] = {}
-        self._types = frozenset(str(t) for t in policy.types())
-        self._members: dict[str, frozenset[str]] = {}
 
-    def members(self, name_obj: Any) -> frozenset[str]:
-        """The types a type or attribute of the policy stands for (cached by name)."""
-        name = str(name_obj)
-        found = self._members.get(name)
-        if found is None:
-            found = self._members[name] = _expand(name_obj)
-        return found
+    def members(self, name: str) -> frozenset[str]:
+        """The types a type or attribute name of the policy stands for."""
+        return self.table.expand(name)
 
-    def _add(self, side: str, name_obj: Any, position: int, rule: Any) -> None:
-        name = str(name_obj)
-        self._named[side].setdefault(name, name_obj)
-        self._by[side][name].append((position, rule))
-
-    def rules(self, domain: str, by: str) -> list[Any]:
-        """The allow rules whose ``by`` side (``source`` or ``target``) covers ``domain``;
-        LookupError when the policy has no such type (an empty answer would read as "holds")."""
-        if domain not in self._types:
+    def positions(self, domain: str, by: str) -> list[int]:
+        """The positions (in the table) of the allow rules whose ``by`` side (``source`` or
+        ``target``) covers ``domain``; LookupError when the policy has no such type (an empty
+        answer would read as "holds")."""
+        if domain not in self.table.types:
             raise LookupError(f"'{domain}' is not a type of the linked policy")
-        found = [item for name in self._names_covering(by).get(domain, ())
-                 for item in self._by[by][name]]
-        return [rule for _, rule in sorted(found, key=lambda item: item[0])]
+        return sorted(position for name in self._names_covering(by).get(domain, ())
+                      for position in self._by[by][name])
+
+    def rows(self, domain: str, by: str) -> list[Row]:
+        """The rows of :meth:`positions`."""
+        rows = self.table.rows
+        return [rows[position] for position in self.positions(domain, by)]
 
     def _names_covering(self, side: str) -> dict[str, list[str]]:
         """type -> the names written on ``side`` whose expansion holds it (built once)."""
         if side not in self._covering:
             covering: dict[str, list[str]] = defaultdict(list)
-            for name, obj in self._named[side].items():
-                for member in self.members(obj):
+            for name in self._by[side]:
+                for member in self.members(name):
                     covering[member].append(name)
             self._covering[side] = covering
         return self._covering[side]
 
 
 _INDEXES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_RULES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def rules_covering(policy: Policy, domain: str, by: str = "source") -> list[Any]:
     """The allow rules whose source (``by="source"``) or, for :data:`INBOUND_CLASSES`, target
-    (``by="target"``) covers ``domain``, in the policy's order."""
-    return _index(policy).rules(domain, by)
+    (``by="target"``) covers ``domain``, in the policy's order (SETools' rule objects)."""
+    positions = _index(policy).positions(domain, by)
+    rules = _RULES.get(policy)
+    if rules is None:
+        import setools  # noqa: PLC0415
+
+        allow = setools.TERuletype.allow
+        rules = _RULES[policy] = [rule for rule in policy.terules() if rule.ruletype == allow]
+    return [rules[position] for position in positions]
 
 
-def source_groups(policy: Policy) -> dict[str, list[Any]]:
-    """The allow rules grouped by the name written as their source (a type or attribute), each
-    group in the policy's order: a caller that asks about every domain (``selkit audit --all``)
-    summarises each group once and merges the groups covering a domain
-    (:func:`names_covering`), instead of expanding every rule per domain."""
+def rows_covering(policy: Policy | AllowTable, domain: str, by: str = "source") -> list[Row]:
+    """:func:`rules_covering` as the rows of the policy's :class:`AllowTable`."""
+    return _index(policy).rows(domain, by)
+
+
+def source_groups(policy: Policy | AllowTable) -> dict[str, list[Row]]:
+    """The allow rules (rows) grouped by the name written as their source (a type or
+    attribute), each group in the policy's order: a caller that asks about every domain
+    (``selkit audit --all``) summarises each group once and merges the groups covering a
+    domain (:func:`names_covering`), instead of expanding every rule per domain."""
     index = _index(policy)
-    return {name: [rule for _, rule in items] for name, items in index._by["source"].items()}
+    rows = index.table.rows
+    return {name: [rows[p] for p in positions] for name, positions in index._by["source"].items()}
 
 
-def names_covering(policy: Policy, domain: str) -> list[str]:
+def names_covering(policy: Policy | AllowTable, domain: str) -> list[str]:
     """The names written as a source (the domain, its attributes) whose rules cover ``domain``;
     LookupError when the policy has no such type."""
     index = _index(policy)
-    if domain not in index._types:
+    if domain not in index.table.types:
         raise LookupError(f"'{domain}' is not a type of the linked policy")
     return list(index._names_covering("source").get(domain, ()))
 
 
-def members(policy: Policy, name_obj: Any) -> frozenset[str]:
-    """The types a type or attribute of ``policy`` stands for."""
-    return _index(policy).members(name_obj)
+def members(policy: Policy | AllowTable, name_obj: Any) -> frozenset[str]:
+    """The types a type or attribute of ``policy`` (an object of it, or its name) stands for."""
+    return _index(policy).members(str(name_obj))
 
 
-def _index(policy: Policy) -> _AllowIndex:
-    """The policy's allow-rule index, built on first use and kept as long as the policy."""
-    found = _INDEXES.get(policy)
+def _index(policy: Policy | AllowTable) -> _AllowIndex:
+    """The policy's allow-rule index, built on first use and kept as long as its table (which
+    is kept as long as the policy)."""
+    table = policy if isinstance(policy, AllowTable) else scan(policy)
+    found = _INDEXES.get(table)
     if found is None:
-        found = _INDEXES[policy] = _AllowIndex(policy)
+        found = _INDEXES[table] = _AllowIndex(table)
     return found
 
 

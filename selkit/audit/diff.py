@@ -7,19 +7,24 @@ are what the domain may do; the inbound ones (process permissions only) who may 
 
 This is what ``sediff`` (SETools' ``PolicyDifference``) reports for the allow rules, restricted
 to the domains asked about, without expanding every rule of both policies.
+
+Each policy is read once, into its :class:`~selkit.analysis.allowtable.AllowTable`: pass the
+tables of ``allow_table(PATH)`` (kept in the cache per policy file, so a second audit against
+the same stock policy reads no rule with SETools) or SETools policy objects.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from selkit.analysis.conditions import rule_condition
-from selkit.analysis.effective import INBOUND_CLASSES, Effective, Grant, Reach
-from selkit.analysis.linked import Cells, inbound_linked, linked, members, rules_covering
+from selkit.analysis.allowtable import AllowTable, Row, allow_table, no_gc
+from selkit.analysis.effective import INBOUND_CLASSES, Grant, Reach
+from selkit.analysis.linked import Cells, GrantKey, linked_keys, rows_covering
 from selkit.base import Policy
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class GrantChange:
     """One grant a domain gained (``added``) or lost between the old and the new policy."""
 
@@ -57,22 +62,31 @@ class DomainDiff:
         return tuple(c for c in self.changes if not c.added)
 
 
-def _types(policy: Policy) -> frozenset[str]:
-    return frozenset(str(t) for t in policy.types())
+#: Two policies to compare: SETools policy objects, or their tables (:func:`allow_table`
+#: reads one from a policy file, through the cache).
+Side = Policy | AllowTable
 
 
-def _held(policy: Policy, domain: str, inbound: bool, cells: Cells | None = None) -> Effective:
+def _table(policy: Side) -> AllowTable:
+    return policy if isinstance(policy, AllowTable) else allow_table(policy)
+
+
+def _held(table: AllowTable, domain: str, inbound: bool, cells: Cells | None = None
+          ) -> dict[GrantKey, list[Reach]]:
     """The domain's grants (in ``cells`` only, when given), without the grants under a boolean
     that are also given unconditionally: as sediff leaves them out, since they change nothing
     whatever the boolean."""
-    grants = (inbound_linked if inbound else linked)(policy, domain, cells)
-    return {g: reaches for g, reaches in grants.items()
-            if g.conditional is None or Grant(g.target, g.tclass, g.perm) not in grants}
+    grants = linked_keys(table, domain, inbound=inbound, cells=cells)
+    return {key: reaches for key, reaches in grants.items()
+            if key[3] is None or (*key[:3], None) not in grants}
 
 
-def _changes(domain: str, old: Effective, new: Effective, inbound: bool) -> list[GrantChange]:
-    out = [GrantChange(domain, g, True, tuple(new[g]), inbound) for g in new.keys() - old.keys()]
-    out += [GrantChange(domain, g, False, tuple(old[g]), inbound) for g in old.keys() - new.keys()]
+def _changes(domain: str, old: dict[GrantKey, list[Reach]], new: dict[GrantKey, list[Reach]],
+             inbound: bool) -> list[GrantChange]:
+    out = [GrantChange(domain, Grant(*key), True, tuple(reaches), inbound)
+           for key, reaches in new.items() if key not in old]
+    out += [GrantChange(domain, Grant(*key), False, tuple(reaches), inbound)
+            for key, reaches in old.items() if key not in new]
     return out
 
 
@@ -80,19 +94,19 @@ class _Side:
     """One policy's allow rules that cover a domain (as source, or for the inbound classes as
     target), as written: (other end, class, permissions, condition)."""
 
-    def __init__(self, policy: Policy, domain: str, inbound: bool) -> None:
-        self.policy = policy
+    def __init__(self, table: AllowTable, domain: str, inbound: bool) -> None:
+        self.table = table
         self.domain = domain
         self.inbound = inbound
-        self.rules = rules_covering(policy, domain, "target" if inbound else "source")
-        self.written = [(str(r.source if inbound else r.target), str(r.tclass),
-                         frozenset(r.perms), rule_condition(r)) for r in self.rules]
+        self.rows = rows_covering(table, domain, "target" if inbound else "source")
+        self.written = [(source if inbound else target, tclass, frozenset(perms), condition)
+                        for source, target, tclass, perms, condition, _ in self.rows]
 
     def ends(self, index: int) -> frozenset[str]:
         """The types the other end of rule ``index`` stands for (the domain itself excluded
         inbound, as :func:`inbound_linked` excludes it)."""
-        rule = self.rules[index]
-        found = members(self.policy, rule.source if self.inbound else rule.target)
+        source, target, *_ = self.rows[index]
+        found = self.table.expand(source if self.inbound else target)
         return found - {self.domain} if self.inbound else found
 
 
@@ -119,61 +133,65 @@ def _changed_cells(old: _Side, new: _Side) -> dict[str, set[str]]:
     return cells
 
 
-def _domain_changes(old: Policy, new: Policy, domain: str, inbound: bool
+def _domain_changes(old: AllowTable, new: AllowTable, domain: str, inbound: bool
                     ) -> list[GrantChange]:
     """The changes of a domain both policies have, computed only in the cells that can
     differ (a domain such as init_t holds over a million grants; a change touches a few)."""
     cells = _changed_cells(_Side(old, domain, inbound), _Side(new, domain, inbound))
+    if not cells:
+        return []
     return _changes(domain, _held(old, domain, inbound, cells), _held(new, domain, inbound, cells),
                     inbound)
 
 
-def domain_diffs(old: Policy, new: Policy, domains: list[str]) -> list[DomainDiff]:
+def domain_diffs(old: Side, new: Side, domains: list[str]) -> list[DomainDiff]:
     """Per domain (in the order given, each once): the grants added and removed between
     ``old`` and ``new``, outbound and inbound, sorted."""
-    old_types, new_types = _types(old), _types(new)
-    out = []
-    for domain in dict.fromkeys(domains):
-        changes: list[GrantChange] = []
-        both = domain in old_types and domain in new_types
-        for inbound in (False, True):
-            if both:
-                changes += _domain_changes(old, new, domain, inbound)
-            else:  # added or removed: every grant of the side that has it is a change
-                changes += _changes(
-                    domain, _held(old, domain, inbound) if domain in old_types else {},
-                    _held(new, domain, inbound) if domain in new_types else {}, inbound)
-        out.append(DomainDiff(domain, domain in old_types, domain in new_types,
-                              tuple(sorted(changes, key=GrantChange.key))))
-    return out
+    old, new = _table(old), _table(new)
+    with no_gc():  # tens of thousands of grants, no cycle among them
+        return [_domain_diff(old, new, domain) for domain in dict.fromkeys(domains)]
 
 
-def changed_domains(old: Policy, new: Policy) -> list[str]:
+def _domain_diff(old: AllowTable, new: AllowTable, domain: str) -> DomainDiff:
+    in_old, in_new = domain in old.types, domain in new.types
+    changes: list[GrantChange] = []
+    for inbound in (False, True):
+        if in_old and in_new:
+            changes += _domain_changes(old, new, domain, inbound)
+        else:  # added or removed: every grant of the side that has it is a change
+            changes += _changes(domain, _held(old, domain, inbound) if in_old else {},
+                                _held(new, domain, inbound) if in_new else {}, inbound)
+    return DomainDiff(domain, in_old, in_new, tuple(sorted(changes, key=GrantChange.key)))
+
+
+def changed_domains(old: Side, new: Side) -> list[str]:
     """The domains (types with the ``domain`` attribute on either side) whose grants may
     differ, outbound or inbound: every type named, directly or through an attribute, as the
     source of an allow rule that is in one policy and not the other (or as its target, for the
     inbound classes), and every type that joined or left an attribute. A superset of the
     domains :func:`domain_diffs` finds changes for, cheap to compute (rules compared as
     written, not expanded)."""
-    changed = _written_allows(old) ^ _written_allows(new)
+    old, new = _table(old), _table(new)
+    with no_gc():  # a hundred thousand rules a side
+        old_rows = set(old.rows)
+        differ = old_rows ^ set(new.rows)
+        # A row's permissions are in the order of their bits, which two policies may number
+        # apart: the rows that differ are compared again as written, permissions as sets.
+        changed = (_as_written(row for row in differ if row in old_rows)
+                   ^ _as_written(row for row in differ if row not in old_rows))
     ends = {s for s, *_ in changed} | {t for _, t, c, *_ in changed if c in INBOUND_CLASSES}
-    old_members, new_members = _attribute_members(old), _attribute_members(new)
+    old_members, new_members = old.attributes, new.attributes
+    empty: frozenset[str] = frozenset()
     names: set[str] = set()
     for end in ends:
         names |= old_members.get(end, {end}) | new_members.get(end, {end})
     for attribute in old_members.keys() | new_members.keys():
-        names |= old_members.get(attribute, set()) ^ new_members.get(attribute, set())
-    domains = old_members.get("domain", set()) | new_members.get("domain", set())
+        names |= old_members.get(attribute, empty) ^ new_members.get(attribute, empty)
+    domains = old_members.get("domain", empty) | new_members.get("domain", empty)
     return sorted(names & domains)
 
 
-def _written_allows(policy: Policy) -> set[tuple[str, str, str, frozenset[str], str | None]]:
-    import setools  # noqa: PLC0415
-
-    allow = setools.TERuletype.allow
-    return {(str(rule.source), str(rule.target), str(rule.tclass), frozenset(rule.perms),
-             rule_condition(rule)) for rule in policy.terules() if rule.ruletype == allow}
-
-
-def _attribute_members(policy: Policy) -> dict[str, set[str]]:
-    return {str(a): {str(t) for t in a.expand()} for a in policy.typeattributes()}
+def _as_written(rows: Iterable[Row]) -> set[tuple[str, str, str, frozenset[str], str | None]]:
+    """Rules as written: (source, target, class, permissions, condition)."""
+    return {(source, target, tclass, frozenset(perms), condition)
+            for source, target, tclass, perms, condition, _ in rows}

@@ -16,9 +16,8 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
-from selkit.analysis.conditions import rule_condition
+from selkit.analysis.allowtable import Row
 from selkit.analysis.effective import Grant
 from selkit.analysis.linked import members, names_covering, source_groups
 from selkit.audit.categories import Category, CategoryMap, category_map
@@ -63,13 +62,11 @@ class _Group:
     file_writes: dict[Key, set[Perm]] = field(default_factory=dict)
 
 
-def _summarise(rules: Iterable[Any], cmap: CategoryMap, targets: dict[str, Any]) -> _Group:
+def _summarise(rows: Iterable[Row], cmap: CategoryMap) -> _Group:
     group = _Group()
-    for rule in rules:
-        tclass, target = str(rule.tclass), str(rule.target)
-        targets.setdefault(target, rule.target)
-        cond = rule_condition(rule) is not None
-        for perm in rule.perms:
+    for _, target, tclass, perms, condition, _ in rows:
+        cond = condition is not None
+        for perm in perms:
             pair = (tclass, perm)
             group.perms.add(pair)
             if not cond:
@@ -92,7 +89,6 @@ class PolicyHoldings:
         self.exec_types = kb.attribute_members.get(EXEC_ATTRIBUTE, frozenset())
         self._rules = source_groups(policy)
         self._groups: dict[str, _Group] = {}
-        self._targets: dict[str, Any] = {}
 
     @property
     def domains(self) -> list[str]:
@@ -102,12 +98,11 @@ class PolicyHoldings:
     def _group(self, name: str) -> _Group:
         found = self._groups.get(name)
         if found is None:
-            found = self._groups[name] = _summarise(self._rules.get(name, ()), self.cmap,
-                                                    self._targets)
+            found = self._groups[name] = _summarise(self._rules.get(name, ()), self.cmap)
         return found
 
     def _expand(self, name: str) -> frozenset[str]:
-        return members(self.policy, self._targets[name])
+        return members(self.policy, name)
 
     def held(self, domain: str) -> Held:
         """What ``domain`` holds (a type of the policy; LookupError otherwise)."""
