@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
+from selkit.analysis.allowtable import AllowTable, allow_table
 from selkit.analysis.effective import Grant, Reach
 from selkit.analysis.linked import linked
 from selkit.analysis.profile import PROBE_SELF
@@ -28,6 +29,8 @@ from selkit.base.policy import PortRange, policy_classes, policy_portcons
 from selkit.ir import nodes as ir
 
 Perm = tuple[str, str]
+#: A linked policy's allow rules: its table, or the SETools policy to read them from.
+Rules = Policy | AllowTable
 
 
 @dataclass(frozen=True)
@@ -100,12 +103,11 @@ class PolicyChanges:
                 if c.added and wanted.intersection(c.categories)]
 
 
-def pairs(old: Side, new: Side, old_policy: Policy, new_policy: Policy
+def pairs(old: Side, new: Side, old_policy: Rules, new_policy: Rules
           ) -> list[tuple[str, str | None, str | None]]:
     """(label, old domain, new domain) of every subject, matched by phase name when both
     sides are specs, else by domain name."""
-    old_types = {str(t) for t in old_policy.types()}
-    new_types = {str(t) for t in new_policy.types()}
+    old_types, new_types = _types(old_policy), _types(new_policy)
     if not old.subjects and not new.subjects:
         return [(d, d if d in old_types else None, d if d in new_types else None)
                 for d in changed_domains(old_policy, new_policy)]
@@ -124,17 +126,25 @@ def pairs(old: Side, new: Side, old_policy: Policy, new_policy: Policy
             for d in named]
 
 
+def _types(rules: Rules) -> frozenset[str]:
+    return rules.types if isinstance(rules, AllowTable) else frozenset(
+        str(t) for t in rules.types())
+
+
 def audit_changes(old: Side, new: Side, old_policy: Policy, new_policy: Policy) -> PolicyChanges:
-    """Compare the two sides' policies for every subject (and the whole-policy facts)."""
+    """Compare the two sides' policies for every subject (and the whole-policy facts). The
+    allow rules are read through the cache of each policy file's table (selkit.analysis.
+    allowtable), the rest (classes, bounds, booleans, ports) from the policies."""
     cmap = category_map(policy_classes(new_policy) | policy_classes(old_policy))
+    old_rules, new_rules = allow_table(old.policy_path), allow_table(new.policy_path)
     subjects = []
     audited: set[str] = set()
     with_held = bool(old.subjects or new.subjects)
-    for label, od, nd in pairs(old, new, old_policy, new_policy):
+    for label, od, nd in pairs(old, new, old_rules, new_rules):
         audited |= {d for d in (od, nd) if d}
-        raw = _raw_changes(old_policy, new_policy, od, nd)
+        raw = _raw_changes(old_rules, new_rules, od, nd)
         changes = tuple(_change(label, g, old if not g.added else new, cmap) for g in raw)
-        held = _held(old_policy, od, new_policy, nd, cmap) if with_held else {}
+        held = _held(old_rules, od, new_rules, nd, cmap) if with_held else {}
         subjects.append(SubjectChanges(label, od, nd, changes, held))
     guards = {name for s in subjects for c in s.changes if c.grant.conditional
               for name in _names(c.grant.conditional)}
@@ -144,7 +154,7 @@ def audit_changes(old: Side, new: Side, old_policy: Policy, new_policy: Policy) 
         _file_contexts(old, new))
 
 
-def _raw_changes(old: Policy, new: Policy, od: str | None, nd: str | None) -> list[GrantChange]:
+def _raw_changes(old: Rules, new: Rules, od: str | None, nd: str | None) -> list[GrantChange]:
     """The grant changes of a subject; for a renamed domain, the changes left after the old
     name's grants are matched to the new name's (self-grants follow the rename)."""
     if od == nd or od is None or nd is None:
@@ -207,13 +217,13 @@ def _where(side: Side, origin: ir.Origin) -> str:
     return f"{side.where(origin.span.path)}:{origin.span.line}"
 
 
-def _held(old: Policy, od: str | None, new: Policy, nd: str | None, cmap: CategoryMap
+def _held(old: Rules, od: str | None, new: Rules, nd: str | None, cmap: CategoryMap
           ) -> dict[Category, tuple[int, int]]:
     counts = [_pairs(policy, d, cmap) if d else {} for policy, d in ((old, od), (new, nd))]
     return {c: (len(counts[0].get(c, ())), len(counts[1].get(c, ()))) for c in ordered()}
 
 
-def _pairs(policy: Policy, domain: str, cmap: CategoryMap) -> dict[Category, set[Perm]]:
+def _pairs(policy: Rules, domain: str, cmap: CategoryMap) -> dict[Category, set[Perm]]:
     out: dict[Category, set[Perm]] = {}
     for g in linked(policy, domain):
         for category in cmap.of(g.tclass, g.perm, g.target, domain):

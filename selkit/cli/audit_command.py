@@ -66,6 +66,9 @@ def _usage(message: str, hint: str) -> DiagnosticError:
 @click.option("--fail-on", "fail_on", default=None, metavar="CATEGORY,...",
               help="exit 1 when a change adds a grant in one of these categories (or "
                    "severities: high, medium, low)")
+@click.option("--details", is_flag=True,
+              help="OLD NEW and drift: list every change in text (by default the first of "
+                   "each severity group, then counts; --json always has all)")
 @score_options
 @base_options
 @json_option
@@ -73,7 +76,7 @@ def _usage(message: str, hint: str) -> DiagnosticError:
 @click.pass_obj
 def audit_command(app: Application, sources: tuple[str, ...], domain: str | None,
                   policy: str | None, host_store: str | None, fail_on: str | None,
-                  base: str | None, base_store: str | None, json_mode: bool,
+                  details: bool, base: str | None, base_store: str | None, json_mode: bool,
                   output_format: str | None, **scoring: Any) -> None:
     """Audit a spec against the distribution's domain (SPEC --against DOMAIN), two versions of
     a policy (OLD NEW: each a spec, a .cil/.pp module, a kernel policy, or REV:PATH at a git
@@ -97,9 +100,11 @@ def audit_command(app: Application, sources: tuple[str, ...], domain: str | None
         if not sources:
             raise _usage("--policy needs the specs to hold the host's policy against",
                          "selkit audit --policy /sys/fs/selinux/policy policies/*.sel")
-        crossed = _drift(app, sources, host_policy, host_store, base, base_store, categories)
+        changes, store = _drift(app, sources, host_policy, host_store, base, base_store)
+        crossed = _render_changes(app, changes, "drift", details, categories, store)
     elif len(sources) == 2:
-        crossed = _versions(app, sources, base, base_store, categories)
+        changes = _versions(app, sources, base, base_store)
+        crossed = _render_changes(app, changes, "versions", details, categories)
     else:
         raise _usage(f"selkit audit takes a spec with --against, two sides (OLD NEW), or "
                      f"--policy with specs; got {len(sources)} argument(s)",
@@ -127,22 +132,20 @@ def _against(app: Application, file: str, domain: str, base: str | None,
 
 
 def _versions(app: Application, sources: tuple[str, ...], base: str | None,
-              base_store: str | None, categories: tuple[Category, ...]) -> bool:
+              base_store: str | None) -> PolicyChanges:
     from selkit.audit.changes import audit_changes  # noqa: PLC0415
     from selkit.base import load_policy  # noqa: PLC0415
 
     spec = base_spec(base, base_store)
     with ExitStack() as stack, app.progress("auditing") as progress:
         old, new = (_side(app, stack, s, spec, progress) for s in sources)
-        changes = audit_changes(old, new, load_policy(old.policy_path),
-                                load_policy(new.policy_path))
-        _render_changes(app, changes, "versions")
-    return bool(changes.crossing(categories))
+        return audit_changes(old, new, load_policy(old.policy_path),
+                             load_policy(new.policy_path))
 
 
 def _drift(app: Application, sources: tuple[str, ...], host_policy: str,
-           host_store: str | None, base: str | None, base_store: str | None,
-           categories: tuple[Category, ...]) -> bool:
+           host_store: str | None, base: str | None, base_store: str | None
+           ) -> tuple[PolicyChanges, str | None]:
     from selkit.audit.changes import audit_changes  # noqa: PLC0415
     from selkit.audit.drift import attribute, host_store_of  # noqa: PLC0415
     from selkit.audit.sides import SideKind, kind_of, policy_side, spec_side  # noqa: PLC0415
@@ -161,10 +164,7 @@ def _drift(app: Application, sources: tuple[str, ...], host_policy: str,
         host = policy_side(host_policy, host_policy)
         changes = audit_changes(expected, host, load_policy(expected.policy_path),
                                 load_policy(host_policy))
-        if store:
-            changes = attribute(changes, store)
-        _render_changes(app, changes, "drift", store)
-    return bool(changes.crossing(categories))
+    return (attribute(changes, store) if store else changes), store
 
 
 def _existing(path: str) -> str:
@@ -195,9 +195,11 @@ def _side(app: Application, stack: ExitStack, argument: str, spec: BaseSpec,
     return spec_side(argument, modules, spec, shown_as, progress)
 
 
-def _render_changes(app: Application, changes: PolicyChanges, mode: str,
-                    store: str | None = None) -> None:
+def _render_changes(app: Application, changes: PolicyChanges, mode: str, details: bool,
+                    categories: tuple[Category, ...], store: str | None = None) -> bool:
+    """Show the changes; whether one crosses ``--fail-on``."""
     from selkit.facts.syscalls import load_table  # noqa: PLC0415
     from selkit.report.audit_diff import ChangesReport  # noqa: PLC0415
 
-    app.render(ChangesReport(changes, load_table(), mode, store))
+    app.render(ChangesReport(changes, load_table(), mode, store, details))
+    return bool(changes.crossing(categories))

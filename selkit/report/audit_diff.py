@@ -13,8 +13,9 @@ from selkit.facts.syscalls import SyscallTable
 from selkit.report.format import Block, Figure, Listing, Report, Table
 from selkit.report.prove import gated_text
 
-#: Changes in no category listed per subject in text (JSON has all of them).
-MAX_OTHER_SHOWN = 8
+#: Without --details, text lists this many changes of each severity group (high; medium and
+#: low) and of the changes in no category; the counts table and JSON have all of them.
+MAX_SHOWN = {"high": 40, "rest": 20, "other": 8}
 
 _WORDS = {
     "versions": ("added", "removed", "OLD", "NEW"),
@@ -79,6 +80,8 @@ class ChangesReport(Report):
     table: SyscallTable
     mode: str = "versions"
     store: str | None = None
+    #: List every change in text (``--details``), not the first of each group.
+    details: bool = False
     schema = "audit-changes"
 
     def data(self) -> dict:
@@ -112,19 +115,30 @@ class ChangesReport(Report):
         every = [ch for s in c.subjects for ch in s.changes]
         high = [ch for ch in every if ch.severity is Severity.HIGH]
         out.append(f"High-severity changes ({len(high)}):")
-        for ch in high:
-            out += _change_lines(self.table, ch, self.mode)
-        if not high:
-            out.append("  none")
+        out += self._listed(high, "high", full=True) or ["  none"]
         out += ["", "Per phase and category (class:permission pairs held, grants changed):"]
         out.append(self._counts())
         rest = [ch for ch in every if ch.severity is not None and ch.severity is not Severity.HIGH]
         if rest:
             out += ["", f"Medium and low severity changes ({len(rest)}):"]
-            for ch in rest:
-                out += _change_lines(self.table, ch, self.mode)
-        out += self._others(every)
+            out += self._listed(rest, "rest", full=True)
+        other = [ch for ch in every if not ch.categories]
+        if other:
+            out += ["", f"Changes in no category ({len(other)}):"]
+            out += self._listed(other, "other", full=False)
         out += self._policy_wide()
+        return out
+
+    def _listed(self, changes: list[Change], group: str, full: bool) -> list[str]:
+        """The changes of a group (all with --details, else the first few and a count)."""
+        shown = changes if self.details else changes[:MAX_SHOWN[group]]
+        out: list[str] = []
+        for ch in shown:
+            out += (_change_lines(self.table, ch, self.mode) if full else
+                    [f"  {'+' if ch.added else '-'} {ch.subject}: {_grant_text(ch)}"])
+        if len(shown) < len(changes):
+            out.append(f"  ... and {len(changes) - len(shown)} more (all of them with "
+                       "--details, or --json)")
         return out
 
     def _counts(self) -> Table:
@@ -144,17 +158,6 @@ class ChangesReport(Report):
             rows.append(("no change", "", "", "", "", ""))
         return Table(("phase", "category", f"{old_name} pairs", f"{new_name} pairs", "+", "-"),
                      rows)
-
-    def _others(self, every: list[Change]) -> list[Block]:
-        other = [ch for ch in every if not ch.categories]
-        if not other:
-            return []
-        out: list[Block] = ["", f"Changes in no category ({len(other)}):"]
-        for ch in other[:MAX_OTHER_SHOWN]:
-            out.append(f"  {'+' if ch.added else '-'} {ch.subject}: {_grant_text(ch)}")
-        if len(other) > MAX_OTHER_SHOWN:
-            out.append(f"  ... and {len(other) - MAX_OTHER_SHOWN} more (all of them with --json)")
-        return out
 
     def _policy_wide(self) -> list[Block]:
         c = self.changes

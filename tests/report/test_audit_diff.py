@@ -55,3 +55,23 @@ def test_the_figure_and_the_change_list_are_the_json(tmp_path):
     added = [c for c in subject["changes"] if c["change"] == "added"]
     assert len([line for line in markdown.splitlines() if line.startswith("| d\\_t | added |")]) \
         == len(added)
+
+
+def test_text_lists_the_first_changes_of_a_group_unless_details_are_asked(tmp_path):
+    """Many changes (one write per target type): the text shows the first of the group and
+    counts the rest; with details (--details) every one; JSON always every one."""
+    targets = [f"f{i}_t" for i in range(60)]
+    types = "".join(f"(type {t})\n(roletype object_r {t})\n" for t in targets)
+    writes = "".join(f"(allow d_t {t} (file (write)))\n" for t in targets)
+    old_cil = DOMAIN.format(more="", write="") + types
+    (old, old_policy), (new, new_policy) = (_side(tmp_path, "old", old_cil),
+                                            _side(tmp_path, "new", old_cil + writes))
+    changes = audit_changes(old, new, old_policy, new_policy)
+    short = renderer(Format.TEXT).render(ChangesReport(changes, load_table()))
+    assert "High-severity changes (60):" in short
+    assert short.count(":file write  (file_write)") == 40
+    assert "... and 20 more (all of them with --details, or --json)" in short
+    full = renderer(Format.TEXT).render(ChangesReport(changes, load_table(), details=True))
+    assert full.count(":file write  (file_write)") == 60 and "more (all of them" not in full
+    data = json.loads(renderer(Format.JSON).render(ChangesReport(changes, load_table())))
+    assert len(data["subjects"][0]["changes"]) == 60
