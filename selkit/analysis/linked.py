@@ -76,6 +76,23 @@ def linked_once(policy: Policy, domain: str) -> Effective:
                                   domain, expand))
 
 
+#: The classes of a process's /proc/PID files (labelled with its domain): reading them tells
+#: another domain what the process is doing (its memory maps, environment, fds).
+PROC_CLASSES = ("dir", "file", "lnk_file")
+
+
+def proc_keys(policy: Policy | AllowTable, domain: str) -> dict[GrantKey, list[Reach]]:
+    """Who may open ``domain``'s /proc/PID files (:data:`PROC_CLASSES` on the domain's type, by
+    another domain): the inbound grants, keyed as :func:`linked_keys` keys them. One pass over
+    the policy's rows (the index holds targets for the process classes only)."""
+    table = _index(policy).table
+    if domain not in table.types:
+        raise LookupError(f"'{domain}' is not a type of the linked policy")
+    rows = [row for row in table.rows
+            if row[2] in PROC_CLASSES and domain in table.expand(row[1])]
+    return _grant_keys(rows, domain, table.expand, inbound=True)
+
+
 def _as_grants(keys: dict[GrantKey, list[Reach]]) -> Effective:
     return {Grant(*key): reaches for key, reaches in keys.items()}
 

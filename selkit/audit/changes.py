@@ -22,7 +22,7 @@ from selkit.analysis.effective import Grant, Reach
 from selkit.analysis.linked import linked
 from selkit.analysis.profile import PROBE_SELF
 from selkit.audit.categories import Category, CategoryMap, Severity, category_map, ordered
-from selkit.audit.diff import GrantChange, changed_domains, domain_diffs
+from selkit.audit.diff import GrantChange, changed_domains, domain_diffs, proc_changes
 from selkit.audit.sides import Side, SideKind, Subject
 from selkit.base import Policy
 from selkit.base.policy import PortRange, policy_classes, policy_portcons
@@ -143,6 +143,9 @@ def audit_changes(old: Side, new: Side, old_policy: Policy, new_policy: Policy) 
     for label, od, nd in pairs(old, new, old_rules, new_rules):
         audited |= {d for d in (od, nd) if d}
         raw = _raw_changes(old_rules, new_rules, od, nd)
+        if with_held and (od == nd or None in (od, nd)):  # who may read its /proc files
+            raw = sorted(raw + proc_changes(old_rules, new_rules, od or nd or ""),
+                         key=GrantChange.key)
         changes = tuple(_change(label, g, old if not g.added else new, cmap) for g in raw)
         held = _held(old_rules, od, new_rules, nd, cmap) if with_held else {}
         subjects.append(SubjectChanges(label, od, nd, changes, held))

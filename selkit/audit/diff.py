@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from selkit.analysis.allowtable import AllowTable, Row, allow_table, no_gc
 from selkit.analysis.effective import INBOUND_CLASSES, Grant, Reach
-from selkit.analysis.linked import Cells, GrantKey, linked_keys, rows_covering
+from selkit.analysis.linked import Cells, GrantKey, linked_keys, proc_keys, rows_covering
 from selkit.base import Policy
 
 
@@ -76,9 +76,23 @@ def _held(table: AllowTable, domain: str, inbound: bool, cells: Cells | None = N
     """The domain's grants (in ``cells`` only, when given), without the grants under a boolean
     that are also given unconditionally: as sediff leaves them out, since they change nothing
     whatever the boolean."""
-    grants = linked_keys(table, domain, inbound=inbound, cells=cells)
+    return _unconditional_first(linked_keys(table, domain, inbound=inbound, cells=cells))
+
+
+def _unconditional_first(grants: dict[GrantKey, list[Reach]]) -> dict[GrantKey, list[Reach]]:
+    """``grants`` without those under a boolean that are also given unconditionally."""
     return {key: reaches for key, reaches in grants.items()
             if key[3] is None or (*key[:3], None) not in grants}
+
+
+def proc_changes(old: Side, new: Side, domain: str) -> list[GrantChange]:
+    """Who gained or lost access to ``domain``'s /proc/PID files (inbound changes on
+    :data:`selkit.analysis.linked.PROC_CLASSES`; every such grant of the side that has the
+    domain when only one has it)."""
+    tables = [_table(p) for p in (old, new)]
+    before, after = (_unconditional_first(proc_keys(t, domain)) if domain in t.types else {}
+                     for t in tables)
+    return sorted(_changes(domain, before, after, inbound=True), key=GrantChange.key)
 
 
 def _changes(domain: str, old: dict[GrantKey, list[Reach]], new: dict[GrantKey, list[Reach]],

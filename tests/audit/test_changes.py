@@ -45,6 +45,7 @@ NEW = """
 (boolean d_more false)
 (booleanif d_more (true (allow d_t shadow_t (file (write)))))
 (allow init_t d_t (process (ptrace)))
+(allow init_t d_t (file (read open)))
 (portcon tcp 4444 (system_u object_r port_t low_high))
 """
 
@@ -87,6 +88,7 @@ def test_each_change_of_the_domain_with_its_direction_and_condition(tmp_path):
     assert (True, False, "d_t", "capability", "net_raw", None) in facts
     assert (True, False, "shadow_t", "file", "write", "d_more") in facts
     assert (True, True, "init_t", "process", "ptrace", None) in facts   # who may act on d_t
+    assert (True, True, "init_t", "file", "read", None) in facts    # read its /proc files
     # shadow_t read is under d_relax on both sides: no change, whatever the default says
     assert not any(f[2:5] == ("shadow_t", "file", "read") for f in facts)
 
