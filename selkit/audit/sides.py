@@ -25,7 +25,7 @@ from selkit.base import BaseSpec
 from selkit.base.modules import cil_file_contexts
 from selkit.base.store import store_key
 from selkit.cache import cache_root, replace_file
-from selkit.diagnostics import Diagnostic, DiagnosticError, did_you_mean
+from selkit.diagnostics import Diagnostic, DiagnosticError, ToolchainError, did_you_mean
 from selkit.ir import nodes as ir
 from selkit.toolchain import Progress, link_files
 
@@ -35,6 +35,9 @@ PACKAGE_MAGIC = bytes.fromhex("8fff7cf9")
 #: Bump when what a cached link holds changes.
 LINK_FORMAT = "link-1"
 PP_TO_CIL = "/usr/libexec/selinux/hll/pp"
+#: semodule refusing a side's module (bounds, neverallow, anything else): the side is bad input,
+#: exit 2 as any other, so that a CI job tells it from a --fail-on verdict (exit 1).
+REFUSALS = frozenset({"SEL503", "SEL504", "SEL505"})
 
 
 class SideKind(enum.StrEnum):
@@ -166,12 +169,12 @@ def module_cil(path: str) -> dict[str, str]:
     data = Path(path).read_bytes()
     name = Path(path).stem
     if data[:4] != PACKAGE_MAGIC:
-        return {name: data.decode()}
+        return {name: data.decode(errors="replace")}
     result = subprocess.run([PP_TO_CIL], input=data, capture_output=True)
     if result.returncode != 0:
         raise _fail("SEL612", f"'{path}' is no policy package semodule can read: "
                     f"{result.stderr.decode(errors='replace').strip()}")
-    return {name: result.stdout.decode()}
+    return {name: result.stdout.decode(errors="replace")}
 
 
 def link(files: dict[str, bytes], modules: Sequence[ir.PolicyModule], base: BaseSpec,
@@ -187,8 +190,14 @@ def link(files: dict[str, bytes], modules: Sequence[ir.PolicyModule], base: Base
     path = cache_root() / "links" / f"{digest.hexdigest()[:32]}.policy"
     if not path.exists():
         with tempfile.TemporaryDirectory(prefix="selkit-audit-") as tmp:
-            dest = link_files(files, modules, str(Path(tmp, "policy")), source_root=base.root,
-                              store=base.name, expand_check=False, progress=progress)
+            try:
+                dest = link_files(files, modules, str(Path(tmp, "policy")),
+                                  source_root=base.root, store=base.name, expand_check=False,
+                                  progress=progress)
+            except ToolchainError as exc:
+                if {d.code for d in exc.diagnostics} <= REFUSALS:
+                    raise DiagnosticError(exc.diagnostics) from None  # bad input: exit 2
+                raise
             path.parent.mkdir(parents=True, exist_ok=True)
             replace_file(path, Path(dest).read_bytes())
     return str(path)
@@ -203,12 +212,16 @@ def domains_of(policy_path: str, types: Sequence[str]) -> list[str]:
 
 
 def declared_types(cil: dict[str, str]) -> list[str]:
-    """The types the CIL modules declare, in order."""
-    from selkit.base.cil import parse  # noqa: PLC0415
+    """The types the CIL modules declare, in order (SEL612 for CIL selkit cannot read)."""
+    from selkit.base.cil import CilSyntaxError, parse  # noqa: PLC0415
 
     out = []
-    for text in cil.values():
-        for stmt in parse(text):
+    for name, text in cil.items():
+        try:
+            statements = parse(text)
+        except CilSyntaxError as exc:
+            raise _fail("SEL612", f"module '{name}': selkit cannot read its CIL: {exc}") from None
+        for stmt in statements:
             if isinstance(stmt, tuple) and len(stmt) == 2 and stmt[0] == "type":
                 out.append(str(stmt[1]))
     return out

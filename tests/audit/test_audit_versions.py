@@ -227,3 +227,15 @@ def test_the_text_is_the_golden_file(versions, cli, update_golden):
     if update_golden:
         golden.write_text(ran.stdout)
     assert ran.stdout == golden.read_text(), "differs from golden; run pytest --update-golden"
+
+
+def test_a_broken_module_or_policy_is_a_coded_diagnostic(tmp_path, cli):
+    spec = ROOT / "policies" / "openvpn.sel"
+    cases = {"truncated.pp": (bytes.fromhex("8fff7cf9") + b"garbage", "SEL612"),
+             "unclosed.cil": (b"(type x", "SEL505"),
+             "policy.33": (bytes.fromhex("8cff7cf9") + b"garbage", "SEL506")}
+    for name, (data, code) in cases.items():
+        (tmp_path / name).write_bytes(data)
+        proc = cli("audit", spec, tmp_path / name)
+        assert proc.returncode == 2, (name, proc.stderr)
+        assert code in proc.stderr and "Traceback" not in proc.stderr, (name, proc.stderr)
