@@ -17,7 +17,8 @@ import click
 
 from selkit.diagnostics import Diagnostic, Severity, render_plain
 from selkit.dsl.limits import MAX_SOURCE_BYTES
-from selkit.report.format import Format, Report, renderer
+from selkit.report.format import Format, Report
+from selkit.report.renderers import renderer
 
 if TYPE_CHECKING:  # rich is imported when a console is first needed
     from rich.console import Console

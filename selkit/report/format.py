@@ -211,20 +211,3 @@ class RichRenderer(Renderer):
             else:
                 console.print(Text(block))
         return buffer.getvalue()
-
-
-def renderer(fmt: Format, width: int = 80) -> Renderer:
-    """The renderer of ``fmt``."""
-    if fmt is Format.JSON:
-        return JsonRenderer()
-    if fmt is Format.MARKDOWN:
-        from selkit.report.markdown import MarkdownRenderer  # noqa: PLC0415 - imports this
-
-        return MarkdownRenderer()
-    if fmt is Format.HTML:
-        from selkit.report.html import HtmlRenderer  # noqa: PLC0415 - imports this
-
-        return HtmlRenderer()
-    if fmt is Format.RICH:
-        return RichRenderer(width)
-    return TextRenderer()

@@ -124,8 +124,9 @@ def _lab_report():
     from selkit.lab.battery import ATTACKS, AttackResult, SwitchReport
     from selkit.lab.guest_output import DaemonState, Tunnel
     from selkit.lab.verdict import LabResult
-    from selkit.report.format import Format, renderer
+    from selkit.report.format import Format
     from selkit.report.lab import LabReport
+    from selkit.report.renderers import renderer
 
     (avc,) = parse_avcs(
         "audit: type=1400 audit(1764260000.123:301): avc:  denied  { write } for  pid=301 "

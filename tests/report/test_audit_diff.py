@@ -11,7 +11,8 @@ from selkit.audit.sides import Side, SideKind, Subject
 from selkit.base import load_policy
 from selkit.facts.syscalls import load_table
 from selkit.report.audit_diff import ChangesReport
-from selkit.report.format import Format, renderer
+from selkit.report.format import Format
+from selkit.report.renderers import renderer
 from test_html import Page
 from tiny import BASE_CIL, SECILC
 

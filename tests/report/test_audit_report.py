@@ -20,7 +20,8 @@ from selkit.ir import nodes as ir
 from selkit.ir import passes
 from selkit.ir.lower import lower
 from selkit.report.audit import AuditReport
-from selkit.report.format import Format, renderer
+from selkit.report.format import Format
+from selkit.report.renderers import renderer
 
 ORIGIN = ir.Origin(Span.point("d.sel", 9), "allow self:capability sys_module")
 

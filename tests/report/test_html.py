@@ -20,8 +20,9 @@ from selkit.facts.syscalls import load_table
 from selkit.ir import passes
 from selkit.ir.lower import lower
 from selkit.report.audit import AuditReport
-from selkit.report.format import Figure, Format, Listing, renderer
+from selkit.report.format import Figure, Format, Listing
 from selkit.report.html import CSS, SCRIPT
+from selkit.report.renderers import renderer
 from test_audit_report import _audit
 
 HOSTILE = "<script>alert(1)</script>"

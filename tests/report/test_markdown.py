@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 from selkit.facts.syscalls import load_table
 from selkit.report.audit import AuditReport
-from selkit.report.format import Details, Format, Heading, Listing, Report, Table, renderer
+from selkit.report.format import Details, Format, Heading, Listing, Report, Table
 from selkit.report.markdown import MAX_ROWS, MarkdownRenderer, listing, text
+from selkit.report.renderers import renderer
 from test_audit_report import _audit
 
 HOSTILE = "<script>alert(1)</script>"

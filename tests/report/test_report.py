@@ -17,11 +17,11 @@ from selkit.report.format import (
     RichRenderer,
     Table,
     TextRenderer,
-    renderer,
 )
 from selkit.report.html import HtmlRenderer
 from selkit.report.markdown import MarkdownRenderer
 from selkit.report.prove import finding_lines, findings
+from selkit.report.renderers import renderer
 
 
 @dataclass(frozen=True)
