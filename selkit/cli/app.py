@@ -18,7 +18,6 @@ import click
 from selkit.diagnostics import Diagnostic, Severity, render_plain
 from selkit.dsl.limits import MAX_SOURCE_BYTES
 from selkit.report.format import Format, Report
-from selkit.report.renderers import renderer
 
 if TYPE_CHECKING:  # rich is imported when a console is first needed
     from rich.console import Console
@@ -91,6 +90,8 @@ class Application:
     def render(self, report: Report) -> None:
         """Show a command's result in the chosen format."""
         width = shutil.get_terminal_size().columns
+        from selkit.report.renderers import renderer  # noqa: PLC0415 (markdown, HTML: on use)
+
         self.write(renderer(self.format, width).render(report))
 
     def write(self, text: str) -> None:
@@ -109,7 +110,9 @@ class Application:
         if self.json_mode:
             from selkit.report.diagnostics import DiagnosticsReport  # noqa: PLC0415
 
-            self.write(renderer(Format.JSON).render(DiagnosticsReport(list(diags))))
+            from selkit.report.format import JsonRenderer  # noqa: PLC0415
+
+            self.write(JsonRenderer().render(DiagnosticsReport(list(diags))))
             return
         shown = list(diags)[:MAX_SHOWN]
         for diag in shown:
