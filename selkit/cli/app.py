@@ -89,9 +89,9 @@ class Application:
 
     def render(self, report: Report) -> None:
         """Show a command's result in the chosen format."""
-        width = shutil.get_terminal_size().columns
         from selkit.report.renderers import renderer  # noqa: PLC0415 (markdown, HTML: on use)
 
+        width = shutil.get_terminal_size().columns
         self.write(renderer(self.format, width).render(report))
 
     def write(self, text: str) -> None:
@@ -109,7 +109,6 @@ class Application:
         """Show diagnostics: all of them as JSON on stdout, else the first ones on stderr."""
         if self.json_mode:
             from selkit.report.diagnostics import DiagnosticsReport  # noqa: PLC0415
-
             from selkit.report.format import JsonRenderer  # noqa: PLC0415
 
             self.write(JsonRenderer().render(DiagnosticsReport(list(diags))))
