@@ -33,6 +33,7 @@ _TOKEN_NAMES = {
     "BUILD": "'build'",
     "STRING": "a quoted string",
     "INT": "a number",
+    "FAMILY": "a system call family ('@memory')",
     "RANGE": "a port range",
     "STAR": "'*'",
     "LBRACE": "'{'",
@@ -47,10 +48,11 @@ _TOKEN_NAMES = {
 _WORD_TYPES = frozenset({"NAME", "EXEC", "FILE", "USER", "FROM", "ANCHOR", "PREPARE",
                          "CONTEXT", "BUILD"})
 _KEYWORD_TYPES = frozenset({"USE", "FRAGMENT", "DAEMON", "PHASE", "ALLOW", "INCLUDE", "SWITCH",
-                            "OPTION", "PATCH", "FORBID", "MODULE", "EXEC", "FILE", "USER",
-                            "FROM", "ANCHOR", "PREPARE", "CONTEXT", "BUILD"})
+                            "OPTION", "PATCH", "FORBID", "MODULE", "SYSCALLS", "EXEC", "FILE",
+                            "USER", "FROM", "ANCHOR", "PREPARE", "CONTEXT", "BUILD"})
 _PHASE_HOLDS = ("statements such as 'stdio' or 'tcp connect port ssh_port_t', "
-                "'allow TYPE:CLASS PERMS' and 'include FRAGMENT'")
+                "'allow TYPE:CLASS PERMS', 'syscalls allow|deny|default ...' and "
+                "'include FRAGMENT'")
 
 #: What each kind of block holds (None: the top level of a file).
 _BLOCK_HOLDS = {
@@ -190,6 +192,8 @@ def _token_text(tok: Token) -> str:
         return f"string {tok}"
     if kind == "INT":
         return f"number {tok}"
+    if kind == "FAMILY":
+        return f"family {tok}"
     if kind == "RANGE":
         return f"port range {tok}"
     return f"'{tok}'"
@@ -203,8 +207,8 @@ def _expected_text(expected: Iterable[str]) -> str:
     keywords = sorted(f"'{t.lower()}'" for t in types if t in _KEYWORD_TYPES and t != "ANCHOR")
     if "ANCHOR" in types:
         keywords.append("'after', 'before' or 'replace'")
-    order = ("NAME", "STRING", "INT", "RANGE", "STAR", "COLON", "_ARROW", "LBRACE", "RBRACE",
-             "SEMICOLON", "_NL", "$END")
+    order = ("NAME", "STRING", "INT", "FAMILY", "RANGE", "STAR", "COLON", "_ARROW", "LBRACE",
+             "RBRACE", "SEMICOLON", "_NL", "$END")
     rest = [_TOKEN_NAMES[t] for t in order if t in types]
     names = keywords + rest
     if not names:

@@ -252,6 +252,7 @@ class SyscallStatement:
     names: tuple[str, ...]
     origin: Origin
     detail: str = ""  # a verb form's reason; the families a statement named
+    written: tuple[str, ...] = ()  # the names a statement wrote out (not through a family)
 
 
 @dataclass(frozen=True)
@@ -259,7 +260,7 @@ class SyscallDefault:
     """``syscalls default ACTION``: what the phase's filter does with every other call."""
 
     phase: str
-    action: str  # the seccomp action as selkit.seccomp.actions spells it (``errno 1``)
+    action: str  # the seccomp action as selkit.facts.seccomp_actions spells it (``errno 1``)
     origin: Origin
 
 

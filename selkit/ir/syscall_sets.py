@@ -105,11 +105,14 @@ def check_syscalls(module: ir.PolicyModule) -> tuple[list[Diagnostic], list[Diag
     notes: list[Diagnostic] = []
     sets = {s.phase: s for s in module.syscalls}
     needed = tuple(baseline()[SWITCH_GROUP].syscalls)
+    written = {(s.phase, s.origin.span, n) for s in module.syscall_statements
+               if isinstance(s, ir.SyscallStatement) for n in s.written}
     for phase in module.syscalls:
         for entry in phase.denied:
             deny = entry.reasons[-1]
             assert deny.origin is not None, "a deny has a statement"
-            if all(r.source is Src.DENY for r in entry.reasons):
+            if all(r.source is Src.DENY for r in entry.reasons) and \
+                    (phase.phase, deny.origin.span, entry.name) in written:
                 notes.append(Diagnostic(
                     "SEL331", f"phase '{phase.phase}' denies '{entry.name}', which it does not "
                     "allow anyway", deny.origin.span, Severity.WARNING,

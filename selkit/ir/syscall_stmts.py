@@ -14,10 +14,10 @@ from selkit.dsl import ast
 from selkit.dsl.pretty import item_text
 from selkit.facts.numbers import numbers
 from selkit.facts.runtime import baseline, verb_syscalls
+from selkit.facts.seccomp_actions import DEFAULTS, default_action
 from selkit.facts.syscalls import load_table
 from selkit.ir import nodes as ir
 from selkit.ir.daemon_state import DaemonState, PhaseState
-from selkit.seccomp.actions import DEFAULTS, default_action
 
 ACTIONS = ("allow", "deny", "default")
 #: ``syscalls default kill``: the short spelling of kill_process.
@@ -54,8 +54,9 @@ def lower_syscalls(ctx: DaemonState, state: PhaseState, node: ast.Syscalls) -> N
         names.extend(_resolve(ctx, item))
     source = ir.SyscallSource.ALLOW if action == "allow" else ir.SyscallSource.DENY
     fams = " ".join(i.text for i in node.items if i.text.startswith("@"))
+    written = tuple(i.text for i in node.items if not i.text.startswith("@"))
     ctx.syscall_statements.append(ir.SyscallStatement(
-        phase, source, tuple(dict.fromkeys(names)), origin, fams))
+        phase, source, tuple(dict.fromkeys(names)), origin, fams, written))
 
 
 def _resolve(ctx: DaemonState, item: ast.Word) -> tuple[str, ...]:
