@@ -126,7 +126,7 @@ def check_syscalls(module: ir.PolicyModule) -> tuple[list[Diagnostic], list[Diag
                 errors.append(Diagnostic(
                     "SEL329", f"phase '{sw.source}' denies '{entry.name}', which its switch to "
                     f"'{sw.target}' needs", deny.origin.span,
-                    hint=f"the switch runs under '{sw.source}''s filter: "
+                    hint=f"the switch runs under the filter of '{sw.source}': "
                          f"{baseline()[SWITCH_GROUP].syscalls[entry.name]}",
                     related=(Related(sw.origin.span, "the switch"),)))
         extra = [e for e in dst.allowed if e.name not in src.names]
@@ -138,7 +138,8 @@ def check_syscalls(module: ir.PolicyModule) -> tuple[list[Diagnostic], list[Diag
                 f"not: {names}", where.span, Severity.NOTE,
                 hint=f"seccomp filters stack: if a filter of '{sw.source}' were loaded (by the "
                      f"daemon, or by the starter, e.g. systemd's SystemCallFilter=), "
-                     f"'{sw.target}''s filter could not re-allow these; with selkit's filters "
-                     f"alone (the daemon loads '{sw.target}''s after setcon()) this is fine",
+                     f"the filter of '{sw.target}' could not re-allow these; with selkit's "
+                     f"filters alone (the daemon loads the one of '{sw.target}' after setcon()) "
+                     "this is fine",
                 related=(Related(sw.origin.span, "the switch"),)))
     return errors, notes
