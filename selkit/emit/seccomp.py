@@ -20,8 +20,8 @@ from selkit.ir import nodes as ir
 from selkit.seccomp import render
 from selkit.seccomp.bpf import Filter, generate
 
-#: Schema of ``MODULE.seccomp.json``; bumped on any change of its keys or meaning.
-JSON_VERSION = 1
+#: The schema ``MODULE.seccomp.json`` follows (schemas/seccomp.schema.json, docs/json.md).
+SCHEMA = "selkit/seccomp/1"
 
 
 def phase_filter(module: ir.PolicyModule, phase: str) -> Filter:
@@ -38,8 +38,7 @@ def c_name(phase: str) -> str:
 def _reason(reason: ir.SyscallReason) -> dict[str, Any]:
     out: dict[str, Any] = {"source": reason.source.value, "detail": reason.detail}
     if reason.origin is not None:
-        out.update({"at": reason.origin.label(), "line": reason.origin.span.line,
-                    "statement": reason.origin.statement})
+        out.update({"at": reason.origin.label(), "statement": reason.origin.statement})
     return out
 
 
@@ -69,8 +68,9 @@ def to_data(module: ir.PolicyModule) -> dict[str, Any]:
             "filter": render.to_json(flt, phase.name),
         })
     return {
-        "version": JSON_VERSION,
+        "schema": SCHEMA,
         "generator": f"selkit {__version__}",
+        "daemon": module.daemon or module.name,
         "module": module.name,
         "source": module.source_path,
         "abi": "x86_64",
@@ -83,7 +83,7 @@ def to_data(module: ir.PolicyModule) -> dict[str, Any]:
 def emit_json(module: ir.PolicyModule) -> Output:
     """``MODULE.seccomp.json``."""
     out = Output(f"{module.name}.seccomp.json")
-    out.lines = json.dumps(to_data(module), indent=2, sort_keys=False).split("\n")
+    out.lines = json.dumps(to_data(module), indent=2, sort_keys=True).split("\n")
     return out
 
 

@@ -1,4 +1,4 @@
-"""Each phase's seccomp allow list, computed from the IR (dsl/REFERENCE.md section 9).
+"""Each phase's seccomp allow list, computed from the IR (dsl/REFERENCE.md section 5.10).
 
 A phase's list is, in this order:
 

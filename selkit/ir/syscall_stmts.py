@@ -1,6 +1,6 @@
 """``syscalls`` statements while lowering: names and ``@families`` resolved to x86_64 system
 calls, the default action checked, and a verb form's own list recorded (dsl/REFERENCE.md
-section 9). What a phase's list becomes is the pass :mod:`selkit.ir.syscall_sets`.
+section 5.10). What a phase's list becomes is the pass :mod:`selkit.ir.syscall_sets`.
 """
 
 from __future__ import annotations
