@@ -106,3 +106,38 @@ def emit_header(module: ir.PolicyModule) -> Output:
     out.add()
     out.add(f"#endif /* {guard} */")
     return out
+
+
+def _why_text(reasons: tuple[ir.SyscallReason, ...]) -> str:
+    """Reasons grouped by statement: ``file.sel:12 udp io [verb]; @memory (the main heap)``."""
+    parts: dict[str, list[str]] = {}
+    for r in reasons:
+        if r.origin is None:
+            group, _, why = r.detail.partition(": ")
+            parts.setdefault(group, []).append(why)
+        else:
+            key = f"{r.origin.label()} {r.origin.statement}"
+            detail = (r.detail if r.source is ir.SyscallSource.PERMISSION else
+                      "the form's list" if r.source is ir.SyscallSource.VERB else r.source.value)
+            parts.setdefault(key, [])
+            if detail and detail not in parts[key]:
+                parts[key].append(detail)
+    return "; ".join(f"{k} [{', '.join(v)}]" if v else k for k, v in parts.items())
+
+
+def listing(module: ir.PolicyModule) -> str:
+    """Each phase's list as text, every call with its reasons (``selkit check --dump
+    syscalls``): ``+`` allowed, ``-`` removed by a ``syscalls deny``."""
+    size = len(numbers("x86_64").by_name)
+    lines = []
+    for phase in module.phases:
+        sc = module.syscalls_of(phase.name)
+        default = f"{sc.default} ({sc.default_origin.label()})" if sc.default_origin \
+            else f"{sc.default} (the default)"
+        lines.append(f"{module.name} phase {phase.name} ({phase.domain}): {len(sc.allowed)} "
+                     f"allowed, {size - len(sc.allowed)} of {size} blocked; default {default}")
+        width = max((len(e.name) for e in sc.allowed + sc.denied), default=0)
+        lines += [f"  + {e.name:<{width}} {e.nr:>3}  {_why_text(e.reasons)}"
+                  for e in sc.allowed]
+        lines += [f"  - {e.name:<{width}} {e.nr:>3}  {_why_text(e.reasons)}" for e in sc.denied]
+    return "\n".join(lines) + "\n"

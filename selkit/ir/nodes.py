@@ -253,6 +253,7 @@ class SyscallStatement:
     origin: Origin
     detail: str = ""  # a verb form's reason; the families a statement named
     written: tuple[str, ...] = ()  # the names a statement wrote out (not through a family)
+    written_spans: tuple[Span, ...] = ()  # where each of ``written`` is
 
 
 @dataclass(frozen=True)

@@ -105,17 +105,18 @@ def check_syscalls(module: ir.PolicyModule) -> tuple[list[Diagnostic], list[Diag
     notes: list[Diagnostic] = []
     sets = {s.phase: s for s in module.syscalls}
     needed = tuple(baseline()[SWITCH_GROUP].syscalls)
-    written = {(s.phase, s.origin.span, n) for s in module.syscall_statements
-               if isinstance(s, ir.SyscallStatement) for n in s.written}
+    written = {(s.phase, s.origin.span, n): span for s in module.syscall_statements
+               if isinstance(s, ir.SyscallStatement)
+               for n, span in zip(s.written, s.written_spans, strict=True)}
     for phase in module.syscalls:
         for entry in phase.denied:
             deny = entry.reasons[-1]
             assert deny.origin is not None, "a deny has a statement"
-            if all(r.source is Src.DENY for r in entry.reasons) and \
-                    (phase.phase, deny.origin.span, entry.name) in written:
+            at = written.get((phase.phase, deny.origin.span, entry.name))
+            if all(r.source is Src.DENY for r in entry.reasons) and at is not None:
                 notes.append(Diagnostic(
                     "SEL331", f"phase '{phase.phase}' denies '{entry.name}', which it does not "
-                    "allow anyway", deny.origin.span, Severity.WARNING,
+                    "allow anyway", at, Severity.WARNING,
                     hint="nothing of the phase puts it in the filter; remove it from the deny"))
     for sw in module.switches:
         src, dst = sets[sw.source], sets[sw.target]

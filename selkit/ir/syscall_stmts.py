@@ -54,9 +54,10 @@ def lower_syscalls(ctx: DaemonState, state: PhaseState, node: ast.Syscalls) -> N
         names.extend(_resolve(ctx, item))
     source = ir.SyscallSource.ALLOW if action == "allow" else ir.SyscallSource.DENY
     fams = " ".join(i.text for i in node.items if i.text.startswith("@"))
-    written = tuple(i.text for i in node.items if not i.text.startswith("@"))
+    named = [i for i in node.items if not i.text.startswith("@")]
     ctx.syscall_statements.append(ir.SyscallStatement(
-        phase, source, tuple(dict.fromkeys(names)), origin, fams, written))
+        phase, source, tuple(dict.fromkeys(names)), origin, fams,
+        tuple(i.text for i in named), tuple(i.span for i in named)))
 
 
 def _resolve(ctx: DaemonState, item: ast.Word) -> tuple[str, ...]:
