@@ -4,7 +4,7 @@ before main(), what a switch calls) and the verb forms whose system calls are li
 (``data/verb_syscalls.json``: where the permission table is too coarse).
 
 Both are read with :mod:`importlib.resources`; every name is an x86_64 system call
-(``tests/facts/test_runtime.py`` checks it against :mod:`selkit.facts.numbers`).
+(``tests/facts/test_runtime_syscalls.py`` checks it against :mod:`selkit.facts.numbers`).
 """
 
 from __future__ import annotations

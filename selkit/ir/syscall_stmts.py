@@ -71,7 +71,7 @@ def _resolve(ctx: DaemonState, item: ast.Word) -> tuple[str, ...]:
                            hint=did_you_mean(item.text, (f"@{f}" for f in fams)) or
                            "families: " + " ".join(f"@{f}" for f in sorted(fams)))
             return ()
-        return tuple(n for n in found if n in table)
+        return found
     if item.text not in table:
         hint = did_you_mean(item.text, table, cutoff=0.6)
         if item.text.isdigit():

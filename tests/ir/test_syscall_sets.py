@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from fakes import small_kb
 from selkit.dsl.loader import load
-from selkit.facts.numbers import numbers
-from selkit.facts.runtime import baseline, verb_syscalls
-from selkit.facts.syscalls import load_table
+from selkit.facts.runtime import baseline
 from selkit.ir import nodes as ir
 from selkit.ir import passes
 from selkit.ir.lower import lower
-from selkit.ir.syscall_stmts import families
 from test_passes import TWO_PHASES as GOOD
 from test_passes import codes
 
@@ -25,14 +22,6 @@ def compiled(text: str, tmp_path) -> ir.PolicyModule:
 def with_steady(extra: str, startup: str = "") -> str:
     text = GOOD.replace("        udp io\n", "        udp io\n" + extra)
     return text.replace("        setid\n", "        setid\n" + startup)
-
-
-def test_the_data_names_only_x86_64_calls_and_known_forms():
-    table = numbers("x86_64").by_name
-    assert all(n in table for g in baseline().values() for n in g.syscalls)
-    assert all(n in table for v in verb_syscalls().values() for n in v.syscalls)
-    assert not set(baseline()) & set(load_table().families)  # '@name' is unambiguous
-    assert set(families()) == set(baseline()) | set(load_table().families)
 
 
 def test_a_listed_verb_gives_its_calls_and_not_those_its_permissions_gate(tmp_path):
