@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
+from collections.abc import Iterable
 
-from selkit.diagnostics import Diagnostic, Related, Severity
+from selkit.diagnostics import Diagnostic, Related, Severity, Span
 from selkit.facts.numbers import numbers
 from selkit.facts.runtime import baseline
 from selkit.facts.syscalls import load_table
@@ -40,55 +41,67 @@ def add_syscalls(module: ir.PolicyModule) -> ir.PolicyModule:
         _phase(module, p) for p in module.phases))
 
 
+Reasons = dict[str, list[ir.SyscallReason]]
+
+
+def _add(reasons: Reasons, names: Iterable[str], reason: ir.SyscallReason) -> None:
+    # Every name of the data is an x86_64 call (tests/facts/test_runtime_syscalls.py).
+    for name in names:
+        if reason not in reasons[name]:
+            reasons[name].append(reason)
+
+
 def _phase(module: ir.PolicyModule, phase: ir.Phase) -> ir.PhaseSyscalls:
-    reasons: dict[str, list[ir.SyscallReason]] = defaultdict(list)
-
-    def add(names: tuple[str, ...] | list[str], reason: ir.SyscallReason) -> None:
-        # Every name of the data is an x86_64 call (tests/facts/test_runtime_syscalls.py).
-        for name in names:
-            if reason not in reasons[name]:
-                reasons[name].append(reason)
-
     stmts = [s for s in module.syscall_statements if s.phase == phase.name]
-    listed = {s.origin.span for s in stmts
-              if isinstance(s, ir.SyscallStatement) and s.source is Src.VERB}
+    said = [s for s in stmts if isinstance(s, ir.SyscallStatement)]
     switches = [sw for sw in module.switches if sw.source == phase.name]
-    switch_spans = {sw.origin.span for sw in switches}
-    perms = load_table()
+    reasons: Reasons = defaultdict(list)
+    _from_rules(reasons, module, phase, {s.origin.span for s in said if s.source is Src.VERB},
+                {sw.origin.span for sw in switches})
+    for stmt in (s for s in said if s.source is Src.VERB):
+        _add(reasons, stmt.names, ir.SyscallReason(Src.VERB, stmt.detail, stmt.origin))
+    _from_baseline(reasons, phase, switches)
+    for stmt in (s for s in said if s.source is Src.ALLOW):
+        _add(reasons, stmt.names, ir.SyscallReason(Src.ALLOW, stmt.detail, stmt.origin))
+    denied: dict[str, list[ir.SyscallReason]] = {}
+    for stmt in (s for s in said if s.source is Src.DENY):
+        for name in stmt.names:
+            denied.setdefault(name, []).extend(reasons.pop(name, []))
+            denied[name].append(ir.SyscallReason(Src.DENY, stmt.detail, stmt.origin))
+    default = next((s for s in stmts if isinstance(s, ir.SyscallDefault)), None)
+    return ir.PhaseSyscalls(
+        phase.name, _entries(reasons), _entries(denied),
+        default.action if default else "kill_process", default.origin if default else None)
+
+
+def _from_rules(reasons: Reasons, module: ir.PolicyModule, phase: ir.Phase,
+                listed: set[Span], switch_spans: set[Span]) -> None:
+    """What the permissions of the phase's own rules gate: its statements', its entry's and
+    its switch's, not compiler plumbing nor a verb form that lists its calls."""
+    table = load_table()
     for rule in module.allows(phase.domain):
         own = rule.origin.cause is not ir.Cause.PHASE or rule.origin.span in switch_spans
         if not own or rule.origin.span in listed:
             continue
         for perm in rule.perms:
-            info = perms.for_permission(rule.tclass, perm)
+            info = table.for_permission(rule.tclass, perm)
             if info is not None and info.mediation in GATING:
-                add(info.syscalls, ir.SyscallReason(Src.PERMISSION, f"{rule.tclass} {perm}",
-                                                    rule.origin))
-    for stmt in stmts:
-        if isinstance(stmt, ir.SyscallStatement) and stmt.source is Src.VERB:
-            add(stmt.names, ir.SyscallReason(Src.VERB, stmt.detail, stmt.origin))
+                _add(reasons, info.syscalls,
+                     ir.SyscallReason(Src.PERMISSION, f"{rule.tclass} {perm}", rule.origin))
+
+
+def _from_baseline(reasons: Reasons, phase: ir.Phase, switches: list[ir.Switch]) -> None:
+    """The baseline groups of every phase, of the entry phase, and of each switch out of it
+    (traced to the switch statement)."""
     for group in baseline().values():
-        if group.phases == "every" or (group.phases == "entry" and phase.parent is None):
+        origins: list[ir.Origin | None] = (
+            [None] if group.phases == "every" or (group.phases == "entry" and
+                                                  phase.parent is None)
+            else [sw.origin for sw in switches] if group.phases == "switches" else [])
+        for origin in origins:
             for name, why in group.syscalls.items():
-                add([name], ir.SyscallReason(Src.BASELINE, f"@{group.name}: {why}"))
-        elif group.phases == "switches":
-            for sw in switches:
-                for name, why in group.syscalls.items():
-                    add([name], ir.SyscallReason(Src.BASELINE, f"@{group.name}: {why}",
-                                                 sw.origin))
-    for stmt in stmts:
-        if isinstance(stmt, ir.SyscallStatement) and stmt.source is Src.ALLOW:
-            add(stmt.names, ir.SyscallReason(Src.ALLOW, stmt.detail, stmt.origin))
-    denied: dict[str, list[ir.SyscallReason]] = {}
-    for stmt in stmts:
-        if isinstance(stmt, ir.SyscallStatement) and stmt.source is Src.DENY:
-            for name in stmt.names:
-                denied.setdefault(name, []).extend(reasons.pop(name, []))
-                denied[name].append(ir.SyscallReason(Src.DENY, stmt.detail, stmt.origin))
-    default = next((s for s in stmts if isinstance(s, ir.SyscallDefault)), None)
-    return ir.PhaseSyscalls(
-        phase.name, _entries(reasons), _entries(denied),
-        default.action if default else "kill_process", default.origin if default else None)
+                _add(reasons, [name],
+                     ir.SyscallReason(Src.BASELINE, f"@{group.name}: {why}", origin))
 
 
 def _entries(reasons: dict[str, list[ir.SyscallReason]]) -> tuple[ir.SyscallEntry, ...]:
