@@ -71,8 +71,8 @@ _BLOCK_HOLDS = {
 _STARTS = {
     None: frozenset({"DAEMON", "FRAGMENT", "USE"}),
     "daemon": frozenset({"EXEC", "MODULE", "USER", "FILE", "PHASE", "SWITCH", "FORBID"}),
-    "phase": _WORD_TYPES | {"ALLOW", "INCLUDE"},
-    "fragment": _WORD_TYPES | {"ALLOW", "INCLUDE"},
+    "phase": _WORD_TYPES | {"ALLOW", "INCLUDE", "SYSCALLS"},
+    "fragment": _WORD_TYPES | {"ALLOW", "INCLUDE", "SYSCALLS"},
     "switch": frozenset({"OPTION", "PATCH", "PREPARE", "CONTEXT", "BUILD"}),
     "forbid": _WORD_TYPES,
 }
@@ -83,6 +83,7 @@ _PARENT = {
     "EXEC": ("daemon",), "USER": ("daemon",), "FILE": ("daemon",), "PHASE": ("daemon",),
     "SWITCH": ("daemon",), "FORBID": ("daemon",), "MODULE": ("daemon",),
     "ALLOW": ("phase", "fragment"), "INCLUDE": ("phase", "fragment"),
+    "SYSCALLS": ("phase", "fragment"),
     "OPTION": ("switch",), "PATCH": ("switch",), "PREPARE": ("switch",),
     "CONTEXT": ("switch",), "BUILD": ("switch",),
 }
@@ -101,6 +102,7 @@ _BELONGS = {
     "MODULE": "inside 'daemon NAME { ... }'",
     "ALLOW": "inside 'phase NAME { ... }' or 'fragment NAME { ... }'",
     "INCLUDE": "inside 'phase NAME { ... }' or 'fragment NAME { ... }'",
+    "SYSCALLS": "inside 'phase NAME { ... }' or 'fragment NAME { ... }'",
     "OPTION": "inside 'switch FROM -> TO { ... }'",
     "PATCH": "inside 'switch FROM -> TO { ... }'",
     "PREPARE": "inside 'switch FROM -> TO { ... }'",
@@ -327,6 +329,9 @@ def _unexpected_token(exc: UnexpectedToken, text: str, path: str) -> Diagnostic:
         hint = "a switch is written: switch FROM -> TO { ... }"
     elif expected == {"COLON"} and stmt[:1] == ["allow"]:
         hint = "an allow is written: allow TYPE:CLASS PERMS (for example allow etc_t:file read)"
+    elif stmt == ["syscalls"]:
+        hint = ("expected allow, deny or default: syscalls allow|deny NAME|@FAMILY ..., "
+                "syscalls default ACTION")
     elif not stmt:
         hint = _misplaced(tok, block, scan) or _BLOCK_HOLDS[kind]
     else:
