@@ -33,6 +33,7 @@ class Artifact(str, enum.Enum):
     TE = "te"     # refpolicy .te/.if/.fc (emitted)
     CIL = "cil"   # CIL (emitted)
     PP = "pp"     # binary module package (checkmodule + semodule_package)
+    SECCOMP = "seccomp"  # each phase's seccomp filter, JSON and a C header (emitted)
 
     @classmethod
     def parse_list(cls, value: str) -> tuple[Artifact, ...]:

@@ -11,8 +11,9 @@ from selkit.cli.options import base_options, base_spec, front, json_option
 @click.command("check")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=True))
 @base_options
-@click.option("--dump", type=click.Choice(["ast", "ir"]), default=None,
-              help="print the syntax tree or the checked IR (stable text, for debugging)")
+@click.option("--dump", type=click.Choice(["ast", "ir", "syscalls"]), default=None,
+              help="print the syntax tree, the checked IR (stable text, for debugging) or "
+                   "each phase's seccomp allow list with the reason for every call")
 @json_option
 @click.pass_obj
 def check_command(app: Application, files: tuple[str, ...], base: str | None,
@@ -20,6 +21,11 @@ def check_command(app: Application, files: tuple[str, ...], base: str | None,
     """Parse and resolve .sel specs without writing anything."""
     app.json_mode = json_mode
     _, modules = front(app, files, base_spec(base, base_store))
+    if dump == "syscalls":
+        from selkit.emit.seccomp import listing  # noqa: PLC0415
+
+        app.write("".join(listing(m) for m in modules))
+        return
     if dump:
         from selkit.dsl.parser import parse  # noqa: PLC0415
         from selkit.dump import dump as dump_text  # noqa: PLC0415

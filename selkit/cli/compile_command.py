@@ -28,7 +28,9 @@ def _artifacts(_ctx: click.Context, _param: click.Parameter, value: str
 @click.option("-o", "--output", "output", default=".", metavar="DIR", show_default=True,
               help="directory for the generated files")
 @click.option("--target", "targets", default="te,cil,pp", show_default=True,
-              callback=_artifacts, help="comma-separated: te (.te/.if/.fc), cil, pp")
+              callback=_artifacts,
+              help="comma-separated: te (.te/.if/.fc), cil, pp, seccomp (NAME.seccomp.json "
+                   "and NAME_seccomp.h: each phase's seccomp filter)")
 @base_options
 @click.option("--install", is_flag=True,
               help="also install the modules into a copy of the base's store and load the "

@@ -60,4 +60,7 @@ def front(app: Application, files: tuple[str, ...], spec: BaseSpec
     kb, programs, modules = check_files(files, spec)
     for program in programs.values():
         app.sources.update(program.texts)
+    notes = [note for module in modules for note in module.notes]
+    if notes and not app.json_mode:  # warnings and notes that do not stop the command
+        app.diagnostics(notes)
     return kb, modules

@@ -96,7 +96,17 @@ class Include:
     span: Span
 
 
-PhaseItem = Verb | Allow | Include
+@dataclass(frozen=True)
+class Syscalls:
+    """``syscalls allow|deny NAME|@FAMILY ...`` or ``syscalls default ACTION [N]``: the phase's
+    seccomp filter; ``items`` are names, ``@family`` words and (for errno) a number."""
+
+    action: Word
+    items: tuple[Word, ...]
+    span: Span
+
+
+PhaseItem = Verb | Allow | Include | Syscalls
 
 
 @dataclass(frozen=True)

@@ -118,6 +118,8 @@ def item_text(item) -> str:
         return f"allow {item.target.text}:{item.tclass.text} {_perms(item.perms)}"
     if isinstance(item, ast.Include):
         return f"include {item.name.text}"
+    if isinstance(item, ast.Syscalls):
+        return " ".join(["syscalls", item.action.text, *(i.text for i in item.items)])
     if isinstance(item, ast.Exec):
         text = f"exec {item.path.raw}"
         return text + (f" from {item.source.text}" if item.source else "")

@@ -33,6 +33,7 @@ _TOKEN_NAMES = {
     "BUILD": "'build'",
     "STRING": "a quoted string",
     "INT": "a number",
+    "FAMILY": "a system call family ('@memory')",
     "RANGE": "a port range",
     "STAR": "'*'",
     "LBRACE": "'{'",
@@ -47,10 +48,11 @@ _TOKEN_NAMES = {
 _WORD_TYPES = frozenset({"NAME", "EXEC", "FILE", "USER", "FROM", "ANCHOR", "PREPARE",
                          "CONTEXT", "BUILD"})
 _KEYWORD_TYPES = frozenset({"USE", "FRAGMENT", "DAEMON", "PHASE", "ALLOW", "INCLUDE", "SWITCH",
-                            "OPTION", "PATCH", "FORBID", "MODULE", "EXEC", "FILE", "USER",
-                            "FROM", "ANCHOR", "PREPARE", "CONTEXT", "BUILD"})
+                            "OPTION", "PATCH", "FORBID", "MODULE", "SYSCALLS", "EXEC", "FILE",
+                            "USER", "FROM", "ANCHOR", "PREPARE", "CONTEXT", "BUILD"})
 _PHASE_HOLDS = ("statements such as 'stdio' or 'tcp connect port ssh_port_t', "
-                "'allow TYPE:CLASS PERMS' and 'include FRAGMENT'")
+                "'allow TYPE:CLASS PERMS', 'syscalls allow|deny|default ...' and "
+                "'include FRAGMENT'")
 
 #: What each kind of block holds (None: the top level of a file).
 _BLOCK_HOLDS = {
@@ -69,8 +71,8 @@ _BLOCK_HOLDS = {
 _STARTS = {
     None: frozenset({"DAEMON", "FRAGMENT", "USE"}),
     "daemon": frozenset({"EXEC", "MODULE", "USER", "FILE", "PHASE", "SWITCH", "FORBID"}),
-    "phase": _WORD_TYPES | {"ALLOW", "INCLUDE"},
-    "fragment": _WORD_TYPES | {"ALLOW", "INCLUDE"},
+    "phase": _WORD_TYPES | {"ALLOW", "INCLUDE", "SYSCALLS"},
+    "fragment": _WORD_TYPES | {"ALLOW", "INCLUDE", "SYSCALLS"},
     "switch": frozenset({"OPTION", "PATCH", "PREPARE", "CONTEXT", "BUILD"}),
     "forbid": _WORD_TYPES,
 }
@@ -81,6 +83,7 @@ _PARENT = {
     "EXEC": ("daemon",), "USER": ("daemon",), "FILE": ("daemon",), "PHASE": ("daemon",),
     "SWITCH": ("daemon",), "FORBID": ("daemon",), "MODULE": ("daemon",),
     "ALLOW": ("phase", "fragment"), "INCLUDE": ("phase", "fragment"),
+    "SYSCALLS": ("phase", "fragment"),
     "OPTION": ("switch",), "PATCH": ("switch",), "PREPARE": ("switch",),
     "CONTEXT": ("switch",), "BUILD": ("switch",),
 }
@@ -99,6 +102,7 @@ _BELONGS = {
     "MODULE": "inside 'daemon NAME { ... }'",
     "ALLOW": "inside 'phase NAME { ... }' or 'fragment NAME { ... }'",
     "INCLUDE": "inside 'phase NAME { ... }' or 'fragment NAME { ... }'",
+    "SYSCALLS": "inside 'phase NAME { ... }' or 'fragment NAME { ... }'",
     "OPTION": "inside 'switch FROM -> TO { ... }'",
     "PATCH": "inside 'switch FROM -> TO { ... }'",
     "PREPARE": "inside 'switch FROM -> TO { ... }'",
@@ -190,6 +194,8 @@ def _token_text(tok: Token) -> str:
         return f"string {tok}"
     if kind == "INT":
         return f"number {tok}"
+    if kind == "FAMILY":
+        return f"family {tok}"
     if kind == "RANGE":
         return f"port range {tok}"
     return f"'{tok}'"
@@ -203,8 +209,8 @@ def _expected_text(expected: Iterable[str]) -> str:
     keywords = sorted(f"'{t.lower()}'" for t in types if t in _KEYWORD_TYPES and t != "ANCHOR")
     if "ANCHOR" in types:
         keywords.append("'after', 'before' or 'replace'")
-    order = ("NAME", "STRING", "INT", "RANGE", "STAR", "COLON", "_ARROW", "LBRACE", "RBRACE",
-             "SEMICOLON", "_NL", "$END")
+    order = ("NAME", "STRING", "INT", "FAMILY", "RANGE", "STAR", "COLON", "_ARROW", "LBRACE",
+             "RBRACE", "SEMICOLON", "_NL", "$END")
     rest = [_TOKEN_NAMES[t] for t in order if t in types]
     names = keywords + rest
     if not names:
@@ -323,6 +329,9 @@ def _unexpected_token(exc: UnexpectedToken, text: str, path: str) -> Diagnostic:
         hint = "a switch is written: switch FROM -> TO { ... }"
     elif expected == {"COLON"} and stmt[:1] == ["allow"]:
         hint = "an allow is written: allow TYPE:CLASS PERMS (for example allow etc_t:file read)"
+    elif stmt == ["syscalls"]:
+        hint = ("expected allow, deny or default: syscalls allow|deny NAME|@FAMILY ..., "
+                "syscalls default ACTION")
     elif not stmt:
         hint = _misplaced(tok, block, scan) or _BLOCK_HOLDS[kind]
     else:

@@ -102,6 +102,10 @@ class _ToAst(Transformer):
     def include_stmt(self, meta, name):
         return ast.Include(self._word(name), self._span(meta))
 
+    def syscalls_stmt(self, meta, action, *items):
+        return ast.Syscalls(self._word(action), tuple(self._word(i) for i in items),
+                            self._span(meta))
+
     def verb_stmt(self, meta, name, *args):
         return ast.Verb(self._word(name), tuple(self._arg(a) for a in args), self._span(meta))
 

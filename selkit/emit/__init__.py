@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from typing import assert_never
 
+from selkit.emit import seccomp
 from selkit.emit.base import Output
 from selkit.emit.cil import CilEmitter
 from selkit.emit.te import RAW, REFPOLICY, FcEmitter, IfEmitter, TeEmitter
@@ -17,6 +18,7 @@ class Target(str, enum.Enum):
 
     TE = "te"     # refpolicy .te/.if/.fc
     CIL = "cil"   # CIL
+    SECCOMP = "seccomp"  # each phase's seccomp filter: NAME.seccomp.json and NAME_seccomp.h
 
 
 def emit(module: ir.PolicyModule, target: Target, attributes: frozenset[str]) -> list[Output]:
@@ -26,6 +28,8 @@ def emit(module: ir.PolicyModule, target: Target, attributes: frozenset[str]) ->
                 FcEmitter(REFPOLICY).emit(module)]
     if target is Target.CIL:
         return [CilEmitter().emit(module)]
+    if target is Target.SECCOMP:
+        return [seccomp.emit_json(module), seccomp.emit_header(module)]
     assert_never(target)
 
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from selkit.diagnostics import Span
 from selkit.emit import cil, te
+from selkit.facts.runtime import baseline, verb_syscalls
 from selkit.ir import forbid_groups, vocab
 from selkit.ir import nodes as ir
 
@@ -72,6 +73,11 @@ def verbs_markdown() -> str:
                              "(error SEL314 if none did).")
             if form.entry_only:
                 notes.append(f"Only in the `{ir.ENTRY_PHASE}` phase (SEL319 elsewhere).")
+            listed = verb_syscalls().get(form.text())
+            if listed is not None:
+                notes.append("Seccomp (5.10): exactly " + " ".join(
+                    f"`{n}`" for n in listed.syscalls) + f", not what its permissions gate: "
+                    f"{listed.reason}.")
             out.append(" ".join(notes))
             out.append("")
             out.append("```te")
@@ -94,6 +100,16 @@ def verbs_markdown() -> str:
                      + ", ".join(f"`{ex}`" for ex in exemptions)
                      + f": what each spares and why in {FORBID_GROUPS_DOC})")
         out.append(f"| `{name}` | {text} |")
+    out += ["", "### Runtime system call baseline", "",
+            "The `@groups` of every phase's seccomp filter (5.10): `every` phase, the `entry` "
+            "phase only,",
+            "or each phase that `switches` (then traced to the `switch` statement); the data "
+            "is",
+            "`selkit/facts/data/runtime_syscalls.json`.", "",
+            "| group | where | system calls | why |", "|---|---|---|---|"]
+    for group in baseline().values():
+        calls = " ".join(f"`{n}`" for n in group.syscalls)
+        out.append(f"| `@{group.name}` | {group.phases} | {calls} | {group.reason} |")
     return "\n".join(out) + "\n"
 
 

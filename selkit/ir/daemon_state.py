@@ -43,6 +43,8 @@ class DaemonState:
     types: list[ir.TypeDecl] = field(default_factory=list)
     rules: list[ir.Rule] = field(default_factory=list)
     fcs: list[ir.FileContext] = field(default_factory=list)
+    syscall_statements: list[ir.SyscallStatement | ir.SyscallDefault] = field(
+        default_factory=list)
     starter: str = DEFAULT_STARTER
     declared: dict[str, Span] = field(default_factory=dict)
 

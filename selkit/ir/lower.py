@@ -132,4 +132,5 @@ def _lower_daemon(ctx: DaemonState) -> ir.PolicyModule | None:
         source_path=ctx.program.main.path, phases=phases, types=tuple(ctx.types),
         rules=tuple(ctx.rules), file_contexts=tuple(ctx.fcs), switches=switch_nodes,
         forbids=forbid_patterns, user=user, mls=ctx.kb.mls, starter=ctx.starter,
+        syscall_statements=tuple(ctx.syscall_statements),
     ) if execs else None

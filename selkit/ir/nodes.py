@@ -10,7 +10,7 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from selkit.diagnostics import Span
+from selkit.diagnostics import Diagnostic, Span
 
 #: The phase exec enters; every daemon has one.
 ENTRY_PHASE = "startup"
@@ -232,6 +232,75 @@ SELF_EXEMPT_TARGETS = frozenset({"security_t"})
 Rule = Allow | TypeTransition | TypeBounds
 
 
+class SyscallSource(enum.StrEnum):
+    """What put a system call into (or out of) a phase's seccomp allow list."""
+
+    PERMISSION = "permission"  # a permission the phase's own rules grant gates it
+    VERB = "verb"              # a verb form that lists its calls (facts/data/verb_syscalls.json)
+    ALLOW = "allow"            # 'syscalls allow'
+    DENY = "deny"              # 'syscalls deny'
+    BASELINE = "baseline"      # the runtime baseline (facts/data/runtime_syscalls.json)
+
+
+@dataclass(frozen=True)
+class SyscallStatement:
+    """A lowered ``syscalls allow``/``deny`` or a verb form's own list, in one phase:
+    resolved x86_64 names (families expanded), with the statement behind them."""
+
+    phase: str
+    source: SyscallSource
+    names: tuple[str, ...]
+    origin: Origin
+    detail: str = ""  # a verb form's reason; the families a statement named
+    written: tuple[str, ...] = ()  # the names a statement wrote out (not through a family)
+    written_spans: tuple[Span, ...] = ()  # where each of ``written`` is
+
+
+@dataclass(frozen=True)
+class SyscallDefault:
+    """``syscalls default ACTION``: what the phase's filter does with every other call."""
+
+    phase: str
+    action: str  # the seccomp action as selkit.facts.seccomp_actions spells it (``errno 1``)
+    origin: Origin
+
+
+@dataclass(frozen=True, order=True)
+class SyscallReason:
+    """One reason a system call is in (or was denied from) a phase's list: the DSL statement
+    (``origin``) or, for the baseline, the group; ``detail`` says what about it."""
+
+    source: SyscallSource
+    detail: str
+    origin: Origin | None = None
+
+
+@dataclass(frozen=True)
+class SyscallEntry:
+    """A system call of a phase's list with every reason it is there."""
+
+    name: str
+    nr: int
+    reasons: tuple[SyscallReason, ...]
+
+
+@dataclass(frozen=True)
+class PhaseSyscalls:
+    """A phase's seccomp filter as data: the allowed calls (by number), those a ``syscalls
+    deny`` removed, the default action and its statement (None: the default kill_process)."""
+
+    phase: str
+    allowed: tuple[SyscallEntry, ...]
+    denied: tuple[SyscallEntry, ...]
+    default: str
+    default_origin: Origin | None = None
+
+    @property
+    def names(self) -> frozenset[str]:
+        """The allowed names."""
+        return frozenset(e.name for e in self.allowed)
+
+
 @dataclass(frozen=True)
 class PolicyModule:
     """One daemon's compiled module, before any target syntax."""
@@ -249,6 +318,16 @@ class PolicyModule:
     mls: bool
     starter: str = DEFAULT_STARTER
     daemon: str = ""
+    #: The lowered ``syscalls`` statements and verb lists (input of the syscall pass) and what
+    #: it computes: each phase's seccomp allow list (selkit.ir.syscall_sets).
+    syscall_statements: tuple[SyscallStatement | SyscallDefault, ...] = ()
+    syscalls: tuple[PhaseSyscalls, ...] = ()
+    #: Diagnostics that do not stop compilation (warnings and notes of the passes).
+    notes: tuple[Diagnostic, ...] = ()
+
+    def syscalls_of(self, phase: str) -> PhaseSyscalls:
+        """The seccomp list of one phase (after the syscall pass)."""
+        return next(s for s in self.syscalls if s.phase == phase)
 
     def phase(self, name: str) -> Phase:
         """The phase called ``name``."""

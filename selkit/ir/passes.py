@@ -14,6 +14,7 @@ from selkit.diagnostics import Diagnostic, DiagnosticError, Related, Severity, S
 from selkit.ir import nodes as ir
 from selkit.ir.declare import DOMAIN_ATTRIBUTES, SWITCHING_ATTRIBUTES
 from selkit.ir.kb import KnowledgeBase
+from selkit.ir.syscall_sets import add_syscalls, check_syscalls
 
 ENTRY_EXEC_PERMS = ("entrypoint", "execute", "getattr", "map", "open", "read")
 STARTER_EXEC_PERMS = ("execute", "getattr", "map", "open", "read")
@@ -173,6 +174,7 @@ PASSES: tuple[Callable[[ir.PolicyModule], ir.PolicyModule], ...] = (
     add_fd_plumbing,
     add_bounds_plumbing,
     normalize,
+    add_syscalls,
 )
 
 
@@ -297,9 +299,11 @@ def run(module: ir.PolicyModule, kb: KnowledgeBase) -> ir.PolicyModule:
     for compiler_pass in PASSES:
         module = compiler_pass(module)
     diagnostics = [d for check in CHECKS for d in check(module, kb)]
+    errors, notes = check_syscalls(module)
+    diagnostics += errors
     if diagnostics:
         raise DiagnosticError(sorted(diagnostics, key=lambda d: (d.span, d.code)))
-    return module
+    return dataclasses.replace(module, notes=tuple(sorted(notes, key=lambda d: (d.span, d.code))))
 
 
 # ---------------------------------------------------------------------------------------------

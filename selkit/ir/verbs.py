@@ -17,6 +17,7 @@ from selkit.ir import vocab
 from selkit.ir.daemon_state import DaemonState, PhaseState
 from selkit.ir.names import resolve_class, resolve_perms, resolve_port, resolve_target, resolve_type
 from selkit.ir.nodes import ENTRY_PHASE, SELF
+from selkit.ir.syscall_stmts import lower_syscalls, verb_list
 
 #: The object behind each resource a verb form opens or uses, for messages.
 _RESOURCES = {
@@ -38,10 +39,12 @@ def lower_phase(ctx: DaemonState, state: PhaseState) -> None:
             _lower_allow(ctx, state, item)
         elif isinstance(item, ast.Verb):
             _lower_verb(ctx, state, item)
+        elif isinstance(item, ast.Syscalls):
+            lower_syscalls(ctx, state, item)
 
 
 def _expand_includes(ctx: DaemonState, items: Iterable[ast.PhaseItem], stack: list[str]
-                     ) -> Iterator[ast.Verb | ast.Allow]:
+                     ) -> Iterator[ast.Verb | ast.Allow | ast.Syscalls]:
     """The statements of ``items`` with each 'include' replaced by its fragment's."""
     for item in items:
         if not isinstance(item, ast.Include):
@@ -101,6 +104,7 @@ def _lower_verb(ctx: DaemonState, state: PhaseState, node: ast.Verb) -> None:
     if bindings is None:
         return
     origin = ctx.origin(node.span, item_text(node))
+    verb_list(ctx, state, form.text(), node)
     for tpl in form.rules:
         if tpl.when == "privileged_port" and not bindings.get("$privileged"):
             continue

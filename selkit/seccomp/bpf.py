@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from selkit.facts.numbers import AUDIT_ARCH_X86_64, X32_SYSCALL_BIT, numbers
-from selkit.seccomp.actions import ALLOW, KILL_PROCESS, Action, default_action
+from selkit.facts.seccomp_actions import ALLOW, KILL_PROCESS, Action, default_action
 
 # Instruction classes, sizes, modes, operations and sources (linux/bpf_common.h, filter.h).
 LD, LDX, ST, STX, ALU, JMP, RET, MISC = range(8)

@@ -8,7 +8,7 @@ scratch cell read before every path stored it, a last instruction that is not a 
 :func:`run` executes a checked program on one ``seccomp_data`` as the kernel's translation
 does (32-bit unsigned arithmetic, ``A`` and ``X`` start at 0, a division by ``X == 0``
 returns 0, a shift by ``X`` uses its low 5 bits) and gives the raw return value;
-:func:`action` gives the :class:`~selkit.seccomp.actions.Action` the kernel applies.
+:func:`action` gives the :class:`~selkit.facts.seccomp_actions.Action` the kernel applies.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Sequence
 
-from selkit.seccomp.actions import Action
+from selkit.facts.seccomp_actions import Action
 from selkit.seccomp.bpf import (
     A_SRC,
     ABS,

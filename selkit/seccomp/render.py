@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from selkit.facts.numbers import AUDIT_ARCH_X86_64, X32_SYSCALL_BIT
-from selkit.seccomp.actions import Action
+from selkit.facts.seccomp_actions import Action
 from selkit.seccomp.bpf import (
     ABS,
     ALU,

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from selkit.facts.numbers import AUDIT_ARCH_I386, AUDIT_ARCH_X86_64, X32_SYSCALL_BIT, numbers
-from selkit.seccomp.actions import Action
+from selkit.facts.seccomp_actions import Action
 from selkit.seccomp.bpf import (
     ABS,
     IMM,

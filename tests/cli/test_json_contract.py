@@ -40,7 +40,7 @@ def test_every_schema_is_valid_and_documented():
     docs = (ROOT / "docs" / "json.md").read_text()
     names = sorted(p.name.removesuffix(".schema.json") for p in SCHEMAS.glob("*.schema.json"))
     assert names == ["audit", "audit-changes", "check", "compile", "diagnostics", "exposure", "lab",
-                     "patch", "patch-check", "prove"]
+                     "patch", "patch-check", "prove", "seccomp"]
     for name in names:
         jsonschema.Draft202012Validator.check_schema(_schema(name))
         assert f"schemas/{name}.schema.json" in docs, name
@@ -52,6 +52,17 @@ def test_compile(tmp_path):
     _validate(data, "compile")
     by_module = {m["module"]: m for m in data["modules"]}
     assert by_module["iodine_client"]["daemon"] == "iodine"  # names, never a display string
+
+
+def test_seccomp_files(tmp_path):
+    """``compile --target seccomp`` writes NAME.seccomp.json, a contract like --json output."""
+    _json("compile", "--json", "--target", "seccomp", *REL, "-o", str(tmp_path))
+    files = sorted(tmp_path.glob("*.seccomp.json"))
+    assert len(files) == len(REL)
+    for path in files:
+        data = json.loads(path.read_text())
+        _validate(data, "seccomp")
+        assert path.name == f"{data['module']}.seccomp.json"
 
 
 def test_check():

@@ -8,6 +8,7 @@ from selkit.diagnostics import DiagnosticError, Span
 from selkit.dsl import ast, syntax_errors, to_ast
 from selkit.dsl.grammar import lark_parser
 from selkit.dsl.parser import parse
+from selkit.dsl.pretty import item_text
 
 
 def test_statements_end_at_newline_or_semicolon():
@@ -37,6 +38,27 @@ def test_kinds_are_enums_that_still_equal_their_strings():
                       ).items
     assert [i.perms.kind for i in daemon.of(ast.Phase)[0].body] == [
         ast.PermKind.ONE, ast.PermKind.ALL, ast.PermKind.LIST]
+
+
+def test_syscalls_statements_keep_action_names_families_and_spans():
+    text = ('daemon d { phase p { syscalls allow read @memory; syscalls default errno 1\n'
+            '  syscalls deny write } }')
+    (daemon,) = parse(text).items
+    allow, default, deny = daemon.of(ast.Phase)[0].body
+    assert isinstance(allow, ast.Syscalls) and allow.action.text == "allow"
+    assert [i.text for i in allow.items] == ["read", "@memory"]
+    assert allow.items[1].span == Span("<input>", 1, 42, 1, 49)
+    assert (default.action.text, [i.text for i in default.items]) == ("default",
+                                                                      ["errno", "1"])
+    assert deny.span.line == 2 and deny.action.text == "deny"
+    assert item_text(allow) == "syscalls allow read @memory"
+
+
+def test_syscalls_is_reserved_only_as_a_statement_word():
+    (daemon,) = parse('daemon d { phase p { read syscalls; syscalls allow allow } }').items
+    verb, stmt = daemon.of(ast.Phase)[0].body
+    assert isinstance(verb, ast.Verb) and verb.args[0].text == "syscalls"
+    assert isinstance(stmt, ast.Syscalls) and [i.text for i in stmt.items] == ["allow"]
 
 
 def test_spans_are_one_based_and_exact():
@@ -92,6 +114,19 @@ def test_syntax_errors_are_coded_diagnostics(text, code):
     (diag,) = err.value.diagnostics
     assert diag.code == code
     assert diag.span is not None and diag.span.path == "t.sel"
+
+
+@pytest.mark.parametrize("text,hint", [
+    ('daemon d { phase p {\n syscalls\n } }', "expected allow, deny or default"),
+    ('daemon d { phase p { syscalls allow "read" } }', "expected a name, a number, a system "
+     "call family ('@memory')"),
+    ('daemon d { syscalls allow read }', "'syscalls' belongs inside 'phase NAME { ... }'"),
+])
+def test_syscalls_syntax_errors_say_what_fits(text, hint):
+    with pytest.raises(DiagnosticError) as err:
+        parse(text, "t.sel")
+    (diag,) = err.value.diagnostics
+    assert diag.code == "SEL101" and diag.hint is not None and diag.hint.startswith(hint)
 
 
 def test_input_size_is_bounded():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from selkit.facts.numbers import AUDIT_ARCH_X86_64, X32_SYSCALL_BIT, numbers
-from selkit.seccomp.actions import Action, default_action
+from selkit.facts.seccomp_actions import Action, default_action
 from selkit.seccomp.bpf import (
     BPF_MAXINSNS,
     JA,

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from selkit.facts.numbers import numbers
-from selkit.seccomp.actions import KILL_PROCESS, Action
+from selkit.facts.seccomp_actions import KILL_PROCESS, Action
 from selkit.seccomp.bpf import BPF_MAXINSNS, decode, generate
 from selkit.seccomp.surface import surface
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from selkit.facts.numbers import X32_SYSCALL_BIT, numbers
-from selkit.seccomp.actions import Action
+from selkit.facts.seccomp_actions import Action
 from selkit.seccomp.bpf import (
     A_SRC,
     ABS,

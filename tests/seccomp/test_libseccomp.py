@@ -9,7 +9,7 @@ import tempfile
 import pytest
 
 from selkit.facts.numbers import X32_SYSCALL_BIT, numbers
-from selkit.seccomp.actions import Action
+from selkit.facts.seccomp_actions import Action
 from selkit.seccomp.bpf import generate
 from selkit.seccomp.surface import surface
 

@@ -8,7 +8,7 @@ import dataclasses
 import pytest
 
 from selkit.facts.numbers import AUDIT_ARCH_I386, AUDIT_ARCH_X86_64, X32_SYSCALL_BIT, numbers
-from selkit.seccomp.actions import ALLOW, KILL_PROCESS, Action
+from selkit.facts.seccomp_actions import ALLOW, KILL_PROCESS, Action
 from selkit.seccomp.bpf import (
     A_SRC,
     ABS,

@@ -1,4 +1,5 @@
-"""Seccomp actions: what a filter's return value tells the kernel to do (linux/seccomp.h)."""
+"""Seccomp actions: what a filter's return value tells the kernel to do (linux/seccomp.h); a fact
+of the kernel's ABI like the system call numbers, so the IR can check a spec's default action."""
 
 from __future__ import annotations
 
