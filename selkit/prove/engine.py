@@ -11,6 +11,7 @@ from selkit.analysis.views import module_view
 from selkit.base import Policy
 from selkit.ir import nodes as ir
 from selkit.ir.kb import KnowledgeBase
+from selkit.prove import filter as _filter  # noqa: F401 (registers its obligation)
 from selkit.prove.obligations import REGISTRY, Context, Result, Verdict
 
 
