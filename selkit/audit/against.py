@@ -98,14 +98,14 @@ class Against:
 
 
 def check_domain(kb: KnowledgeBase, domain: str) -> str:
-    """``domain`` (an alias resolved), or SEL602/SEL603 when it is no type of the base policy
+    """``domain`` (an alias resolved), or SEL602/SEL603 when it is no type of the policy ``kb`` reads
     or no domain (a type that is not in the attribute ``domain``)."""
     domains = kb.attribute_members.get("domain", frozenset())
     name = kb.canonical(domain)
     if name not in kb.types:
         what = "an attribute" if name in kb.attributes else "no type"
         raise DiagnosticError([Diagnostic(
-            "SEL602", f"'{domain}' is {what} of the base policy '{kb.source}'",
+            "SEL602", f"'{domain}' is {what} of the policy '{kb.source}'",
             hint=did_you_mean(domain, domains) or
             "name the distribution's domain for the daemon, e.g. openvpn_t "
             "(seinfo -adomain -x lists them)")])
