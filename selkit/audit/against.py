@@ -98,8 +98,8 @@ class Against:
 
 
 def check_domain(kb: KnowledgeBase, domain: str) -> str:
-    """``domain`` (an alias resolved), or SEL602/SEL603 when it is no type of the policy ``kb`` reads
-    or no domain (a type that is not in the attribute ``domain``)."""
+    """``domain`` (an alias resolved), or SEL602/SEL603 when it is no type of the policy ``kb``
+    reads or no domain (a type that is not in the attribute ``domain``)."""
     domains = kb.attribute_members.get("domain", frozenset())
     name = kb.canonical(domain)
     if name not in kb.types:
