@@ -49,6 +49,8 @@ bench: setup
 	$(PY) bench/prove_vs_sechecker.py
 	$(PY) bench/audit_diff_vs_sediff.py
 	$(PY) bench/audit_all.py
+	$(PY) bench/seccomp_filter.py
+	$(PY) bench/prove_seccomp_cost.py
 
 clean:
 	rm -rf $(OUT) build .pytest_cache .hypothesis
