@@ -175,3 +175,18 @@ def test_failed_commit_loads_no_filter(tmp_path, selinux):
     _build(tmp_path, generate(ALLOWED, "kill_process"), *(SELINUX if selinux else ()))
     run = _run(["./drv", "commit"], cwd=tmp_path)
     assert (run.returncode, run.stdout) == (0, b"commit -1 Operation not supported\n"), run
+
+
+def test_where_seccomp_is_not_available_the_array_is_not_compiled_and_the_load_fails(tmp_path):
+    """As on a system that is not Linux (``-U__linux__``): no filter in the binary, and a load
+    (reached only after a switch that succeeded) exits 1."""
+    _write(tmp_path, generate(ALLOWED))
+    (tmp_path / "drv.c").write_text('#include "setcon_fd_demo_steady.h"\nint main(void)\n{\n'
+                                    f'\tsetcon_fd_demo_steady_load("{CONTEXT}");\n'
+                                    '\treturn 0;\n}\n')
+    build = _run(["gcc", *FLAGS, "-U__linux__", "-o", "drv", "drv.c"], cwd=tmp_path)
+    assert build.returncode == 0 and not build.stderr, build.stderr.decode()
+    assert b"setcon_fd_demo_steady" not in _run(["nm", "drv"], cwd=tmp_path).stdout
+    run = _run(["./drv"], cwd=tmp_path)
+    assert run.returncode == 1, run
+    assert run.stderr.endswith(b"': not supported here (x86_64 Linux only)\n")
