@@ -190,3 +190,52 @@ def test_where_seccomp_is_not_available_the_array_is_not_compiled_and_the_load_f
     run = _run(["./drv"], cwd=tmp_path)
     assert run.returncode == 1, run
     assert run.stderr.endswith(b"': not supported here (x86_64 Linux only)\n")
+
+
+THREADS = """\
+#include "setcon_fd_demo_steady.h"
+#include <pthread.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+
+static int go[2], done[2];
+
+/* says it runs (its start-up calls are made before the filter lands), waits for the load,
+ * probes, reports, then blocks until the process exits (a thread's own exit makes calls the
+ * test filter does not allow) */
+static void *probe(void *arg)
+{
+\tchar c;
+\t(void) arg;
+\tif (write(done[1], "r", 1) != 1 || read(go[0], &c, 1) != 1)
+\t\treturn NULL;
+\tc = syscall(SYS_getppid) == -1 && errno == EPERM ? 'y' : 'n';
+\tif (write(done[1], &c, 1) != 1 || read(go[0], &c, 1) != 1)
+\t\treturn NULL;
+\treturn NULL;
+}
+
+int main(void)
+{
+\tpthread_t thread;
+\tchar c = 0;
+\tif (pipe(go) != 0 || pipe(done) != 0 || pthread_create(&thread, NULL, probe, NULL) != 0)
+\t\treturn 3;
+\tif (read(done[0], &c, 1) != 1 || c != 'r')
+\t\treturn 3;
+\tsetcon_fd_demo_steady_load("CONTEXT");
+\tif (write(go[1], "x", 1) != 1 || read(done[0], &c, 1) != 1)
+\t\treturn 3;
+\t_exit(c == 'y' ? 0 : 4);
+}
+""".replace("CONTEXT", CONTEXT)
+
+
+def test_a_thread_started_before_the_load_gets_the_filter_too(tmp_path):
+    """SECCOMP_FILTER_FLAG_TSYNC: the thread's getppid fails with the filter's EPERM."""
+    _write(tmp_path, generate([*ALLOWED, "read"], "errno 1"))
+    (tmp_path / "drv.c").write_text(THREADS)
+    build = _run(["gcc", *FLAGS, "-pthread", "-o", "drv", "drv.c"], cwd=tmp_path)
+    assert build.returncode == 0 and not build.stderr, build.stderr.decode()
+    run = _run(["./drv"], cwd=tmp_path)
+    assert (run.returncode, run.stderr) == (0, b""), run
