@@ -16,6 +16,8 @@ from selkit.csyntax import balanced_brackets
 from selkit.diagnostics import Diagnostic, DiagnosticError
 from selkit.ir import nodes as ir
 from selkit.patch.anchor import Located, line_of, locate
+from selkit.seccomp.bpf import Filter
+from selkit.seccomp.render import to_c
 
 HEADER_NAME = "setcon_fd.h"
 INCLUDE_LINE = f'#include "{HEADER_NAME}"\n'
@@ -51,12 +53,29 @@ class Hook:
     header_path: str
     header_text: str | None
     placements: tuple[Placement, ...]
+    steady_path: str | None = None
+    steady_text: str | None = None
 
 
 def render_header(build_macro: str) -> str:
     """``setcon_fd.h`` for a project whose libselinux builds define ``build_macro``."""
     template = resources.files("selkit.patch").joinpath("setcon_fd.h.in").read_text("utf-8")
     return template.replace("@BUILD@", build_macro)
+
+
+def steady_name(daemon: str) -> str:
+    """The C prefix of ``daemon``'s filter: ``setcon_fd_<daemon>_steady`` (a C identifier)."""
+    return "setcon_fd_" + re.sub(r"[^A-Za-z0-9_]", "_", daemon) + "_steady"
+
+
+def render_steady_header(daemon: str, steady: Filter) -> str:
+    """``setcon_fd_<daemon>_steady.h``: the filter as :func:`selkit.seccomp.render.to_c` writes
+    it (a comment per instruction), its loader and the ``*_steady`` switch and commit."""
+    name = steady_name(daemon)
+    template = resources.files("selkit.patch").joinpath("setcon_fd_steady.h.in")
+    return (template.read_text("utf-8").replace("@FILTER@", to_c(steady, name))
+            .replace("@HEADER@", name + ".h").replace("@DAEMON@", daemon)
+            .replace("@GUARD@", name.upper() + "_H").replace("@NAME@", name))
 
 
 def header_path_for(path: str) -> str:
@@ -83,23 +102,36 @@ def require_hook(switch: ir.Switch) -> tuple[ir.Anchor, ir.SpecValue, ir.SpecVal
     return patch, context, build
 
 
-def plan(text: str, switch: ir.Switch, header_exists: bool) -> Hook:
-    """The hook for ``switch`` in ``text`` (the file ``switch.patch.file``)."""
+def plan(text: str, switch: ir.Switch, header_exists: bool,
+         steady: tuple[str, Filter] | None = None) -> Hook:
+    """The hook for ``switch`` in ``text`` (the file ``switch.patch.file``).
+
+    ``steady`` (daemon, filter): the switch also loads the steady phase's seccomp filter; the
+    hook includes and adds ``setcon_fd_<daemon>_steady.h`` and calls its ``*_steady`` switch
+    or commit. None: the hook without a filter.
+    """
     patch, context, build = require_hook(switch)
+    suffix = "" if steady is None else "_steady"
+    steady_include = ("" if steady is None
+                      else f'#include "{steady_name(steady[0])}.h"\n')
     prepare = switch.prepare
     ctx, macro = context.text, build.text
     code = code_only(text)
     edits: list[Edit] = []
     placements: list[Placement] = []
+    includes = steady_include
     if not _INCLUDED.search(code_only(text, blank_strings=False)):
+        includes = INCLUDE_LINE + includes
+    if includes:
         at = _after_last_top_level_include(code)
         if at is None:
             raise DiagnosticError([Diagnostic(
                 "SEL705", f"{patch.file} has no top-level #include to put "
-                f"'{INCLUDE_LINE.strip()}' after", patch.origin.span)])
-        edits.append(Edit(at, at, INCLUDE_LINE, patch.origin))
-        placements.append(Placement(f"{INCLUDE_LINE.strip()} after the last #include",
-                                    line_of(text, at), patch.origin))
+                f"'{includes.splitlines()[0]}' after", patch.origin.span)])
+        edits.append(Edit(at, at, includes, patch.origin))
+        for line in includes.splitlines():
+            placements.append(Placement(f"{line} after the last #include",
+                                        line_of(text, at), patch.origin))
     if prepare is not None:
         loc = locate(text, prepare)
         block = f"#ifdef {macro}\n{{indent}}setcon_fd_prepare({ctx});\n#endif\n"
@@ -107,12 +139,12 @@ def plan(text: str, switch: ir.Switch, header_exists: bool) -> Hook:
         placements.append(Placement(f"setcon_fd_prepare({ctx}) (under #ifdef {macro}) before "
                                     f"{_quote(prepare.text)}", loc.line, prepare.origin))
     loc = locate(text, patch)
-    statement = f"setcon_fd_switch({ctx});"
+    statement = f"setcon_fd_switch{suffix}({ctx});"
     match patch.position:
         case ir.AnchorPosition.REPLACE:
             _check_replaceable(code, loc, patch)
             new = (statement if patch.text.rstrip().endswith(";")
-                   else f"setcon_fd_commit({ctx})")
+                   else f"setcon_fd_commit{suffix}({ctx})")
             edits.append(Edit(loc.start, loc.end, new, patch.origin))
             placements.append(Placement(f"{_quote(patch.text)} becomes {new}", loc.line,
                                         patch.origin))
@@ -128,8 +160,13 @@ def plan(text: str, switch: ir.Switch, header_exists: bool) -> Hook:
             assert_never(unreachable)
     new_text = apply_edits(text, edits)
     header = None if header_exists else render_header(macro)
+    steady_path = steady_text = None
+    if steady is not None:
+        steady_path = posixpath.join(posixpath.dirname(patch.file),
+                                     steady_name(steady[0]) + ".h")
+        steady_text = render_steady_header(*steady)
     return Hook(patch.file, text, new_text, header_path_for(patch.file), header,
-                tuple(sorted(placements, key=lambda p: p.line)))
+                tuple(sorted(placements, key=lambda p: p.line)), steady_path, steady_text)
 
 
 def apply_edits(text: str, edits: list[Edit]) -> str:

@@ -3,6 +3,7 @@ each mail, the series regenerated in order, and which committed files are then o
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,6 +22,7 @@ from selkit.patch.series import (
     series_total,
 )
 from selkit.patch.udiff import SOURCE_ENCODING
+from selkit.seccomp.bpf import Filter
 
 if TYPE_CHECKING:
     from selkit.toolchain import Progress
@@ -96,9 +98,11 @@ class SeriesRun:
 
 def regenerate(specs: tuple[str, ...], modules: tuple[ir.PolicyModule, ...], *, source: str,
                series_dir: str | None, author: str | None = None, date: str | None = None,
-               progress: Progress | None = None) -> SeriesRun:
+               progress: Progress | None = None,
+               steady: Mapping[str, Filter] | None = None) -> SeriesRun:
     """Generate each spec's patch in memory, in series order, each on top of the patches that
-    precede it; nothing is written."""
+    precede it; nothing is written. ``steady`` maps a daemon to the seccomp filter its hook
+    loads after the switch (a daemon not in it: no filter)."""
     progress = progress or (lambda _msg: None)
     directory = Path(series_dir) if series_dir else None
     existing: list[SeriesPatch] = read_series(directory) if directory else []
@@ -117,7 +121,8 @@ def regenerate(specs: tuple[str, ...], modules: tuple[ir.PolicyModule, ...], *, 
         progress(f"{slot.request.spec}: {anchor.file}")
         generate(slot, source=Path(source), preceding=[(n, t) for _, n, t in preceding],
                  total=total, author=slot_author, date=slot_date,
-                 series_label=label(directory) if directory else None, progress=progress)
+                 series_label=label(directory) if directory else None, progress=progress,
+                 steady=(steady or {}).get(slot.request.daemon))
         run.done.append(slot)
     return run
 

@@ -39,6 +39,7 @@ from selkit.patch.series import (
     series_total,
 )
 from selkit.projects import unpack
+from selkit.seccomp import bpf as seccomp_bpf
 
 ROOT = Path(__file__).resolve().parents[2]
 VENDOR = ROOT / "vendor-patches"
@@ -303,7 +304,7 @@ def test_bad_author_and_date_are_diagnostics():
 # The series: generated patch on top of hand-written ones
 
 
-def _generate(kb, tree: Path, existing=(), spec=SPEC, label="policies/demo.sel"):
+def _generate(kb, tree: Path, existing=(), spec=SPEC, label="policies/demo.sel", steady=None):
     request = Request(label, "demo", _switch(kb, spec))
     existing = list(existing)
     (slot,) = plan_series(existing, [request])
@@ -311,7 +312,7 @@ def _generate(kb, tree: Path, existing=(), spec=SPEC, label="policies/demo.sel")
     preceding = [(p.name, p.text) for p in existing if p.number < slot.number]
     return generate(slot, source=tree, preceding=preceding, total=total,
                     author=mail.DEFAULT_AUTHOR, date=mail.DEFAULT_DATE,
-                    series_label="vendor-patches/demo")
+                    series_label="vendor-patches/demo", steady=steady)
 
 
 def test_generated_patch_applies_compiles_and_fails_closed(kb, tmp_path):
@@ -339,6 +340,31 @@ def test_generated_patch_applies_compiles_and_fails_closed(kb, tmp_path):
             continue
         assert run.stderr.startswith(f"{out.name}: ") and expected in run.stderr
         assert _run([str(out)]).stdout == "serving\n"  # no context asked for: runs
+
+
+def test_generated_patch_with_a_steady_filter_applies_compiles_and_fails_closed(kb, tmp_path):
+    tree = _tree(tmp_path)
+    flt = seccomp_bpf.generate(["read", "write", "exit_group"], "kill_process")
+    plain, slot = _generate(kb, tree), _generate(kb, tree, steady=flt)
+    assert slot.text == _generate(kb, tree, steady=flt).text  # byte-identical on rerun
+    assert "src/setcon_fd_demo_steady.h" in slot.text and flt.sha256 in slot.text
+    assert "no_new_privs" in slot.text and "no_new_privs" not in plain.text
+    work = tmp_path / "work"
+    shutil.copytree(tree, work)
+    _run(["git", "init", "-q"], cwd=work)
+    _apply_checks(work, slot.text)
+    assert (work / "src/setcon_fd_demo_steady.h").read_text() == slot.hook.steady_text
+    for flags in (["-DHAVE_SELINUX"], []):
+        out = tmp_path / ("with" if flags else "without")
+        build = _run(["gcc", "-O2", "-Wall", "-Wextra", "-Werror", "-std=gnu99", *flags, "-o",
+                      str(out), str(work / "src/demo.c")] + (["-lselinux"] if flags else []))
+        assert build.returncode == 0 and not build.stderr, build.stderr
+        if _selinux_enabled():
+            continue
+        run = _run([str(out), "system_u:system_r:demo_steady_t:s0"])
+        assert run.returncode == 1 and "serving" not in run.stdout
+        assert "SELinux context 'system_u:system_r:demo_steady_t:s0'" in run.stderr
+        assert _run([str(out)]).stdout == "serving\n"  # no context: no switch, no filter
 
 
 def test_preceding_patch_is_applied_first(kb, tmp_path):
