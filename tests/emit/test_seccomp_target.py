@@ -17,9 +17,10 @@ from selkit.seccomp.bpf import decode
 from selkit.seccomp.evaluate import action
 
 SHIPPED = sorted((ROOT / "policies").glob("*.sel"))
-#: What each shipped daemon's steady filter allows, a fact the specs must keep (the lab that
-#: proves the lists sufficient comes later); each must block at least 300 calls.
-STEADY_ALLOWED = {"hts": 39, "iodine_client": 29, "iodine": 31, "openvpn": 35, "ptunnel": 35}
+#: What each shipped daemon's steady filter allows, a fact the specs must keep (the lab runs
+#: each daemon with its filter loaded by the patch: traffic passes, nothing is killed); each
+#: must block at least 300 calls.
+STEADY_ALLOWED = {"hts": 39, "iodine_client": 29, "iodine": 32, "openvpn": 36, "ptunnel": 37}
 
 
 @pytest.fixture(scope="module")
