@@ -13,11 +13,10 @@ once. It counts what :func:`held_from_grants` counts from every grant expanded
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from selkit.analysis.allowtable import Row
+from selkit.analysis.allowtable import AllowTable, Row
 from selkit.analysis.effective import Grant
 from selkit.analysis.linked import members, names_covering, source_groups
 from selkit.audit.categories import Category, CategoryMap, category_map
@@ -31,25 +30,6 @@ Key = tuple[str, bool, tuple[str, ...], bool]
 
 #: The attribute refpolicy gives every program's entrypoint type.
 EXEC_ATTRIBUTE = "exec_type"
-
-
-def policy_kb(policy: Policy, path: str) -> KnowledgeBase:
-    """The names and classes of a binary policy (no store: what checking a domain name and
-    deriving the categories need)."""
-    import setools  # noqa: PLC0415
-
-    types = {str(t) for t in policy.types()}
-    aliases = {str(a): str(t) for t in policy.types() for a in t.aliases()}
-    classes = {}
-    for cls in policy.classes():
-        perms = set(cls.perms)
-        with contextlib.suppress(setools.exception.NoCommon):
-            perms |= set(cls.common.perms)
-        classes[str(cls)] = frozenset(perms)
-    attrs = {str(a): frozenset(str(t) for t in a.expand()) for a in policy.typeattributes()}
-    return KnowledgeBase(types=frozenset(types | set(aliases)), attributes=frozenset(attrs),
-                         classes=classes, attribute_members=attrs, source=path,
-                         aliases=aliases)
 
 
 @dataclass
@@ -82,7 +62,10 @@ def _summarise(rows: Iterable[Row], cmap: CategoryMap) -> _Group:
 class PolicyHoldings:
     """Every domain's :class:`Held` in one binary policy, the groups summarised on demand."""
 
-    def __init__(self, policy: Policy, kb: KnowledgeBase):
+    def __init__(self, policy: Policy | AllowTable, kb: KnowledgeBase):
+        """``policy``: the policy's allow rules (its table, read through the cache by
+        :func:`selkit.analysis.allowtable.allow_table`, or the SETools policy); ``kb``: its
+        names and classes (:func:`selkit.base.load_kb`)."""
         self.policy = policy
         self.kb = kb
         self.cmap = category_map(kb.classes)

@@ -99,10 +99,11 @@ def run_score(app: Application, files: tuple[str, ...], against: str | None,
               base: str | None, base_store: str | None, options: dict[str, Any]) -> None:
     """Score the domains (and with --score the spec's phases), render the report; exit 1 when
     one listed is above --threshold."""
+    from selkit.analysis.allowtable import allow_table  # noqa: PLC0415
     from selkit.audit.against import check_domain  # noqa: PLC0415
-    from selkit.audit.domains import PolicyHoldings, policy_kb  # noqa: PLC0415
+    from selkit.audit.domains import PolicyHoldings  # noqa: PLC0415
     from selkit.audit.exposure import rank, score  # noqa: PLC0415
-    from selkit.base import load_policy  # noqa: PLC0415
+    from selkit.base import BaseSpec, load_kb  # noqa: PLC0415
     from selkit.report.exposure import ExposureReport  # noqa: PLC0415
 
     _check(files, against, options, base, base_store)
@@ -117,13 +118,13 @@ def run_score(app: Application, files: tuple[str, ...], against: str | None,
         path = kb.source
         ours = {p.domain for m in modules for p in m.phases}
     with app.progress("scoring domains") as progress:
-        policy = load_policy(path)
-        binary = policy_kb(policy, path)
+        rules = allow_table(path)  # first: SEL506 for a file SETools cannot read
+        binary = load_kb(BaseSpec(path, None))  # its names and classes, without a store
         names = list(dict.fromkeys(d if d in ours else check_domain(binary, d)
                                    for d in options["score_domains"]))
         if files:
             phases, phase_scores = _score_phases(modules, kb, base_of, progress)
-        holdings = PolicyHoldings(policy, binary)
+        holdings = PolicyHoldings(rules, binary)
         ranked = rank([score(holdings.held(d)) for d in holdings.domains if d not in ours]
                       + phase_scores)
     listed = [] if options["score_all"] else [p.domain for p in phases] + names

@@ -15,7 +15,7 @@ import pytest
 
 from selkit.analysis.linked import linked
 from selkit.audit.categories import Category
-from selkit.audit.domains import PolicyHoldings, held_from_grants, policy_kb
+from selkit.audit.domains import PolicyHoldings, held_from_grants
 from selkit.audit.exposure import (
     Breadth,
     Held,
@@ -25,7 +25,7 @@ from selkit.audit.exposure import (
     rank,
     score,
 )
-from selkit.base import load_policy
+from selkit.base import BaseSpec, load_kb, load_policy
 from tiny import compile_cil
 
 #: Two domains beside the tiny base's kernel_t and init_t. quiet_t appends to its log; loud_t
@@ -58,7 +58,7 @@ def tiny(tmp_path_factory):
     extra.write_text(DOMAINS)
     path = compile_cil(folder / "policy.33", extra)
     policy = load_policy(str(path))
-    return str(path), policy, PolicyHoldings(policy, policy_kb(policy, str(path)))
+    return str(path), policy, PolicyHoldings(policy, load_kb(BaseSpec(str(path), None)))
 
 
 def _by_item(s):

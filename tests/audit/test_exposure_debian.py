@@ -10,15 +10,15 @@ import pytest
 
 from selkit.analysis.linked import linked
 from selkit.audit.categories import Category
-from selkit.audit.domains import PolicyHoldings, held_from_grants, policy_kb
+from selkit.audit.domains import PolicyHoldings, held_from_grants
 from selkit.audit.exposure import Breadth, rank, score
-from selkit.base import load_policy
+from selkit.base import BaseSpec, load_kb, load_policy
 
 
 @pytest.fixture(scope="module")
 def debian(kb):
     policy = load_policy(kb.source)
-    holdings = PolicyHoldings(policy, policy_kb(policy, kb.source))
+    holdings = PolicyHoldings(policy, load_kb(BaseSpec(kb.source, None)))
     ranked = rank([score(holdings.held(d)) for d in holdings.domains])
     return policy, holdings, {r.score.domain: r for r in ranked}
 
@@ -108,12 +108,11 @@ def test_the_phases_score_alike_compositional_and_linked(kb, linked):
     from selkit.analysis.engines import Engine
     from selkit.analysis.views import module_view, profiles_for
     from selkit.audit.categories import category_map
-    from selkit.base import BaseSpec
     from selkit.compiler import front_end_files
 
     _, modules = front_end_files([str(p) for p in POLICIES], kb)
     policy, path = linked(*modules)
-    holdings = PolicyHoldings(policy, policy_kb(policy, str(path)))
+    holdings = PolicyHoldings(policy, load_kb(BaseSpec(str(path), None)))
     profiles = profiles_for(modules, BaseSpec(), kb=kb)
     cmap = category_map(kb.classes)
     for module in modules:
