@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from selkit.base.modules import CIL_ALLOW
 from selkit.diagnostics import Diagnostic, Span, ToolchainError
 from selkit.emit import Output
 from selkit.ir import nodes as ir
@@ -244,7 +245,6 @@ def link_files(files: dict[str, bytes], modules: Iterable[ir.PolicyModule], dest
 _BOUNDS = re.compile(r"Child type (\S+) exceeds bounds of parent (\S+)\n\s+(\(allow [^\n]+\))")
 _NEVERALLOW = re.compile(r"neverallow check failed at (\S+)\n\s+(\(neverallow [^\n]+\))"
                          r"(?:\n.*?\n\s+allow at \S+\n\s+(\(allow [^\n]+\)))?")
-_CIL_ALLOW = re.compile(r"\(allow (\S+) (\S+) \((\S+) \(([^)]*)\)\)\)")
 
 
 def _semodule_diagnostics(output: str, modules: list[ir.PolicyModule]) -> list[Diagnostic]:
@@ -266,7 +266,7 @@ def _semodule_diagnostics(output: str, modules: list[ir.PolicyModule]) -> list[D
 
 
 def _find_rule(cil_rule: str, modules: list[ir.PolicyModule]) -> Span | None:
-    match = _CIL_ALLOW.search(cil_rule)
+    match = CIL_ALLOW.search(cil_rule)
     if not match:
         return None
     source, target, tclass, perms = match.groups()

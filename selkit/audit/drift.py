@@ -23,7 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from selkit.audit.changes import PolicyChanges, SubjectChanges
-from selkit.base.modules import active_module_cils, read_cil
+from selkit.base.modules import CIL_ALLOW, active_module_cils, read_cil
 from selkit.base.policy import BaseSpec
 from selkit.diagnostics import Diagnostic, DiagnosticError
 
@@ -31,7 +31,6 @@ from selkit.diagnostics import Diagnostic, DiagnosticError
 LOADED_POLICY = "/sys/fs/selinux/policy"
 SELINUX_CONFIG = "/etc/selinux/config"
 
-_CIL_ALLOW = re.compile(r"\(allow (\S+) (\S+) \((\S+) \(([^)]*)\)\)\)")
 _KERNEL_ALLOW = re.compile(r"allow (\S+) (\S+):(\S+) (?:\{ ([^}]*) \}|(\S+));")
 
 #: (source, target, class) -> {permission: modules}
@@ -43,7 +42,7 @@ def store_allows(store: str) -> Written:
     """Every allow the enabled modules of ``store`` write, by (source, target, class)."""
     out: Written = {}
     for name, path in active_module_cils(store):
-        for source, target, tclass, perms in _CIL_ALLOW.findall(read_cil(path).decode(
+        for source, target, tclass, perms in CIL_ALLOW.findall(read_cil(path).decode(
                 errors="replace")):
             cell = out.setdefault((source, target, tclass), {})
             for perm in perms.split():

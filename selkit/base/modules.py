@@ -6,6 +6,9 @@ import bz2
 import re
 from pathlib import Path
 
+#: An ``allow`` statement of CIL with a plain permission list: source, target, class, the
+#: permissions (space-separated).
+CIL_ALLOW = re.compile(r"\(allow (\S+) (\S+) \((\S+) \(([^)]*)\)\)\)")
 _CIL_FILECON = re.compile(r'^\(filecon "((?:[^"\\]|\\.)*)" (\w+) (?:\(\w+ \w+ (\w+)|\(\)|(\w+))',
                           re.M)
 
