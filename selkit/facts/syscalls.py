@@ -94,6 +94,11 @@ class SyscallTable:
         """The entry for ``tclass:perm``, or None if the table has none."""
         return self.permissions.get((tclass, perm))
 
+    def gated(self, tclass: str, perm: str) -> tuple[str, ...]:
+        """The system calls ``tclass:perm`` gates (none when the table has no entry)."""
+        info = self.permissions.get((tclass, perm))
+        return info.syscalls if info else ()
+
     def for_syscall(self, name: str) -> list[PermissionInfo]:
         """Every entry that names system call ``name`` (any mediation), sorted by key."""
         return sorted((p for p in self.permissions.values() if name in p.syscalls),

@@ -40,15 +40,11 @@ def _listed(perms: Iterable[Perm]) -> str:
     return " ".join(texts[:MAX_PERMS_SHOWN]) + more
 
 
-def _syscalls(table: SyscallTable, g: PhaseGrant) -> tuple[str, ...]:
-    info = table.for_permission(g.grant.tclass, g.grant.perm)
-    return info.syscalls if info else ()
-
-
 def _grant_dict(table: SyscallTable, g: PhaseGrant) -> dict:
     out = {"target": g.grant.target, "class": g.grant.tclass, "perm": g.grant.perm,
            "conditional": g.grant.conditional, "categories": [c.value for c in g.categories],
-           "kind": g.kind, "way": g.way, "syscalls": list(_syscalls(table, g))}
+           "kind": g.kind, "way": g.way,
+           "syscalls": list(table.gated(g.grant.tclass, g.grant.perm))}
     if g.at:
         out["at"] = g.at
     return out
@@ -57,7 +53,7 @@ def _grant_dict(table: SyscallTable, g: PhaseGrant) -> dict:
 def _grant_lines(table: SyscallTable, g: PhaseGrant) -> list[str]:
     where = f"{g.at} {g.way}" if g.at else f"{g.kind}: {g.way}"
     return [f"  {g.grant.text()}  ({', '.join(c.value for c in g.categories)})  [{where}]",
-            f"      -> {gated_text(_syscalls(table, g))}"]
+            f"      -> {gated_text(table.gated(g.grant.tclass, g.grant.perm))}"]
 
 
 def to_dict(audit: Against, table: SyscallTable) -> dict:
@@ -151,7 +147,7 @@ def listing_of(audit: Against, table: SyscallTable) -> Listing:
             severities = dict.fromkeys(c.severity.value for c in g.categories)
             rows.append((name, g.grant.text(), ", ".join(c.value for c in g.categories),
                          ", ".join(severities), g.kind, g.at or "", g.way,
-                         " ".join(_syscalls(table, g))))
+                         " ".join(table.gated(g.grant.tclass, g.grant.perm))))
     return Listing(
         key=m.name, title=f"{m.daemon or m.name}: each phase's grants in a category",
         headers=("phase", "grant", "category", "severity", "kind", "spec line", "rule",

@@ -23,18 +23,13 @@ _WORDS = {
 }
 
 
-def _syscalls(table: SyscallTable, c: Change) -> tuple[str, ...]:
-    info = table.for_permission(c.grant.tclass, c.grant.perm)
-    return info.syscalls if info else ()
-
-
 def _change_dict(table: SyscallTable, c: Change) -> dict:
     out = {"change": "added" if c.added else "removed", "direction":
            "inbound" if c.inbound else "outbound", "domain": c.domain,
            "target": c.grant.target, "class": c.grant.tclass, "perm": c.grant.perm,
            "conditional": c.grant.conditional, "categories": [k.value for k in c.categories],
            "severity": c.severity.value if c.severity else None, "rule": c.rule,
-           "syscalls": list(_syscalls(table, c))}
+           "syscalls": list(table.gated(c.grant.tclass, c.grant.perm))}
     if c.at:
         out["at"] = c.at
         out["statement"] = c.statement
@@ -68,7 +63,7 @@ def _change_lines(table: SyscallTable, c: Change, mode: str) -> list[str]:
                                          "no module of the store writes this rule as it reads"))
     if not c.inbound:
         verb = "opens" if c.added else "closes"
-        lines.append(f"      {verb}: {gated_text(_syscalls(table, c))}")
+        lines.append(f"      {verb}: {gated_text(table.gated(c.grant.tclass, c.grant.perm))}")
     return lines
 
 
@@ -212,7 +207,7 @@ class ChangesReport(Report):
         rows = [(ch.subject, plus if ch.added else minus, _grant_text(ch),
                  ", ".join(k.value for k in ch.categories) or "other",
                  ch.severity.value if ch.severity else "", ch.at or "", ch.rule,
-                 " ".join(_syscalls(self.table, ch)))
+                 " ".join(self.table.gated(ch.grant.tclass, ch.grant.perm)))
                 for s in self.changes.subjects for ch in s.changes]
         return [Listing("changes", "Every change of a phase",
                         ("phase", "change", "grant", "category", "severity", "spec line",

@@ -187,9 +187,7 @@ def render_plain(report: ProofReport, table: SyscallTable, *, baseline: bool = F
         tclass = obj.split(":", 1)[1]
         calls: list[str] = []
         for perm in perms:
-            info = table.for_permission(tclass, perm.split(" ")[0])
-            if info is not None:
-                calls += [c for c in info.syscalls if c not in calls]
+            calls += [c for c in table.gated(tclass, perm.split(" ")[0]) if c not in calls]
         lines.append(f"  {kind:8} {obj} {{ {' '.join(perms)} }}  [{where}]")
         lines.append(f"           -> {gated_text(calls)}")
     if not baseline:
@@ -225,10 +223,9 @@ def to_dict(report: ProofReport, table: SyscallTable) -> dict:
     def grants(items: dict) -> list[dict]:
         out = []
         for grant in sorted(items, key=Grant.key):
-            info = table.for_permission(grant.tclass, grant.perm)
             entry = {"target": grant.target, "class": grant.tclass, "perm": grant.perm,
                      "conditional": grant.conditional,
-                     "syscalls": list(info.syscalls) if info else []}
+                     "syscalls": list(table.gated(grant.tclass, grant.perm))}
             at = _at(items[grant])
             if at:
                 entry["at"] = at
