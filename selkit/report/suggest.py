@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from typing import assert_never
 
 from selkit.suggest import DeniedRule, Kind, Suggestion
+from selkit.suggest.syscalls import SyscallSuggestion
 
 
 def render_suggestions(suggestions: Sequence[Suggestion]) -> str:
@@ -40,6 +41,41 @@ def suggestion_to_dict(s: Suggestion) -> dict:
         "extra": list(s.extra), "notes": list(s.notes),
         "avcs": [a.raw for a in s.avcs],
     }
+
+
+def render_syscall_suggestions(suggestions: Sequence[SyscallSuggestion]) -> str:
+    """The answers for seccomp records as plain text, in the same shape: the place first."""
+    lines: list[str] = []
+    for s in suggestions:
+        covers = f"{_records(s.count)}: {s.syscall or 'a foreign call'}"
+        match s.kind:
+            case Kind.ALLOW | Kind.VERB:
+                lines.append(f"{s.path}:{s.line}: in phase {s.phase} add: {s.statement}   "
+                             f"# covers {covers}")
+                lines.append(f"    {s.why}")
+            case Kind.FORBIDDEN | Kind.GRANTED:
+                lines.append(f"{s.path}:{s.line}: phase {s.phase}: {s.why}   # {covers}")
+            case Kind.NONE:
+                lines.append(f"no suggestion: {s.why}   # {covers}")
+            case _:
+                assert_never(s.kind)
+        lines.extend(f"    note: {note}" for note in s.notes)
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def syscall_suggestion_to_dict(s: SyscallSuggestion) -> dict:
+    """A JSON-ready form of one answer for seccomp records (docs/json.md)."""
+    return {
+        "kind": s.kind.value, "module": s.module, "path": s.path, "line": s.line,
+        "phase": s.phase, "statement": s.statement, "why": s.why, "count": s.count,
+        "syscall": s.syscall, "notes": list(s.notes),
+        "records": [{"domain": c.domain, "arch": f"0x{c.arch:08x}", "nr": c.nr, "pid": c.pid,
+                     "raw": c.raw} for c in s.calls],
+    }
+
+
+def _records(n: int) -> str:
+    return f"{n} seccomp record" if n == 1 else f"{n} seccomp records"
 
 
 def _headline(s: Suggestion) -> str:
