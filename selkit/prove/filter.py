@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from selkit.emit.seccomp import phase_filter
+from selkit.facts.numbers import numbers
 from selkit.facts.seccomp_actions import Action
 from selkit.facts.syscalls import USERNS_TWIN, SyscallTable, load_table
 from selkit.ir import nodes as ir
@@ -124,7 +125,31 @@ class SteadySyscalls(Obligation):
         proof = check_filter(flt.bytes, (e.name for e in phase.allowed),
                              Action.parse(phase.default), _granted(ctx, steady))
         return Result(self.id, self.title, proof.verdict, summary(proof),
-                      evidence=_evidence(proof, phase.allowed))
+                      evidence=_evidence(proof, phase.allowed),
+                      extra={"syscalls": lists(proof, phase)})
+
+
+def lists(proof: FilterProof, phase: ir.PhaseSyscalls) -> dict[str, object]:
+    """The three lists as JSON-ready data: names blocked; allowed calls (impossible, possible)
+    with their numbers and every reason the spec gives for them."""
+    entries = {e.name: e for e in phase.allowed}
+    table = numbers("x86_64").by_name
+
+    def allowed(names: Iterable[str]) -> list[dict[str, object]]:
+        return [{"name": n, "nr": table[n],
+                 "declared_by": [_reason(r) for r in entries[n].reasons] if n in entries
+                 else []} for n in names]
+
+    return {"table": len(proof.blocked) + len(proof.impossible) + len(proof.possible),
+            "default": phase.default, "blocked": list(proof.blocked),
+            "impossible": allowed(proof.impossible), "possible": allowed(proof.possible)}
+
+
+def _reason(reason: ir.SyscallReason) -> dict[str, object]:
+    out: dict[str, object] = {"source": reason.source.value, "detail": reason.detail}
+    if reason.origin is not None:
+        out["at"] = f"{reason.origin.span.path}:{reason.origin.span.line}"
+    return out
 
 
 def summary(proof: FilterProof) -> str:

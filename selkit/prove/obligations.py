@@ -74,12 +74,15 @@ class Result:
     summary: str
     evidence: list[Evidence] = field(default_factory=list)
     accepted: list[Evidence] = field(default_factory=list)  # baseline exceptions, listed
+    #: An obligation's own JSON-ready data, under its own keys (docs/json.md: ``syscalls`` of
+    #: steady-syscalls).
+    extra: dict[str, object] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         """JSON-ready form."""
         return {"id": self.id, "title": self.title, "verdict": self.verdict.value,
                 "summary": self.summary, "evidence": [e.to_dict() for e in self.evidence],
-                "accepted": [e.to_dict() for e in self.accepted]}
+                "accepted": [e.to_dict() for e in self.accepted], **self.extra}
 
 
 @dataclass

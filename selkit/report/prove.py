@@ -12,7 +12,7 @@ from selkit.analysis.effective import Classified, Grant, Reach
 from selkit.analysis.profile import PROBE_SELF
 from selkit.ir.nodes import STEADY_PHASE, PolicyModule
 from selkit.prove.engine import ProofReport
-from selkit.prove.obligations import Evidence
+from selkit.prove.obligations import Evidence, Verdict
 from selkit.prove.syscalls import SyscallTable, blocked_families, denied_families
 from selkit.report.format import Block, Report
 
@@ -203,8 +203,25 @@ def render_plain(report: ProofReport, table: SyscallTable, *, baseline: bool = F
         lines += ["Cannot succeed (a necessary permission is missing): " + ", ".join(blocked)]
     lines += ["", f"Not mediated by SELinux at all ({len(table.unmediated)} system calls, "
               "e.g. " + ", ".join(sorted(table.unmediated)[:12]) + ", ...): the policy says "
-              "nothing about them; seccomp would."]
+              "nothing about them. " + _unmediated_under_filter(report, table)]
     return "\n".join(lines)
+
+
+def _unmediated_under_filter(report: ProofReport, table: SyscallTable) -> str:
+    """What the steady seccomp filter does with the calls SELinux does not mediate, as proved
+    by the steady-syscalls obligation (nothing claimed unless it holds)."""
+    result = next((r for r in report.results if r.id == "steady-syscalls"), None)
+    lists = result.extra.get("syscalls") if result else None
+    if result is None or result.verdict is not Verdict.HOLDS or not isinstance(lists, dict):
+        verdict = result.verdict.value if result else "not run"
+        return (f"Only a seccomp filter can stop them, and the steady filter's proof is "
+                f"{verdict}: nothing is claimed about them.")
+    unmediated = set(table.unmediated)
+    allowed = sorted(e["name"] for key in ("possible", "impossible") for e in lists[key]
+                     if e["name"] in unmediated)
+    blocked = len(unmediated & set(lists["blocked"]))
+    return (f"The steady seccomp filter blocks {blocked} of them and allows {len(allowed)}, "
+            f"each declared (steady-syscalls): {', '.join(allowed) or 'none'}.")
 
 
 def _at(reaches: Iterable[Reach]) -> str | None:
