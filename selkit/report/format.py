@@ -170,6 +170,23 @@ def flat(blocks: Sequence[Block]) -> Iterator[str | Table]:
             yield block
 
 
+def paragraphs(blocks: Sequence[Block]) -> Iterator[list[str] | Table | Heading | Details]:
+    """The blocks with each run of non-blank text lines joined into one paragraph (a list of
+    lines, right-stripped); a blank line ends a paragraph and is dropped."""
+    run: list[str] = []
+    for block in blocks:
+        if isinstance(block, str) and block.strip():
+            run.append(block.rstrip())
+            continue
+        if run:
+            yield run
+            run = []
+        if not isinstance(block, str):
+            yield block
+    if run:
+        yield run
+
+
 class TextRenderer(Renderer):
     """Plain text: every block on its own lines."""
 

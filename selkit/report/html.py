@@ -18,12 +18,12 @@ from html import escape
 
 from selkit.report.format import (
     Block,
-    Details,
     Heading,
     Listing,
     Renderer,
     Report,
     Table,
+    paragraphs,
     schema_id,
 )
 from selkit.report.svg import bar_chart, peak
@@ -112,30 +112,17 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 def blocks(items: Sequence[Block]) -> list[str]:
     """Blocks as HTML elements; consecutive text lines make one paragraph."""
     out: list[str] = []
-    run: list[str] = []
-
-    def end_run() -> None:
-        if run:
-            out.append(_lines(run))
-            run.clear()
-
-    for block in items:
-        if isinstance(block, str):
-            if block.strip():
-                run.append(block.rstrip())
-            else:
-                end_run()
-            continue
-        end_run()
-        if isinstance(block, Heading):
-            out.append(f"<h2>{escape(block.text)}</h2>")
-        elif isinstance(block, Table):
-            out.append(table(block.headers, block.rows))
-        elif isinstance(block, Details):
-            out += [f"<details{' open' if block.open else ''}>"
-                    f"<summary>{escape(block.summary)}</summary>", *blocks(block.blocks),
+    for part in paragraphs(items):
+        if isinstance(part, list):
+            out.append(_lines(part))
+        elif isinstance(part, Heading):
+            out.append(f"<h2>{escape(part.text)}</h2>")
+        elif isinstance(part, Table):
+            out.append(table(part.headers, part.rows))
+        else:
+            out += [f"<details{' open' if part.open else ''}>"
+                    f"<summary>{escape(part.summary)}</summary>", *blocks(part.blocks),
                     "</details>"]
-    end_run()
     return out
 
 

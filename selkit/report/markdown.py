@@ -11,7 +11,15 @@ import html
 import re
 from collections.abc import Sequence
 
-from selkit.report.format import Block, Details, Heading, Listing, Renderer, Report, Table
+from selkit.report.format import (
+    Block,
+    Heading,
+    Listing,
+    Renderer,
+    Report,
+    Table,
+    paragraphs,
+)
 
 #: Rows of a listing shown in a comment (GitHub takes at most 65,536 characters); the rest are
 #: counted, never dropped silently.
@@ -74,30 +82,17 @@ def _lines(run: list[str]) -> list[str]:
 def blocks(items: Sequence[Block]) -> list[str]:
     """Blocks as markdown lines, each table, heading or details apart from the text around."""
     out: list[str] = []
-    run: list[str] = []
-
-    def end_run() -> None:
-        if run:
-            out.extend([*_lines(run), ""])
-            run.clear()
-
-    for block in items:
-        if isinstance(block, str):
-            if block.strip():
-                run.append(block.rstrip())
-            else:
-                end_run()
-            continue
-        end_run()
-        if isinstance(block, Heading):
-            out += ["## " + text(block.text), ""]
-        elif isinstance(block, Table):
-            out += [*table(block.headers, block.rows), ""]
-        elif isinstance(block, Details):
-            out += [f"<details{' open' if block.open else ''}>",
-                    f"<summary>{html.escape(block.summary, quote=False)}</summary>", "",
-                    *blocks(block.blocks), "</details>", ""]
-    end_run()
+    for part in paragraphs(items):
+        if isinstance(part, list):
+            out += [*_lines(part), ""]
+        elif isinstance(part, Heading):
+            out += ["## " + text(part.text), ""]
+        elif isinstance(part, Table):
+            out += [*table(part.headers, part.rows), ""]
+        else:
+            out += [f"<details{' open' if part.open else ''}>",
+                    f"<summary>{html.escape(part.summary, quote=False)}</summary>", "",
+                    *blocks(part.blocks), "</details>", ""]
     return out
 
 
