@@ -45,6 +45,19 @@ def kb():
     return load_kb()
 
 
+@pytest.fixture(scope="session")
+def shipped_specs(kb):
+    """(programs, modules) of every shipped spec, compiled once."""
+    from selkit.compiler import front_end
+
+    programs, modules = [], []
+    for name in ("hts", "iodine", "iodined", "openvpn", "ptunnel"):
+        program, mods = front_end(str(ROOT / "policies" / f"{name}.sel"), kb)
+        programs.append(program)
+        modules.extend(mods)
+    return programs, modules
+
+
 def _run_folder(tmp_path_factory) -> Path:
     """A folder of this test run that every pytest-xdist worker shares (the run's base
     temporary directory; a worker's own is one level below it)."""

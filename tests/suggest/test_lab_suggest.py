@@ -2,7 +2,7 @@
 
 Denials are kernel AVC lines as the lab's dmesg shows them, parsed by selkit.lab.avc. Every
 suggested statement is then checked independently of the suggester: inserted into a copy of
-the spec after the suggested line, compiled with selkit.compiler.front_end, and the IR must
+the spec after the suggested line, shipped_specs with selkit.compiler.front_end, and the IR must
 grant the denied permission (which the shipped spec must not already grant).
 """
 
@@ -21,19 +21,6 @@ from selkit.lab.avc import parse_avcs
 from selkit.report.suggest import render_suggestions, suggestion_to_dict
 from selkit.suggest import Kind, suggest
 
-SPECS = ("hts", "iodine", "iodined", "openvpn", "ptunnel")
-
-
-@pytest.fixture(scope="module")
-def compiled(kb):
-    """(programs, modules) of every shipped spec."""
-    programs, modules = [], []
-    for name in SPECS:
-        program, mods = front_end(str(ROOT / "policies" / f"{name}.sel"), kb)
-        programs.append(program)
-        modules.extend(mods)
-    return programs, modules
-
 
 def denial(stype: str, ttype: str, tclass: str, perms: str, extra: str = "", pid: int = 301,
            comm: str = "daemon") -> str:
@@ -43,8 +30,8 @@ def denial(stype: str, ttype: str, tclass: str, perms: str, extra: str = "", pid
             f'tcontext=system_u:object_r:{ttype}:s0 tclass={tclass} permissive=0')
 
 
-def run(kb, compiled, *lines: str):
-    programs, modules = compiled
+def run(kb, shipped_specs, *lines: str):
+    programs, modules = shipped_specs
     avcs = parse_avcs("\n".join(lines))
     assert len(avcs) == len(lines)
     return suggest(avcs, modules, kb, programs)
@@ -104,12 +91,12 @@ def only(suggestions, kind=None):
 # ---------------------------------------------------------------------------------------------
 
 
-def test_write_on_the_startup_log_socket_is_syslog_io(kb, compiled):
+def test_write_on_the_startup_log_socket_is_syslog_io(kb, shipped_specs):
     """iodine's steady phase has no 'syslog io': logging on the /dev/log socket startup
     opened is denied as write on a startup-labelled unix_dgram_socket."""
     lines = [denial("iodine_steady_t", "iodine_startup_t", "unix_dgram_socket", "write",
                     pid=400 + i, comm="iodine") for i in range(3)]
-    s = only(run(kb, compiled, *lines), Kind.VERB)
+    s = only(run(kb, shipped_specs, *lines), Kind.VERB)
     path = spec_path("iodine")
     assert (s.statement, s.phase, s.path, s.module) == ("syslog io", "steady", path,
                                                         "iodine_client")
@@ -120,11 +107,11 @@ def test_write_on_the_startup_log_socket_is_syslog_io(kb, compiled):
     assert_fixes(kb, s)
 
 
-def test_sendto_syslogd_from_steady_is_a_new_connection(kb, compiled):
+def test_sendto_syslogd_from_steady_is_a_new_connection(kb, shipped_specs):
     """sendto is checked with the sending socket's label: a steady-labelled sender opened its
     own /dev/log connection, which 'syslog io' (a write on startup's socket) cannot grant;
     'syslog' can, and the note says what 'syslog io' would have meant."""
-    s = only(run(kb, compiled, denial("iodine_steady_t", "syslogd_t", "unix_dgram_socket",
+    s = only(run(kb, shipped_specs, denial("iodine_steady_t", "syslogd_t", "unix_dgram_socket",
                                       "sendto", 'path="/dev/log" ')), Kind.VERB)
     assert (s.statement, s.phase) == ("syslog", "steady")
     assert any("'syslog io'" in n for n in s.notes)
@@ -132,8 +119,8 @@ def test_sendto_syslogd_from_steady_is_a_new_connection(kb, compiled):
     assert_fixes(kb, s)
 
 
-def test_connect_to_http_from_hts_steady_is_forbidden(kb, compiled):
-    s = only(run(kb, compiled, denial("hts_steady_t", "http_port_t", "tcp_socket",
+def test_connect_to_http_from_hts_steady_is_forbidden(kb, shipped_specs):
+    s = only(run(kb, shipped_specs, denial("hts_steady_t", "http_port_t", "tcp_socket",
                                       "name_connect", "dest=80 ", comm="hts")), Kind.FORBIDDEN)
     text = Path(spec_path("hts")).read_text()
     forbid_line = next(i for i, line in enumerate(text.split("\n"), 1)
@@ -145,10 +132,10 @@ def test_connect_to_http_from_hts_steady_is_forbidden(kb, compiled):
     assert s.edits == ()
 
 
-def test_dns_bind_in_startup_names_the_port(kb, compiled):
+def test_dns_bind_in_startup_names_the_port(kb, shipped_specs):
     """The AVC's src= port gives 'udp bind port 53'; without it, the port type form."""
     with_port, without = (
-        only(run(kb, compiled, denial("openvpn_startup_t", "dns_port_t", "udp_socket",
+        only(run(kb, shipped_specs, denial("openvpn_startup_t", "dns_port_t", "udp_socket",
                                       "name_bind", extra, comm="openvpn")), Kind.VERB)
         for extra in ("src=53 ", ""))
     assert with_port.statement == "udp bind port 53"
@@ -160,15 +147,15 @@ def test_dns_bind_in_startup_names_the_port(kb, compiled):
         assert_fixes(kb, s)
 
 
-def test_a_domain_of_no_module_gets_no_suggestion(kb, compiled):
-    s = only(run(kb, compiled, denial("initrc_t", "etc_t", "file", "read")), Kind.NONE)
+def test_a_domain_of_no_module_gets_no_suggestion(kb, shipped_specs):
+    s = only(run(kb, shipped_specs, denial("initrc_t", "etc_t", "file", "read")), Kind.NONE)
     assert s.statement is None and s.path is None and s.edits == ()
     assert s.why.startswith("initrc_t is not a phase domain of the modules given")
 
 
-def test_no_verb_falls_back_to_a_raw_allow_in_both_phases(kb, compiled):
+def test_no_verb_falls_back_to_a_raw_allow_in_both_phases(kb, shipped_specs):
     """No verb grants setrlimit; the raw allow in steady needs startup to hold it too."""
-    s = only(run(kb, compiled, denial("openvpn_steady_t", "openvpn_steady_t", "process",
+    s = only(run(kb, shipped_specs, denial("openvpn_steady_t", "openvpn_steady_t", "process",
                                       "setrlimit", comm="openvpn")), Kind.ALLOW)
     text = Path(spec_path("openvpn")).read_text()
     assert (s.statement, s.phase) == ("allow self:process setrlimit", "steady")
@@ -183,18 +170,18 @@ def test_no_verb_falls_back_to_a_raw_allow_in_both_phases(kb, compiled):
         front_end(spec_path("openvpn"), kb, text=steady_only)
 
 
-def test_verbs_that_break_a_forbid_are_passed_over(kb, compiled):
+def test_verbs_that_break_a_forbid_are_passed_over(kb, shipped_specs):
     """A UDP socket in iodined's steady phase: 'ifconfig' would grant the create too, but
     steady forbids capabilities; the smallest verb that compiles wins."""
-    s = only(run(kb, compiled, denial("iodined_steady_t", "iodined_steady_t", "udp_socket",
+    s = only(run(kb, shipped_specs, denial("iodined_steady_t", "iodined_steady_t", "udp_socket",
                                       "create", comm="iodined")), Kind.VERB)
     assert s.statement in ("udp bind", "udp connect")
     assert_fixes(kb, s)
 
 
-def test_a_raw_allow_lists_the_verbs_it_could_not_use(kb, compiled):
+def test_a_raw_allow_lists_the_verbs_it_could_not_use(kb, shipped_specs):
     """hts steady reading a raw socket: 'icmp raw' grants it but breaks 'raw_sockets'."""
-    out = run(kb, compiled, denial("hts_steady_t", "hts_steady_t", "rawip_socket",
+    out = run(kb, shipped_specs, denial("hts_steady_t", "hts_steady_t", "rawip_socket",
                                    "create read", comm="hts"))
     kinds = {s.kind: s for s in out}
     assert set(kinds) == {Kind.ALLOW, Kind.FORBIDDEN}
@@ -205,14 +192,14 @@ def test_a_raw_allow_lists_the_verbs_it_could_not_use(kb, compiled):
     assert_fixes(kb, raw)
 
 
-def test_what_the_spec_grants_is_not_suggested_again(kb, compiled):
-    s = only(run(kb, compiled, denial("iodined_steady_t", "iodined_startup_t", "udp_socket",
+def test_what_the_spec_grants_is_not_suggested_again(kb, shipped_specs):
+    s = only(run(kb, shipped_specs, denial("iodined_steady_t", "iodined_startup_t", "udp_socket",
                                       "read")), Kind.GRANTED)
     assert s.statement is None and "already granted by 'udp io'" in s.why
 
 
-def test_identical_suggestions_are_grouped_with_their_count(kb, compiled):
-    out = run(kb, compiled,
+def test_identical_suggestions_are_grouped_with_their_count(kb, shipped_specs):
+    out = run(kb, shipped_specs,
               denial("openvpn_steady_t", "proc_t", "file", "read", pid=11),
               denial("openvpn_steady_t", "proc_t", "file", "open", pid=12),
               denial("openvpn_steady_t", "proc_t", "file", "read open", pid=13),
@@ -226,8 +213,8 @@ def test_identical_suggestions_are_grouped_with_their_count(kb, compiled):
     assert_fixes(kb, out[0])
 
 
-def test_plain_rendering(kb, compiled):
-    out = run(kb, compiled,
+def test_plain_rendering(kb, shipped_specs):
+    out = run(kb, shipped_specs,
               denial("iodine_steady_t", "iodine_startup_t", "unix_dgram_socket", "write", pid=1),
               denial("iodine_steady_t", "iodine_startup_t", "unix_dgram_socket", "write", pid=2),
               denial("initrc_t", "etc_t", "file", "read", pid=3))
@@ -238,7 +225,7 @@ def test_plain_rendering(kb, compiled):
         "# covers 2 denials: unix_dgram_socket write on iodine_startup_t")
     assert text.splitlines()[-1].startswith("no suggestion: initrc_t is not a phase domain")
     assert text.splitlines()[-1].endswith("# 1 denial: file read on etc_t from initrc_t")
-    assert render_suggestions(run(kb, compiled,
+    assert render_suggestions(run(kb, shipped_specs,
                                   denial("iodine_steady_t", "iodine_startup_t",
                                          "unix_dgram_socket", "write", pid=1),
                                   denial("iodine_steady_t", "iodine_startup_t",
@@ -248,9 +235,9 @@ def test_plain_rendering(kb, compiled):
     assert render_suggestions([]) == ""
 
 
-def test_granted_records_are_ignored(kb, compiled):
+def test_granted_records_are_ignored(kb, shipped_specs):
     line = denial("iodine_steady_t", "iodine_startup_t", "unix_dgram_socket", "write")
-    assert run(kb, compiled, line.replace("avc:  denied", "avc:  granted")) == []
+    assert run(kb, shipped_specs, line.replace("avc:  denied", "avc:  granted")) == []
 
 
 def test_insert_statements_into_one_line_and_empty_phases(kb):
@@ -270,9 +257,9 @@ def test_insert_statements_into_one_line_and_empty_phases(kb):
     assert not grants(module, kb, "relayd_steady_t", "relayd_startup_t", "udp_socket", "read")
 
 
-def test_switches_are_not_suggested_as_statements(kb, compiled):
+def test_switches_are_not_suggested_as_statements(kb, shipped_specs):
     """setcurrent and dyntransition come from 'switch' alone, forward only (REFERENCE 6)."""
-    out = run(kb, compiled,
+    out = run(kb, shipped_specs,
               denial("ptunnel_steady_t", "ptunnel_steady_t", "process", "setcurrent", pid=1),
               denial("ptunnel_steady_t", "ptunnel_startup_t", "process", "dyntransition",
                      pid=2))
@@ -283,9 +270,9 @@ def test_switches_are_not_suggested_as_statements(kb, compiled):
     assert all(s.edits == () and s.module == "ptunnel" for s in out)
 
 
-def test_unforbidden_dangerous_permissions_are_flagged(kb, compiled):
+def test_unforbidden_dangerous_permissions_are_flagged(kb, shipped_specs):
     """ptunnel's steady phase does not forbid netlink: the verb is suggested, with a warning."""
-    s = only(run(kb, compiled, denial("ptunnel_steady_t", "ptunnel_steady_t",
+    s = only(run(kb, shipped_specs, denial("ptunnel_steady_t", "ptunnel_steady_t",
                                       "netlink_route_socket", "create")), Kind.VERB)
     assert s.statement == "netlink route read"
     assert any("forbid group 'netlink'" in n for n in s.notes)
@@ -293,10 +280,10 @@ def test_unforbidden_dangerous_permissions_are_flagged(kb, compiled):
 
 
 def test_a_group_the_phase_forbids_is_not_called_unforbidden_where_it_spares_the_target(
-        kb, compiled):
+        kb, shipped_specs):
     """ptunnel's steady phase forbids 'write', which spares selinuxfs (security_t): the
     suggestion may not claim that steady leaves 'write' out."""
-    out = run(kb, compiled, denial("ptunnel_steady_t", "security_t", "file", "write"))
+    out = run(kb, shipped_specs, denial("ptunnel_steady_t", "security_t", "file", "write"))
     assert out and out[0].kind in (Kind.VERB, Kind.ALLOW)
     assert not any("forbid group 'write'" in n for s in out for n in s.notes)
 
@@ -327,7 +314,7 @@ def test_a_three_phase_chain_gets_the_statement_in_every_ancestor(kb):
             assert_fixes(kb, s)
 
 
-def test_a_bounded_transition_error_points_at_the_switch(kb, compiled):
+def test_a_bounded_transition_error_points_at_the_switch(kb, shipped_specs):
     """A SELINUX_ERR record names no permission: it is explained, never turned into a rule."""
     forward, backward = (
         f"audit: type=1401 audit(1764260000.5:{serial}): op=security_bounded_transition "
@@ -335,7 +322,7 @@ def test_a_bounded_transition_error_points_at_the_switch(kb, compiled):
         f"newcontext=system_u:system_r:{new}:s0"
         for serial, old, new in ((90, "ptunnel_startup_t", "ptunnel_steady_t"),
                                  (91, "hts_steady_t", "hts_startup_t")))
-    out = run(kb, compiled, forward, backward)
+    out = run(kb, shipped_specs, forward, backward)
     assert [s.kind for s in out] == [Kind.NONE, Kind.NONE]
     texts = sorted(s.why for s in out)
     assert texts[0].startswith("'switch startup -> steady' (ptunnel.sel:")
@@ -345,9 +332,9 @@ def test_a_bounded_transition_error_points_at_the_switch(kb, compiled):
     assert all(s.edits == () and s.denied[0].perms == () for s in out)
 
 
-def test_an_own_file_type_is_named_by_its_file_name(kb, compiled):
+def test_an_own_file_type_is_named_by_its_file_name(kb, shipped_specs):
     """openvpn re-reading its config after the switch: 'read conf', as the spec names it."""
-    s = only(run(kb, compiled, denial("openvpn_steady_t", "openvpn_conf_t", "file",
+    s = only(run(kb, shipped_specs, denial("openvpn_steady_t", "openvpn_conf_t", "file",
                                       "open read", 'name="server.conf" ', comm="openvpn")),
              Kind.VERB)
     assert (s.statement, s.phase, s.also) == ("read conf", "steady", ())

@@ -1,7 +1,7 @@
 """From seccomp records back to the spec (selkit.suggest.syscalls), on the shipped specs.
 
 Each suggested ``syscalls allow`` is checked independently of the suggester: added after the
-suggested line of a copy of the spec, compiled with selkit.compiler.front_end, and the phase's
+suggested line of a copy of the spec, shipped_specs with selkit.compiler.front_end, and the phase's
 list must then hold the call (which the shipped spec's must not).
 """
 
@@ -19,26 +19,15 @@ from selkit.suggest import Kind
 from selkit.suggest.syscalls import LoggedCall, suggest_syscalls
 from tests.suggest.test_lab_suggest import insert_after_lines, last_statement_line
 
-SPECS = ("hts", "iodine", "iodined", "openvpn", "ptunnel")
 NR = numbers("x86_64").number
-
-
-@pytest.fixture(scope="module")
-def compiled(kb):
-    programs, modules = [], []
-    for name in SPECS:
-        program, mods = front_end(str(ROOT / "policies" / f"{name}.sel"), kb)
-        programs.append(program)
-        modules.extend(mods)
-    return programs, modules
 
 
 def logged(domain: str, name: str, pid: int = 400) -> LoggedCall:
     return LoggedCall(domain, AUDIT_ARCH_X86_64, NR(name), pid)
 
 
-def run(kb, compiled, *calls: LoggedCall):
-    programs, modules = compiled
+def run(kb, shipped_specs, *calls: LoggedCall):
+    programs, modules = shipped_specs
     return suggest_syscalls(calls, modules, kb, programs)
 
 
@@ -47,8 +36,8 @@ def steady_names(kb, path: str, text: str | None = None) -> frozenset[str]:
     return modules[0].syscalls_of("steady").names
 
 
-def test_a_call_no_statement_gives_is_an_allow_at_the_end_of_its_phase(kb, compiled):
-    (s,) = run(kb, compiled, logged("openvpn_steady_t", "uname"))
+def test_a_call_no_statement_gives_is_an_allow_at_the_end_of_its_phase(kb, shipped_specs):
+    (s,) = run(kb, shipped_specs, logged("openvpn_steady_t", "uname"))
     assert (s.kind, s.module, s.phase, s.syscall) == (Kind.ALLOW, "openvpn", "steady", "uname")
     assert s.statement == "syscalls allow uname"
     path = str(ROOT / "policies" / "openvpn.sel")
@@ -60,8 +49,8 @@ def test_a_call_no_statement_gives_is_an_allow_at_the_end_of_its_phase(kb, compi
     assert s.notes == ("uname reaches no SELinux check: the filter is all that stops it",)
 
 
-def test_the_notes_say_what_selinux_still_checks(kb, compiled):
-    vmsplice, sendfile = run(kb, compiled, logged("openvpn_steady_t", "vmsplice"),
+def test_the_notes_say_what_selinux_still_checks(kb, shipped_specs):
+    vmsplice, sendfile = run(kb, shipped_specs, logged("openvpn_steady_t", "vmsplice"),
                              logged("openvpn_steady_t", "sendfile"))
     assert vmsplice.kind is sendfile.kind is Kind.ALLOW
     assert "fifo_file write; the phase holds none of them" in vmsplice.notes[0]
@@ -72,22 +61,22 @@ def test_the_notes_say_what_selinux_still_checks(kb, compiled):
                for n in sendfile.notes)
 
 
-def test_a_deny_of_the_phase_is_the_answer_not_an_allow(kb, compiled):
-    (s,) = run(kb, compiled, logged("openvpn_steady_t", "execve"))
+def test_a_deny_of_the_phase_is_the_answer_not_an_allow(kb, shipped_specs):
+    (s,) = run(kb, shipped_specs, logged("openvpn_steady_t", "execve"))
     assert s.kind is Kind.FORBIDDEN and s.statement is None
     text = (ROOT / "policies" / "openvpn.sel").read_text().split("\n")
     assert "syscalls deny" in text[s.line - 1] and "execve" in text[s.line - 1]
 
 
-def test_a_call_the_list_has_means_the_filter_was_not_this_specs(kb, compiled):
-    (s,) = run(kb, compiled, logged("openvpn_steady_t", "getrandom"))
+def test_a_call_the_list_has_means_the_filter_was_not_this_specs(kb, shipped_specs):
+    (s,) = run(kb, shipped_specs, logged("openvpn_steady_t", "getrandom"))
     assert s.kind is Kind.GRANTED and "rebuild the patch" in s.why
     line = (ROOT / "policies" / "openvpn.sel").read_text().split("\n")[s.line - 1]
     assert "getrandom" in line
 
 
-def test_startup_gets_its_own_answer(kb, compiled):
-    (s,) = run(kb, compiled, logged("iodined_startup_t", "uname"))
+def test_startup_gets_its_own_answer(kb, shipped_specs):
+    (s,) = run(kb, shipped_specs, logged("iodined_startup_t", "uname"))
     assert (s.kind, s.phase) == (Kind.ALLOW, "startup")
 
 
@@ -97,25 +86,25 @@ def test_startup_gets_its_own_answer(kb, compiled):
     (AUDIT_ARCH_X86_64, 4000, "x86_64 has no system call 4000"),
     (0xC00000B7, 63, "architecture 0xc00000b7 is not x86_64"),
 ])
-def test_foreign_calls_have_no_statement(kb, compiled, arch, nr, words):
-    (s,) = run(kb, compiled, LoggedCall("openvpn_steady_t", arch, nr))
+def test_foreign_calls_have_no_statement(kb, shipped_specs, arch, nr, words):
+    (s,) = run(kb, shipped_specs, LoggedCall("openvpn_steady_t", arch, nr))
     assert s.kind is Kind.NONE and s.syscall is None and words in s.why
 
 
-def test_a_domain_of_no_spec(kb, compiled):
-    (s,) = run(kb, compiled, logged("sshd_t", "uname"))
+def test_a_domain_of_no_spec(kb, shipped_specs):
+    (s,) = run(kb, shipped_specs, logged("sshd_t", "uname"))
     assert s.kind is Kind.NONE and "sshd_t is not a phase domain" in s.why
 
 
-def test_records_of_one_call_are_one_suggestion_in_first_seen_order(kb, compiled):
-    found = run(kb, compiled, logged("hts_steady_t", "uname", 1), logged("hts_steady_t", "kill", 2),
-                logged("hts_steady_t", "uname", 3))
+def test_records_of_one_call_are_one_suggestion_in_first_seen_order(kb, shipped_specs):
+    found = run(kb, shipped_specs, logged("hts_steady_t", "uname", 1),
+                logged("hts_steady_t", "kill", 2), logged("hts_steady_t", "uname", 3))
     assert [(s.syscall, s.count) for s in found] == [("uname", 2), ("kill", 1)]
     assert [c.pid for c in found[0].calls] == [1, 3]
 
 
-def test_text_and_json(kb, compiled):
-    found = run(kb, compiled, logged("openvpn_steady_t", "uname"),
+def test_text_and_json(kb, shipped_specs):
+    found = run(kb, shipped_specs, logged("openvpn_steady_t", "uname"),
                 LoggedCall("openvpn_steady_t", AUDIT_ARCH_I386, 11, 9, "type=1326 ..."))
     text = render_syscall_suggestions(found)
     first, why, note, foreign = text.splitlines()
