@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
+from selkit.diagnostics import Diagnostic, DiagnosticError, did_you_mean
 from selkit.ir.forbid_groups import group_items
 from selkit.prove.obligations import SECURITY_PERMS
 
@@ -166,6 +167,23 @@ def _cached(frozen: tuple) -> CategoryMap:
                 if p in classes.get(tclass, ()):
                     add(tclass, p, Member(category))
     return CategoryMap({k: tuple(v) for k, v in out.items()})
+
+
+def named(value: str) -> tuple[Category, ...]:
+    """The categories a comma-separated list names (``--fail-on``): category names, or a
+    severity for all of its categories, each once; SEL613 for a word that is neither."""
+    out: list[Category] = []
+    for word in (w.strip() for w in value.split(",") if w.strip()):
+        if word in {c.value for c in Category}:
+            out.append(Category(word))
+        elif word in {s.value for s in Severity}:
+            out += [c for c in Category if c.severity.value == word]
+        else:
+            names = [c.value for c in Category] + [s.value for s in Severity]
+            raise DiagnosticError([Diagnostic(
+                "SEL613", f"--fail-on: '{word}' is no category or severity",
+                hint=did_you_mean(word, names) or f"one of: {', '.join(names)}")])
+    return tuple(dict.fromkeys(out))
 
 
 def ordered() -> list[Category]:

@@ -113,6 +113,18 @@ def kind_of(path: str) -> SideKind:
                      "a spec ends in .sel")
 
 
+def host_kernel_policy(path: str) -> str:
+    """``path``, checked to be a kernel policy file (``--policy``): SEL610 when there is no
+    such file, SEL611 when it is another kind."""
+    if not os.path.isfile(path):
+        raise _fail("SEL610", f"no such file: '{path}'", hint="give the host's binary policy")
+    kind = kind_of(path)
+    if kind is not SideKind.POLICY:
+        raise _fail("SEL611", f"--policy '{path}' is a {kind.value}, not a kernel policy",
+                    hint="give the host's binary policy, e.g. /sys/fs/selinux/policy")
+    return path
+
+
 @contextmanager
 def materialised(argument: str) -> Iterator[tuple[str, tuple[str, str] | None]]:
     """The path of ``argument``'s file, extracted from git for ``REV:PATH`` (the whole tree

@@ -5,7 +5,6 @@ domains of a policy ranked by exposure (``--domain``/``--all``/``--score``:
 
 from __future__ import annotations
 
-import os
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any
 
@@ -14,7 +13,7 @@ import click
 from selkit.cli.app import EXIT_TOOLCHAIN, Application
 from selkit.cli.audit_score import run_score, score_options, wants_score
 from selkit.cli.options import base_options, base_spec, format_option, front, json_option
-from selkit.diagnostics import Diagnostic, DiagnosticError, did_you_mean
+from selkit.diagnostics import Diagnostic, DiagnosticError
 
 if TYPE_CHECKING:
     from selkit.audit.categories import Category
@@ -22,27 +21,6 @@ if TYPE_CHECKING:
     from selkit.audit.sides import Side
     from selkit.base import BaseSpec
     from selkit.progress import Progress
-
-
-def _fail_on(value: str | None) -> tuple[Category, ...]:
-    """The categories of ``--fail-on`` (category names, or a severity for all of its
-    categories); SEL613 for a word that is neither."""
-    from selkit.audit.categories import Category, Severity  # noqa: PLC0415
-
-    if not value:
-        return ()
-    out: list[Category] = []
-    for word in (w.strip() for w in value.split(",") if w.strip()):
-        if word in {c.value for c in Category}:
-            out.append(Category(word))
-        elif word in {s.value for s in Severity}:
-            out += [c for c in Category if c.severity.value == word]
-        else:
-            names = [c.value for c in Category] + [s.value for s in Severity]
-            raise DiagnosticError([Diagnostic(
-                "SEL613", f"--fail-on: '{word}' is no category or severity",
-                hint=did_you_mean(word, names) or f"one of: {', '.join(names)}")])
-    return tuple(dict.fromkeys(out))
 
 
 def _usage(message: str, hint: str) -> DiagnosticError:
@@ -89,8 +67,10 @@ def audit_command(app: Application, sources: tuple[str, ...], domain: str | None
                          "--threshold N fails on a score above N")
         run_score(app, sources, domain, base, base_store, {**scoring, "score_policy": policy})
         return
+    from selkit.audit.categories import named  # noqa: PLC0415
+
     host_policy = policy
-    categories = _fail_on(fail_on)
+    categories = named(fail_on) if fail_on else ()
     if domain is not None:
         if len(sources) != 1 or host_policy:
             raise _usage("--against takes exactly one spec and no --policy",
@@ -148,16 +128,12 @@ def _drift(app: Application, sources: tuple[str, ...], host_policy: str,
            ) -> tuple[PolicyChanges, str | None]:
     from selkit.audit.changes import audit_changes  # noqa: PLC0415
     from selkit.audit.drift import attribute, host_store_of  # noqa: PLC0415
-    from selkit.audit.sides import SideKind, kind_of, policy_side, spec_side  # noqa: PLC0415
+    from selkit.audit.sides import host_kernel_policy, policy_side, spec_side  # noqa: PLC0415
     from selkit.base import load_policy  # noqa: PLC0415
 
     spec = base_spec(base, base_store)
     store = host_store_of(host_policy, host_store)
-    kind = kind_of(_existing(host_policy))
-    if kind is not SideKind.POLICY:
-        raise DiagnosticError([Diagnostic(
-            "SEL611", f"--policy '{host_policy}' is a {kind.value}, not a kernel policy",
-            hint="give the host's binary policy, e.g. /sys/fs/selinux/policy")])
+    host_kernel_policy(host_policy)
     _, modules = front(app, sources, spec.require_store())
     with app.progress("auditing") as progress:
         expected = spec_side(" ".join(sources), modules, spec, progress=progress)
@@ -165,13 +141,6 @@ def _drift(app: Application, sources: tuple[str, ...], host_policy: str,
         changes = audit_changes(expected, host, load_policy(expected.policy_path),
                                 load_policy(host_policy))
     return (attribute(changes, store) if store else changes), store
-
-
-def _existing(path: str) -> str:
-    if not os.path.isfile(path):
-        raise DiagnosticError([Diagnostic("SEL610", f"no such file: '{path}'",
-                                          hint="give the host's binary policy")])
-    return path
 
 
 def _side(app: Application, stack: ExitStack, argument: str, spec: BaseSpec,
