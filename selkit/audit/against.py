@@ -117,8 +117,9 @@ def check_domain(kb: KnowledgeBase, domain: str) -> str:
     return name
 
 
-def _holdings(effective: Iterable[Grant], domain: str, cmap: CategoryMap
-              ) -> dict[Category, Holding]:
+def holdings(effective: Iterable[Grant], domain: str, cmap: CategoryMap
+             ) -> dict[Category, Holding]:
+    """What ``domain`` holds in each category, given its effective grants."""
     grants: dict[Category, set[Grant]] = {c: set() for c in Category}
     plain: dict[Category, set[Perm]] = {c: set() for c in Category}
     for g in effective:
@@ -159,8 +160,8 @@ def _phase_grants(classified: Classified, domain: str, cmap: CategoryMap
 def compare(module: ir.PolicyModule, domain: str, policy_path: str, distribution: Effective,
             phases: dict[str, Classified], cmap: CategoryMap) -> Against:
     """The audit from what each side holds (pure: the engines' answers are its inputs)."""
-    dist = _holdings(distribution, domain, cmap)
-    held = {p.name: _holdings(phases[p.name].all, p.domain, cmap) for p in module.phases}
+    dist = holdings(distribution, domain, cmap)
+    held = {p.name: holdings(phases[p.name].all, p.domain, cmap) for p in module.phases}
     steady = module.steady.name
     rows = []
     for c in ordered():

@@ -21,6 +21,7 @@ from selkit.analysis.allowtable import AllowTable, allow_table
 from selkit.analysis.effective import Grant, Reach
 from selkit.analysis.linked import linked
 from selkit.analysis.profile import PROBE_SELF
+from selkit.audit.against import holdings
 from selkit.audit.categories import Category, CategoryMap, Severity, category_map, ordered
 from selkit.audit.diff import GrantChange, changed_domains, domain_diffs, proc_changes
 from selkit.audit.sides import Side, SideKind, Subject
@@ -222,16 +223,12 @@ def _where(side: Side, origin: ir.Origin) -> str:
 
 def _held(old: Rules, od: str | None, new: Rules, nd: str | None, cmap: CategoryMap
           ) -> dict[Category, tuple[int, int]]:
-    counts = [_pairs(policy, d, cmap) if d else {} for policy, d in ((old, od), (new, nd))]
-    return {c: (len(counts[0].get(c, ())), len(counts[1].get(c, ()))) for c in ordered()}
+    def count(policy: Rules, domain: str | None) -> dict[Category, int]:
+        held = holdings(linked(policy, domain), domain, cmap) if domain else {}
+        return {c: len(held[c].perms) if held else 0 for c in Category}
 
-
-def _pairs(policy: Rules, domain: str, cmap: CategoryMap) -> dict[Category, set[Perm]]:
-    out: dict[Category, set[Perm]] = {}
-    for g in linked(policy, domain):
-        for category in cmap.of(g.tclass, g.perm, g.target, domain):
-            out.setdefault(category, set()).add((g.tclass, g.perm))
-    return out
+    before, after = count(old, od), count(new, nd)
+    return {c: (before[c], after[c]) for c in ordered()}
 
 
 def _bounds(old: Policy, new: Policy, domains: set[str]) -> tuple[tuple[str, str, bool], ...]:
