@@ -1,4 +1,4 @@
-"""AVC and SELINUX_ERR records from dmesg or serial-console text.
+"""AVC, SELINUX_ERR and seccomp records from dmesg or serial-console text.
 
 The AVC records themselves are parsed by sepolgen's audit parser (``sepolgen.audit.AVCMessage``,
 the class audit2allow uses); this module finds them in noisy console text (timestamps such as
@@ -22,6 +22,7 @@ from sepolgen import audit as sepolgen_audit
 from sepolgen import refpolicy
 
 from selkit.suggest.avc import SELINUX_ERR, Avc
+from selkit.suggest.syscalls import SeccompRecord
 
 #: An audit record header, with the record type when the console or auditd printed one.
 _HEADER = re.compile(
@@ -37,6 +38,7 @@ _SUPPRESSED = re.compile(r"kauditd_printk_skb: (\d+) callbacks suppressed")
 _AUDIT_LOST = re.compile(r"audit_lost=(\d+)")
 
 _SELINUX_ERR_TYPES = {"1401", "SELINUX_ERR"}
+_SECCOMP_TYPES = {"1326", "SECCOMP"}
 _SYSCALL_TYPES = {"1300", "SYSCALL"}
 
 
@@ -82,6 +84,43 @@ def parse_avcs(text: str) -> list[Avc]:
         if record is not None:
             records.append(record)
     return records
+
+
+def parse_seccomp(text: str) -> list[SeccompRecord]:
+    """Every seccomp record (``type=1326`` on the console, ``type=SECCOMP`` from auditd) in
+    ``text``, in order, each once; one without ``arch`` or ``syscall`` (a truncated line) is
+    skipped. ``domain`` is empty when the record has no ``subj`` (a kernel without SELinux).
+
+    The kernel writes (kernel/auditsc.c, audit_seccomp): ``auid= uid= gid= ses= subj=CONTEXT
+    pid= comm="..." exe="..." sig= arch=HEX syscall= compat= ip= code=HEX``.
+    """
+    records: list[SeccompRecord] = []
+    seen: set[tuple[int, str]] = set()
+    for line in text.splitlines():
+        for seg in _segments(line):
+            if seg.type not in _SECCOMP_TYPES or seg.serial is None:
+                continue
+            if (seg.serial, seg.text) in seen:
+                continue
+            seen.add((seg.serial, seg.text))
+            fields = _fields(seg.text)
+            try:
+                arch, nr = int(fields["arch"], 16), int(fields["syscall"])
+                domain = _type_of(fields.get("subj", ""))
+            except (KeyError, ValueError):
+                continue
+            records.append(SeccompRecord(
+                domain, arch, nr, _int(_PID, seg.text), seg.text,
+                _untrusted(_COMM.search(seg.text)), _hex(fields.get("code")),
+                int(fields["sig"]) if fields.get("sig", "").isdigit() else None, seg.serial))
+    return records
+
+
+def _hex(value: str | None) -> int | None:
+    try:
+        return int(value, 16) if value else None
+    except ValueError:
+        return None
 
 
 def lost_records(text: str) -> int:

@@ -17,14 +17,17 @@ from pathlib import Path
 from selkit import projects
 from selkit.base import BaseSpec, load_kb
 from selkit.diagnostics import Diagnostic, DiagnosticError
+from selkit.ir import nodes as ir
 from selkit.lab import battery, kernel, vm
 from selkit.lab.assemble import build_image
 from selkit.lab.guest_output import parse_output
 from selkit.lab.policy import LabPolicy, build_policy
 from selkit.lab.scenarios import BY_DAEMON, SCENARIOS, Scenario
+from selkit.lab.series import lab_series
 from selkit.lab.verdict import LabResult, judge
 from selkit.progress import Progress
 from selkit.suggest import suggest
+from selkit.suggest.syscalls import suggest_syscalls
 
 
 @dataclass
@@ -75,46 +78,58 @@ def prepare(spec_dir: Path, progress: Progress | None = None, with_probe: bool =
 def run_one(scenario: Scenario, prepared: Prepared, *, keep: Path | None = None,
             progress: Progress | None = None, timeout: float = 300.0,
             with_suggestions: bool = False, build: projects.Build | None = None) -> LabResult:
-    """Build, boot and judge one daemon; ``build`` replaces ``selkit.projects.build(project)``
-    (e.g. a build with an extra patch under test)."""
+    """Build, boot and judge one daemon. The build applies the project's series with its
+    generated patches regenerated from the lab's specs (:mod:`selkit.lab.series`); ``build``
+    replaces it (e.g. a build with an extra patch under test)."""
     say = progress or (lambda _msg: None)
     module = prepared.policy.module(scenario.daemon)
-    if build is None:
-        build = projects.build(scenario.project, progress=say)
-    image = build_image(scenario, module, build.binaries, prepared.probe, prepared.kernel,
-                        build.tree)
-    say(f"{scenario.daemon}: assembling the initramfs")
-    archive = image.initramfs(prepared.busybox, prepared.policy.path.read_bytes()).gzip()
     workdir = Path(keep) / scenario.daemon if keep else \
         Path(tempfile.mkdtemp(prefix=f"selkit-lab-{scenario.daemon}-"))
     try:
-        workdir.mkdir(parents=True, exist_ok=True)
-        initrd = workdir / "initrd.gz"
-        initrd.write_bytes(archive)
-        start = time.monotonic()
-        boot = vm.boot(prepared.kernel.vmlinuz, initrd, workdir, timeout=timeout,
-                       progress=lambda msg: say(f"{scenario.daemon}: {msg}"))
-        output = parse_output(boot.results.read_text(errors="replace"))
-        result = judge(scenario, module, output, time.monotonic() - start,
-                       probe_ran=prepared.probe is not None)
-        if with_suggestions and result.denials:
-            result = _with_suggestions(result, prepared)
-        if keep:
-            (workdir / "dmesg.txt").write_text(output.blocks.get("dmesg", ""))
-            (workdir / "selkit_lab.cil").write_text(prepared.policy.lab_module)
-            shutil.copyfile(prepared.policy.path, workdir / "policy.33")
-            result = dataclasses.replace(result, kept=str(workdir))
-        return result
+        if build is None:
+            patches = lab_series(scenario.project, prepared.policy.modules, workdir / "patches",
+                                 say)
+            build = projects.build(scenario.project, patches=patches, progress=say)
+        return _boot_and_judge(scenario, prepared, module, build, workdir, keep=keep, say=say,
+                               timeout=timeout, with_suggestions=with_suggestions)
     finally:
         if not keep:
             shutil.rmtree(workdir, ignore_errors=True)
 
 
+def _boot_and_judge(scenario: Scenario, prepared: Prepared, module: ir.PolicyModule,
+                    build: projects.Build, workdir: Path, *, keep: Path | None, say: Progress,
+                    timeout: float, with_suggestions: bool) -> LabResult:
+    image = build_image(scenario, module, build.binaries, prepared.probe, prepared.kernel,
+                        build.tree)
+    say(f"{scenario.daemon}: assembling the initramfs")
+    archive = image.initramfs(prepared.busybox, prepared.policy.path.read_bytes()).gzip()
+    workdir.mkdir(parents=True, exist_ok=True)
+    initrd = workdir / "initrd.gz"
+    initrd.write_bytes(archive)
+    start = time.monotonic()
+    boot = vm.boot(prepared.kernel.vmlinuz, initrd, workdir, timeout=timeout,
+                   progress=lambda msg: say(f"{scenario.daemon}: {msg}"))
+    output = parse_output(boot.results.read_text(errors="replace"))
+    result = judge(scenario, module, output, time.monotonic() - start,
+                   probe_ran=prepared.probe is not None)
+    if with_suggestions and (result.denials or result.seccomp):
+        result = _with_suggestions(result, prepared)
+    if keep:
+        (workdir / "dmesg.txt").write_text(output.blocks.get("dmesg", ""))
+        (workdir / "selkit_lab.cil").write_text(prepared.policy.lab_module)
+        shutil.copyfile(prepared.policy.path, workdir / "policy.33")
+        result = dataclasses.replace(result, kept=str(workdir))
+    return result
+
+
 def _with_suggestions(result: LabResult, prepared: Prepared) -> LabResult:
     kb = load_kb(BaseSpec())
-    found = suggest(list(result.denials), prepared.policy.modules, kb,
-                    prepared.policy.programs)
-    return dataclasses.replace(result, suggestions=tuple(found))
+    modules, programs = prepared.policy.modules, prepared.policy.programs
+    found = suggest(list(result.denials), modules, kb, programs)
+    calls = suggest_syscalls(result.seccomp, modules, kb, programs)
+    return dataclasses.replace(result, suggestions=tuple(found),
+                               syscall_suggestions=tuple(calls))
 
 
 __all__ = ["Prepared", "daemons", "prepare", "run_one", "spec_paths"]

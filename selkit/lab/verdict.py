@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from selkit.ir import nodes as ir
 from selkit.lab import battery
-from selkit.lab.avc import lost_records, parse_avcs
+from selkit.lab.avc import lost_records, parse_avcs, parse_seccomp
 from selkit.lab.guest_output import (
     DaemonState,
     GuestOutput,
@@ -21,6 +21,7 @@ from selkit.lab.guest_output import (
 from selkit.lab.scenarios import Scenario
 from selkit.suggest import Suggestion
 from selkit.suggest.avc import Avc
+from selkit.suggest.syscalls import SeccompRecord, SyscallSuggestion
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,9 @@ class LabResult:
     seconds: float                      # boot to verdict
     lost_records: int = 0
     suggestions: tuple[Suggestion, ...] = ()
+    #: Seccomp records outside the battery (a call the daemon's filter kills or logs).
+    seccomp: tuple[SeccompRecord, ...] = ()
+    syscall_suggestions: tuple[SyscallSuggestion, ...] = ()
     logs: dict[str, str] = field(default_factory=dict)
     kept: str | None = None
 
@@ -76,11 +80,13 @@ def judge(scenario: Scenario, module: ir.PolicyModule, output: GuestOutput, seco
         probe_pids.update(probe_process_ids(lines))
     denials = tuple(a for avcs in avcs_by_segment.values() for a in avcs
                     if a.denied and a.pid not in probe_pids)
+    seccomp = tuple(r for r in parse_seccomp(dmesg) if r.pid not in probe_pids)
     tunnel, state = tunnel_of(output), state_of(output)
     switch = battery.switch_report(steady_lines)
     default_header = battery.battery_header(default_lines)
     problems = _problems(output, tunnel, state, steady, denials, switch, steady_results,
                          probe_ran=probe_ran)
+    problems += [_seccomp_problem(r) for r in seccomp]
     return LabResult(
         daemon=scenario.daemon, module=module.name, spec=module.source_path,
         startup_domain=startup, steady_domain=steady, steady_context=steady_context,
@@ -88,7 +94,16 @@ def judge(scenario: Scenario, module: ir.PolicyModule, output: GuestOutput, seco
         steady=tuple(steady_results), default=tuple(default_results), switch=switch,
         default_context=default_header.context if default_header else None,
         problems=tuple(problems), seconds=seconds, lost_records=lost_records(dmesg),
+        seccomp=seccomp,
         logs={k: v for k, v in output.blocks.items() if k != "dmesg"})
+
+
+def _seccomp_problem(record: SeccompRecord) -> str:
+    call = (f"{record.syscall} ({record.nr})" if record.syscall
+            else f"number {record.nr} (arch 0x{record.arch:08x})")
+    action = record.action or "an unknown action"
+    return (f"seccomp outside the battery: {action} on {call} in {record.domain or 'no domain'}"
+            f" (comm {record.comm}, pid {record.pid})")
 
 
 def _problems(output: GuestOutput, tunnel: Tunnel | None, state: DaemonState, steady: str,

@@ -17,7 +17,7 @@ import tempfile
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from selkit.diagnostics import Diagnostic, DiagnosticError, ToolchainError
 from selkit.ir import nodes as ir
@@ -97,10 +97,14 @@ def read_series(directory: Path) -> list[SeriesPatch]:
 
 
 def plan_series(existing: list[SeriesPatch], requests: list[Request]) -> list[Slot]:
-    """A slot per request: the number of the earlier patch from the same spec, else the next."""
+    """A slot per request: the number of the earlier patch from the same spec (the same path,
+    else the same file name: the spec copied elsewhere, or named from another directory),
+    else the next."""
     slots, next_number = [], max((p.number for p in existing), default=0) + 1
     for request in requests:
-        old = next((p for p in existing if p.spec == request.spec), None)
+        old = next((p for p in existing if p.spec == request.spec), None) or next(
+            (p for p in existing if p.spec and PurePath(p.spec).name == PurePath(
+                request.spec).name), None)
         if old is not None:
             slots.append(Slot(request, old.number, old))
         else:

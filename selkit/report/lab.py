@@ -8,8 +8,14 @@ from dataclasses import dataclass
 from selkit.lab.battery import AttackResult
 from selkit.lab.verdict import LabResult, context_of
 from selkit.report.format import Block, Report, Table, plain_table
-from selkit.report.suggest import render_suggestions, suggestion_to_dict
+from selkit.report.suggest import (
+    render_suggestions,
+    render_syscall_suggestions,
+    suggestion_to_dict,
+    syscall_suggestion_to_dict,
+)
 from selkit.suggest.avc import Avc
+from selkit.suggest.syscalls import SeccompRecord
 
 ATTACK_HEADERS = ("attack", "expected", "selkit", "AVC that denied it", "default")
 
@@ -108,6 +114,8 @@ def _head_lines(result: LabResult) -> list[str]:
                      for avc in result.denials)
     else:
         lines.append("  denials outside the attack battery: none")
+    lines.append(f"  seccomp records outside the attack battery: {len(result.seccomp) or 'none'}")
+    lines.extend(f"    {_seccomp_text(r)}" for r in result.seccomp)
     if result.lost_records:
         lines.append(f"  warning: the kernel dropped {result.lost_records} audit records")
     return lines
@@ -128,6 +136,11 @@ def _tail_lines(result: LabResult) -> list[str]:
         lines.append("")
         lines.append("  suggested spec changes:")
         lines.extend("    " + line for line in render_suggestions(result.suggestions).splitlines())
+    if result.syscall_suggestions:
+        lines.append("")
+        lines.append("  suggested spec changes for the seccomp records:")
+        lines.extend("    " + line for line in
+                     render_syscall_suggestions(result.syscall_suggestions).splitlines())
     if result.kept:
         lines.append(f"  kept: {result.kept}")
     return lines
@@ -163,6 +176,19 @@ def _avc_dict(avc: Avc) -> dict:
             "permissive": avc.permissive, "rule": avc.rule, "raw": avc.raw}
 
 
+def _seccomp_text(record: SeccompRecord) -> str:
+    call = record.syscall or f"number {record.nr}, arch 0x{record.arch:08x}"
+    return (f"{record.action or 'unknown action'}: {call} in {record.domain or 'no domain'}"
+            f"   # comm {record.comm}, pid {record.pid}")
+
+
+def seccomp_dict(record: SeccompRecord) -> dict:
+    """A JSON-ready seccomp record (docs/json.md)."""
+    return {"domain": record.domain, "arch": f"0x{record.arch:08x}", "nr": record.nr,
+            "syscall": record.syscall, "action": str(record.action) if record.action else None,
+            "pid": record.pid, "comm": record.comm, "raw": record.raw}
+
+
 def _attack_dict(result: AttackResult) -> dict:
     return {"attack": result.attack.name, "title": result.attack.title,
             "expected": result.attack.expect, "outcome": result.outcome, "errno": result.errno,
@@ -191,6 +217,9 @@ def to_dict(result: LabResult) -> dict:
                     "default_context": result.default_context},
         "problems": list(result.problems),
         "suggestions": [suggestion_to_dict(s) for s in result.suggestions],
+        "seccomp": [seccomp_dict(r) for r in result.seccomp],
+        "syscall_suggestions": [syscall_suggestion_to_dict(s)
+                                for s in result.syscall_suggestions],
         "lost_records": result.lost_records, "kept": result.kept,
     }
 

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from selkit.facts.numbers import AUDIT_ARCH_I386, AUDIT_ARCH_X86_64, X32_SYSCALL_BIT, numbers
+from selkit.facts.seccomp_actions import Action
 from selkit.facts.syscalls import load_table
 from selkit.ir import nodes as ir
 from selkit.ir.kb import KnowledgeBase
@@ -28,15 +29,32 @@ from selkit.suggest.suggestion import Kind
 
 
 @dataclass(frozen=True)
-class LoggedCall:
-    """What one seccomp record says: the process's domain, ``arch`` (AUDIT_ARCH_*) and the
-    call's number as the filter saw it (``seccomp_data.nr``); ``raw`` is the record."""
+class SeccompRecord:
+    """What one seccomp audit record (``type=SECCOMP``, 1326) says: the process's domain (the
+    type of its ``subj`` context), ``arch`` (AUDIT_ARCH_*) and the call's number as the filter
+    saw it (``seccomp_data.nr``); ``code`` the filter's return value (its action), ``sig`` the
+    signal a kill sent (31, SIGSYS), ``raw`` the record. Read by :func:`selkit.lab.avc.
+    parse_seccomp`."""
 
     domain: str
     arch: int
     nr: int
     pid: int | None = None
     raw: str = ""
+    comm: str | None = None
+    code: int | None = None
+    sig: int | None = None
+    serial: int | None = None
+
+    @property
+    def syscall(self) -> str | None:
+        """The call's x86_64 name (None for another ABI or an unknown number)."""
+        return _x86_64_name(self.arch, self.nr)
+
+    @property
+    def action(self) -> Action | None:
+        """What the kernel did (kernel/seccomp.c's reading of ``code``)."""
+        return None if self.code is None else Action.from_ret(self.code)
 
 
 @dataclass(frozen=True)
@@ -50,7 +68,7 @@ class SyscallSuggestion:
     """
 
     kind: Kind
-    calls: tuple[LoggedCall, ...]
+    calls: tuple[SeccompRecord, ...]
     syscall: str | None
     why: str
     module: str | None = None
@@ -66,18 +84,18 @@ class SyscallSuggestion:
         return len(self.calls)
 
 
-def suggest_syscalls(calls: Iterable[LoggedCall], modules: Iterable[ir.PolicyModule],
+def suggest_syscalls(calls: Iterable[SeccompRecord], modules: Iterable[ir.PolicyModule],
                      kb: KnowledgeBase, sources: Sources) -> list[SyscallSuggestion]:
     """A suggestion per (domain, ABI, call) of ``calls``, in the order first seen; statements
     are checked by compiling the spec with them (:meth:`SpecModel.compile`)."""
     specs = spec_models(tuple(modules), sources, kb)
     by_domain = {p.domain: (spec, p.name) for spec in specs for p in spec.module.phases}
-    groups: dict[tuple[str, int, int], list[LoggedCall]] = {}
+    groups: dict[tuple[str, int, int], list[SeccompRecord]] = {}
     for call in calls:
         groups.setdefault((call.domain, call.arch, call.nr), []).append(call)
     out = []
     for (domain, arch, nr), same in groups.items():
-        name = _x86_64_name(arch, nr)
+        name = same[0].syscall
         where = by_domain.get(domain)
         if name is None:
             out.append(SyscallSuggestion(Kind.NONE, tuple(same), None, _foreign(arch, nr)))
@@ -110,7 +128,7 @@ def _foreign(arch: int, nr: int) -> str:
 
 
 def _answer(spec: SpecModel, phase: str, name: str,
-            calls: tuple[LoggedCall, ...]) -> SyscallSuggestion:
+            calls: tuple[SeccompRecord, ...]) -> SyscallSuggestion:
     lists = spec.module.syscalls_of(phase)
     base = SyscallSuggestion(Kind.NONE, calls, name, "", module=spec.module.name, phase=phase)
     denied = next((e for e in lists.denied if e.name == name), None)

@@ -16,17 +16,17 @@ from selkit.compiler import front_end
 from selkit.facts.numbers import AUDIT_ARCH_I386, AUDIT_ARCH_X86_64, X32_SYSCALL_BIT, numbers
 from selkit.report.suggest import render_syscall_suggestions, syscall_suggestion_to_dict
 from selkit.suggest import Kind
-from selkit.suggest.syscalls import LoggedCall, suggest_syscalls
+from selkit.suggest.syscalls import SeccompRecord, suggest_syscalls
 from tests.suggest.test_lab_suggest import insert_after_lines, last_statement_line
 
 NR = numbers("x86_64").number
 
 
-def logged(domain: str, name: str, pid: int = 400) -> LoggedCall:
-    return LoggedCall(domain, AUDIT_ARCH_X86_64, NR(name), pid)
+def logged(domain: str, name: str, pid: int = 400) -> SeccompRecord:
+    return SeccompRecord(domain, AUDIT_ARCH_X86_64, NR(name), pid)
 
 
-def run(kb, shipped_specs, *calls: LoggedCall):
+def run(kb, shipped_specs, *calls: SeccompRecord):
     programs, modules = shipped_specs
     return suggest_syscalls(calls, modules, kb, programs)
 
@@ -87,7 +87,7 @@ def test_startup_gets_its_own_answer(kb, shipped_specs):
     (0xC00000B7, 63, "architecture 0xc00000b7 is not x86_64"),
 ])
 def test_foreign_calls_have_no_statement(kb, shipped_specs, arch, nr, words):
-    (s,) = run(kb, shipped_specs, LoggedCall("openvpn_steady_t", arch, nr))
+    (s,) = run(kb, shipped_specs, SeccompRecord("openvpn_steady_t", arch, nr))
     assert s.kind is Kind.NONE and s.syscall is None and words in s.why
 
 
@@ -105,7 +105,7 @@ def test_records_of_one_call_are_one_suggestion_in_first_seen_order(kb, shipped_
 
 def test_text_and_json(kb, shipped_specs):
     found = run(kb, shipped_specs, logged("openvpn_steady_t", "uname"),
-                LoggedCall("openvpn_steady_t", AUDIT_ARCH_I386, 11, 9, "type=1326 ..."))
+                SeccompRecord("openvpn_steady_t", AUDIT_ARCH_I386, 11, 9, "type=1326 ..."))
     text = render_syscall_suggestions(found)
     first, why, note, foreign = text.splitlines()
     assert first.endswith("in phase steady add: syscalls allow uname   # covers 1 seccomp record:"

@@ -1,0 +1,51 @@
+"""The patch series the lab builds a daemon with: its project's committed series, with every
+generated patch regenerated from the specs the lab runs.
+
+So the daemon the lab boots switches where, and loads the steady seccomp filter that, *these*
+specs say, not the shipped ones: a spec changed for a lab run (a missing call, ``syscalls
+default log``) is what runs. For the shipped specs the regenerated patches are the committed
+bytes (``selkit patch --check``, tests/patch), so the build comes from the cache. A generated
+patch whose spec is not among the lab's is kept as committed.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from selkit.emit.seccomp import phase_filter
+from selkit.ir import nodes as ir
+from selkit.patch.requests import regenerate
+from selkit.patch.series import read_series
+from selkit.patch.udiff import SOURCE_ENCODING
+from selkit.progress import Progress
+from selkit.projects.build import PATCHES_ROOT, unpack
+from selkit.projects.recipes import project as project_of
+
+
+def lab_series(project: str, modules: Sequence[ir.PolicyModule], workdir: Path,
+               progress: Progress | None = None) -> list[Path]:
+    """The series of ``project`` for ``modules`` (the lab's, compiled from its spec files),
+    written into ``workdir``; the paths in order."""
+    directory = PATCHES_ROOT / project_of(project).name
+    committed = read_series(directory)
+    by_file = {Path(m.source_path).name: m for m in modules}
+    ours = [by_file[Path(p.spec).name] for p in committed
+            if p.spec and Path(p.spec).name in by_file]
+    files = {p.name: p.text.encode(*SOURCE_ENCODING) for p in committed}
+    if ours:
+        if progress:
+            progress(f"{project}: regenerating the setcon() patches from the lab's specs")
+        with tempfile.TemporaryDirectory(prefix="selkit-orig-") as tmp:
+            tree = unpack(project, Path(tmp, "orig"))
+            run = regenerate(tuple(dict.fromkeys(m.source_path for m in ours)), tuple(ours),
+                             source=str(tree), series_dir=str(directory),
+                             steady={m.daemon: phase_filter(m, m.steady.name) for m in ours})
+        for name in run.obsolete():
+            files.pop(name, None)
+        files.update(run.files())
+    workdir.mkdir(parents=True, exist_ok=True)
+    for name in sorted(files):
+        (workdir / name).write_bytes(files[name])
+    return [workdir / name for name in sorted(files)]
