@@ -17,7 +17,8 @@ from selkit.lab.scenarios import BY_DAEMON
 @click.option("--keep", "keep", default=None, metavar="DIR", type=click.Path(file_okay=False),
               help="leave the initramfs, console and results logs, dmesg and policy in DIR")
 @click.option("--suggest", "with_suggestions", is_flag=True,
-              help="map each unexpected denial to the .sel statement that would allow it")
+              help="map each unexpected denial and seccomp record to the .sel statement that "
+                   "would allow it")
 @click.option("--specs", "spec_dir", default="policies", show_default=True,
               metavar="DIR", type=click.Path(file_okay=False, exists=True),
               help="directory of the .sel specs to link into the lab policy")

@@ -9,8 +9,8 @@ a ``syscalls deny`` of the phase removes it (the line, like a forbid); the phase
 already (the filter that ran is not this spec's); else ``syscalls allow NAME``, placed at the
 end of the phase and kept only if the spec compiled with it has the call in that phase's list.
 The notes say what SELinux will still check (the permissions the permission table says gate
-the call, and whether the phase holds one) and which verb of the phase lists its calls without
-this one. Pure, like :func:`selkit.suggest.suggest`.
+the call, and whether the spec grants the phase one) and which verb of the phase lists its
+calls without this one. Pure, like :func:`selkit.suggest.suggest`.
 """
 
 from __future__ import annotations
@@ -145,7 +145,7 @@ def _answer(spec: SpecModel, phase: str, name: str,
         origin = next((r.origin for r in allowed.reasons if r.origin), None)
         return replace(
             base, kind=Kind.GRANTED,
-            why=f"the phase's list has {name} already ({allowed.reasons[0].detail}): the "
+            why=f"the phase's list has {name} already ({_reason(allowed.reasons[0])}): the "
             "filter that ran is not this spec's; rebuild the patch",
             path=origin.span.path if origin else spec.path,
             line=origin.span.line if origin else None)
@@ -163,6 +163,12 @@ def _answer(spec: SpecModel, phase: str, name: str,
     return replace(base, why=reason)
 
 
+def _reason(reason: ir.SyscallReason) -> str:
+    if reason.origin is None:
+        return reason.detail
+    return f"line {reason.origin.span.line}: '{reason.origin.statement}'"
+
+
 def _notes(spec: SpecModel, phase: str, name: str) -> tuple[str, ...]:
     """What SELinux checks for the call, and the phase's verbs whose permissions gate it but
     whose own list of calls leaves it out."""
@@ -175,11 +181,13 @@ def _notes(spec: SpecModel, phase: str, name: str) -> tuple[str, ...]:
     if not gates:
         notes.append(f"{name} reaches no SELinux check: the filter is all that stops it")
     elif held:
-        notes.append(f"SELinux checks {name} against {', '.join(held)}, which the phase holds")
+        notes.append(f"SELinux checks {name} against {', '.join(held)}, which the spec grants "
+                     "the phase")
     else:
         wanted = ", ".join(sorted(f"{c} {p}" for c, p in gates))
-        notes.append(f"SELinux checks {name} against {wanted}; the phase holds none of them, "
-                     "so expect a denial too (its own suggestion)")
+        notes.append(f"SELinux checks {name} against {wanted}; the spec grants the phase none "
+                     "of them (the base policy may: where it does not, the call is denied too "
+                     "and the denial has its own suggestion)")
     spans = {r.origin.span for r in gating_rules}
     for stmt in spec.module.syscall_statements:
         if (isinstance(stmt, ir.SyscallStatement) and stmt.phase == phase

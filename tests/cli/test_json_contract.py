@@ -40,7 +40,7 @@ def test_every_schema_is_valid_and_documented():
     docs = (ROOT / "docs" / "json.md").read_text()
     names = sorted(p.name.removesuffix(".schema.json") for p in SCHEMAS.glob("*.schema.json"))
     assert names == ["audit", "audit-changes", "check", "compile", "diagnostics", "exposure", "lab",
-                     "patch", "patch-check", "prove", "seccomp"]
+                     "patch", "patch-check", "prove", "seccomp", "suggest"]
     for name in names:
         jsonschema.Draft202012Validator.check_schema(_schema(name))
         assert f"schemas/{name}.schema.json" in docs, name
@@ -131,19 +131,26 @@ def test_patch(tmp_path):
 
 def _lab_report():
     """A synthetic lab result (no VM), rendered like ``selkit lab --json``."""
-    from selkit.lab.avc import parse_avcs
+    from selkit.lab.avc import parse_avcs, parse_seccomp
     from selkit.lab.battery import ATTACKS, AttackResult, SwitchReport
     from selkit.lab.guest_output import DaemonState, Tunnel
     from selkit.lab.verdict import LabResult
     from selkit.report.format import Format
     from selkit.report.lab import LabReport
     from selkit.report.renderers import renderer
+    from selkit.suggest import Kind
+    from selkit.suggest.syscalls import SyscallSuggestion
 
     (avc,) = parse_avcs(
         "audit: type=1400 audit(1764260000.123:301): avc:  denied  { write } for  pid=301 "
         'comm="ptunnel" scontext=system_u:system_r:ptunnel_steady_t:s0 '
         "tcontext=system_u:object_r:etc_t:s0 tclass=file permissive=0")
     attack = AttackResult(ATTACKS[0], "denied", 302, "EACCES", "openat", "", (avc,))
+    (record,) = parse_seccomp(
+        "audit: type=1326 audit(1764260000.200:305): auid=4294967295 uid=0 gid=0 "
+        "ses=4294967295 subj=system_u:system_r:ptunnel_steady_t:s0 pid=301 comm=\"ptunnel\" "
+        "exe=\"/usr/sbin/ptunnel\" sig=31 arch=40000003 syscall=11 compat=1 ip=0x1 "
+        "code=0x80000000")
     result = LabResult(
         "ptunnel", "ptunnel", "policies/ptunnel.sel", "ptunnel_startup_t", "ptunnel_steady_t",
         "system_u:system_r:ptunnel_steady_t:s0", "10.0.2.2",
@@ -155,7 +162,9 @@ def _lab_report():
         SwitchReport(301, "system_u:system_r:ptunnel_steady_t:s0",
                      "system_u:system_r:ptunnel_startup_t:s0",
                      "system_u:system_r:ptunnel_steady_t:s0", True, None, ""),
-        "system_u:system_r:unconfined_service_t:s0", ("a denial outside the battery",), 12.3)
+        "system_u:system_r:unconfined_service_t:s0", ("a denial outside the battery",), 12.3,
+        seccomp=(record,), syscall_suggestions=(
+            SyscallSuggestion(Kind.NONE, (record,), None, "an i386 call"),))
     return json.loads(renderer(Format.JSON).render(LabReport([result])))
 
 

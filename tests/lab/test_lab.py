@@ -126,25 +126,51 @@ def test_every_shipped_daemon_passes(lab):
     assert code == 0
 
 
-def test_a_spec_missing_a_permission_fails_and_is_pointed_back_to(tmp_path):
-    """Take the pid file out of ptunnel's spec: the lab must see the denial, fail, and
-    suggest the statement back at the spec's startup phase."""
-    specs = tmp_path / "policies"
+@pytest.fixture(scope="module")
+def mutated_ptunnel(tmp_path_factory):
+    """One lab run of a ptunnel spec with two things taken out: the pid file (an AVC in
+    startup) and the 'newfstatat' its steady phase needs, with steady's filter in learning
+    mode ('syscalls default log': the call runs and the kernel logs it). The lab builds
+    ptunnel with the patch regenerated from this spec, so the filter it loads is this one."""
+    specs = tmp_path_factory.mktemp("mutated") / "policies"
     shutil.copytree(ROOT / "policies", specs)
     spec = specs / "ptunnel.sel"
     text = spec.read_text()
     line = next(ln for ln in text.splitlines(keepends=True) if ln.strip().startswith("pidfile pid"))
-    spec.write_text(text.replace(line, "", 1))
+    assert "        syscalls allow newfstatat ioctl\n" in text
+    text = text.replace(line, "", 1).replace("        syscalls allow newfstatat ioctl\n",
+                                             "        syscalls allow ioctl\n"
+                                             "        syscalls default log\n")
+    spec.write_text(text)
     proc = subprocess.run([*SELKIT, "lab", "ptunnel", "--json", "--suggest", "--specs",
                            str(specs)], cwd=ROOT, capture_output=True, text=True,
-                          timeout=15 * 60)
+                          timeout=20 * 60)
     assert proc.returncode == 1, proc.stderr
-    result = json.loads(proc.stdout)["results"][0]
+    return str(spec), json.loads(proc.stdout)["results"][0]
+
+
+def test_a_spec_missing_a_permission_fails_and_is_pointed_back_to(mutated_ptunnel):
+    """The lab sees the pid file's denial, fails, and suggests the statement back at the
+    spec's startup phase."""
+    _, result = mutated_ptunnel
     assert not result["ok"]
     denied = {(d["tcontext"].split(":")[2], d["tclass"]) for d in result["denials"]}
     assert ("var_run_t", "dir") in denied, result["denials"]
     statements = {(s["phase"], s["statement"]) for s in result["suggestions"]}
     assert ("startup", "pidfile pid") in statements, result["suggestions"]
+
+
+def test_a_call_the_filter_logs_is_pointed_back_to_a_syscalls_line(mutated_ptunnel):
+    """Learning mode: the call runs (the tunnel still works), the kernel logs it with the
+    steady domain, the run fails, and --suggest names the line that lets it through."""
+    path, result = mutated_ptunnel
+    assert result["tunnel"]["traffic"]
+    logged = {(r["syscall"], r["domain"], r["action"]) for r in result["seccomp"]}
+    assert ("newfstatat", "ptunnel_steady_t", "log") in logged, result["seccomp"]
+    assert any("seccomp outside the battery: log on newfstatat" in p for p in result["problems"])
+    (suggestion,) = [s for s in result["syscall_suggestions"] if s["syscall"] == "newfstatat"]
+    assert (suggestion["kind"], suggestion["phase"], suggestion["statement"], suggestion["path"]
+            ) == ("allow", "steady", "syscalls allow newfstatat", path)
 
 
 def test_kernel_modules_come_with_their_dependencies_first():

@@ -53,8 +53,8 @@ def test_the_notes_say_what_selinux_still_checks(kb, shipped_specs):
     vmsplice, sendfile = run(kb, shipped_specs, logged("openvpn_steady_t", "vmsplice"),
                              logged("openvpn_steady_t", "sendfile"))
     assert vmsplice.kind is sendfile.kind is Kind.ALLOW
-    assert "fifo_file write; the phase holds none of them" in vmsplice.notes[0]
-    assert sendfile.notes[0].endswith("which the phase holds")
+    assert "fifo_file write; the spec grants the phase none of them" in vmsplice.notes[0]
+    assert sendfile.notes[0].endswith("which the spec grants the phase")
     assert "udp_socket write" in sendfile.notes[0]
     # 'udp io' grants udp_socket write (which gates sendfile) but lists its own calls.
     assert any("'udp io' lists the calls it makes, without sendfile" in n
