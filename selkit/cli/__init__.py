@@ -22,6 +22,7 @@ from selkit.cli.fmt_command import fmt_command
 from selkit.cli.lab_command import lab_command
 from selkit.cli.patch_command import patch_command
 from selkit.cli.prove_command import prove_command
+from selkit.cli.suggest_command import suggest_command
 from selkit.diagnostics import DiagnosticError, ToolchainError
 
 #: The exit status of a command whose reader went away (128 + SIGPIPE, as a shell reports a
@@ -94,5 +95,5 @@ def main(ctx: click.Context) -> None:
 
 
 for _command in (compile_command, check_command, fmt_command, doc_group, prove_command,
-                 audit_command, patch_command, lab_command):
+                 audit_command, patch_command, lab_command, suggest_command):
     main.add_command(_command)

@@ -12,6 +12,7 @@ from selkit.base import BaseSpec
 from selkit.cli.app import Application
 
 if TYPE_CHECKING:
+    from selkit.dsl.loader import Program
     from selkit.ir import nodes as ir
     from selkit.ir.kb import KnowledgeBase
 
@@ -55,6 +56,13 @@ def front(app: Application, files: tuple[str, ...], spec: BaseSpec
           ) -> tuple[KnowledgeBase, tuple[ir.PolicyModule, ...]]:
     """Parse and check every file against the base: the knowledge base and the modules (or
     all diagnostics of all files); the sources are kept to quote in later diagnostics."""
+    kb, _, modules = front_programs(app, files, spec)
+    return kb, modules
+
+
+def front_programs(app: Application, files: tuple[str, ...], spec: BaseSpec
+                   ) -> tuple[KnowledgeBase, dict[str, Program], tuple[ir.PolicyModule, ...]]:
+    """:func:`front`, with the programs the modules were compiled from (by path)."""
     from selkit.compiler import check_files  # noqa: PLC0415
 
     kb, programs, modules = check_files(files, spec)
@@ -63,4 +71,4 @@ def front(app: Application, files: tuple[str, ...], spec: BaseSpec
     notes = [note for module in modules for note in module.notes]
     if notes and not app.json_mode:  # warnings and notes that do not stop the command
         app.diagnostics(notes)
-    return kb, modules
+    return kb, programs, modules

@@ -8,8 +8,10 @@ typebounds needs, why, and notes.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import assert_never
 
+from selkit.report.format import Block, Report
 from selkit.suggest import DeniedRule, Kind, Suggestion
 from selkit.suggest.syscalls import SyscallSuggestion
 
@@ -110,3 +112,29 @@ def _summary(denied: Iterable[DeniedRule], *, with_source: bool) -> str:
                      + (f" from {rule.source}" if with_source else ""))
     return ", ".join(parts)
 
+
+
+@dataclass(frozen=True)
+class SuggestReport(Report):
+    """``selkit suggest``: what a log's records ask of the specs (docs/json.md)."""
+
+    log: str
+    denials: int
+    seccomp: int
+    suggestions: Sequence[Suggestion]
+    syscall_suggestions: Sequence[SyscallSuggestion]
+    schema = "suggest"
+
+    def data(self) -> dict:
+        return {"log": self.log, "denials": self.denials, "seccomp": self.seccomp,
+                "suggestions": [suggestion_to_dict(s) for s in self.suggestions],
+                "syscall_suggestions": [syscall_suggestion_to_dict(s)
+                                        for s in self.syscall_suggestions]}
+
+    def blocks(self) -> list[Block]:
+        head = (f"{self.log}: {_count(self.denials)} (AVC and SELINUX_ERR), "
+                f"{_records(self.seccomp)}")
+        if not self.denials and not self.seccomp:
+            return [head + ": nothing to suggest"]
+        return [head, "", *render_suggestions(self.suggestions).splitlines(),
+                *render_syscall_suggestions(self.syscall_suggestions).splitlines()]
