@@ -393,7 +393,7 @@ OVERRIDES = {
     ("sock_file", "execmod"): never("A socket file cannot be mapped."),
     ("sock_file", "quotaon"): never("Quota files are regular files."),
     # ---- fifo_file ----------------------------------------------------------------------
-    ("fifo_file", "read"): e(OPEN + READ_IO + ["splice", "tee", "sendfile"],
+    ("fifo_file", "read"): e(OPEN + READ_IO + ["splice", "sendfile"],
                              ["selinux_inode_permission", "selinux_file_open",
                               "selinux_file_permission"],
                              "the pipe: a named fifo's label, or for pipe()/pipe2() the "
@@ -402,7 +402,7 @@ OVERRIDES = {
                              "inherited from the starting domain). Anonymous pipe fds are never "
                              "open()ed, so every read() re-checks this permission (and fd:use "
                              "if another domain created the pipe)."),
-    ("fifo_file", "write"): e(OPEN + WRITE_IO + ["splice", "tee", "sendfile", "vmsplice"],
+    ("fifo_file", "write"): e(OPEN + WRITE_IO + ["splice", "sendfile"],
                               ["selinux_inode_permission", "selinux_file_open",
                                "selinux_file_permission"],
                               "the pipe: a named fifo's label, or for pipe()/pipe2() the "

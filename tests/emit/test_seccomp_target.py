@@ -70,3 +70,22 @@ def test_the_header_compiles_warning_free(shipped, tmp_path):
         subprocess.run(["gcc", "-O2", "-Wall", "-Wextra", "-Werror", "-o",
                         str(tmp_path / "m"), str(tmp_path / "m.c")],
                        check=True, capture_output=True, text=True)
+
+
+def test_the_documented_counts_are_the_compilers(shipped_specs):
+    """docs/seccomp.md's table of allowed and blocked calls is what the shipped specs give."""
+    import re
+
+    from conftest import ROOT
+    from selkit.facts.numbers import numbers
+
+    rows = re.findall(r"^\| (\w+)(?: \(client\))? \| (\d+) \| (\d+) \| (\d+) \|$",
+                      (ROOT / "docs" / "seccomp.md").read_text(), re.M)
+    documented = {daemon: tuple(map(int, counts)) for daemon, *counts in rows}
+    table = len(numbers("x86_64").by_name)
+    _, modules = shipped_specs
+    actual = {}
+    for module in modules:
+        startup, steady = (len(module.syscalls_of(p.name).allowed) for p in module.phases)
+        actual[module.daemon] = (startup, steady, table - steady)
+    assert documented == actual

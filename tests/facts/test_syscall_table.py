@@ -278,3 +278,15 @@ def test_the_generator_reproduces_the_table_byte_for_byte(tmp_path):
                    capture_output=True, text=True, timeout=300)
     shipped = resources.files("selkit.facts").joinpath("data/syscalls.json").read_bytes()
     assert out.read_bytes() == shipped
+
+
+def test_pipe_buffer_calls_are_not_claimed_mediated():
+    """vmsplice and tee never reach selinux_file_permission (fs/splice.c), and splice only when
+    an end is not a pipe: the lab saw vmsplice fill a pipe of ptunnel_steady_t where write() on
+    it was denied. No permission may claim to gate them, or prove would call them impossible."""
+    from selkit.facts.syscalls import load_table
+
+    table = load_table()
+    assert {"vmsplice", "tee"} <= set(table.unmediated)
+    assert "pipe to pipe" in table.partly_mediated["splice"]
+    assert not table.for_syscall("vmsplice") and not table.for_syscall("tee")
