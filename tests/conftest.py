@@ -46,6 +46,20 @@ def kb():
 
 
 @pytest.fixture(scope="session")
+def lab_probe(tmp_path_factory) -> Path:
+    """The lab's attack probe, compiled (skips without gcc)."""
+    import shutil
+
+    from selkit.lab.battery import build_probe
+
+    if shutil.which("gcc") is None:
+        pytest.skip("gcc is not installed")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SELKIT_CACHE", str(tmp_path_factory.mktemp("probe-cache")))
+        return build_probe()
+
+
+@pytest.fixture(scope="session")
 def shipped_specs(kb):
     """(programs, modules) of every shipped spec, compiled once."""
     from selkit.compiler import front_end

@@ -7,6 +7,7 @@ import shlex
 from pathlib import Path
 
 from selkit.diagnostics import Diagnostic, DiagnosticError
+from selkit.emit.seccomp import phase_filter
 from selkit.ir import nodes as ir
 from selkit.lab import battery, kernel
 from selkit.lab.image import GuestImage, guest_script
@@ -91,6 +92,7 @@ def _config(scenario: Scenario, module: ir.PolicyModule, with_probe: bool) -> di
         "LAB_NAME": scenario.binary,
         "LAB_SETTLE": str(scenario.settle_seconds),
         "LAB_PROBE_STEADY": "",
+        "LAB_PROBE_FILTERED": "",
         "LAB_PROBE_DEFAULT": "",
     }
     if with_probe:
@@ -99,6 +101,10 @@ def _config(scenario: Scenario, module: ir.PolicyModule, with_probe: bool) -> di
                                   startup=startup_ctx)
         config["LAB_PROBE_STEADY"] = _shell_command(battery.probe_argv(
             "/lab/daemon/selkit-probe", targets, steady=steady_ctx))
+        # The same switch, each attempt under the steady filter the daemon's patch loads.
+        config["LAB_PROBE_FILTERED"] = _shell_command(battery.probe_argv(
+            "/lab/daemon/selkit-probe", targets, steady=steady_ctx,
+            seccomp=phase_filter(module, module.steady.name).bytes))
         config["LAB_PROBE_DEFAULT"] = _shell_command(battery.probe_argv(
             "/lab/peer/selkit-probe", targets))
     return config

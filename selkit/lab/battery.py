@@ -24,7 +24,7 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,13 +32,18 @@ from selkit.diagnostics import Diagnostic
 from selkit.lab.kernel import lab_cache
 from selkit.progress import Progress
 from selkit.suggest.avc import Avc
+from selkit.suggest.syscalls import SeccompRecord
 from selkit.toolchain import ToolchainError
 
 PROBE_SOURCE = Path(__file__).with_name("probe") / "probe.c"
 CFLAGS = ("-static", "-no-pie", "-O2", "-Wall", "-Wextra", "-Werror", "-std=gnu11")
 
-DENIED, ALLOWED, ERROR = "denied", "allowed", "error"
-OUTCOMES = (DENIED, ALLOWED, ERROR)
+DENIED, ALLOWED, ERROR, KILLED = "denied", "allowed", "error", "killed"
+#: ``killed``: the attempt died of SIGSYS, a seccomp filter's kill (only under ``--seccomp``).
+OUTCOMES = (DENIED, ALLOWED, ERROR, KILLED)
+#: What stops an attack: SELinux alone (expected denied without a filter), or the steady
+#: seccomp filter (SELinux mediates these partly or not at all; see :mod:`.filter_verdict`).
+SELINUX, SECCOMP = "selinux", "seccomp"
 NO_RESULT = "no result (probe crashed?)"
 
 
@@ -51,7 +56,9 @@ class Attack:
     first (a steady domain without any TCP socket is denied ``tcp_socket:create`` before
     ``name_bind``). ``needs`` is the probe
     option without which the attack is not run; ``syscalls`` what the probe calls, in order;
-    ``proves`` what a denial shows.
+    ``proves`` what a denial shows. ``layer`` is what must stop it: SELinux alone, or the
+    steady seccomp filter (then ``syscalls`` name the calls made after the filter is loaded;
+    ``i386:NAME`` and ``x32:NAME`` are calls by another ABI's number).
     """
 
     name: str
@@ -62,9 +69,10 @@ class Attack:
     needs: str | None = None
     other_gates: tuple[str, ...] = ()
     expect: str = DENIED
+    layer: str = SELINUX
 
 
-ATTACKS: tuple[Attack, ...] = (
+SELINUX_ATTACKS: tuple[Attack, ...] = (
     Attack("read-file", "read a data file", "file:read", ("openat", "read"),
            "it cannot read data on the stepping stone", "--data",
            other_gates=("file:open", "dir:search")),
@@ -95,13 +103,14 @@ ATTACKS: tuple[Attack, ...] = (
            "it cannot open a new service (backdoor)", "--bind",
            other_gates=("tcp_socket:create", "tcp_socket:bind", "tcp_socket:listen",
                         "tcp_socket:node_bind")),
-    Attack("setuid", "change uid (setresuid)", "capability:setuid", ("setresuid",),
+    Attack("setuid", "change uid (setresuid)", "capability:setuid", ("getresuid", "setresuid"),
            "no process of the domain can change uid, so none can regain root"),
     Attack("module-load", "load a kernel module (finit_module)", "capability:sys_module",
            ("openat", "finit_module"), "it cannot load kernel code from a file", "--module",
            other_gates=("file:read", "file:open", "dir:search", "system:module_load")),
     Attack("module-init", "load a kernel module (init_module)", "capability:sys_module",
-           ("openat", "read", "init_module"), "it cannot load kernel code from memory",
+           ("openat", "newfstatat", "read", "init_module"),
+           "it cannot load kernel code from memory",
            other_gates=("file:read", "file:open")),
     Attack("setcon-back", "switch back to the startup domain", "process:setcurrent",
            ("openat", "pwrite64"), "it cannot regain the startup domain's rights", "--startup",
@@ -115,6 +124,54 @@ ATTACKS: tuple[Attack, ...] = (
            other_gates=("dir:search", "file:read", "file:open")),
 )
 
+
+def _syscall_attack(name: str, title: str, calls: tuple[str, ...], proves: str,
+                    needs: str | None = None) -> Attack:
+    return Attack(name, title, "", calls, proves, needs, layer=SECCOMP)
+
+
+#: Kernel attack surface a tunnel daemon never needs in steady: SELinux checks some of these
+#: calls on objects (a pipe, a key, a namespace's capability), most not at all.
+SYSCALL_ATTACKS: tuple[Attack, ...] = (
+    _syscall_attack("vmsplice", "vmsplice a page into a pipe", ("vmsplice",),
+                    "no page-cache and pipe-buffer bugs (the Dirty Pipe family)"),
+    _syscall_attack("splice", "splice between pipes", ("splice",),
+                    "no splice paths into the page cache"),
+    _syscall_attack("io-uring", "set up an io_uring", ("io_uring_setup",),
+                    "no io_uring, the source of many kernel privilege escalations"),
+    _syscall_attack("userfaultfd", "open a userfaultfd", ("userfaultfd",),
+                    "no page-fault stalls that widen kernel race windows"),
+    _syscall_attack("bpf", "create a BPF map", ("bpf",),
+                    "no eBPF: no verifier bugs, no programs in the kernel"),
+    _syscall_attack("perf-event", "open a perf event", ("perf_event_open",),
+                    "no perf subsystem (a long list of kernel bugs)"),
+    _syscall_attack("add-key", "add a key to a keyring", ("add_key",),
+                    "no kernel keyring objects"),
+    _syscall_attack("keyctl", "join a new session keyring", ("keyctl",),
+                    "no keyring operations (keyctl refcount bugs)"),
+    _syscall_attack("userns", "create a user namespace", ("unshare",),
+                    "no user namespace, where root's capabilities open more of the kernel "
+                    "(Debian 12's policy has no class to refuse it)"),
+    _syscall_attack("vm-write", "write another process's memory (process_vm_writev)",
+                    ("process_vm_writev",), "it cannot write other processes' memory",
+                    "--victim"),
+    _syscall_attack("kexec", "load a kernel to kexec", ("kexec_load",),
+                    "it cannot stage a replacement kernel"),
+    _syscall_attack("mount", "mount a file system", ("mount",),
+                    "it cannot change the file system tree"),
+    _syscall_attack("pivot-root", "pivot the root", ("chdir", "pivot_root"),
+                    "it cannot change its root"),
+    _syscall_attack("memfd-exec", "run a program from memory (memfd_create, execveat)",
+                    ("memfd_create", "openat", "read", "write", "execveat"),
+                    "it cannot run code that never touched the disk"),
+    _syscall_attack("i386-call", "a call by its i386 number (int $0x80)", ("i386:getpid",),
+                    "the 32-bit ABI, with its own compat code, is closed"),
+    _syscall_attack("x32-call", "a call by its x32 number", ("x32:getpid",),
+                    "the x32 ABI is closed (the kernel may have it off anyway)"),
+)
+
+#: Every attack, in the probe's order (``probe list``): the SELinux ones, then the calls.
+ATTACKS = SELINUX_ATTACKS + SYSCALL_ATTACKS
 ATTACKS_BY_NAME = {attack.name: attack for attack in ATTACKS}
 
 
@@ -186,14 +243,17 @@ class Targets:
 
 
 def probe_argv(probe: str | Path, targets: Targets, *, steady: str | None = None,
-               chroot: str | None = None, uid: int | None = None) -> list[str]:
+               chroot: str | None = None, uid: int | None = None,
+               seccomp: bytes | None = None) -> list[str]:
     """The probe's command line: ``switch STEADY ... -- battery ...`` when ``steady`` is given
     (the confined run, started by exec in the startup domain), else ``battery ...``.
 
     ``chroot``/``uid`` mirror the daemon's own drop before its switch; the lab leaves ``uid``
     unset so the battery runs as root and every denial is SELinux's. With ``chroot`` the target
     paths are inside the jail, and attacks that need /proc or a shell there end in "error"
-    (ENOENT), not "denied": the lab runs the battery without it.
+    (ENOENT), not "denied": the lab runs the battery without it. ``seccomp`` is a filter
+    program (sock_filter bytes) each attempt loads before it runs, as the daemons' patches
+    load theirs after the switch.
     """
     unknown = [name for name in targets.only if name not in ATTACKS_BY_NAME]
     if unknown:
@@ -212,7 +272,8 @@ def probe_argv(probe: str | Path, targets: Targets, *, steady: str | None = None
                ("--connect", targets.connect), ("--bind", targets.bind),
                ("--module", targets.module), ("--startup", targets.startup),
                ("--uid-target", targets.uid_target), ("--timeout", targets.timeout),
-               ("--only", ",".join(targets.only) or None))
+               ("--only", ",".join(targets.only) or None),
+               ("--seccomp", seccomp.hex() if seccomp is not None else None))
     for option, value in options:
         if value is not None:
             argv += [option, str(value)]
@@ -225,7 +286,7 @@ def probe_argv(probe: str | Path, targets: Targets, *, steady: str | None = None
 
 @dataclass(frozen=True)
 class AttackResult:
-    """One attack's outcome and the AVCs its attempt (``pid``) caused."""
+    """One attack's outcome and the AVCs and seccomp records its attempt (``pid``) caused."""
 
     attack: Attack
     outcome: str
@@ -234,6 +295,7 @@ class AttackResult:
     syscall: str | None
     detail: str
     avcs: tuple[Avc, ...] = ()
+    seccomp: tuple[SeccompRecord, ...] = ()
 
     @property
     def as_expected(self) -> bool:
@@ -328,9 +390,10 @@ def battery_header(lines: str) -> BatteryHeader | None:
     return None
 
 
-def score(lines: str, avcs: list[Avc], attacks: tuple[Attack, ...] = ATTACKS
-          ) -> list[AttackResult]:
-    """One result per attack, in table order, with the AVCs whose pid is the attempt's.
+def score(lines: str, avcs: list[Avc], attacks: tuple[Attack, ...] = ATTACKS,
+          records: Sequence[SeccompRecord] = ()) -> list[AttackResult]:
+    """One result per attack, in table order, with the AVCs and seccomp ``records`` whose pid is
+    the attempt's.
 
     ``lines`` is the probe's stdout (lines may carry a prefix before the JSON). An attack with
     no line is an error with detail :data:`NO_RESULT`; a line with an unknown outcome is an
@@ -354,8 +417,9 @@ def score(lines: str, avcs: list[Avc], attacks: tuple[Attack, ...] = ATTACKS
             detail = f"unknown outcome {outcome!r}: {detail}"
             outcome = ERROR
         matched = tuple(avc for avc in avcs if pid is not None and avc.pid == pid)
+        killed = tuple(r for r in records if pid is not None and r.pid == pid)
         results.append(AttackResult(attack, outcome, pid, reported.get("errno"),
-                                    reported.get("syscall"), detail, matched))
+                                    reported.get("syscall"), detail, matched, killed))
     return results
 
 
@@ -369,7 +433,8 @@ class Verdict:
 
 def verdict(results: list[AttackResult], steady_type: str,
             header: BatteryHeader | None = None) -> Verdict:
-    """Passed when every attack was denied and each denial has an AVC from ``steady_type``.
+    """Passed when every SELinux attack was denied and each denial has an AVC from
+    ``steady_type`` (the system call attacks are the filter's: :mod:`.filter_verdict`).
 
     With the probe's ``header``, a battery that did not run as root fails too: its denials could
     be DAC's rather than SELinux's.
@@ -377,7 +442,7 @@ def verdict(results: list[AttackResult], steady_type: str,
     problems = []
     if header is not None and header.uid != 0:
         problems.append(f"the battery ran as uid {header.uid}, not root: a denial may be DAC's")
-    for result in results:
+    for result in (r for r in results if r.attack.layer == SELINUX):
         name = result.attack.name
         if not result.as_expected:
             problems.append(f"{name}: {result.outcome}, expected {result.attack.expect}"

@@ -36,13 +36,16 @@ class DaemonState:
     """The daemon's contexts: ``seen`` every context its processes showed while it started
     (sampled every 0.1 s), ``after`` /proc/PID/attr/current once the tunnel carried traffic,
     ``threads`` the current one per thread, ``exec_parent`` /proc/PID/attr/prev (the domain
-    that exec'd it: setcon does not change it)."""
+    that exec'd it: setcon does not change it), ``seccomp`` and ``no_new_privs`` the
+    ``Seccomp:`` and ``NoNewPrivs:`` lines of /proc/PID/status (2: a filter is loaded)."""
 
     pid: int | None
     after: str | None
     threads: tuple[str, ...] = ()
     seen: tuple[str, ...] = ()
     exec_parent: str | None = None
+    seccomp: int | None = None
+    no_new_privs: int | None = None
 
     def before(self, startup_context: str) -> str | None:
         """The context observed before the switch: the startup one if it was seen, else the
@@ -134,7 +137,8 @@ def state_of(output: GuestOutput) -> DaemonState:
     return DaemonState(_int(event.get("pid")), event.get("current") or None,
                        tuple(t for t in event.get("threads", ()) if t),
                        tuple(t for t in event.get("seen", ()) if t),
-                       event.get("exec_parent") or None)
+                       event.get("exec_parent") or None, _int(event.get("seccomp")),
+                       _int(event.get("no_new_privs")))
 
 
 def probe_process_ids(lines: str) -> set[int]:

@@ -1,14 +1,18 @@
 """Judging one run: the verdict for a daemon is positive when the tunnel passed traffic, the
-daemon reached its steady domain, no denial was seen outside the attack battery, and every
-attack of the battery was denied in the steady domain with an AVC naming it."""
+daemon reached its steady domain with its seccomp filter loaded, no denial and no seccomp
+record was seen outside the attack battery, every SELinux attack was denied in the steady domain
+with an AVC naming it, and under the steady filter every attack met what the filter says
+(killed with its seccomp record, or denied by SELinux)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from selkit.emit.seccomp import phase_filter
 from selkit.ir import nodes as ir
 from selkit.lab import battery
 from selkit.lab.avc import lost_records, parse_avcs, parse_seccomp
+from selkit.lab.filter_verdict import filter_verdict
 from selkit.lab.guest_output import (
     DaemonState,
     GuestOutput,
@@ -48,6 +52,8 @@ class LabResult:
     suggestions: tuple[Suggestion, ...] = ()
     #: Seccomp records outside the battery (a call the daemon's filter kills or logs).
     seccomp: tuple[SeccompRecord, ...] = ()
+    #: The battery again, each attempt under the steady filter (:mod:`.filter_verdict`).
+    filtered: tuple[battery.AttackResult, ...] = ()
     syscall_suggestions: tuple[SyscallSuggestion, ...] = ()
     logs: dict[str, str] = field(default_factory=dict)
     kept: str | None = None
@@ -56,6 +62,10 @@ class LabResult:
     def ok(self) -> bool:
         """Tunnel works, no unexpected denial, every attack denied."""
         return not self.problems
+
+
+#: /proc/PID/status ``Seccomp:`` of a process with a filter (SECCOMP_MODE_FILTER).
+SECCOMP_MODE_FILTER = 2
 
 
 def context_of(domain: str) -> str:
@@ -71,12 +81,19 @@ def judge(scenario: Scenario, module: ir.PolicyModule, output: GuestOutput, seco
     dmesg = output.blocks.get("dmesg", "")
     segments = dmesg_segments(dmesg)
     avcs_by_segment = {name: parse_avcs(text) for name, text in segments.items()}
-    steady_lines = output.blocks.get("probe-steady", "")
-    default_lines = output.blocks.get("probe-default", "")
-    steady_results = battery.score(steady_lines, avcs_by_segment.get("probe-steady", []))
-    default_results = battery.score(default_lines, avcs_by_segment.get("probe-default", []))
-    probe_pids = {r.pid for r in (*steady_results, *default_results) if r.pid is not None}
-    for lines in (steady_lines, default_lines):
+
+    def run(name: str) -> tuple[str, list[battery.AttackResult]]:
+        lines = output.blocks.get(name, "")
+        return lines, battery.score(lines, avcs_by_segment.get(name, []),
+                                    records=parse_seccomp(segments.get(name, "")))
+
+    (steady_lines, steady_results), (filtered_lines, filtered_results), \
+        (default_lines, default_results) = run("probe-steady"), run("probe-filtered"), \
+        run("probe-default")
+    runs = ((steady_lines, steady_results), (filtered_lines, filtered_results),
+            (default_lines, default_results))
+    probe_pids = {r.pid for _, results in runs for r in results if r.pid is not None}
+    for lines, _ in runs:
         probe_pids.update(probe_process_ids(lines))
     denials = tuple(a for avcs in avcs_by_segment.values() for a in avcs
                     if a.denied and a.pid not in probe_pids)
@@ -87,6 +104,12 @@ def judge(scenario: Scenario, module: ir.PolicyModule, output: GuestOutput, seco
     problems = _problems(output, tunnel, state, steady, denials, switch, steady_results,
                          probe_ran=probe_ran)
     problems += [_seccomp_problem(r) for r in seccomp]
+    if state.pid is not None and state.seccomp != SECCOMP_MODE_FILTER:
+        problems.append(f"the daemon runs without its steady seccomp filter (/proc/PID/status "
+                        f"Seccomp: {state.seccomp if state.seccomp is not None else 'unread'})")
+    if probe_ran:
+        program = phase_filter(module, module.steady.name).bytes
+        problems += filter_verdict(filtered_results, steady, program).problems
     return LabResult(
         daemon=scenario.daemon, module=module.name, spec=module.source_path,
         startup_domain=startup, steady_domain=steady, steady_context=steady_context,
@@ -94,7 +117,7 @@ def judge(scenario: Scenario, module: ir.PolicyModule, output: GuestOutput, seco
         steady=tuple(steady_results), default=tuple(default_results), switch=switch,
         default_context=default_header.context if default_header else None,
         problems=tuple(problems), seconds=seconds, lost_records=lost_records(dmesg),
-        seccomp=seccomp,
+        seccomp=seccomp, filtered=tuple(filtered_results),
         logs={k: v for k, v in output.blocks.items() if k != "dmesg"})
 
 

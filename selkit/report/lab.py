@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from selkit.lab.battery import AttackResult
+from selkit.lab.battery import KILLED, SELINUX, AttackResult
+from selkit.lab.filter_verdict import killed_at
 from selkit.lab.verdict import LabResult, context_of
 from selkit.report.format import Block, Report, Table, plain_table
 from selkit.report.suggest import (
@@ -33,10 +34,10 @@ def _outcome(result: AttackResult) -> str:
 
 
 def attack_rows(result: LabResult) -> list[tuple[str, ...]]:
-    """One row per attack: title, expected, selkit outcome, the AVC, default outcome."""
+    """One row per SELinux attack: title, expected, selkit outcome, the AVC, default outcome."""
     default = {r.attack.name: r for r in result.default}
     rows: list[tuple[str, ...]] = []
-    for steady in result.steady:
+    for steady in (r for r in result.steady if r.attack.layer == SELINUX):
         deciding = steady.deciding_denial(result.steady_domain)
         other = default.get(steady.attack.name)
         rows.append((steady.attack.title, steady.attack.expect, _outcome(steady),
@@ -45,10 +46,39 @@ def attack_rows(result: LabResult) -> list[tuple[str, ...]]:
     return rows
 
 
+def filter_headers(result: LabResult) -> tuple[str, ...]:
+    """Column headers of the table under the steady filter."""
+    return ("attack", "calls", f"selkit + filter ({result.steady_domain})",
+            "what stopped it", "SELinux alone", _default_header(result))
+
+
+def filter_rows(result: LabResult) -> list[tuple[str, ...]]:
+    """One row per attack under the steady filter: what stopped it (the seccomp record's call,
+    or the AVC), and the same attack without the filter and in the default domain."""
+    alone = {r.attack.name: r for r in result.steady}
+    default = {r.attack.name: r for r in result.default}
+    rows: list[tuple[str, ...]] = []
+    for run in result.filtered:
+        if run.outcome == KILLED:
+            at = killed_at(run)
+            stopper = f"seccomp kill at {at}" if at else "SIGSYS, no seccomp record"
+        else:
+            deciding = run.deciding_denial(result.steady_domain)
+            stopper = f"AVC {short_avc(deciding)}" if deciding else "-"
+        rows.append((run.attack.title, " ".join(run.attack.syscalls), _outcome(run), stopper,
+                     _outcome(alone[run.attack.name]) if run.attack.name in alone else "-",
+                     _outcome(default[run.attack.name]) if run.attack.name in default else "-"))
+    return rows
+
+
 def headers(result: LabResult) -> tuple[str, ...]:
     """Column headers naming the two domains."""
     return ("attack", "expected", f"selkit ({result.steady_domain})", "AVC that denied it",
-            f"default ({_domain(result.default_context) or 'not run'})")
+            _default_header(result))
+
+
+def _default_header(result: LabResult) -> str:
+    return f"default ({_domain(result.default_context) or 'not run'})"
 
 
 def _domain(context: str | None) -> str | None:
@@ -82,24 +112,39 @@ def context_lines(result: LabResult) -> list[str]:
              f" (expected {result.steady_context})"]
     if len(state.threads) > 1:
         lines.append("threads: " + ", ".join(state.threads))
+    lines.append(f"seccomp: /proc/{state.pid}/status Seccomp: {_unread(state.seccomp)} "
+                 f"(2: a filter), NoNewPrivs: {_unread(state.no_new_privs)}")
     return lines
+
+
+def _unread(value: int | None) -> str:
+    return "unread" if value is None else str(value)
 
 
 def render_result(result: LabResult, *, with_table: bool = True) -> str:
     """One daemon's report as plain text."""
     lines = _head_lines(result)
-    if with_table and result.steady:
-        lines.append("")
-        lines.extend(plain_table(Table(headers(result), attack_rows(result), "  ")))
+    if with_table:
+        for table in _tables(result):
+            lines += ["", *plain_table(table)]
     return "\n".join(lines + _tail_lines(result))
 
 
 def result_blocks(result: LabResult) -> list[Block]:
-    """One daemon's report as blocks: its lines, the attack table, the rest."""
+    """One daemon's report as blocks: its lines, the attack tables, the rest."""
     blocks: list[Block] = list(_head_lines(result))
-    if result.steady:
-        blocks += ["", Table(headers(result), attack_rows(result), "  ")]
+    for table in _tables(result):
+        blocks += ["", table]
     return blocks + _tail_lines(result)
+
+
+def _tables(result: LabResult) -> list[Table]:
+    tables = []
+    if result.steady:
+        tables.append(Table(headers(result), attack_rows(result), "  "))
+    if result.filtered:
+        tables.append(Table(filter_headers(result), filter_rows(result), "  "))
+    return tables
 
 
 def _head_lines(result: LabResult) -> list[str]:
@@ -191,9 +236,11 @@ def seccomp_dict(record: SeccompRecord) -> dict:
 
 def _attack_dict(result: AttackResult) -> dict:
     return {"attack": result.attack.name, "title": result.attack.title,
+            "layer": result.attack.layer, "calls": list(result.attack.syscalls),
             "expected": result.attack.expect, "outcome": result.outcome, "errno": result.errno,
             "syscall": result.syscall, "pid": result.pid, "detail": result.detail,
-            "avcs": [_avc_dict(a) for a in result.avcs]}
+            "avcs": [_avc_dict(a) for a in result.avcs],
+            "seccomp": [seccomp_dict(r) for r in result.seccomp]}
 
 
 def to_dict(result: LabResult) -> dict:
@@ -207,12 +254,14 @@ def to_dict(result: LabResult) -> dict:
                     "before": result.state.before(context_of(result.startup_domain)),
                     "after": result.state.after, "threads": list(result.state.threads),
                     "seen": list(result.state.seen), "exec_parent": result.state.exec_parent,
-                    "expected": result.steady_context},
+                    "expected": result.steady_context, "seccomp": result.state.seccomp,
+                    "no_new_privs": result.state.no_new_privs},
         "denials": [_avc_dict(a) for a in result.denials],
         "switch": None if result.switch is None else {
             "ok": result.switch.ok, "before": result.switch.before,
             "after": result.switch.after, "detail": result.switch.detail},
         "attacks": {"steady": [_attack_dict(r) for r in result.steady],
+                    "filtered": [_attack_dict(r) for r in result.filtered],
                     "default": [_attack_dict(r) for r in result.default],
                     "default_context": result.default_context},
         "problems": list(result.problems),

@@ -106,7 +106,9 @@ threads=""
 for t in /proc/$DAEMON_PID/task/*; do
     [ -d "$t" ] && threads="$threads${threads:+, }\"$(ctx_of "${t#/proc/}" current)\""
 done
-say "{\"step\": \"daemon\", \"pid\": \"$DAEMON_PID\", \"exec_parent\": \"$(ctx_of "$DAEMON_PID" prev)\", \"current\": \"$(ctx_of "$DAEMON_PID" current)\", \"threads\": [$threads], \"seen\": [$seen]}"
+# What the kernel says of its seccomp state (Seccomp: 2 is a filter; NoNewPrivs: 1).
+status_of() { sed -n "s/^$1:[[:space:]]*//p" "/proc/$DAEMON_PID/status" 2>/dev/null; }
+say "{\"step\": \"daemon\", \"pid\": \"$DAEMON_PID\", \"exec_parent\": \"$(ctx_of "$DAEMON_PID" prev)\", \"current\": \"$(ctx_of "$DAEMON_PID" current)\", \"threads\": [$threads], \"seen\": [$seen], \"seccomp\": \"$(status_of Seccomp)\", \"no_new_privs\": \"$(status_of NoNewPrivs)\"}"
 mark traffic-end
 block net /tmp/net.log
 block daemon-log /tmp/daemon.log
@@ -124,6 +126,10 @@ if [ -n "$LAB_PROBE_STEADY" ]; then
     mark probe-steady
     eval "$LAB_PROBE_STEADY" 2>&1 3>&- < /dev/null | cat > /tmp/probe-steady.txt
     block probe-steady /tmp/probe-steady.txt
+    # Again, each attempt under the steady seccomp filter, loaded as the daemon's patch does.
+    mark probe-filtered
+    eval "$LAB_PROBE_FILTERED" 2>&1 3>&- < /dev/null | cat > /tmp/probe-filtered.txt
+    block probe-filtered /tmp/probe-filtered.txt
     # The default column: the same battery in initrc_t, how the daemon runs without selkit.
     mark probe-default
     eval "$LAB_PROBE_DEFAULT" 2>&1 3>&- < /dev/null | cat > /tmp/probe-default.txt

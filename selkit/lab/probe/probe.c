@@ -33,6 +33,8 @@
  *   probe list
  *       One JSON line per attack: {"attack", "needs", "syscalls"} (selkit checks its table
  *       against this).
+ *   probe exit73
+ *       Exit with status 73 (memfd-exec runs this binary from memory to prove the exec).
  *
  * BATTERY OPTIONS (an attack whose target is missing reports outcome "error", "not run: ...")
  *   --victim PID        a `probe victim` process (ptrace, signal, mem-read, proc-mem)
@@ -47,6 +49,10 @@
  *   --timeout SEC       per-attack time limit (default 5)
  *   --only A,B,...      run only these attacks
  *   --relay             (no value) run the battery in a child and print its lines afterwards
+ *   --seccomp HEX       a seccomp filter (struct sock_filter array, hex): each attack's child
+ *                       loads it as the daemons' patches load theirs after setcon() (no_new_privs,
+ *                       seccomp(2) with SECCOMP_FILTER_FLAG_TSYNC), after the attack's prepare
+ *                       step (a pipe, a mount namespace) and before its own calls
  *
  * OUTPUT (stdout, one JSON object per line)
  *   switch mode first: {"event": "switch", "pid": P, "parent": PP, "requested": CTX,
@@ -69,6 +75,8 @@
  *   allowed : the attack succeeded (for module-load/module-init also: the kernel passed every
  *             permission check and only then rejected a stand-in image, or found the module already
  *             loaded (EEXIST); the detail says which).
+ *   killed  : the child died of SIGSYS: a seccomp filter killed one of its calls (the lab pairs
+ *             the kernel's seccomp record, type=1326, with the attempt by pid).
  *   error   : anything else (target missing, refused connection, timeout, ...): inconclusive.
  *
  * ATTACKS (name: syscalls; what a denial proves)
@@ -107,6 +115,27 @@
  *   proc-mem     openat(/proc/VICTIM/mem), pread: the same through /proc (dir:search on the
  *                victim's /proc entry, process:ptrace).
  *
+ *   System calls (for the steady seccomp filter; SELinux mediates them partly or not at all),
+ *   each made with syscall(2) or the instruction itself so that glibc substitutes nothing:
+ *   vmsplice     vmsplice(pipe, page) (prepare: pipe2).
+ *   splice       splice(pipe -> pipe, non-blocking) (prepare: two pipes, 6 bytes put in the
+ *                first with vmsplice).
+ *   io-uring     io_uring_setup(4).
+ *   userfaultfd  userfaultfd(O_CLOEXEC).
+ *   bpf          bpf(BPF_MAP_CREATE, a one-entry array).
+ *   perf-event   perf_event_open(software CPU clock of this process).
+ *   add-key      add_key("user", ...) into the process keyring.
+ *   keyctl       keyctl(KEYCTL_JOIN_SESSION_KEYRING, a new keyring).
+ *   userns       unshare(CLONE_NEWUSER).
+ *   vm-write     process_vm_writev(VICTIM) of the victim's own secret over itself.
+ *   kexec        kexec_load with no segment (a success unloads any staged kernel).
+ *   mount        mount(tmpfs on /tmp) (prepare: a private mount namespace, so a success changes
+ *                nothing outside the child; it needs CAP_SYS_ADMIN as mount does).
+ *   pivot-root   chdir(/proc), pivot_root(".", ".") (prepare: the same namespace).
+ *   memfd-exec   memfd_create, this binary copied in, execveat(AT_EMPTY_PATH) as `exit73`.
+ *   i386-call    getpid by its i386 number through int $0x80.
+ *   x32-call     getpid by its x32 number (39 | __X32_SYSCALL_BIT) through syscall.
+ *
  * EXIT STATUS: 0 when the battery ran (whatever its outcomes), 2 bad usage, 3 the switch failed.
  */
 #define _GNU_SOURCE
@@ -114,7 +143,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/bpf.h>
+#include <linux/filter.h>
 #include <linux/if_ether.h>
+#include <linux/io_uring.h>
+#include <linux/keyctl.h>
+#include <linux/perf_event.h>
+#include <linux/seccomp.h>
+#include <linux/userfaultfd.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -122,7 +158,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -158,6 +197,8 @@ struct targets {
 	unsigned timeout;
 	const char *only;
 	int relay;
+	struct sock_filter *filter;   /* --seccomp: loaded by each attack's child before it runs */
+	unsigned short filter_len;
 };
 
 struct attack {
@@ -166,6 +207,7 @@ struct attack {
 	const char *syscalls;     /* comma-separated, in the order they are made */
 	int execs;                /* succeeds by replacing the child with a shell */
 	void (*run)(const struct targets *);
+	void (*prepare)(void);    /* runs before the --seccomp filter is loaded, or NULL */
 };
 
 static struct result *shared;
@@ -623,23 +665,249 @@ static void attack_proc_mem(const struct targets *t)
 	close(fd);
 }
 
+/* ----------------------------------------------------------------------------------------- */
+/* System call attacks: kernel attack surface that SELinux mediates partly or not at all. Each
+ * makes its call with syscall(2) (or the instruction itself), so glibc cannot substitute another
+ * one; what they need besides (pipes, a namespace) is made by their prepare step, before the
+ * --seccomp filter is loaded, so that the filter meets the attack's own call first. */
+
+static int prepared_fds[4] = {-1, -1, -1, -1};
+static int prepared_ns;            /* 1: the child has a private mount namespace */
+
+static void prepare_pipe(void)
+{
+	if (pipe2(prepared_fds, O_CLOEXEC) < 0)
+		prepared_fds[0] = prepared_fds[1] = -1;
+}
+
+static void prepare_two_pipes(void)
+{
+	prepare_pipe();
+	if (pipe2(prepared_fds + 2, O_CLOEXEC) < 0)
+		prepared_fds[2] = prepared_fds[3] = -1;
+	/* vmsplice, not write(): a confined domain may be refused fifo_file write on its own
+	 * pipe, which vmsplice never asks for. */
+	static char bytes[6] = "selkit";
+	struct iovec iov = {bytes, sizeof bytes};
+	if (prepared_fds[1] >= 0)
+		syscall(SYS_vmsplice, prepared_fds[1], &iov, 1UL, 0U);
+}
+
+/* A private mount namespace, so that a mount or pivot_root that succeeds changes nothing
+ * outside this child (it needs CAP_SYS_ADMIN like them: where it fails, they fail too). */
+static void prepare_mount_ns(void)
+{
+	prepared_ns = unshare(CLONE_NEWNS) == 0
+		&& mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0;
+}
+
+static void record_call(const char *name, long rc, int err, const char *what)
+{
+	if (rc < 0)
+		record(name, err, "%s: %s", what, strerror(err));
+	else
+		record(name, 0, "%s: returned %ld", what, rc);
+}
+
+static void attack_vmsplice(const struct targets *t)
+{
+	(void)t;
+	static char page[64] = "selkit-probe vmsplice";
+	struct iovec iov = {page, sizeof page};
+	long rc = syscall(SYS_vmsplice, prepared_fds[1], &iov, 1UL, 0U);
+	record_call("vmsplice", rc, errno, "vmsplice(pipe, user page)");
+}
+
+static void attack_splice(const struct targets *t)
+{
+	(void)t;
+	long rc = syscall(SYS_splice, prepared_fds[0], NULL, prepared_fds[3], NULL, 6UL,
+			  (unsigned)SPLICE_F_NONBLOCK);
+	record_call("splice", rc, errno, "splice(pipe -> pipe)");
+}
+
+static void attack_io_uring(const struct targets *t)
+{
+	(void)t;
+	struct io_uring_params params;
+	memset(&params, 0, sizeof params);
+	long rc = syscall(SYS_io_uring_setup, 4U, &params);
+	record_call("io_uring_setup", rc, errno, "io_uring_setup(4 entries)");
+}
+
+static void attack_userfaultfd(const struct targets *t)
+{
+	(void)t;
+	long rc = syscall(SYS_userfaultfd, O_CLOEXEC);
+	record_call("userfaultfd", rc, errno, "userfaultfd(O_CLOEXEC)");
+}
+
+static void attack_bpf(const struct targets *t)
+{
+	(void)t;
+	union bpf_attr attr;
+	memset(&attr, 0, sizeof attr);
+	attr.map_type = BPF_MAP_TYPE_ARRAY;
+	attr.key_size = 4;
+	attr.value_size = 8;
+	attr.max_entries = 1;
+	long rc = syscall(SYS_bpf, BPF_MAP_CREATE, &attr, sizeof attr);
+	record_call("bpf", rc, errno, "bpf(BPF_MAP_CREATE, array map)");
+}
+
+static void attack_perf_event(const struct targets *t)
+{
+	(void)t;
+	struct perf_event_attr attr;
+	memset(&attr, 0, sizeof attr);
+	attr.type = PERF_TYPE_SOFTWARE;
+	attr.size = sizeof attr;
+	attr.config = PERF_COUNT_SW_CPU_CLOCK;
+	attr.disabled = 1;
+	long rc = syscall(SYS_perf_event_open, &attr, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+	record_call("perf_event_open", rc, errno, "perf_event_open(software cpu clock, self)");
+}
+
+static void attack_add_key(const struct targets *t)
+{
+	(void)t;
+	long rc = syscall(SYS_add_key, "user", "selkit-probe", "x", 1UL,
+			  KEY_SPEC_PROCESS_KEYRING);
+	record_call("add_key", rc, errno, "add_key(user, process keyring)");
+}
+
+static void attack_keyctl(const struct targets *t)
+{
+	(void)t;
+	long rc = syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, "selkit-probe");
+	record_call("keyctl", rc, errno, "keyctl(KEYCTL_JOIN_SESSION_KEYRING, new keyring)");
+}
+
+static void attack_userns(const struct targets *t)
+{
+	(void)t;
+	long rc = syscall(SYS_unshare, CLONE_NEWUSER);
+	record_call("unshare", rc, errno, "unshare(CLONE_NEWUSER)");
+}
+
+static void attack_vm_write(const struct targets *t)
+{
+	/* Writes the victim's secret over itself: success changes nothing in the victim. */
+	char copy[sizeof victim_secret];
+	memcpy(copy, victim_secret, sizeof copy);
+	struct iovec local = {copy, sizeof copy};
+	struct iovec remote = {victim_secret, sizeof victim_secret};
+	long rc = syscall(SYS_process_vm_writev, t->victim, &local, 1UL, &remote, 1UL, 0UL);
+	char what[64];
+	snprintf(what, sizeof what, "process_vm_writev(%d)", (int)t->victim);
+	record_call("process_vm_writev", rc, errno, what);
+}
+
+static void attack_kexec(const struct targets *t)
+{
+	(void)t;
+	/* No segment: a success unloads any staged kernel; an attacker would stage its own. */
+	long rc = syscall(SYS_kexec_load, 0UL, 0UL, NULL, 0UL);
+	record_call("kexec_load", rc, errno, "kexec_load(no segments)");
+}
+
+static void attack_mount(const struct targets *t)
+{
+	(void)t;
+	long rc = syscall(SYS_mount, "selkit-probe", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, NULL);
+	record_call("mount", rc, errno, prepared_ns ? "mount(tmpfs on /tmp, private namespace)"
+		    : "mount(tmpfs on /tmp; no private namespace could be made)");
+}
+
+static void attack_pivot_root(const struct targets *t)
+{
+	(void)t;
+	long rc = syscall(SYS_chdir, "/proc");
+	if (rc == 0)
+		rc = syscall(SYS_pivot_root, ".", ".");
+	record_call("pivot_root", rc, errno, prepared_ns ? "pivot_root(/proc, private namespace)"
+		    : "pivot_root(/proc; no private namespace could be made)");
+}
+
+static void attack_memfd_exec(const struct targets *t)
+{
+	(void)t;
+	long fd = syscall(SYS_memfd_create, "selkit-probe", 0U);
+	if (fd < 0) {
+		record("memfd_create", errno, "memfd_create: %s", strerror(errno));
+		return;
+	}
+	/* This very (static) binary, run as `probe exit73`: exit status 73 proves the exec. */
+	int self = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	char buf[65536];
+	ssize_t n;
+	while (self >= 0 && (n = read(self, buf, sizeof buf)) > 0)
+		if (write((int)fd, buf, (size_t)n) != n)
+			break;
+	char *argv[] = {"selkit-probe", "exit73", NULL};
+	char *envp[] = {NULL};
+	syscall(SYS_execveat, fd, "", argv, envp, AT_EMPTY_PATH);
+	record("execveat", errno, "execveat(memfd): %s", strerror(errno));
+}
+
+static void attack_i386(const struct targets *t)
+{
+	(void)t;
+	/* getpid by its i386 number (20) through int $0x80 from 64-bit code. */
+	long rc = 20;
+	__asm__ volatile("int $0x80" : "+a"(rc) : : "memory");
+	if (rc < 0 && rc > -4096)
+		record("i386:getpid", (int)-rc, "int $0x80, eax=20: %s", strerror((int)-rc));
+	else
+		record("i386:getpid", 0, "int $0x80, eax=20: returned %ld (our pid %d)", rc,
+		       (int)getpid());
+}
+
+static void attack_x32(const struct targets *t)
+{
+	(void)t;
+	/* getpid by its x32 number (39 | __X32_SYSCALL_BIT) through the syscall instruction. */
+	long rc = 39 | 0x40000000L;
+	__asm__ volatile("syscall" : "+a"(rc) : : "rcx", "r11", "memory");
+	if (rc < 0 && rc > -4096)
+		record("x32:getpid", (int)-rc, "syscall 0x40000027: %s", strerror((int)-rc));
+	else
+		record("x32:getpid", 0, "syscall 0x40000027: returned %ld", rc);
+}
+
 static const struct attack ATTACKS[] = {
-	{"read-file", "--data", "openat,read", 0, attack_read_file},
-	{"write-file", "--data", "openat,write", 0, attack_write_file},
-	{"drop-exec", "--drop-dir", "openat,write,execve", 1, attack_drop_exec},
-	{"exec-shell", NULL, "execve", 1, attack_exec_shell},
-	{"ptrace", "--victim", "ptrace,wait4,ptrace", 0, attack_ptrace},
-	{"packet-sock", NULL, "socket", 0, attack_packet_socket},
-	{"raw-sock", NULL, "socket", 0, attack_raw_socket},
-	{"connect", "--connect", "socket,connect", 0, attack_connect},
-	{"bind", "--bind", "socket,bind,listen", 0, attack_bind},
-	{"setuid", NULL, "setresuid", 0, attack_setuid},
-	{"module-load", "--module", "openat,finit_module", 0, attack_module_load},
-	{"module-init", NULL, "openat,read,init_module", 0, attack_module_init},
-	{"setcon-back", "--startup", "openat,pwrite64", 0, attack_setcon_back},
-	{"signal", "--victim", "kill", 0, attack_signal},
-	{"mem-read", "--victim", "process_vm_readv", 0, attack_mem_read},
-	{"proc-mem", "--victim", "openat,pread64", 0, attack_proc_mem},
+	{"read-file", "--data", "openat,read", 0, attack_read_file, NULL},
+	{"write-file", "--data", "openat,write", 0, attack_write_file, NULL},
+	{"drop-exec", "--drop-dir", "openat,write,execve", 1, attack_drop_exec, NULL},
+	{"exec-shell", NULL, "execve", 1, attack_exec_shell, NULL},
+	{"ptrace", "--victim", "ptrace,wait4,ptrace", 0, attack_ptrace, NULL},
+	{"packet-sock", NULL, "socket", 0, attack_packet_socket, NULL},
+	{"raw-sock", NULL, "socket", 0, attack_raw_socket, NULL},
+	{"connect", "--connect", "socket,connect", 0, attack_connect, NULL},
+	{"bind", "--bind", "socket,bind,listen", 0, attack_bind, NULL},
+	{"setuid", NULL, "getresuid,setresuid", 0, attack_setuid, NULL},
+	{"module-load", "--module", "openat,finit_module", 0, attack_module_load, NULL},
+	{"module-init", NULL, "openat,newfstatat,read,init_module", 0, attack_module_init, NULL},
+	{"setcon-back", "--startup", "openat,pwrite64", 0, attack_setcon_back, NULL},
+	{"signal", "--victim", "kill", 0, attack_signal, NULL},
+	{"mem-read", "--victim", "process_vm_readv", 0, attack_mem_read, NULL},
+	{"proc-mem", "--victim", "openat,pread64", 0, attack_proc_mem, NULL},
+	{"vmsplice", NULL, "vmsplice", 0, attack_vmsplice, prepare_pipe},
+	{"splice", NULL, "splice", 0, attack_splice, prepare_two_pipes},
+	{"io-uring", NULL, "io_uring_setup", 0, attack_io_uring, NULL},
+	{"userfaultfd", NULL, "userfaultfd", 0, attack_userfaultfd, NULL},
+	{"bpf", NULL, "bpf", 0, attack_bpf, NULL},
+	{"perf-event", NULL, "perf_event_open", 0, attack_perf_event, NULL},
+	{"add-key", NULL, "add_key", 0, attack_add_key, NULL},
+	{"keyctl", NULL, "keyctl", 0, attack_keyctl, NULL},
+	{"userns", NULL, "unshare", 0, attack_userns, NULL},
+	{"vm-write", "--victim", "process_vm_writev", 0, attack_vm_write, NULL},
+	{"kexec", NULL, "kexec_load", 0, attack_kexec, NULL},
+	{"mount", NULL, "mount", 0, attack_mount, prepare_mount_ns},
+	{"pivot-root", NULL, "chdir,pivot_root", 0, attack_pivot_root, prepare_mount_ns},
+	{"memfd-exec", NULL, "memfd_create,openat,read,write,execveat", 1, attack_memfd_exec, NULL},
+	{"i386-call", NULL, "i386:getpid", 0, attack_i386, NULL},
+	{"x32-call", NULL, "x32:getpid", 0, attack_x32, NULL},
 };
 
 #define N_ATTACKS (sizeof ATTACKS / sizeof ATTACKS[0])
@@ -684,6 +952,16 @@ static int selected(const char *name, const char *only)
 	return 0;
 }
 
+/* The --seccomp filter, loaded as the daemons' patches load theirs after setcon(): no_new_privs,
+ * then seccomp(2) with SECCOMP_FILTER_FLAG_TSYNC. */
+static int load_filter(const struct targets *t)
+{
+	struct sock_fprog prog = {.len = t->filter_len, .filter = t->filter};
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -1;
+	return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog);
+}
+
 static void run_attack(const struct attack *a, const struct targets *t)
 {
 	if (!has_target(a, t)) {
@@ -703,6 +981,13 @@ static void run_attack(const struct attack *a, const struct targets *t)
 	}
 	if (pid == 0) {
 		alarm(t->timeout);
+		if (a->prepare)
+			a->prepare();
+		if (t->filter && load_filter(t) < 0) {
+			record_as("error", "seccomp", errno, "loading the --seccomp filter: %s",
+				  strerror(errno));
+			_exit(0);
+		}
 		a->run(t);
 		_exit(0);
 	}
@@ -719,18 +1004,26 @@ static void run_attack(const struct attack *a, const struct targets *t)
 		snprintf(path, sizeof path, "%s/selkit-probe-drop-%d", t->drop_dir, (int)pid);
 		unlink(path);
 	}
+	char detail[160];
+	if (status != -1 && WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS) {
+		snprintf(detail, sizeof detail, "killed by SIGSYS: the seccomp filter stopped a call"
+			 "%s", shared->decided ? " after the attempt recorded a result" : "");
+		print_attack(a->name, pid, "killed", 0, "none", detail);
+		return;
+	}
 	if (shared->decided) {
 		print_attack(a->name, pid, shared->outcome, shared->err, shared->syscall,
 			     shared->detail);
 		return;
 	}
-	char detail[160];
 	if (a->execs && status != -1 && WIFEXITED(status)) {
 		/* Our own code always records before it exits: no record means execve succeeded. */
-		snprintf(detail, sizeof detail, "execve succeeded; the shell exited with %d%s",
-			 WEXITSTATUS(status),
+		const char *exec_call = strrchr(a->syscalls, ',');
+		exec_call = exec_call ? exec_call + 1 : a->syscalls;
+		snprintf(detail, sizeof detail, "%s succeeded; the program exited with %d%s",
+			 exec_call, WEXITSTATUS(status),
 			 WEXITSTATUS(status) == SHELL_EXIT ? "" : " (expected 73)");
-		print_attack(a->name, pid, "allowed", 0, "execve", detail);
+		print_attack(a->name, pid, "allowed", 0, exec_call, detail);
 	} else if (status != -1 && WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM) {
 		snprintf(detail, sizeof detail, "timed out after %u s", t->timeout);
 		print_attack(a->name, pid, "error", ETIMEDOUT, "none", detail);
@@ -758,6 +1051,29 @@ static int parse_number(const char *text, long low, long high, long *out)
 	if (errno || *text == '\0' || *end != '\0' || value < low || value > high)
 		return -1;
 	*out = value;
+	return 0;
+}
+
+/* A classic BPF program as hex (struct sock_filter in memory order, little-endian). */
+static int parse_filter(const char *hex, struct targets *t)
+{
+	size_t digits = strlen(hex);
+	size_t count = digits / (2 * sizeof(struct sock_filter));
+	if (digits == 0 || digits % (2 * sizeof(struct sock_filter)) != 0 || count > BPF_MAXINSNS)
+		return -1;
+	unsigned char *bytes = malloc(digits / 2);
+	if (bytes == NULL)
+		return -1;
+	for (size_t i = 0; i < digits / 2; i++) {
+		unsigned value;
+		if (sscanf(hex + 2 * i, "%2x", &value) != 1) {
+			free(bytes);
+			return -1;
+		}
+		bytes[i] = (unsigned char)value;
+	}
+	t->filter = (struct sock_filter *)bytes;
+	t->filter_len = (unsigned short)count;
 	return 0;
 }
 
@@ -802,6 +1118,9 @@ static int parse_targets(int argc, char **argv, struct targets *t)
 			t->timeout = (unsigned)number;
 		} else if (strcmp(opt, "--only") == 0) {
 			t->only = value;
+		} else if (strcmp(opt, "--seccomp") == 0) {
+			if (parse_filter(value, t) < 0)
+				return usage("--seccomp needs a BPF program in hex (8 bytes per instruction)");
 		} else {
 			return usage("unknown battery option");
 		}
@@ -1040,5 +1359,7 @@ int main(int argc, char **argv)
 		victim();
 	if (strcmp(argv[1], "list") == 0 && argc == 2)
 		return list();
+	if (strcmp(argv[1], "exit73") == 0 && argc == 2)
+		return SHELL_EXIT;
 	return usage("unknown mode");
 }
