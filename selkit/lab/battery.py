@@ -35,7 +35,9 @@ from selkit.suggest.avc import Avc
 from selkit.suggest.syscalls import SeccompRecord
 from selkit.toolchain import ToolchainError
 
-PROBE_SOURCE = Path(__file__).with_name("probe") / "probe.c"
+#: The probe's sources: probe.c (modes, running, output), selinux_attacks.c,
+#: syscall_attacks.c and their probe.h.
+PROBE_DIR = Path(__file__).with_name("probe")
 CFLAGS = ("-static", "-no-pie", "-O2", "-Wall", "-Wextra", "-Werror", "-std=gnu11")
 
 DENIED, ALLOWED, ERROR, KILLED = "denied", "allowed", "error", "killed"
@@ -179,9 +181,16 @@ ATTACKS_BY_NAME = {attack.name: attack for attack in ATTACKS}
 # Building the probe
 
 
+def probe_sources() -> list[Path]:
+    """The C files compiled into the probe."""
+    return sorted(PROBE_DIR.glob("*.c"))
+
+
 def probe_digest() -> str:
-    """The build key: the probe's source and the compiler flags."""
-    digest = hashlib.sha256(PROBE_SOURCE.read_bytes())
+    """The build key: every source and header of the probe, and the compiler flags."""
+    digest = hashlib.sha256()
+    for path in sorted([*PROBE_DIR.glob("*.c"), *PROBE_DIR.glob("*.h")]):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     digest.update("\0".join(CFLAGS).encode())
     return digest.hexdigest()[:16]
 
@@ -200,7 +209,8 @@ def build_probe(progress: Progress | None = None) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="probe-", dir=target.parent) as tmp:
         built = Path(tmp, "probe")
-        result = subprocess.run([gcc, *CFLAGS, "-o", str(built), str(PROBE_SOURCE)],
+        result = subprocess.run([gcc, *CFLAGS, "-o", str(built),
+                                 *(str(p) for p in probe_sources())],
                                 capture_output=True, text=True, check=False,
                                 env={**os.environ, "LC_ALL": "C"})
         if result.returncode != 0 or not built.is_file():
@@ -209,7 +219,7 @@ def build_probe(progress: Progress | None = None) -> Path:
             if "cannot find -lc" in output:
                 hint = "the static C library is missing: apt-get install libc6-dev\n" + output
             raise ToolchainError([Diagnostic(
-                "SEL782", f"the attack probe does not compile ({PROBE_SOURCE.name})", hint=hint)])
+                "SEL782", f"the attack probe does not compile ({PROBE_DIR})", hint=hint)])
         os.replace(built, target)
     return target
 

@@ -63,7 +63,7 @@ def probe(cache) -> Path:
 @needs_gcc
 def test_probe_compiles_without_a_single_warning(tmp_path):
     result = subprocess.run(["gcc", *battery.CFLAGS, "-o", str(tmp_path / "p"),
-                             str(battery.PROBE_SOURCE)], capture_output=True, text=True)
+                             *map(str, battery.probe_sources())], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     file_type = subprocess.run(["file", str(tmp_path / "p")], capture_output=True, text=True)
@@ -82,9 +82,8 @@ def test_build_probe_caches_by_source_digest(probe, cache, monkeypatch):
 
 @needs_gcc
 def test_build_probe_reports_a_compile_error(tmp_path, monkeypatch):
-    broken = tmp_path / "probe.c"
-    broken.write_text("int main(void) { return undeclared; }\n")
-    monkeypatch.setattr(battery, "PROBE_SOURCE", broken)
+    (tmp_path / "probe.c").write_text("int main(void) { return undeclared; }\n")
+    monkeypatch.setattr(battery, "PROBE_DIR", tmp_path)
     monkeypatch.setenv("SELKIT_CACHE", str(tmp_path / "cache"))
     with pytest.raises(ToolchainError) as caught:
         build_probe()
