@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from selkit.lab import vm
+from selkit.suggest.avc import Avc
 
 RESULT_PREFIX = "SELKIT-LAB "
 BLOCK, BLOCK_END = "SELKIT-LAB-BLOCK ", "SELKIT-LAB-BLOCK-END"
@@ -53,6 +54,36 @@ class DaemonState:
         if startup_context in self.seen:
             return startup_context
         return next((c for c in self.seen if c != self.after), None)
+
+
+@dataclass(frozen=True)
+class Restart:
+    """A restart request (``signal``) to the steady daemon, and the supervisor's restart: was
+    the process gone, what the new one runs in, whether traffic passed again."""
+
+    signal: str
+    gone: bool
+    new_pid: int | None
+    current: str | None
+    tunnel: Tunnel | None
+    old_pid: int | None = None
+
+
+@dataclass(frozen=True)
+class LongRun:
+    """What happened after startup (stage2's longrun steps): the daemon's syslog lines after
+    syslogd restarted, traffic after the scenario's long run (OpenVPN: renegotiations) and
+    after a client reconnected (``None``: the scenario has no such step), the restarts."""
+
+    syslog_lines: int | None
+    renegotiated: Tunnel | None
+    reconnected: Tunnel | None
+    restarts: tuple[Restart, ...]
+    after_syslogd: Tunnel | None = None
+    #: The steady domain's syslog() reconnects SELinux refused after syslogd restarted.
+    syslog_refused: int = 0
+    #: What SELinux refused the daemons that ended on a restart request, on their way out.
+    exit_denials: tuple[Avc, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -121,9 +152,9 @@ def _int(value: Any) -> int | None:  # value: any JSON value
         return None
 
 
-def tunnel_of(output: GuestOutput) -> Tunnel | None:
-    """The ``tunnel`` event as a :class:`Tunnel`."""
-    event = output.step("tunnel")
+def tunnel_of(output: GuestOutput, step: str = "tunnel") -> Tunnel | None:
+    """The ``tunnel`` event (or another traffic step's) as a :class:`Tunnel`."""
+    event = output.step(step)
     if event is None:
         return None
     return Tunnel(str(event.get("kind", "")), bool(event.get("traffic")),
@@ -139,6 +170,19 @@ def state_of(output: GuestOutput) -> DaemonState:
                        tuple(t for t in event.get("seen", ()) if t),
                        event.get("exec_parent") or None, _int(event.get("seccomp")),
                        _int(event.get("no_new_privs")))
+
+
+def longrun_of(output: GuestOutput) -> LongRun:
+    """The longrun steps' events as a :class:`LongRun`."""
+    syslog = output.step("syslog-restarted") or {}
+    restarts = tuple(
+        Restart(str(e.get("signal", "")), bool(e.get("gone")), _int(e.get("new_pid")),
+                e.get("current") or None, tunnel_of(output, f"tunnel-after-{e.get('signal')}"),
+                _int(e.get("old_pid")))
+        for e in output.events if e.get("step") == "restart")
+    return LongRun(_int(syslog.get("daemon_lines")), tunnel_of(output, "tunnel-renegotiated"),
+                   tunnel_of(output, "tunnel-reconnected"), restarts,
+                   tunnel_of(output, "tunnel-after-syslogd"))
 
 
 def probe_process_ids(lines: str) -> set[int]:

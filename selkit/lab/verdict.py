@@ -6,6 +6,7 @@ with an AVC naming it, and under the steady filter every attack met what the fil
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 from selkit.emit.seccomp import phase_filter
@@ -16,8 +17,10 @@ from selkit.lab.filter_verdict import filter_verdict
 from selkit.lab.guest_output import (
     DaemonState,
     GuestOutput,
+    LongRun,
     Tunnel,
     dmesg_segments,
+    longrun_of,
     probe_process_ids,
     state_of,
     tunnel_of,
@@ -54,6 +57,7 @@ class LabResult:
     seccomp: tuple[SeccompRecord, ...] = ()
     #: The battery again, each attempt under the steady filter (:mod:`.filter_verdict`).
     filtered: tuple[battery.AttackResult, ...] = ()
+    longrun: LongRun | None = None
     syscall_suggestions: tuple[SyscallSuggestion, ...] = ()
     logs: dict[str, str] = field(default_factory=dict)
     kept: str | None = None
@@ -95,15 +99,25 @@ def judge(scenario: Scenario, module: ir.PolicyModule, output: GuestOutput, seco
     probe_pids = {r.pid for _, results in runs for r in results if r.pid is not None}
     for lines, _ in runs:
         probe_pids.update(probe_process_ids(lines))
+    longrun = longrun_of(output)
+    refused = [a for a in avcs_by_segment.get("syslog-restart", [])
+               if a.denied and _syslog_reconnect(a, steady)]
+    # A daemon asked to restart ends; on its way out it tries to undo what its startup did
+    # (deconfigure the tun device, reopen syslog), which the steady domain refuses.
+    ended = {r.old_pid for r in longrun.restarts if r.gone and r.old_pid is not None}
+    leaving = tuple(a for a in avcs_by_segment.get("longrun", []) if a.denied and a.pid in ended)
     denials = tuple(a for avcs in avcs_by_segment.values() for a in avcs
-                    if a.denied and a.pid not in probe_pids)
+                    if a.denied and a.pid not in probe_pids and a not in refused
+                    and a not in leaving)
     seccomp = tuple(r for r in parse_seccomp(dmesg) if r.pid not in probe_pids)
     tunnel, state = tunnel_of(output), state_of(output)
+    longrun = dataclasses.replace(longrun, syslog_refused=len(refused), exit_denials=leaving)
     switch = battery.switch_report(steady_lines)
     default_header = battery.battery_header(default_lines)
     problems = _problems(output, tunnel, state, steady, denials, switch, steady_results,
                          probe_ran=probe_ran)
     problems += [_seccomp_problem(r) for r in seccomp]
+    problems += _longrun_problems(longrun, steady_context)
     if state.pid is not None and state.seccomp != SECCOMP_MODE_FILTER:
         problems.append(f"the daemon runs without its steady seccomp filter (/proc/PID/status "
                         f"Seccomp: {state.seccomp if state.seccomp is not None else 'unread'})")
@@ -117,8 +131,39 @@ def judge(scenario: Scenario, module: ir.PolicyModule, output: GuestOutput, seco
         steady=tuple(steady_results), default=tuple(default_results), switch=switch,
         default_context=default_header.context if default_header else None,
         problems=tuple(problems), seconds=seconds, lost_records=lost_records(dmesg),
-        seccomp=seccomp, filtered=tuple(filtered_results),
+        seccomp=seccomp, filtered=tuple(filtered_results), longrun=longrun,
         logs={k: v for k, v in output.blocks.items() if k != "dmesg"})
+
+
+def _syslog_reconnect(avc: Avc, steady: str) -> bool:
+    """A denial of glibc's syslog() reconnecting after syslogd restarted (a new unix datagram
+    socket): the steady phase keeps the connection made at startup only (the 'syslog io'
+    verb), so this is refused by design; the daemon goes on, its log lines are lost until the
+    supervisor restarts it."""
+    return (avc.stype == steady and avc.ttype == steady and avc.tclass == "unix_dgram_socket"
+            and set(avc.perms) <= {"create"})
+
+
+def _longrun_problems(longrun: LongRun, steady_context: str) -> list[str]:
+    """What went wrong after startup: traffic that stopped, a restart request the daemon
+    survived, a restarted daemon that did not reach its steady domain."""
+    problems = []
+    for what, tunnel in (("after the renegotiations", longrun.renegotiated),
+                         ("after the client reconnected", longrun.reconnected),
+                         ("after syslogd restarted", longrun.after_syslogd)):
+        if tunnel is not None and not tunnel.traffic:
+            problems.append(f"no traffic passed {what}")
+    for restart in longrun.restarts:
+        if not restart.gone:
+            problems.append(f"the daemon did not end on SIG{restart.signal}, a restart request "
+                            "its steady domain cannot carry out")
+        if restart.current != steady_context:
+            problems.append(f"restarted after SIG{restart.signal}, the daemon is not in its "
+                            f"steady domain ({restart.current or 'not running'})")
+        if restart.tunnel is None or not restart.tunnel.traffic:
+            problems.append(f"no traffic passed after the restart that followed "
+                            f"SIG{restart.signal}")
+    return problems
 
 
 def _seccomp_problem(record: SeccompRecord) -> str:

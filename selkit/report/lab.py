@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from selkit.lab.battery import KILLED, SELINUX, AttackResult
 from selkit.lab.filter_verdict import killed_at
+from selkit.lab.guest_output import Tunnel
 from selkit.lab.verdict import LabResult, context_of
 from selkit.report.format import Block, Report, Table, plain_table
 from selkit.report.suggest import (
@@ -100,6 +101,52 @@ def tunnel_line(result: LabResult) -> str:
     return f"tunnel: traffic passed: {passed}; {detail}; peer: {result.peer}"
 
 
+def longrun_lines(result: LabResult) -> list[str]:
+    """After startup: syslogd restarted, the long run, a reconnect, each restart request."""
+    run = result.longrun
+    if run is None:
+        return []
+
+    def passed(tunnel: Tunnel | None) -> str:
+        return "no result" if tunnel is None else ("yes" if tunnel.traffic else "no")
+
+    lines = []
+    if run.renegotiated is not None:
+        lines.append(f"after the long run (renegotiations, keepalive): traffic "
+                     f"{passed(run.renegotiated)}")
+    if run.reconnected is not None:
+        lines.append(f"after the client reconnected: traffic {passed(run.reconnected)}")
+    for restart in run.restarts:
+        leaving = [a for a in run.exit_denials if a.pid == restart.old_pid]
+        rules = ", ".join(sorted({short_avc(a) for a in leaving}))
+        refused = f" (refused on its way out: {rules})" if leaving else ""
+        lines.append(f"SIG{restart.signal}: the daemon {'ended' if restart.gone else 'ran on'}"
+                     f"{refused}; restarted by the supervisor in {restart.current or 'nothing'}, "
+                     f"traffic {passed(restart.tunnel)}")
+    lines.append(f"syslogd restarted: traffic {passed(run.after_syslogd)}, "
+                 f"{_unread(run.syslog_lines)} daemon lines since, {run.syslog_refused} syslog() "
+                 "reconnects refused (steady keeps its startup connection only)")
+    return lines
+
+
+def _longrun_dict(result: LabResult) -> dict | None:
+    run = result.longrun
+    if run is None:
+        return None
+
+    def tunnel(t: Tunnel | None) -> dict | None:
+        return t.to_dict() if t else None
+
+    return {"syslog_lines": run.syslog_lines, "syslog_refused": run.syslog_refused,
+            "after_syslogd": tunnel(run.after_syslogd),
+            "renegotiated": tunnel(run.renegotiated), "reconnected": tunnel(run.reconnected),
+            "restarts": [{"signal": r.signal, "gone": r.gone, "old_pid": r.old_pid,
+                          "new_pid": r.new_pid, "current": r.current, "tunnel": tunnel(r.tunnel),
+                          "exit_denials": [_avc_dict(a) for a in run.exit_denials
+                                           if a.pid == r.old_pid]}
+                         for r in run.restarts]}
+
+
 def context_lines(result: LabResult) -> list[str]:
     """The daemon's context before and after its switch."""
     state = result.state
@@ -152,6 +199,7 @@ def _head_lines(result: LabResult) -> list[str]:
     lines = [f"{result.daemon} (module {result.module}, {result.spec}): {verdict}   "
              f"boot to verdict {result.seconds:.1f} s"]
     lines.append("  " + tunnel_line(result))
+    lines.extend("  " + line for line in longrun_lines(result))
     lines.extend("  " + line for line in context_lines(result))
     if result.denials:
         lines.append(f"  denials outside the attack battery: {len(result.denials)}")
@@ -267,6 +315,7 @@ def to_dict(result: LabResult) -> dict:
         "problems": list(result.problems),
         "suggestions": [suggestion_to_dict(s) for s in result.suggestions],
         "seccomp": [seccomp_dict(r) for r in result.seccomp],
+        "longrun": _longrun_dict(result),
         "syscall_suggestions": [syscall_suggestion_to_dict(s)
                                 for s in result.syscall_suggestions],
         "lost_records": result.lost_records, "kept": result.kept,

@@ -59,7 +59,7 @@ lab_tcp_echo() {
     got=$(head -n 1 /tmp/echo.out)
     ok=false
     [ "$got" = "$payload" ] && ok=true
-    say "{\"step\": \"tunnel\", \"kind\": \"tcp\", \"traffic\": $ok, \"bytes_sent\": $((${#payload} + 1)), \"bytes_received\": $(wc -c < /tmp/echo.out)}"
+    say "{\"step\": \"${TUNNEL_STEP:-tunnel}\", \"kind\": \"tcp\", \"traffic\": $ok, \"bytes_sent\": $((${#payload} + 1)), \"bytes_received\": $(wc -c < /tmp/echo.out)}"
 }
 
 # Ping ADDRESS across the tunnel, from the client namespace (in_client) or this one (local).
@@ -72,12 +72,26 @@ lab_ping() {
     received=$(sed -n 's/.* \([0-9]*\) packets received.*/\1/p' /tmp/ping.out)
     ok=false
     [ "${received:-0}" -gt 0 ] && ok=true
-    say "{\"step\": \"tunnel\", \"kind\": \"icmp\", \"traffic\": $ok, \"packets_received\": ${received:-0}, \"bytes_received\": $((${received:-0} * 64))}"
+    say "{\"step\": \"${TUNNEL_STEP:-tunnel}\", \"kind\": \"icmp\", \"traffic\": $ok, \"packets_received\": ${received:-0}, \"bytes_received\": $((${received:-0} * 64))}"
     block ping /tmp/ping.out
 }
 
-/lab/syslogd/syslogd -n -O /var/log/messages < /dev/null > /dev/null 2>&1 3>&- &
-sleep 0.3
+start_syslogd() {
+    /lab/syslogd/syslogd -n -O /var/log/messages < /dev/null > /dev/null 2>&1 3>&- &
+    SYSLOGD_PID=$!
+    sleep 0.3
+}
+start_syslogd
+# The peer's processes of NAME: those in the client's network namespace.
+peer_pids() {
+    for p in $(pidof "$1"); do
+        [ "$(readlink "/proc/$p/ns/net")" = "$(readlink "/proc/$NETNS_PID/ns/net")" ] && echo "$p"
+    done
+}
+lab_kill_peer() {
+    for p in $(peer_pids "$1"); do kill "$p"; done
+    sleep 1
+}
 
 mark scenario
 . /lab/harness/scenario.sh
@@ -110,6 +124,45 @@ done
 status_of() { sed -n "s/^$1:[[:space:]]*//p" "/proc/$DAEMON_PID/status" 2>/dev/null; }
 say "{\"step\": \"daemon\", \"pid\": \"$DAEMON_PID\", \"exec_parent\": \"$(ctx_of "$DAEMON_PID" prev)\", \"current\": \"$(ctx_of "$DAEMON_PID" current)\", \"threads\": [$threads], \"seen\": [$seen], \"seccomp\": \"$(status_of Seccomp)\", \"no_new_privs\": \"$(status_of NoNewPrivs)\"}"
 mark traffic-end
+
+# After startup, what a deployment does: the scenario's own long run (OpenVPN: renegotiations,
+# keepalive), a client reconnecting, restart requests (each followed by the supervisor's
+# restart), then syslogd restarting (the daemon's next syslog() must make a new connection).
+mark longrun
+type scenario_longrun > /dev/null 2>&1 && scenario_longrun
+if type scenario_reconnect > /dev/null 2>&1; then
+    TUNNEL_STEP=tunnel-reconnected
+    scenario_reconnect
+    TUNNEL_STEP=tunnel
+fi
+for sig in ${LAB_RESTART_SIGNALS:-HUP}; do
+    old_pid=$(scenario_pid)
+    kill -"$sig" "$old_pid"
+    gone=false
+    for _ in 1 2 3 4 5 6 7 8 9 10; do
+        [ -d "/proc/$old_pid" ] || { gone=true; break; }
+        sleep 0.5
+    done
+    # The supervisor: start the daemon again from init_t, as at boot.
+    scenario_start 3>&-
+    sleep "${LAB_SETTLE:-2}"
+    new_pid=$(scenario_pid)
+    TUNNEL_STEP="tunnel-after-$sig"
+    if type scenario_reconnect > /dev/null 2>&1; then scenario_reconnect; else scenario_traffic; fi
+    TUNNEL_STEP=tunnel
+    say "{\"step\": \"restart\", \"signal\": \"$sig\", \"old_pid\": \"$old_pid\", \"gone\": $gone, \"new_pid\": \"$new_pid\", \"current\": \"$(ctx_of "$new_pid" current)\"}"
+done
+mark syslog-restart
+kill "$SYSLOGD_PID"
+sleep 0.5
+start_syslogd
+logger -t selkit-lab "syslogd restarted"
+TUNNEL_STEP=tunnel-after-syslogd
+if type scenario_reconnect > /dev/null 2>&1; then scenario_reconnect; else scenario_traffic; fi
+TUNNEL_STEP=tunnel
+logged=$(sed -n '/selkit-lab: syslogd restarted/,$p' /var/log/messages | grep -c " $LAB_NAME\[")
+say "{\"step\": \"syslog-restarted\", \"daemon_lines\": $logged}"
+mark longrun-end
 block net /tmp/net.log
 block daemon-log /tmp/daemon.log
 block syslog /var/log/messages

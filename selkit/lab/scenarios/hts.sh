@@ -21,3 +21,8 @@ scenario_traffic() {
     sleep 1
     lab_tcp_echo 127.0.0.1 2222
 }
+
+scenario_reconnect() {
+    lab_kill_peer htc
+    scenario_traffic
+}

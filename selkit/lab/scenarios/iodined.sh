@@ -20,3 +20,8 @@ scenario_traffic() {
     sleep 1
     lab_ping 10.53.0.1 in_client
 }
+
+scenario_reconnect() {
+    lab_kill_peer iodine
+    scenario_traffic
+}

@@ -28,3 +28,21 @@ scenario_traffic() {
     done
     lab_ping 10.8.0.1 in_client
 }
+
+# The client disconnects and connects again: a new TLS session with the server in steady.
+scenario_reconnect() {
+    lab_kill_peer openvpn
+    scenario_traffic
+}
+
+# server.conf renegotiates every 10 s (reneg-sec) and pings every 10 s (keepalive): 25 s
+# more of steady life see two renegotiations and the keepalive timers, then traffic again.
+scenario_longrun() {
+    sleep 25
+    TUNNEL_STEP=tunnel-renegotiated
+    lab_ping 10.8.0.1 in_client
+    TUNNEL_STEP=tunnel
+}
+
+# Both restart requests OpenVPN knows (SIGHUP: hard, SIGUSR1: soft), each then the supervisor.
+LAB_RESTART_SIGNALS="HUP USR1"

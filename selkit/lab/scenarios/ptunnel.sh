@@ -25,3 +25,8 @@ scenario_traffic() {
     sleep 1
     lab_tcp_echo 127.0.0.1 8000
 }
+
+scenario_reconnect() {
+    lab_kill_peer ptunnel
+    scenario_traffic
+}
