@@ -100,7 +100,9 @@ def judge(scenario: Scenario, module: ir.PolicyModule, output: GuestOutput, seco
     for lines, _ in runs:
         probe_pids.update(probe_process_ids(lines))
     longrun = longrun_of(output)
-    refused = [a for a in avcs_by_segment.get("syslog-restart", [])
+    names = list(segments)
+    after_syslogd = names[names.index("syslog-restart"):] if "syslog-restart" in names else []
+    refused = [a for name in after_syslogd for a in avcs_by_segment[name]
                if a.denied and _syslog_reconnect(a, steady)]
     # A daemon asked to restart ends; on its way out it tries to undo what its startup did
     # (deconfigure the tun device, reopen syslog), which the steady domain refuses.

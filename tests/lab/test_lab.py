@@ -119,6 +119,40 @@ def test_under_the_steady_filter_every_system_call_attack_is_killed_with_its_rec
             assert call in row["calls"], (name, record)
 
 
+@pytest.mark.parametrize("daemon", DAEMONS)
+def test_steady_survives_what_a_deployment_does_and_restarts_through_its_supervisor(lab,
+                                                                                   daemon):
+    """After startup: a client reconnects (not for the iodine client, which is the client),
+    syslogd restarts, each restart request ends the daemon (no seccomp kill: the run's
+    records are none) and the supervisor's restart reaches steady again and passes traffic."""
+    result = lab[2][daemon]
+    run = result["longrun"]
+    steady = f"system_u:system_r:{result['domains']['steady']}:s0"
+    if daemon != "iodine":
+        assert run["reconnected"]["traffic"], run
+    assert run["after_syslogd"]["traffic"], run
+    signals = [r["signal"] for r in run["restarts"]]
+    assert signals == (["HUP", "USR1"] if daemon == "openvpn" else ["HUP"])
+    for restart in run["restarts"]:
+        assert restart["gone"] and restart["current"] == steady, restart
+        assert restart["tunnel"]["traffic"], restart
+        assert restart["new_pid"] != restart["old_pid"]
+    assert result["seccomp"] == [] and result["denials"] == []
+
+
+def test_openvpn_renegotiates_in_steady_and_says_why_it_ends_on_a_restart_request(lab):
+    result = lab[2]["openvpn"]
+    # the guest's results port: its syslog block holds the daemon's lines
+    syslog = (lab[3] / "openvpn" / "results.log").read_text(errors="replace")
+    assert result["longrun"]["renegotiated"]["traffic"]
+    assert syslog.count("TLS: soft reset") >= 2, "reneg-sec 10 over 25 s"
+    for sig in ("SIGHUP", "SIGUSR1"):
+        assert (f"{sig} restart is not possible in SELinux context "
+                f"'system_u:system_r:openvpn_steady_t:s0': exiting so that the supervisor "
+                "restarts OpenVPN") in syslog
+    assert syslog.count("Exiting due to fatal error") >= 2
+
+
 def test_selinux_alone_lets_vmsplice_fill_a_pipe_it_may_not_write(lab):
     """The evidence behind the syscall table's 'vmsplice and pipe-to-pipe splice are not
     mediated': without the filter both succeed in every steady domain, whatever its fifo_file

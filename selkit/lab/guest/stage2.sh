@@ -146,10 +146,11 @@ for sig in ${LAB_RESTART_SIGNALS:-HUP}; do
     # The supervisor: start the daemon again from init_t, as at boot.
     scenario_start 3>&-
     sleep "${LAB_SETTLE:-2}"
-    new_pid=$(scenario_pid)
     TUNNEL_STEP="tunnel-after-$sig"
     if type scenario_reconnect > /dev/null 2>&1; then scenario_reconnect; else scenario_traffic; fi
     TUNNEL_STEP=tunnel
+    # Once traffic passed (a client switches only then, after it forked).
+    new_pid=$(scenario_pid)
     say "{\"step\": \"restart\", \"signal\": \"$sig\", \"old_pid\": \"$old_pid\", \"gone\": $gone, \"new_pid\": \"$new_pid\", \"current\": \"$(ctx_of "$new_pid" current)\"}"
 done
 mark syslog-restart
