@@ -54,9 +54,10 @@ def file_data(scenario: Scenario, file: GuestFile, tree: Path | None) -> bytes:
 
 
 def build_image(scenario: Scenario, module: ir.PolicyModule, binaries: dict[str, Path],
-                probe: Path | None, the_kernel: kernel.Kernel, tree: Path | None = None
-                ) -> GuestImage:
-    """The guest for one scenario; ``tree`` is the daemon's built source tree."""
+                probe: Path | None, the_kernel: kernel.Kernel, tree: Path | None = None,
+                *, bench: bool = False) -> GuestImage:
+    """The guest for one scenario; ``tree`` is the daemon's built source tree. ``bench``: after
+    the traffic the guest measures the tunnel (``scenario_bench``) and stops there."""
     image = GuestImage()
     image.modules = the_kernel.modules_in_load_order(list(scenario.kernel_modules))
     image.label("/lab/daemon", module.exec_type)
@@ -75,6 +76,7 @@ def build_image(scenario: Scenario, module: ir.PolicyModule, binaries: dict[str,
     for file in scenario.files:
         image.put(file.path, file_data(scenario, file, tree), file.mode)
     image.config = _config(scenario, module, probe is not None)
+    image.config["LAB_BENCH"] = "1" if bench else ""
     if probe is not None:
         image.put("/lab/daemon/selkit-probe", probe.read_bytes(), 0o755)
         image.put("/lab/peer/selkit-probe", probe.read_bytes(), 0o755)

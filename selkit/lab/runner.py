@@ -77,10 +77,12 @@ def prepare(spec_dir: Path, progress: Progress | None = None, with_probe: bool =
 
 def run_one(scenario: Scenario, prepared: Prepared, *, keep: Path | None = None,
             progress: Progress | None = None, timeout: float = 300.0,
-            with_suggestions: bool = False, build: projects.Build | None = None) -> LabResult:
+            with_suggestions: bool = False, build: projects.Build | None = None,
+            bench: bool = False) -> LabResult:
     """Build, boot and judge one daemon. The build applies the project's series with its
     generated patches regenerated from the lab's specs (:mod:`selkit.lab.series`); ``build``
-    replaces it (e.g. a build with an extra patch under test)."""
+    replaces it (e.g. a build with an extra patch under test). ``bench``: the guest measures
+    the tunnel after the traffic and stops (bench/lab_filter_pps.py reads ``logs["bench"]``)."""
     say = progress or (lambda _msg: None)
     module = prepared.policy.module(scenario.daemon)
     workdir = Path(keep) / scenario.daemon if keep else \
@@ -91,7 +93,7 @@ def run_one(scenario: Scenario, prepared: Prepared, *, keep: Path | None = None,
                                  say)
             build = projects.build(scenario.project, patches=patches, progress=say)
         return _boot_and_judge(scenario, prepared, module, build, workdir, keep=keep, say=say,
-                               timeout=timeout, with_suggestions=with_suggestions)
+                               timeout=timeout, with_suggestions=with_suggestions, bench=bench)
     finally:
         if not keep:
             shutil.rmtree(workdir, ignore_errors=True)
@@ -99,9 +101,9 @@ def run_one(scenario: Scenario, prepared: Prepared, *, keep: Path | None = None,
 
 def _boot_and_judge(scenario: Scenario, prepared: Prepared, module: ir.PolicyModule,
                     build: projects.Build, workdir: Path, *, keep: Path | None, say: Progress,
-                    timeout: float, with_suggestions: bool) -> LabResult:
-    image = build_image(scenario, module, build.binaries, prepared.probe, prepared.kernel,
-                        build.tree)
+                    timeout: float, with_suggestions: bool, bench: bool) -> LabResult:
+    image = build_image(scenario, module, build.binaries, None if bench else prepared.probe,
+                        prepared.kernel, build.tree, bench=bench)
     say(f"{scenario.daemon}: assembling the initramfs")
     archive = image.initramfs(prepared.busybox, prepared.policy.path.read_bytes()).gzip()
     workdir.mkdir(parents=True, exist_ok=True)

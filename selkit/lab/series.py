@@ -25,9 +25,10 @@ from selkit.projects.recipes import project as project_of
 
 
 def lab_series(project: str, modules: Sequence[ir.PolicyModule], workdir: Path,
-               progress: Progress | None = None) -> list[Path]:
+               progress: Progress | None = None, *, filters: bool = True) -> list[Path]:
     """The series of ``project`` for ``modules`` (the lab's, compiled from its spec files),
-    written into ``workdir``; the paths in order."""
+    written into ``workdir``; the paths in order. ``filters=False``: the hooks load no
+    seccomp filter (bench/lab_filter_pps.py's baseline; never a series to ship)."""
     directory = PATCHES_ROOT / project_of(project).name
     committed = read_series(directory)
     by_file = {Path(m.source_path).name: m for m in modules}
@@ -41,7 +42,8 @@ def lab_series(project: str, modules: Sequence[ir.PolicyModule], workdir: Path,
             tree = unpack(project, Path(tmp, "orig"))
             run = regenerate(tuple(dict.fromkeys(m.source_path for m in ours)), tuple(ours),
                              source=str(tree), series_dir=str(directory),
-                             steady={m.daemon: phase_filter(m, m.steady.name) for m in ours})
+                             steady={m.daemon: phase_filter(m, m.steady.name) for m in ours}
+                             if filters else {})
         for name in run.obsolete():
             files.pop(name, None)
         files.update(run.files())

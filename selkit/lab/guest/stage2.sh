@@ -62,6 +62,20 @@ lab_tcp_echo() {
     say "{\"step\": \"${TUNNEL_STEP:-tunnel}\", \"kind\": \"tcp\", \"traffic\": $ok, \"bytes_sent\": $((${#payload} + 1)), \"bytes_received\": $(wc -c < /tmp/echo.out)}"
 }
 
+# COUNT pings of ADDRESS at a 5 ms interval through the tunnel, from the client namespace
+# (in_client) or this one (local): the time they took (/proc/uptime) and busybox's summary.
+lab_rate() {
+    t0=$(cut -d' ' -f1 /proc/uptime)
+    if [ "$3" = local ]; then
+        ping -q -c "$2" -i 0.005 -W 2 "$1" > /tmp/rate.out 2>&1
+    else
+        in_client ping -q -c "$2" -i 0.005 -W 2 "$1" > /tmp/rate.out 2>&1
+    fi
+    t1=$(cut -d' ' -f1 /proc/uptime)
+    echo "start=$t0 end=$t1"
+    cat /tmp/rate.out
+}
+
 # Ping ADDRESS across the tunnel, from the client namespace (in_client) or this one (local).
 lab_ping() {
     if [ "$2" = local ]; then
@@ -124,6 +138,13 @@ done
 status_of() { sed -n "s/^$1:[[:space:]]*//p" "/proc/$DAEMON_PID/status" 2>/dev/null; }
 say "{\"step\": \"daemon\", \"pid\": \"$DAEMON_PID\", \"exec_parent\": \"$(ctx_of "$DAEMON_PID" prev)\", \"current\": \"$(ctx_of "$DAEMON_PID" current)\", \"threads\": [$threads], \"seen\": [$seen], \"seccomp\": \"$(status_of Seccomp)\", \"no_new_privs\": \"$(status_of NoNewPrivs)\"}"
 mark traffic-end
+if [ -n "$LAB_BENCH" ]; then
+    # bench/lab_filter_pps.py: the tunnel measured, nothing else.
+    mark bench
+    type scenario_bench > /dev/null 2>&1 && scenario_bench > /tmp/bench.txt 2>&1
+    block bench /tmp/bench.txt
+    finish
+fi
 
 # After startup, what a deployment does: the scenario's own long run (OpenVPN: renegotiations,
 # keepalive), a client reconnecting, restart requests (each followed by the supervisor's

@@ -22,3 +22,8 @@ scenario_pid() {
 scenario_traffic() {
     lab_ping 10.53.0.1 local
 }
+
+# bench/lab_filter_pps.py: 1000 pings through the tunnel at a 5 ms interval.
+scenario_bench() {
+    lab_rate 10.53.0.1 1000 local
+}

@@ -25,3 +25,8 @@ scenario_reconnect() {
     lab_kill_peer iodine
     scenario_traffic
 }
+
+# bench/lab_filter_pps.py: 1000 pings through the tunnel at a 5 ms interval.
+scenario_bench() {
+    lab_rate 10.53.0.1 1000 in_client
+}

@@ -46,3 +46,8 @@ scenario_longrun() {
 
 # Both restart requests OpenVPN knows (SIGHUP: hard, SIGUSR1: soft), each then the supervisor.
 LAB_RESTART_SIGNALS="HUP USR1"
+
+# bench/lab_filter_pps.py: 1000 pings through the tunnel at a 5 ms interval.
+scenario_bench() {
+    lab_rate 10.8.0.1 1000 in_client
+}
