@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import POLICIES
+from conftest import POLICIES, ROOT
 from selkit.compiler import front_end
 from selkit.lab import assemble, guest_output, runner, verdict
 from selkit.lab.image import GuestImage, guest_script, render_config
@@ -216,3 +216,20 @@ def test_the_lab_driver_names_no_daemon():
         text = Path(module.__file__).read_text()
         for scenario in SCENARIOS:
             assert f'"{scenario.daemon}"' not in text, (module.__name__, scenario.daemon)
+
+
+def test_the_bench_reads_the_guests_ping_summary():
+    """bench/lab_filter_pps.py's reading of the bench block (busybox ping's summary)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("lab_filter_pps",
+                                                  ROOT / "bench" / "lab_filter_pps.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    block = ("start=100.25 end=104.25\nPING 10.8.0.1 (10.8.0.1): 56 data bytes\n\n"
+             "--- 10.8.0.1 ping statistics ---\n"
+             "2000 packets transmitted, 1800 packets received, 10% packet loss\n"
+             "round-trip min/avg/max = 0.512/1.234/9.876 ms\n")
+    assert bench.measure(block) == (450.0, 1.234)
+    with pytest.raises(ValueError, match="no measurement"):
+        bench.measure("ping: sendto: Network unreachable\n")
