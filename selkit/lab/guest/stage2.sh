@@ -62,14 +62,14 @@ lab_tcp_echo() {
     say "{\"step\": \"${TUNNEL_STEP:-tunnel}\", \"kind\": \"tcp\", \"traffic\": $ok, \"bytes_sent\": $((${#payload} + 1)), \"bytes_received\": $(wc -c < /tmp/echo.out)}"
 }
 
-# COUNT pings of ADDRESS at a 5 ms interval through the tunnel, from the client namespace
+# COUNT pings of ADDRESS at a 1 ms interval through the tunnel, from the client namespace
 # (in_client) or this one (local): the time they took (/proc/uptime) and busybox's summary.
 lab_rate() {
     t0=$(cut -d' ' -f1 /proc/uptime)
     if [ "$3" = local ]; then
-        ping -q -c "$2" -i 0.005 -W 2 "$1" > /tmp/rate.out 2>&1
+        ping -q -c "$2" -i 0.001 -W 2 "$1" > /tmp/rate.out 2>&1
     else
-        in_client ping -q -c "$2" -i 0.005 -W 2 "$1" > /tmp/rate.out 2>&1
+        in_client ping -q -c "$2" -i 0.001 -W 2 "$1" > /tmp/rate.out 2>&1
     fi
     t1=$(cut -d' ' -f1 /proc/uptime)
     echo "start=$t0 end=$t1"

@@ -23,7 +23,8 @@ scenario_traffic() {
     lab_ping 10.53.0.1 local
 }
 
-# bench/lab_filter_pps.py: 1000 pings through the tunnel at a 5 ms interval.
+# bench/lab_filter_pps.py: 2000 pings through the tunnel at a 1 ms interval (1000 per second
+# offered: more than the emulated guest carries, so the rate is the tunnel's).
 scenario_bench() {
-    lab_rate 10.53.0.1 1000 local
+    lab_rate 10.53.0.1 2000 local
 }
