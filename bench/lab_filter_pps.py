@@ -6,8 +6,9 @@ lab guest with the daemon built from its series twice, interleaved, in one run: 
 generated hooks loading the steady filter (what ships) and with hooks that load none (a
 series generated for this comparison only). Each boot sends 2000 pings through the tunnel at
 a 1 ms interval (1000 per second offered, more than the emulated guest carries) and reports
-packets per second (replies over the time the series took) and the mean round trip; the table gives the medians of --rounds rounds and the ratios. The guest
-is emulated (qemu TCG): absolute numbers say little, the ratio in one run is the result.
+packets per second (replies over the time the series took) and the mean round trip; the
+table gives the medians of --rounds rounds and the ratios. The guest is emulated (qemu TCG):
+absolute numbers say little, the ratio in one run is the result.
 ptunnel and hts carry TCP, not pings: not measured here.
 """
 
