@@ -62,6 +62,34 @@ def numbers(abi: str = "x86_64") -> SyscallNumbers:
     return load_numbers()[abi]
 
 
+def abi_of(arch: int, nr: int) -> str | None:
+    """The ABI of a call as seccomp sees it (``seccomp_data.arch`` and ``nr``), or None for an
+    architecture a 64-bit x86 kernel does not run."""
+    if arch == AUDIT_ARCH_I386:
+        return "i386"
+    if arch == AUDIT_ARCH_X86_64:
+        return "x32" if nr & X32_SYSCALL_BIT else "x86_64"
+    return None
+
+
+def call_name(arch: int, nr: int) -> str:
+    """A call as the lab names it: its x86_64 name, ``i386:NAME`` or ``x32:NAME``, or
+    ``number N (arch 0xA)`` when no table has it. The inverse of :func:`call_of`."""
+    abi = abi_of(arch, nr)
+    name = numbers(abi).name(nr) if abi else None
+    if name is None:
+        return f"number {nr} (arch 0x{arch:08x})"
+    return name if abi == "x86_64" else f"{abi}:{name}"
+
+
+def call_of(name: str) -> tuple[int, int]:
+    """(``seccomp_data.arch``, ``nr``) of an x86_64 name, ``i386:NAME`` or ``x32:NAME`` (the x32
+    number carries X32_SYSCALL_BIT); KeyError for a name the ABI lacks."""
+    abi, _, call = name.rpartition(":")
+    table = numbers(abi or "x86_64")
+    return table.audit_arch, table.number(call)
+
+
 def source() -> Mapping[str, str]:
     """Where the numbers come from: the package, its version, the header folder."""
     text = resources.files("selkit.facts").joinpath("data/syscall_numbers.json").read_text("utf-8")

@@ -45,6 +45,11 @@ class Action:
             raise ValueError(f"bad data {self.data} for seccomp action {self.kind}")
 
     @property
+    def kills(self) -> bool:
+        """The kernel kills the thread or the process (``kill_process``, ``kill_thread``)."""
+        return self.kind in ("kill_process", "kill_thread")
+
+    @property
     def ret(self) -> int:
         """The filter return value (``SECCOMP_RET_*`` | data)."""
         return KINDS[self.kind] | self.data

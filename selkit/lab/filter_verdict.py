@@ -11,19 +11,10 @@ steady domain, at a call the filter lets through.
 
 from __future__ import annotations
 
-from selkit.facts.numbers import AUDIT_ARCH_I386, AUDIT_ARCH_X86_64, numbers
+from selkit.facts.numbers import call_of
 from selkit.lab.battery import DENIED, KILLED, Attack, AttackResult, Verdict
 from selkit.seccomp.bpf import decode
 from selkit.seccomp.evaluate import action
-
-
-def call_of(name: str) -> tuple[int, int]:
-    """(AUDIT_ARCH_*, seccomp_data.nr) of a call as :class:`Attack` names it: an x86_64 name,
-    ``i386:NAME`` or ``x32:NAME`` (the x32 number carries __X32_SYSCALL_BIT)."""
-    abi, _, call = name.rpartition(":")
-    if abi == "i386":
-        return AUDIT_ARCH_I386, numbers("i386").number(call)
-    return AUDIT_ARCH_X86_64, numbers(abi or "x86_64").number(call)
 
 
 def killing(attack: Attack, program: bytes) -> tuple[str, ...]:
@@ -32,7 +23,7 @@ def killing(attack: Attack, program: bytes) -> tuple[str, ...]:
 
     def kills(name: str) -> bool:
         arch, nr = call_of(name)
-        return action(insns, nr, arch).kind.startswith("kill")
+        return action(insns, nr, arch).kills
 
     return tuple(dict.fromkeys(name for name in attack.syscalls if kills(name)))
 
@@ -68,16 +59,5 @@ def filter_verdict(results: list[AttackResult], steady_type: str, program: bytes
 
 def _recorded(result: AttackResult, kills: tuple[str, ...]) -> bool:
     calls = {call_of(name) for name in kills}
-    return any((r.arch, r.nr) in calls and r.action is not None
-               and r.action.kind.startswith("kill") for r in result.seccomp)
-
-
-def killed_at(result: AttackResult) -> str | None:
-    """The call the attempt was killed at, from its seccomp record."""
-    for record in result.seccomp:
-        if record.syscall:
-            return record.syscall
-        if record.arch == AUDIT_ARCH_I386:
-            return f"i386:{numbers('i386').name(record.nr) or record.nr}"
-        return f"x32:{numbers('x32').name(record.nr) or record.nr}"
-    return None
+    return any((r.arch, r.nr) in calls and r.action is not None and r.action.kills
+               for r in result.seccomp)

@@ -169,11 +169,9 @@ def _longrun_problems(longrun: LongRun, steady_context: str) -> list[str]:
 
 
 def _seccomp_problem(record: SeccompRecord) -> str:
-    call = (f"{record.syscall} ({record.nr})" if record.syscall
-            else f"number {record.nr} (arch 0x{record.arch:08x})")
     action = record.action or "an unknown action"
-    return (f"seccomp outside the battery: {action} on {call} in {record.domain or 'no domain'}"
-            f" (comm {record.comm}, pid {record.pid})")
+    return (f"seccomp outside the battery: {action} on {record.call} in "
+            f"{record.domain or 'no domain'} (comm {record.comm}, pid {record.pid})")
 
 
 def _problems(output: GuestOutput, tunnel: Tunnel | None, state: DaemonState, steady: str,

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from selkit.lab.battery import KILLED, SELINUX, AttackResult
-from selkit.lab.filter_verdict import killed_at
 from selkit.lab.guest_output import Tunnel
 from selkit.lab.verdict import LabResult, context_of
 from selkit.report.format import Block, Report, Table, plain_table
@@ -61,8 +60,8 @@ def filter_rows(result: LabResult) -> list[tuple[str, ...]]:
     rows: list[tuple[str, ...]] = []
     for run in result.filtered:
         if run.outcome == KILLED:
-            at = killed_at(run)
-            stopper = f"seccomp kill at {at}" if at else "SIGSYS, no seccomp record"
+            stopper = (f"seccomp kill at {run.seccomp[0].call}" if run.seccomp
+                       else "SIGSYS, no seccomp record")
         else:
             deciding = run.deciding_denial(result.steady_domain)
             stopper = f"AVC {short_avc(deciding)}" if deciding else "-"
@@ -270,8 +269,8 @@ def _avc_dict(avc: Avc) -> dict:
 
 
 def _seccomp_text(record: SeccompRecord) -> str:
-    call = record.syscall or f"number {record.nr}, arch 0x{record.arch:08x}"
-    return (f"{record.action or 'unknown action'}: {call} in {record.domain or 'no domain'}"
+    return (f"{record.action or 'unknown action'}: {record.call} in "
+            f"{record.domain or 'no domain'}"
             f"   # comm {record.comm}, pid {record.pid}")
 
 

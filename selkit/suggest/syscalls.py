@@ -18,7 +18,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from selkit.facts.numbers import AUDIT_ARCH_I386, AUDIT_ARCH_X86_64, X32_SYSCALL_BIT, numbers
+from selkit.facts.numbers import (
+    AUDIT_ARCH_I386,
+    AUDIT_ARCH_X86_64,
+    X32_SYSCALL_BIT,
+    abi_of,
+    call_name,
+    numbers,
+)
 from selkit.facts.seccomp_actions import Action
 from selkit.facts.syscalls import load_table
 from selkit.ir import nodes as ir
@@ -49,7 +56,13 @@ class SeccompRecord:
     @property
     def syscall(self) -> str | None:
         """The call's x86_64 name (None for another ABI or an unknown number)."""
-        return _x86_64_name(self.arch, self.nr)
+        return numbers("x86_64").name(self.nr) if abi_of(self.arch, self.nr) == "x86_64" \
+            else None
+
+    @property
+    def call(self) -> str:
+        """The call as the lab names it (:func:`selkit.facts.numbers.call_name`)."""
+        return call_name(self.arch, self.nr)
 
     @property
     def action(self) -> Action | None:
@@ -106,12 +119,6 @@ def suggest_syscalls(calls: Iterable[SeccompRecord], modules: Iterable[ir.Policy
         else:
             out.append(_answer(where[0], where[1], name, tuple(same)))
     return out
-
-
-def _x86_64_name(arch: int, nr: int) -> str | None:
-    if arch != AUDIT_ARCH_X86_64 or nr & X32_SYSCALL_BIT:
-        return None
-    return numbers("x86_64").name(nr)
 
 
 def _foreign(arch: int, nr: int) -> str:

@@ -13,11 +13,11 @@ import pytest
 
 from selkit.compiler import front_end
 from selkit.emit.seccomp import phase_filter
-from selkit.facts.numbers import AUDIT_ARCH_I386, AUDIT_ARCH_X86_64, numbers
+from selkit.facts.numbers import AUDIT_ARCH_I386, AUDIT_ARCH_X86_64, call_name, call_of, numbers
 from selkit.lab import battery
 from selkit.lab.avc import parse_avcs, parse_seccomp
 from selkit.lab.battery import ATTACKS_BY_NAME, KILLED, Targets, probe_argv, score
-from selkit.lab.filter_verdict import call_of, filter_verdict, killed_at, killing
+from selkit.lab.filter_verdict import filter_verdict, killing
 from selkit.seccomp.bpf import generate
 
 SYSCALL_NAMES = tuple(a.name for a in battery.SYSCALL_ATTACKS)
@@ -78,6 +78,9 @@ def test_the_i386_and_x32_calls_are_the_numbers_the_filter_sees():
     assert call_of("i386:getpid") == (AUDIT_ARCH_I386, 20)
     assert call_of("x32:getpid") == (AUDIT_ARCH_X86_64, 0x40000000 | 39)
     assert call_of("vmsplice") == (AUDIT_ARCH_X86_64, numbers().number("vmsplice"))
+    for name in ("i386:getpid", "x32:getpid", "vmsplice"):
+        assert call_name(*call_of(name)) == name
+    assert call_name(0xC00000B7, 63) == "number 63 (arch 0xc00000b7)"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -121,7 +124,7 @@ def test_killed_with_its_record_and_denied_with_its_avc_pass(steady_programs):
         [_kill(1, nr("vmsplice")), _kill(2, 20, "40000003"), _avc(3)],
         ("vmsplice", "i386-call", "packet-sock"))
     assert verdict.passed, verdict.problems
-    assert killed_at(results[0]) == "vmsplice" and killed_at(results[1]) == "i386:getpid"
+    assert [r.seccomp[0].call for r in results[:2]] == ["vmsplice", "i386:getpid"]
 
 
 def test_a_kill_without_its_record_or_at_another_call_fails(steady_programs):
