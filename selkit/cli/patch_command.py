@@ -53,11 +53,11 @@ def patch_command(app: Application, specs: tuple[str, ...], source: str, output:
     check_headers(author, date)
     if output and not check_only:
         check_output_dir(output, "-o")
-    from selkit.emit.seccomp import phase_filter  # noqa: PLC0415
+    from selkit.emit.seccomp import steady_filter  # noqa: PLC0415
 
     _, modules = front(app, specs, base_spec(base, base_store))
     # each hook loads its daemon's steady seccomp filter right after the switch
-    steady = {m.daemon: phase_filter(m, m.steady.name) for m in modules}
+    steady = {m.daemon: steady_filter(m) for m in modules}
     with app.progress("generating patches") as progress:
         run = regenerate(specs, modules, source=source, series_dir=output, author=author,
                          date=date, progress=progress, steady=steady)

@@ -30,6 +30,12 @@ def phase_filter(module: ir.PolicyModule, phase: str) -> Filter:
     return generate((e.name for e in sc.allowed), sc.default)
 
 
+def steady_filter(module: ir.PolicyModule) -> Filter:
+    """The filter the daemon's patch loads right after its switch (the steady phase's): the
+    one program the patch, the lab and the prover all use."""
+    return phase_filter(module, module.steady.name)
+
+
 def c_name(phase: str) -> str:
     """The C array of a phase's filter in the header."""
     return f"selkit_{phase}_filter"

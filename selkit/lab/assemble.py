@@ -7,7 +7,7 @@ import shlex
 from pathlib import Path
 
 from selkit.diagnostics import Diagnostic, DiagnosticError
-from selkit.emit.seccomp import phase_filter
+from selkit.emit.seccomp import steady_filter
 from selkit.ir import nodes as ir
 from selkit.lab import battery, kernel
 from selkit.lab.image import GuestImage, guest_script
@@ -106,7 +106,7 @@ def _config(scenario: Scenario, module: ir.PolicyModule, with_probe: bool) -> di
         # The same switch, each attempt under the steady filter the daemon's patch loads.
         config["LAB_PROBE_FILTERED"] = _shell_command(battery.probe_argv(
             "/lab/daemon/selkit-probe", targets, steady=steady_ctx,
-            seccomp=phase_filter(module, module.steady.name).bytes))
+            seccomp=steady_filter(module).bytes))
         config["LAB_PROBE_DEFAULT"] = _shell_command(battery.probe_argv(
             "/lab/peer/selkit-probe", targets))
     return config

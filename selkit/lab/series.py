@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from selkit.emit.seccomp import phase_filter
+from selkit.emit.seccomp import steady_filter
 from selkit.ir import nodes as ir
 from selkit.patch.requests import regenerate
 from selkit.patch.series import read_series
@@ -42,7 +42,7 @@ def lab_series(project: str, modules: Sequence[ir.PolicyModule], workdir: Path,
             tree = unpack(project, Path(tmp, "orig"))
             run = regenerate(tuple(dict.fromkeys(m.source_path for m in ours)), tuple(ours),
                              source=str(tree), series_dir=str(directory),
-                             steady={m.daemon: phase_filter(m, m.steady.name) for m in ours}
+                             steady={m.daemon: steady_filter(m) for m in ours}
                              if filters else {})
         for name in run.obsolete():
             files.pop(name, None)

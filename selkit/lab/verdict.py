@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-from selkit.emit.seccomp import phase_filter
+from selkit.emit.seccomp import steady_filter
 from selkit.ir import nodes as ir
 from selkit.lab import battery
 from selkit.lab.avc import lost_records, parse_avcs, parse_seccomp
@@ -124,7 +124,7 @@ def judge(scenario: Scenario, module: ir.PolicyModule, output: GuestOutput, seco
         problems.append(f"the daemon runs without its steady seccomp filter (/proc/PID/status "
                         f"Seccomp: {state.seccomp if state.seccomp is not None else 'unread'})")
     if probe_ran:
-        program = phase_filter(module, module.steady.name).bytes
+        program = steady_filter(module).bytes
         problems += filter_verdict(filtered_results, steady, program).problems
     return LabResult(
         daemon=scenario.daemon, module=module.name, spec=module.source_path,

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from selkit.emit.seccomp import phase_filter
+from selkit.emit.seccomp import steady_filter
 from selkit.facts.numbers import numbers
 from selkit.facts.seccomp_actions import Action
 from selkit.facts.syscalls import USERNS_TWIN, SyscallTable, load_table
@@ -121,7 +121,7 @@ class SteadySyscalls(Obligation):
             return Result(self.id, self.title, Verdict.UNKNOWN, "the IR has no syscall list "
                           "for the steady phase")
         phase = sets[steady]
-        flt = phase_filter(ctx.module, steady)
+        flt = steady_filter(ctx.module)
         proof = check_filter(flt.bytes, (e.name for e in phase.allowed),
                              Action.parse(phase.default), _granted(ctx, steady))
         return Result(self.id, self.title, proof.verdict, summary(proof),

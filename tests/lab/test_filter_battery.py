@@ -12,7 +12,7 @@ import subprocess
 import pytest
 
 from selkit.compiler import front_end
-from selkit.emit.seccomp import phase_filter
+from selkit.emit.seccomp import steady_filter
 from selkit.facts.numbers import AUDIT_ARCH_I386, AUDIT_ARCH_X86_64, call_name, call_of, numbers
 from selkit.lab import battery
 from selkit.lab.avc import parse_avcs, parse_seccomp
@@ -28,7 +28,7 @@ def steady_programs(kb):
     out = {}
     for daemon in ("ptunnel", "openvpn", "iodined"):
         _, modules = front_end(f"policies/{daemon}.sel", kb)
-        out[daemon] = phase_filter(modules[0], "steady").bytes
+        out[daemon] = steady_filter(modules[0]).bytes
     return out
 
 

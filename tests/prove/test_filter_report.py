@@ -13,7 +13,7 @@ import selkit.prove.filter as prove_filter
 from conftest import ROOT
 from selkit.cli import main
 from selkit.compiler import front_end
-from selkit.emit.seccomp import phase_filter
+from selkit.emit.seccomp import steady_filter
 from selkit.facts.numbers import numbers
 from selkit.facts.syscalls import load_table
 from selkit.seccomp.bpf import generate
@@ -63,11 +63,11 @@ def test_text_says_what_the_filter_does_with_unmediated_calls(steady):
 
 
 def test_a_filter_that_does_not_hold_claims_nothing(monkeypatch):
-    def wider(module, phase):
-        flt = phase_filter(module, phase)
+    def wider(module):
+        flt = steady_filter(module)
         return generate([*flt.allowed, "vmsplice"], flt.default)
 
-    monkeypatch.setattr(prove_filter, "phase_filter", wider)
+    monkeypatch.setattr(prove_filter, "steady_filter", wider)
     code, out = _prove()
     assert code == 1
     assert "allows vmsplice, which the spec does not declare" in out
