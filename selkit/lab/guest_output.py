@@ -67,6 +67,8 @@ class Restart:
     current: str | None
     tunnel: Tunnel | None
     old_pid: int | None = None
+    #: What SELinux refused the ending daemon on its way out (undoing what startup did).
+    exit_denials: tuple[Avc, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -82,8 +84,6 @@ class LongRun:
     after_syslogd: Tunnel | None = None
     #: The steady domain's syslog() reconnects SELinux refused after syslogd restarted.
     syslog_refused: int = 0
-    #: What SELinux refused the daemons that ended on a restart request, on their way out.
-    exit_denials: tuple[Avc, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -85,35 +85,20 @@ def judge(scenario: Scenario, module: ir.PolicyModule, output: GuestOutput, seco
     dmesg = output.blocks.get("dmesg", "")
     segments = dmesg_segments(dmesg)
     avcs_by_segment = {name: parse_avcs(text) for name, text in segments.items()}
-
-    def run(name: str) -> tuple[str, list[battery.AttackResult]]:
-        lines = output.blocks.get(name, "")
-        return lines, battery.score(lines, avcs_by_segment.get(name, []),
-                                    records=parse_seccomp(segments.get(name, "")))
-
-    (steady_lines, steady_results), (filtered_lines, filtered_results), \
-        (default_lines, default_results) = run("probe-steady"), run("probe-filtered"), \
-        run("probe-default")
-    runs = ((steady_lines, steady_results), (filtered_lines, filtered_results),
-            (default_lines, default_results))
-    probe_pids = {r.pid for _, results in runs for r in results if r.pid is not None}
-    for lines, _ in runs:
+    runs = {name: (output.blocks.get(name, ""),
+                   battery.score(output.blocks.get(name, ""), avcs_by_segment.get(name, []),
+                                 records=parse_seccomp(segments.get(name, ""))))
+            for name in ("probe-steady", "probe-filtered", "probe-default")}
+    (steady_lines, steady_results), (_, filtered_results), (default_lines, default_results) = (
+        runs["probe-steady"], runs["probe-filtered"], runs["probe-default"])
+    probe_pids = {r.pid for _, results in runs.values() for r in results if r.pid is not None}
+    for lines, _ in runs.values():
         probe_pids.update(probe_process_ids(lines))
-    longrun = longrun_of(output)
-    names = list(segments)
-    after_syslogd = names[names.index("syslog-restart"):] if "syslog-restart" in names else []
-    refused = [a for name in after_syslogd for a in avcs_by_segment[name]
-               if a.denied and _syslog_reconnect(a, steady)]
-    # A daemon asked to restart ends; on its way out it tries to undo what its startup did
-    # (deconfigure the tun device, reopen syslog), which the steady domain refuses.
-    ended = {r.old_pid for r in longrun.restarts if r.gone and r.old_pid is not None}
-    leaving = tuple(a for a in avcs_by_segment.get("longrun", []) if a.denied and a.pid in ended)
+    longrun, expected = _expected_denials(longrun_of(output), avcs_by_segment, steady)
     denials = tuple(a for avcs in avcs_by_segment.values() for a in avcs
-                    if a.denied and a.pid not in probe_pids and a not in refused
-                    and a not in leaving)
+                    if a.denied and a.pid not in probe_pids and a not in expected)
     seccomp = tuple(r for r in parse_seccomp(dmesg) if r.pid not in probe_pids)
     tunnel, state = tunnel_of(output), state_of(output)
-    longrun = dataclasses.replace(longrun, syslog_refused=len(refused), exit_denials=leaving)
     switch = battery.switch_report(steady_lines)
     default_header = battery.battery_header(default_lines)
     problems = _problems(output, tunnel, state, steady, denials, switch, steady_results,
@@ -135,6 +120,24 @@ def judge(scenario: Scenario, module: ir.PolicyModule, output: GuestOutput, seco
         problems=tuple(problems), seconds=seconds, lost_records=lost_records(dmesg),
         seccomp=seccomp, filtered=tuple(filtered_results), longrun=longrun,
         logs={k: v for k, v in output.blocks.items() if k != "dmesg"})
+
+
+def _expected_denials(longrun: LongRun, avcs_by_segment: dict[str, list[Avc]], steady: str
+                      ) -> tuple[LongRun, list[Avc]]:
+    """The denials the after-startup steps expect, which are reported, not failed: each
+    syslog() reconnect refused from syslogd's restart on, and what a daemon that ended on a
+    restart request is refused on its way out (undoing what its startup did: deconfiguring the
+    tun device, reopening syslog). ``longrun`` comes back with them attached."""
+    names = list(avcs_by_segment)
+    after_syslogd = names[names.index("syslog-restart"):] if "syslog-restart" in names else []
+    refused = [a for name in after_syslogd for a in avcs_by_segment[name]
+               if a.denied and _syslog_reconnect(a, steady)]
+    during = [a for a in avcs_by_segment.get("longrun", []) if a.denied]
+    restarts = tuple(dataclasses.replace(r, exit_denials=tuple(
+        a for a in during if r.gone and a.pid == r.old_pid)) for r in longrun.restarts)
+    leaving = [a for r in restarts for a in r.exit_denials]
+    return (dataclasses.replace(longrun, restarts=restarts, syslog_refused=len(refused)),
+            refused + leaving)
 
 
 def _syslog_reconnect(avc: Avc, steady: str) -> bool:

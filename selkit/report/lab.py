@@ -116,9 +116,8 @@ def longrun_lines(result: LabResult) -> list[str]:
     if run.reconnected is not None:
         lines.append(f"after the client reconnected: traffic {passed(run.reconnected)}")
     for restart in run.restarts:
-        leaving = [a for a in run.exit_denials if a.pid == restart.old_pid]
-        rules = ", ".join(sorted({short_avc(a) for a in leaving}))
-        refused = f" (refused on its way out: {rules})" if leaving else ""
+        rules = ", ".join(sorted({short_avc(a) for a in restart.exit_denials}))
+        refused = f" (refused on its way out: {rules})" if rules else ""
         lines.append(f"SIG{restart.signal}: the daemon {'ended' if restart.gone else 'ran on'}"
                      f"{refused}; restarted by the supervisor in {restart.current or 'nothing'}, "
                      f"traffic {passed(restart.tunnel)}")
@@ -141,8 +140,7 @@ def _longrun_dict(result: LabResult) -> dict | None:
             "renegotiated": tunnel(run.renegotiated), "reconnected": tunnel(run.reconnected),
             "restarts": [{"signal": r.signal, "gone": r.gone, "old_pid": r.old_pid,
                           "new_pid": r.new_pid, "current": r.current, "tunnel": tunnel(r.tunnel),
-                          "exit_denials": [_avc_dict(a) for a in run.exit_denials
-                                           if a.pid == r.old_pid]}
+                          "exit_denials": [_avc_dict(a) for a in r.exit_denials]}
                          for r in run.restarts]}
 
 

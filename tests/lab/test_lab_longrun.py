@@ -83,7 +83,7 @@ def test_denials_by_the_ending_daemon_and_refused_syslog_reconnects_are_reported
              "[ 9.8] SELKIT-LAB-MARK probe-steady", avc(50, "unix_dgram_socket", "create", 3))
     result = judged(module, guest(dmesg=dmesg))
     assert result.denials == () and longrun_problems(result) == []
-    assert [a.pid for a in result.longrun.exit_denials] == [40]
+    assert [a.pid for a in result.longrun.restarts[0].exit_denials] == [40]
     assert result.longrun.syslog_refused == 2
 
 
