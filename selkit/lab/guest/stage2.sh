@@ -150,6 +150,10 @@ fi
 # keepalive), a client reconnecting, restart requests (each followed by the supervisor's
 # restart), then syslogd restarting (the daemon's next syslog() must make a new connection).
 mark longrun
+# Traffic again: the client reconnects where the scenario has one, else the same traffic step.
+traffic_again() {
+    if type scenario_reconnect > /dev/null 2>&1; then scenario_reconnect; else scenario_traffic; fi
+}
 type scenario_longrun > /dev/null 2>&1 && scenario_longrun
 if type scenario_reconnect > /dev/null 2>&1; then
     TUNNEL_STEP=tunnel-reconnected
@@ -168,7 +172,7 @@ for sig in ${LAB_RESTART_SIGNALS:-HUP}; do
     scenario_start 3>&-
     sleep "${LAB_SETTLE:-2}"
     TUNNEL_STEP="tunnel-after-$sig"
-    if type scenario_reconnect > /dev/null 2>&1; then scenario_reconnect; else scenario_traffic; fi
+    traffic_again
     TUNNEL_STEP=tunnel
     # Once traffic passed (a client switches only then, after it forked).
     new_pid=$(scenario_pid)
@@ -180,7 +184,7 @@ sleep 0.5
 start_syslogd
 logger -t selkit-lab "syslogd restarted"
 TUNNEL_STEP=tunnel-after-syslogd
-if type scenario_reconnect > /dev/null 2>&1; then scenario_reconnect; else scenario_traffic; fi
+traffic_again
 TUNNEL_STEP=tunnel
 logged=$(sed -n '/selkit-lab: syslogd restarted/,$p' /var/log/messages | grep -c " $LAB_NAME\[")
 say "{\"step\": \"syslog-restarted\", \"daemon_lines\": $logged}"
