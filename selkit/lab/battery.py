@@ -135,7 +135,7 @@ def _syscall_attack(name: str, title: str, calls: tuple[str, ...], proves: str,
 #: Kernel attack surface a tunnel daemon never needs in steady: SELinux checks some of these
 #: calls on objects (a pipe, a key, a namespace's capability), most not at all.
 SYSCALL_ATTACKS: tuple[Attack, ...] = (
-    _syscall_attack("vmsplice", "vmsplice a page into a pipe", ("vmsplice",),
+    _syscall_attack("vmsplice", "vmsplice a page into a pipe", ("vmsplice", "write"),
                     "no page-cache and pipe-buffer bugs (the Dirty Pipe family)"),
     _syscall_attack("splice", "splice between pipes", ("splice",),
                     "no splice paths into the page cache"),

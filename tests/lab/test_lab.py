@@ -155,13 +155,15 @@ def test_openvpn_renegotiates_in_steady_and_says_why_it_ends_on_a_restart_reques
 
 def test_selinux_alone_lets_vmsplice_fill_a_pipe_it_may_not_write(lab):
     """The evidence behind the syscall table's 'vmsplice and pipe-to-pipe splice are not
-    mediated': without the filter both succeed in every steady domain, whatever its fifo_file
-    permissions (ptunnel's steady phase holds no fifo_file write; a write() to such a pipe was
-    denied in the run that found this, while vmsplice into it passed)."""
+    mediated': without the filter both succeed in every steady domain, and ptunnel's, which
+    holds no fifo_file write, is refused write() on the very pipe vmsplice just filled."""
     for daemon, result in lab[2].items():
         rows = {row["attack"]: row for row in result["attacks"]["steady"]}
         assert rows["vmsplice"]["outcome"] == "allowed", (daemon, rows["vmsplice"])
         assert rows["splice"]["outcome"] == "allowed", (daemon, rows["splice"])
+    ptunnel = {row["attack"]: row for row in lab[2]["ptunnel"]["attacks"]["steady"]}
+    assert ptunnel["vmsplice"]["detail"].endswith(
+        "write() on the same pipe: Permission denied"), ptunnel["vmsplice"]
 
 
 @pytest.mark.parametrize("daemon", DAEMONS)

@@ -119,7 +119,8 @@
  *
  *   System calls (for the steady seccomp filter; SELinux mediates them partly or not at all),
  *   each made with syscall(2) or the instruction itself so that glibc substitutes nothing:
- *   vmsplice     vmsplice(pipe, page) (prepare: pipe2).
+ *   vmsplice     vmsplice(pipe, page) (prepare: pipe2), then write() of one byte to the same pipe,
+ *                whose result goes in the detail (SELinux checks write(), never vmsplice).
  *   splice       splice(pipe -> pipe, non-blocking) (prepare: two pipes, 6 bytes put in the
  *                first with vmsplice).
  *   io-uring     io_uring_setup(4).
@@ -273,7 +274,7 @@ static const struct attack ATTACKS[] = {
 	{"signal", "--victim", "kill", 0, attack_signal, NULL},
 	{"mem-read", "--victim", "process_vm_readv", 0, attack_mem_read, NULL},
 	{"proc-mem", "--victim", "openat,pread64", 0, attack_proc_mem, NULL},
-	{"vmsplice", NULL, "vmsplice", 0, attack_vmsplice, prepare_pipe},
+	{"vmsplice", NULL, "vmsplice,write", 0, attack_vmsplice, prepare_pipe},
 	{"splice", NULL, "splice", 0, attack_splice, prepare_two_pipes},
 	{"io-uring", NULL, "io_uring_setup", 0, attack_io_uring, NULL},
 	{"userfaultfd", NULL, "userfaultfd", 0, attack_userfaultfd, NULL},
