@@ -146,7 +146,7 @@ def test_an_attempt_the_filter_should_kill_that_lived_fails(steady_programs):
 def test_a_filter_that_allows_the_call_expects_selinux_instead():
     """A mutant program that allows vmsplice: the attempt must then be denied with an AVC;
     being killed, or denied without an AVC, fails."""
-    wider = generate(["vmsplice", "exit_group"], "kill_process").bytes
+    wider = generate(["vmsplice", "write", "exit_group"], "kill_process").bytes
     assert killing(ATTACKS_BY_NAME["vmsplice"], wider) == ()
     _, killed = _judge(wider, [_line("vmsplice", 1, "killed")],
                        [_kill(1, numbers().number("vmsplice"))], ("vmsplice",))
