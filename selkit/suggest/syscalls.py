@@ -19,9 +19,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from selkit.facts.numbers import (
-    AUDIT_ARCH_I386,
-    AUDIT_ARCH_X86_64,
-    X32_SYSCALL_BIT,
     abi_of,
     call_name,
     numbers,
@@ -122,16 +119,15 @@ def suggest_syscalls(calls: Iterable[SeccompRecord], modules: Iterable[ir.Policy
 
 
 def _foreign(arch: int, nr: int) -> str:
-    if arch == AUDIT_ARCH_I386:
-        abi, name, number = "i386", numbers("i386").name(nr), str(nr)
-    elif arch == AUDIT_ARCH_X86_64 and nr & X32_SYSCALL_BIT:
-        abi, name, number = "x32", numbers("x32").name(nr), f"0x{nr:x}"
-    elif arch == AUDIT_ARCH_X86_64:
-        return f"x86_64 has no system call {nr}"
-    else:
+    abi = abi_of(arch, nr)
+    if abi is None:
         return f"architecture 0x{arch:08x} is not x86_64"
-    return (f"an {abi} call ({name or 'unknown'}, {number}): a filter allows x86_64 calls only "
-            "and kills every other ABI's; a daemon built for x86_64 never makes one")
+    if abi == "x86_64":
+        return f"x86_64 has no system call {nr}"
+    number = f"0x{nr:x}" if abi == "x32" else str(nr)
+    return (f"an {abi} call ({numbers(abi).name(nr) or 'unknown'}, {number}): a filter allows "
+            "x86_64 calls only and kills every other ABI's; a daemon built for x86_64 never "
+            "makes one")
 
 
 def _answer(spec: SpecModel, phase: str, name: str,
