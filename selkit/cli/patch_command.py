@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from selkit.cli.app import Application
@@ -16,7 +18,7 @@ class _DefaultsHelp(click.Option):
         from selkit.patch import mail  # noqa: PLC0415
 
         if self.help is not None:
-            self.help = self.help.format(author=mail.DEFAULT_AUTHOR, date=mail.DEFAULT_DATE)
+            self.help = self.help.format(date=mail.DEFAULT_DATE)
         return super().get_help_record(ctx)
 
 
@@ -28,28 +30,47 @@ class _DefaultsHelp(click.Option):
               help="the project's series (vendor-patches/PROJECT): the patches already there "
                    "that precede the generated one are applied first; without -o the patch "
                    "is printed")
-@click.option("--author", default=None, metavar="'NAME <ADDR>'", cls=_DefaultsHelp,
-              help="the From: of the mail (default: the earlier generated patch's, else "
-                   "'{author}')")
+@click.option("--author", default=None, metavar="'NAME <ADDR>'",
+              help="the From: of the mail (default: the earlier generated patch's, else your "
+                   "git identity: GIT_AUTHOR_NAME/EMAIL or git config user.name/user.email)")
 @click.option("--date", default=None, metavar="DATE", cls=_DefaultsHelp,
               help="the Date: (RFC 2822 or ISO 8601; default: the earlier generated patch's, "
                    "else the preceding patch's, else '{date}')")
+@click.option("--signoff/--no-signoff", default=None,
+              help="add a Signed-off-by: trailer with the author (default: as the earlier "
+                   "generated patch does; projects such as OpenVPN require it)")
+@click.option("--seccomp/--no-seccomp", default=None,
+              help="also load the steady phase's seccomp filter after the switch (default: as "
+                   "the earlier generated patch does, else yes; series sent upstream leave "
+                   "the site's filter out)")
+@click.option("--cover-letter", "cover_letter", is_flag=True,
+              help="also write 0000-cover-letter.patch for the whole series (with -o; "
+                   "regenerated whenever the directory has one)")
 @click.option("--check", "check_only", is_flag=True,
               help="regenerate in memory; exit 1 if a committed patch differs (writes nothing)")
 @base_options
 @json_option
 @click.pass_obj
 def patch_command(app: Application, specs: tuple[str, ...], source: str, output: str | None,
-                  author: str | None, date: str | None, check_only: bool, base: str | None,
+                  author: str | None, date: str | None, signoff: bool | None,
+                  seccomp: bool | None, cover_letter: bool, check_only: bool, base: str | None,
                   base_store: str | None, json_mode: bool) -> None:
     """Generate the setcon() patch of each spec's switch (git format-patch form)."""
     from selkit.compiler import check_output_dir, write_atomically  # noqa: PLC0415
-    from selkit.patch.requests import check_headers, regenerate, remove_obsolete  # noqa: PLC0415
+    from selkit.patch.cover import COVER_NAME  # noqa: PLC0415
+    from selkit.patch.requests import (  # noqa: PLC0415
+        check_headers,
+        cover,
+        regenerate,
+        remove_obsolete,
+    )
     from selkit.report.patch import PatchCheckReport, PatchReport  # noqa: PLC0415
 
     app.json_mode = json_mode
     if check_only and not output:
         raise click.UsageError("--check compares with a series: give -o DIR")
+    if cover_letter and not output:
+        raise click.UsageError("--cover-letter writes into a series: give -o DIR")
     check_headers(author, date)
     if output and not check_only:
         check_output_dir(output, "-o")
@@ -60,9 +81,14 @@ def patch_command(app: Application, specs: tuple[str, ...], source: str, output:
     steady = {m.daemon: steady_filter(m) for m in modules}
     with app.progress("generating patches") as progress:
         run = regenerate(specs, modules, source=source, series_dir=output, author=author,
-                         date=date, progress=progress, steady=steady)
+                         date=date, progress=progress, steady=steady, seccomp=seccomp,
+                         signoff=signoff)
+        letter = None
+        if output and (cover_letter or (Path(output) / COVER_NAME).is_file()):
+            progress("writing the cover letter")
+            letter = cover(run, source=source, author=author, date=date)
     if check_only:
-        report = PatchCheckReport(run)
+        report = PatchCheckReport(run, letter)
         app.render(report)
         if not report.ok:
             app.exit(1)
@@ -74,6 +100,9 @@ def patch_command(app: Application, specs: tuple[str, ...], source: str, output:
             for slot in run.done:
                 app.write(slot.generated()[1])
         return
-    written = write_atomically(output, run.files())
+    files = run.files()
+    if letter is not None:
+        files[letter[0]] = letter[1].encode("utf-8", "surrogateescape")
+    written = write_atomically(output, files)
     remove_obsolete(run)
     app.render(PatchReport(run, written))

@@ -206,7 +206,16 @@ class BuildMacro:
     span: Span
 
 
-SwitchItem = Option | PatchAnchor | PrepareAnchor | ContextExpr | BuildMacro
+@dataclass(frozen=True)
+class FatalReport:
+    """``fatal "C"``: how the project reports a fatal error, ``{message}`` standing for the
+    text (a ``const char *``)."""
+
+    report: Str
+    span: Span
+
+
+SwitchItem = Option | PatchAnchor | PrepareAnchor | ContextExpr | BuildMacro | FatalReport
 
 
 @dataclass(frozen=True)

@@ -140,6 +140,8 @@ def item_text(item) -> str:
         return f"context {item.expr.raw}"
     if isinstance(item, ast.BuildMacro):
         return f"build {item.macro.raw}"
+    if isinstance(item, ast.FatalReport):
+        return f"fatal {item.report.raw}"
     if isinstance(item, ast.ForbidItem):
         head = f"{item.target.text}:{item.name.text}" if item.target else item.name.text
         return head + (f" {_perms(item.perms)}" if item.perms else "")

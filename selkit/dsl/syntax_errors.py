@@ -31,6 +31,7 @@ _TOKEN_NAMES = {
     "PREPARE": "'prepare'",
     "CONTEXT": "'context'",
     "BUILD": "'build'",
+    "FATAL": "'fatal'",
     "STRING": "a quoted string",
     "INT": "a number",
     "FAMILY": "a system call family ('@memory')",
@@ -46,10 +47,11 @@ _TOKEN_NAMES = {
 }
 
 _WORD_TYPES = frozenset({"NAME", "EXEC", "FILE", "USER", "FROM", "ANCHOR", "PREPARE",
-                         "CONTEXT", "BUILD"})
+                         "CONTEXT", "BUILD", "FATAL"})
 _KEYWORD_TYPES = frozenset({"USE", "FRAGMENT", "DAEMON", "PHASE", "ALLOW", "INCLUDE", "SWITCH",
                             "OPTION", "PATCH", "FORBID", "MODULE", "SYSCALLS", "EXEC", "FILE",
-                            "USER", "FROM", "ANCHOR", "PREPARE", "CONTEXT", "BUILD"})
+                            "USER", "FROM", "ANCHOR", "PREPARE", "CONTEXT", "BUILD",
+                            "FATAL"})
 _PHASE_HOLDS = ("statements such as 'stdio' or 'tcp connect port ssh_port_t', "
                 "'allow TYPE:CLASS PERMS', 'syscalls allow|deny|default ...' and "
                 "'include FRAGMENT'")
@@ -62,7 +64,7 @@ _BLOCK_HOLDS = {
     "fragment": "a fragment holds " + _PHASE_HOLDS,
     "switch": "a switch holds 'option \"... {context} ...\"', 'context \"EXPR\"', "
               "'build \"MACRO\"', 'prepare \"FILE\" before \"TEXT\"' and "
-              "'patch \"FILE\" replace \"TEXT\"'",
+              "'patch \"FILE\" replace \"TEXT\"' and 'fatal \"C CODE\"'",
     "forbid": "a forbid holds groups such as 'exec' or 'write', 'CLASS PERMS' and "
               "'TYPE: CLASS PERMS'",
 }

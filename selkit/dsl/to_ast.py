@@ -139,6 +139,9 @@ class _ToAst(Transformer):
     def build_stmt(self, meta, _keyword, macro):
         return ast.BuildMacro(self._str(macro), self._span(meta))
 
+    def fatal_stmt(self, meta, _keyword, report):
+        return ast.FatalReport(self._str(report), self._span(meta))
+
     def forbid_def(self, meta, phase, *items):
         return ast.Forbid(self._word(phase), items, self._span(meta))
 

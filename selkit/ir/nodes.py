@@ -183,7 +183,8 @@ class Switch:
 
     ``patch`` is where the setcon() call goes, ``prepare`` where the /proc attr fd is opened
     (before the chroot), ``context`` the C expression holding the context, ``build`` the macro
-    the project defines when built with libselinux; all None when the spec does not say.
+    the project defines when built with libselinux, ``fatal`` the project's way to report a
+    fatal error (C with ``{message}``); all None when the spec does not say.
     """
 
     source: str
@@ -194,6 +195,7 @@ class Switch:
     prepare: Anchor | None = None
     context: SpecValue | None = None
     build: SpecValue | None = None
+    fatal: SpecValue | None = None
 
 
 @dataclass(frozen=True)

@@ -99,7 +99,9 @@ def _switch(ctx: DaemonState, node: ast.Switch) -> ir.Switch:
     prepare = _one(ctx, node, ast.PrepareAnchor, "prepare")
     context = _one(ctx, node, ast.ContextExpr, "context")
     build = _one(ctx, node, ast.BuildMacro, "build")
+    fatal = _one(ctx, node, ast.FatalReport, "fatal")
     _check_hook(ctx, node, patches[0] if patches else None, prepare, context, build)
+    _check_fatal(ctx, fatal, patches[0] if patches else None)
     return ir.Switch(
         node.source.text, node.target.text,
         options[0].template.value if options else None,
@@ -108,11 +110,13 @@ def _switch(ctx: DaemonState, node: ast.Switch) -> ir.Switch:
         patch=patch,
         prepare=_anchor(ctx, prepare) if prepare else None,
         context=_value(ctx, context, context.expr) if context else None,
-        build=_value(ctx, build, build.macro) if build else None)
+        build=_value(ctx, build, build.macro) if build else None,
+        fatal=_value(ctx, fatal, fatal.report) if fatal else None)
 
 
 #: The switch statements given at most once.
-_Single = TypeVar("_Single", ast.PrepareAnchor, ast.ContextExpr, ast.BuildMacro)
+_Single = TypeVar("_Single", ast.PrepareAnchor, ast.ContextExpr, ast.BuildMacro,
+                  ast.FatalReport)
 
 
 def _one(ctx: DaemonState, node: ast.Switch, kind: type[_Single], keyword: str
@@ -132,9 +136,9 @@ def _anchor(ctx: DaemonState, item: ast.PatchAnchor | ast.PrepareAnchor) -> ir.A
                      item.anchor.span)
 
 
-def _value(ctx: DaemonState, item: ast.ContextExpr | ast.BuildMacro, text: ast.Str
-           ) -> ir.SpecValue:
-    """The IR value of a 'context' or 'build' statement."""
+def _value(ctx: DaemonState, item: ast.ContextExpr | ast.BuildMacro | ast.FatalReport,
+           text: ast.Str) -> ir.SpecValue:
+    """The IR value of a 'context', 'build' or 'fatal' statement."""
     return ir.SpecValue(text.value, ctx.origin(item.span, item_text(item)))
 
 
@@ -194,6 +198,24 @@ def _check_hook(ctx: DaemonState, node: ast.Switch, patch: ast.PatchAnchor | Non
         ctx.sink.error("SEL236", f"'{build.macro.value}' is not a C macro name",
                        build.macro.span, hint='the macro tested with #ifdef, for example '
                                               '"HAVE_SELINUX"')
+
+
+def _check_fatal(ctx: DaemonState, fatal: ast.FatalReport | None,
+                 patch: ast.PatchAnchor | None) -> None:
+    """SEL234 without 'patch'; SEL244 unless it is one line of C with balanced brackets that
+    uses ``{message}`` (it becomes the body of a one-line macro)."""
+    if fatal is None:
+        return
+    if patch is None:
+        ctx.sink.error("SEL234", "'fatal' without 'patch': nothing uses it", fatal.span,
+                       hint='add patch "FILE" replace "TEXT", or remove it')
+    code = fatal.report.value
+    if "{message}" not in code or "\n" in code or code.rstrip().endswith((";", "\\")) \
+            or not balanced_brackets(code):
+        ctx.sink.error("SEL244", "'fatal' is one line of C that reports {message} (a const "
+                       "char *): no line break, no trailing ';', balanced brackets",
+                       fatal.report.span,
+                       hint='for example fatal "msg(M_FATAL, \\"%s\\", {message})"')
 
 
 def _check_source_path(ctx: DaemonState, path: ast.Str) -> None:

@@ -31,9 +31,8 @@ def lab_series(project: str, modules: Sequence[ir.PolicyModule], workdir: Path,
     seccomp filter (bench/lab_filter_pps.py's baseline; never a series to ship)."""
     directory = PATCHES_ROOT / project_of(project).name
     committed = read_series(directory)
-    by_file = {Path(m.source_path).name: m for m in modules}
-    ours = [by_file[Path(p.spec).name] for p in committed
-            if p.spec and Path(p.spec).name in by_file]
+    by_daemon = {m.daemon: m for m in modules}
+    ours = [by_daemon[p.daemon] for p in committed if p.daemon in by_daemon]
     files = {p.name: p.text.encode(*SOURCE_ENCODING) for p in committed}
     if ours:
         if progress:
@@ -42,8 +41,8 @@ def lab_series(project: str, modules: Sequence[ir.PolicyModule], workdir: Path,
             tree = unpack(project, Path(tmp, "orig"))
             run = regenerate(tuple(dict.fromkeys(m.source_path for m in ours)), tuple(ours),
                              source=str(tree), series_dir=str(directory),
-                             steady={m.daemon: steady_filter(m) for m in ours}
-                             if filters else {})
+                             steady={m.daemon: steady_filter(m) for m in ours},
+                             seccomp=filters)
         for name in run.obsolete():
             files.pop(name, None)
         files.update(run.files())

@@ -56,6 +56,15 @@ class Hook:
     steady_path: str | None = None
     steady_text: str | None = None
 
+    def new_files(self) -> list[tuple[str, str]]:
+        """(path, text) of each header the hook adds."""
+        out = []
+        if self.header_text is not None:
+            out.append((self.header_path, self.header_text))
+        if self.steady_path is not None and self.steady_text is not None:
+            out.append((self.steady_path, self.steady_text))
+        return out
+
 
 def render_header(build_macro: str) -> str:
     """``setcon_fd.h`` for a project whose libselinux builds define ``build_macro``."""
@@ -76,6 +85,13 @@ def render_steady_header(daemon: str, steady: Filter) -> str:
     return (template.read_text("utf-8").replace("@FILTER@", to_c(steady, name))
             .replace("@HEADER@", name + ".h").replace("@DAEMON@", daemon)
             .replace("@GUARD@", name.upper() + "_H").replace("@NAME@", name))
+
+
+def fatal_define(fatal: ir.SpecValue | None) -> str:
+    """The ``#define SETCON_FD_FATAL(message)`` line the spec's ``fatal`` asks for, or ""."""
+    if fatal is None:
+        return ""
+    return f"#define SETCON_FD_FATAL(message) {fatal.text.replace('{message}', '(message)')}\n"
 
 
 def header_path_for(path: str) -> str:
@@ -121,7 +137,7 @@ def plan(text: str, switch: ir.Switch, header_exists: bool,
     placements: list[Placement] = []
     includes = steady_include
     if not _INCLUDED.search(code_only(text, blank_strings=False)):
-        includes = INCLUDE_LINE + includes
+        includes = fatal_define(switch.fatal) + INCLUDE_LINE + includes
     if includes:
         at = _after_last_top_level_include(code)
         if at is None:
@@ -130,8 +146,10 @@ def plan(text: str, switch: ir.Switch, header_exists: bool,
                 f"'{includes.splitlines()[0]}' after", patch.origin.span)])
         edits.append(Edit(at, at, includes, patch.origin))
         for line in includes.splitlines():
+            origin = (switch.fatal.origin if switch.fatal and line.startswith("#define")
+                      else patch.origin)
             placements.append(Placement(f"{line} after the last #include",
-                                        line_of(text, at), patch.origin))
+                                        line_of(text, at), origin))
     if prepare is not None:
         loc = locate(text, prepare)
         block = f"#ifdef {macro}\n{{indent}}setcon_fd_prepare({ctx});\n#endif\n"

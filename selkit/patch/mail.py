@@ -8,16 +8,16 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import hashlib
+import os
 import re
+import subprocess
 import textwrap
 from dataclasses import dataclass
 
 from selkit.diagnostics import Diagnostic, DiagnosticError
 from selkit.patch.udiff import SOURCE_ENCODING
 
-#: Defaults when neither the options nor an earlier generated patch say otherwise
-#: (vendor-patches/README.md documents them).
-DEFAULT_AUTHOR = "selkit <selkit@example.org>"
+#: The date when neither the options nor the series say otherwise (vendor-patches/README.md).
 DEFAULT_DATE = "Thu, 1 Jan 2026 00:00:00 +0000"
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -71,6 +71,28 @@ def check_author(value: str) -> str:
     return f"{name} <{address}>"
 
 
+def git_identity(cwd: str | None = None) -> str | None:
+    """``Name <address>`` as git would author a commit here (GIT_AUTHOR_NAME/EMAIL, else
+    ``git config user.name``/``user.email``), or None when either is not set."""
+    name = os.environ.get("GIT_AUTHOR_NAME") or _git_config("user.name", cwd)
+    address = os.environ.get("GIT_AUTHOR_EMAIL") or _git_config("user.email", cwd)
+    return f"{name} <{address}>" if name and address else None
+
+
+def _git_config(key: str, cwd: str | None) -> str | None:
+    try:
+        proc = subprocess.run(["git", "config", "--get", key], capture_output=True, text=True,
+                              check=False, cwd=cwd)
+    except OSError:
+        return None
+    return proc.stdout.strip() or None
+
+
+def signed_off(body: str) -> bool:
+    """Whether a message carries a ``Signed-off-by:`` trailer."""
+    return re.search(r"^Signed-off-by: ", body, re.M) is not None
+
+
 def format_patch(*, author: str, date: str, subject: str, body: str, stat: str, diff: str,
                  number: int = 1, total: int = 1) -> str:
     """One mail in ``git format-patch`` form. ``body`` paragraphs are kept as given."""
@@ -78,9 +100,9 @@ def format_patch(*, author: str, date: str, subject: str, body: str, stat: str, 
     commit = hashlib.sha1(diff.encode(*SOURCE_ENCODING)).hexdigest()
     return "".join([
         f"From {commit} Mon Sep 17 00:00:00 2001\n",
-        _header("From", author),
+        header("From", author),
         f"Date: {date}\n",
-        _header("Subject", f"{prefix} {subject}"),
+        header("Subject", f"{prefix} {subject}"),
         "\n",
         body.rstrip("\n") + "\n",
         "---\n",
@@ -90,7 +112,7 @@ def format_patch(*, author: str, date: str, subject: str, body: str, stat: str, 
     ])
 
 
-def _header(name: str, value: str) -> str:
+def header(name: str, value: str) -> str:
     """``Name: value``, folded like git before an address when the line exceeds 78."""
     line = f"{name}: {value}"
     if len(line) <= 78:

@@ -3,6 +3,7 @@ each mail, the series regenerated in order, and which committed files are then o
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING
 from selkit.diagnostics import Diagnostic, DiagnosticError
 from selkit.ir import nodes as ir
 from selkit.patch import mail
+from selkit.patch.cover import COVER_NAME, Switch, cover_letter
 from selkit.patch.series import (
     Request,
     SeriesPatch,
@@ -53,14 +55,33 @@ def requests_for(specs: tuple[str, ...], modules: tuple[ir.PolicyModule, ...]) -
 
 def headers(slot: Slot, author: str | None, date: str | None,
             previous: str | None) -> tuple[str, str]:
-    """Explicit options, else what the earlier patch from this spec says, else the defaults
-    (the date: that of the patch before it in the series, if any)."""
+    """Explicit options, else what the earlier patch for this daemon says, else the user's git
+    identity (SEL708 without one) and the date of the patch before it in the series (else
+    :data:`mail.DEFAULT_DATE`)."""
     old = mail.read_mail(slot.replaces.text) if slot.replaces else None
     last = mail.read_mail(previous) if previous else None
-    chosen_author = author or (old.author if old and old.author else mail.DEFAULT_AUTHOR)
+    chosen_author = author or (old.author if old and old.author else mail.git_identity())
+    if chosen_author is None:
+        raise DiagnosticError([Diagnostic(
+            "SEL708", "no author for the patch: give --author or set your git identity",
+            hint='git config --global user.name "Jane Doe"; '
+                 'git config --global user.email jane@her.domain')])
     chosen_date = date or (old.date if old and old.date else
                            last.date if last and last.date else mail.DEFAULT_DATE)
     return mail.check_author(chosen_author), mail.format_date(chosen_date)
+
+
+def keeps(slot: Slot, explicit: bool | None, what: str) -> bool:
+    """An explicit choice, else what the committed patch for this daemon does (``what``:
+    "signoff", a Signed-off-by trailer; "seccomp", a steady filter header), else the default
+    (no signoff; a filter)."""
+    if explicit is not None:
+        return explicit
+    if slot.replaces is None:
+        return what == "seccomp"
+    if what == "signoff":
+        return mail.signed_off(mail.read_mail(slot.replaces.text).body)
+    return re.search(r"^\+\+\+ b/\S*_steady\.h$", slot.replaces.text, re.M) is not None
 
 
 def check_headers(author: str | None, date: str | None) -> None:
@@ -78,6 +99,12 @@ class SeriesRun:
     slots: list[Slot]
     series_dir: Path | None
     done: list[Slot] = field(default_factory=list)
+    kept: list[tuple[int, str, str]] = field(default_factory=list)
+
+    def series(self) -> list[tuple[str, str]]:
+        """(name, text) of every patch of the series once the generated ones are written."""
+        generated = [(s.number, *s.generated()[:2]) for s in self.done]
+        return [(name, text) for _, name, text in sorted(self.kept + generated)]
 
     def files(self) -> dict[str, bytes]:
         """Every generated patch, by file name, as bytes (a Latin-1 source line rides in the
@@ -99,10 +126,13 @@ class SeriesRun:
 def regenerate(specs: tuple[str, ...], modules: tuple[ir.PolicyModule, ...], *, source: str,
                series_dir: str | None, author: str | None = None, date: str | None = None,
                progress: Progress | None = None,
-               steady: Mapping[str, Filter] | None = None) -> SeriesRun:
+               steady: Mapping[str, Filter] | None = None, seccomp: bool | None = None,
+               signoff: bool | None = None) -> SeriesRun:
     """Generate each spec's patch in memory, in series order, each on top of the patches that
     precede it; nothing is written. ``steady`` maps a daemon to the seccomp filter its hook
-    loads after the switch (a daemon not in it: no filter)."""
+    loads after the switch (a daemon not in it: no filter); ``seccomp`` and ``signoff``
+    (None: as the committed patch does, see :func:`keeps`) say whether to load it and whether
+    to add a Signed-off-by trailer."""
     progress = progress or (lambda _msg: None)
     directory = Path(series_dir) if series_dir else None
     existing: list[SeriesPatch] = read_series(directory) if directory else []
@@ -110,7 +140,7 @@ def regenerate(specs: tuple[str, ...], modules: tuple[ir.PolicyModule, ...], *, 
     total = series_total(existing, slots) if numbered(existing) else 1
     replaced = {s.replaces.name for s in slots if s.replaces}
     kept = [(p.number, p.name, p.text) for p in existing if p.name not in replaced]
-    run = SeriesRun(slots, directory)
+    run = SeriesRun(slots, directory, kept=kept)
     for slot in sorted(slots, key=lambda s: s.number):
         preceding = sorted([k for k in kept if k[0] < slot.number]
                            + [(d.number, *d.generated()[:2]) for d in run.done])
@@ -119,12 +149,36 @@ def regenerate(specs: tuple[str, ...], modules: tuple[ir.PolicyModule, ...], *, 
         anchor = slot.request.switch.patch
         assert anchor is not None, "requests_for keeps the switches with a patch"
         progress(f"{slot.request.spec}: {anchor.file}")
+        with_filter = keeps(slot, seccomp, "seccomp")
         generate(slot, source=Path(source), preceding=[(n, t) for _, n, t in preceding],
                  total=total, author=slot_author, date=slot_date,
-                 series_label=label(directory) if directory else None, progress=progress,
-                 steady=(steady or {}).get(slot.request.daemon))
+                 signoff=keeps(slot, signoff, "signoff"), progress=progress,
+                 steady=(steady or {}).get(slot.request.daemon) if with_filter else None)
         run.done.append(slot)
     return run
+
+
+def cover(run: SeriesRun, *, source: str, author: str | None, date: str | None
+          ) -> tuple[str, str]:
+    """The series' cover letter (name, text): author and date from the options, else the
+    committed letter's, else the user's git identity and the last patch's date."""
+    committed = run.series_dir / COVER_NAME if run.series_dir else None
+    old = (mail.read_mail(committed.read_bytes().decode(*SOURCE_ENCODING))
+           if committed and committed.is_file() else None)
+    patches = run.series()
+    last = mail.read_mail(patches[-1][1]) if patches else None
+    chosen_author = author or (old.author if old else None) or mail.git_identity()
+    if chosen_author is None:
+        raise DiagnosticError([Diagnostic(
+            "SEL708", "no author for the cover letter: give --author or set your git identity")])
+    chosen_date = date or (old.date if old else None) or (last.date if last else None) \
+        or mail.DEFAULT_DATE
+    switches = [Switch(s.request.daemon, s.request.switch.option,
+                       s.request.switch.build.text if s.request.switch.build else None)
+                for s in run.done]
+    return COVER_NAME, cover_letter(patches, switches, source=Path(source),
+                                    author=mail.check_author(chosen_author),
+                                    date=mail.format_date(chosen_date))
 
 
 def remove_obsolete(run: SeriesRun) -> None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from selkit.patch.requests import SeriesRun
 from selkit.patch.series import Slot
+from selkit.patch.udiff import SOURCE_ENCODING
 from selkit.report.format import Block, Report
 
 
@@ -32,9 +33,12 @@ class PatchReport(Report):
     written: Sequence[str] = ()
     schema = "patch"
 
+    def _paths(self) -> dict[str, str]:
+        """File name -> the path it was written to."""
+        return {path.replace("\\", "/").rsplit("/", 1)[-1]: path for path in self.written}
+
     def data(self) -> dict:
-        paths = dict(zip(sorted(s.generated()[0] for s in self.run.done), self.written,
-                         strict=False))
+        paths = self._paths()
         return {"written": list(self.written), "removed": self.run.obsolete(),
                 "patches": [{**_patch_data(s, paths.get(s.generated()[0])),
                              **({} if self.written else {"text": s.text})}
@@ -42,11 +46,15 @@ class PatchReport(Report):
 
     def blocks(self) -> list[Block]:
         out: list[Block] = []
-        for slot, path in zip(sorted(self.run.done, key=lambda s: s.generated()[0]),
-                              self.written, strict=False):
-            hook = slot.generated()[2]
-            out.append(f"{path}: from {slot.request.spec}, {len(hook.placements)} changes in "
-                       f"{hook.path}" + (", adds setcon_fd.h" if hook.header_text else ""))
+        paths = self._paths()
+        for slot in sorted(self.run.done, key=lambda s: s.generated()[0]):
+            name, _, hook = slot.generated()
+            if name not in paths:
+                continue
+            out.append(f"{paths.pop(name)}: from {slot.request.spec}, "
+                       f"{len(hook.placements)} changes in {hook.path}"
+                       + (", adds setcon_fd.h" if hook.header_text else ""))
+        out += [f"{path}: the cover letter" for path in paths.values()]
         return out
 
 
@@ -63,25 +71,47 @@ class PatchCheckReport(Report):
     """``selkit patch --check``: each patch up to date or not, and the differences."""
 
     run: SeriesRun
+    letter: tuple[str, str] | None = None
     schema = "patch-check"
+
+    def _committed_letter(self) -> str | None:
+        if self.letter is None or self.run.series_dir is None:
+            return None
+        path = self.run.series_dir / self.letter[0]
+        return path.read_bytes().decode(*SOURCE_ENCODING) if path.is_file() else None
+
+    def _letter_ok(self) -> bool:
+        return self.letter is None or self._committed_letter() == self.letter[1]
 
     @property
     def ok(self) -> bool:
-        """Every committed patch is what the specs generate."""
-        return not self.run.stale()
+        """Every committed patch (and the cover letter) is what the specs generate."""
+        return not self.run.stale() and self._letter_ok()
 
     def data(self) -> dict:
         return {"up_to_date": self.ok,
                 "stale": [{"name": s.name, "spec": s.request.spec, "daemon": s.request.daemon,
                            "committed": s.replaces.name if s.replaces else None}
-                          for s in self.run.stale()]}
+                          for s in self.run.stale()],
+                "cover_letter": None if self.letter is None else {
+                    "name": self.letter[0], "up_to_date": self._letter_ok()}}
 
     def blocks(self) -> list[Block]:
         stale = self.run.stale()
         out: list[Block] = [f"{s.name}: {'differs' if s in stale else 'up to date'} "
                             f"(from {s.request.spec})" for s in self.run.slots]
+        if self.letter is not None:
+            out.append(f"{self.letter[0]}: "
+                       f"{'up to date' if self._letter_ok() else 'differs'} (cover letter)")
         for slot in stale:
             diff = _diff(slot)
             if diff:
                 out.append(diff[:-1] if diff.endswith("\n") else diff)
+        if not self._letter_ok() and self.letter is not None:
+            committed = (self._committed_letter() or "").splitlines(keepends=True)
+            diff = "".join(difflib.unified_diff(
+                committed, self.letter[1].splitlines(keepends=True),
+                f"committed/{self.letter[0]}", f"generated/{self.letter[0]}", n=2))
+            if diff:
+                out.append(diff.rstrip("\n"))
         return out

@@ -19,6 +19,7 @@ import pytest
 from patch_demo import DEMO_C, SPEC
 from patch_demo import demo_tree as _tree
 from selkit_cli import run
+from series_specs import generated_specs, series_dirs
 
 from selkit.compiler import front_end
 from selkit.diagnostics import DiagnosticError, ToolchainError
@@ -29,10 +30,9 @@ from selkit.patch import hook as hooks
 from selkit.patch import mail, udiff
 from selkit.patch.anchor import closest_hint, locate
 from selkit.patch.series import (
-    GENERATED,
     Request,
     generate,
-    generated_spec,
+    generated_daemon,
     numbered,
     plan_series,
     read_series,
@@ -41,6 +41,8 @@ from selkit.patch.series import (
 from selkit.projects import unpack
 from selkit.seccomp import bpf as seccomp_bpf
 
+AUTHOR = "Jane Doe <jane@doe.name>"
+IDENTITY = {"GIT_AUTHOR_NAME": "Jane Roe", "GIT_AUTHOR_EMAIL": "jane@roe.name"}
 ROOT = Path(__file__).resolve().parents[2]
 VENDOR = ROOT / "vendor-patches"
 
@@ -311,16 +313,15 @@ def _generate(kb, tree: Path, existing=(), spec=SPEC, label="policies/demo.sel",
     total = series_total(existing, [slot]) if numbered(existing) else 1
     preceding = [(p.name, p.text) for p in existing if p.number < slot.number]
     return generate(slot, source=tree, preceding=preceding, total=total,
-                    author=mail.DEFAULT_AUTHOR, date=mail.DEFAULT_DATE,
-                    series_label="vendor-patches/demo", steady=steady)
+                    author=AUTHOR, date=mail.DEFAULT_DATE, steady=steady)
 
 
 def test_generated_patch_applies_compiles_and_fails_closed(kb, tmp_path):
     tree = _tree(tmp_path)
     slot = _generate(kb, tree)
     assert slot.name == "0001-demo-setcon-via-an-attr-fd-opened-before-chroot.patch"
-    assert generated_spec(slot.text) == "policies/demo.sel"
-    assert GENERATED.search(slot.text).group("line") == "8"
+    assert generated_daemon(slot.text) == "demo"
+    assert "selkit" not in slot.text and "policies/" not in slot.text  # upstream's terms only
     assert "Subject: [PATCH] demo: setcon via" in slot.text
     assert slot.text == _generate(kb, tree).text  # byte-identical on rerun
     work = tmp_path / "work"
@@ -338,7 +339,8 @@ def test_generated_patch_applies_compiles_and_fails_closed(kb, tmp_path):
         expected = "SELinux is disabled" if flags else "built without SELinux support"
         if flags and _selinux_enabled():
             continue
-        assert run.stderr.startswith(f"{out.name}: ") and expected in run.stderr
+        assert expected in run.stderr
+        assert run.stderr.startswith(f"{out.name}: ")
         assert _run([str(out)]).stdout == "serving\n"  # no context asked for: runs
 
 
@@ -371,13 +373,13 @@ def test_preceding_patch_is_applied_first(kb, tmp_path):
     tree = _tree(tmp_path)
     renamed = DEMO_C.replace("do_setcon(context);", "do_setcon(context);  /* switch */")
     hand = udiff.diff_file("src/demo.c", DEMO_C, renamed).text
-    hand_mail = mail.format_patch(author=mail.DEFAULT_AUTHOR, date=mail.DEFAULT_DATE,
+    hand_mail = mail.format_patch(author=AUTHOR, date=mail.DEFAULT_DATE,
                                   subject="demo: a comment", body="Why.\n", stat="",
                                   diff=hand)
     (series := tmp_path / "series").mkdir()
     (series / "0001-demo-a-comment.patch").write_text(hand_mail)
     existing = read_series(series)
-    assert [(p.number, p.spec) for p in existing] == [(1, None)]
+    assert [(p.number, p.daemon) for p in existing] == [(1, None)]
     slot = _generate(kb, tree, existing)
     # numbered like the hand-written patch: that one says [PATCH], so this one does too
     assert slot.number == 2 and "Subject: [PATCH] demo:" in slot.text
@@ -392,7 +394,7 @@ def test_preceding_patch_that_fails_is_a_toolchain_error(kb, tmp_path):
     broken = udiff.diff_file("src/demo.c", DEMO_C.replace("main", "mane"), DEMO_C).text
     (series := tmp_path / "series").mkdir()
     (series / "0001-broken.patch").write_text(mail.format_patch(
-        author=mail.DEFAULT_AUTHOR, date=mail.DEFAULT_DATE, subject="broken", body="x\n",
+        author=AUTHOR, date=mail.DEFAULT_DATE, subject="broken", body="x\n",
         stat="", diff=broken))
     with pytest.raises(ToolchainError) as exc:
         _generate(kb, tree, read_series(series))
@@ -412,7 +414,7 @@ def test_header_is_added_once_per_tree(kb, tmp_path):
     # the first patch added src/setcon_fd.h, so the second one must not add it again
     with pytest.raises(DiagnosticError) as exc:
         generate(slot, source=tree, preceding=[(first.name, first.text)], total=2,
-                 author=mail.DEFAULT_AUTHOR, date=mail.DEFAULT_DATE, series_label=None)
+                 author=AUTHOR, date=mail.DEFAULT_DATE)
     assert _codes(exc) == ["SEL701"]  # its anchors were replaced by the first patch
     other = tree / "src" / "client.c"
     other.write_text(DEMO_C)
@@ -420,7 +422,7 @@ def test_header_is_added_once_per_tree(kb, tmp_path):
                       _switch(kb, client.replace("src/demo.c", "src/client.c")))
     (slot,) = plan_series(existing, [request])
     generate(slot, source=tree, preceding=[(first.name, first.text)], total=2,
-             author=mail.DEFAULT_AUTHOR, date=mail.DEFAULT_DATE, series_label=None)
+             author=AUTHOR, date=mail.DEFAULT_DATE)
     assert slot.hook.header_text is None and "setcon_fd.h |" not in slot.text
     assert "added earlier in this series" in " ".join(slot.text.split())
 
@@ -497,25 +499,35 @@ def test_cli_writes_checks_and_refuses(kb, tmp_path):
     (tmp_path / "policies" / "demo.sel").write_text(SPEC)
     out = tmp_path / "vendor-patches" / "demo"
     args = ("patch", "policies/demo.sel", "--source", str(tree), "-o", "vendor-patches/demo")
-    first = run(*args, cwd=tmp_path)
+    nobody = {"GIT_AUTHOR_NAME": "", "GIT_AUTHOR_EMAIL": "", "HOME": str(tmp_path),
+              "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull}
+    anonymous = run(*args, cwd=tmp_path, env_extra=nobody)
+    assert anonymous.returncode == 2 and "SEL708" in anonymous.stderr
+    assert "--author" in anonymous.stderr and not out.exists()  # no identity, no placeholder
+    first = run(*args, cwd=tmp_path, env_extra=IDENTITY)
     assert first.returncode == 0, first.stderr
     (written,) = sorted(out.iterdir())
     data = written.read_bytes()
-    assert b"Generated by selkit from policies/demo.sel:8 (switch startup -> steady)" in data
-    assert b"selkit patch policies/demo.sel --source ORIG_TREE -o vendor-patches/demo" in data
+    assert b"From: Jane Roe <jane@roe.name>\n" in data  # the user's git identity
+    message = mail.read_mail(data.decode()).body
+    assert "selkit" not in message and "policies/" not in message  # the project's terms only
+    assert b"Signed-off-by" not in data
     assert run(*args, "--check", cwd=tmp_path).returncode == 0
     assert run(*args, cwd=tmp_path).returncode == 0 and written.read_bytes() == data
     written.write_bytes(data.replace(b"setcon_fd_switch(context);", b"setcon_fd_switch(ctx);"))
     stale = run(*args, "--check", cwd=tmp_path)
     assert stale.returncode == 1 and "differs" in stale.stdout
     written.write_bytes(data)
-    # author and date: explicit options win, then the committed patch's, then the defaults
-    other = run(*args, "--author", "Jane Doe <jane@example.org>", "--date", "2026-02-03",
-                    cwd=tmp_path)
+    # author and date: explicit options win, then the committed patch's, then git's identity
+    other = run(*args, "--author", "Jane Doe <jane@doe.name>", "--date", "2026-02-03",
+                "--signoff", cwd=tmp_path)
     assert other.returncode == 0
-    assert b"From: Jane Doe <jane@example.org>\nDate: Tue, 3 Feb 2026 00:00:00 +0000" in \
+    assert b"From: Jane Doe <jane@doe.name>\nDate: Tue, 3 Feb 2026 00:00:00 +0000" in \
         written.read_bytes()
-    assert run(*args, "--check", cwd=tmp_path).returncode == 0
+    assert b"\n\nSigned-off-by: Jane Doe <jane@doe.name>\n---\n" in written.read_bytes()
+    assert run(*args, "--check", cwd=tmp_path).returncode == 0  # the committed signoff stays
+    unsigned = run(*args, "--check", "--no-signoff", cwd=tmp_path)
+    assert unsigned.returncode == 1 and "differs" in unsigned.stdout
     # a bad anchor: exit 2, the caret on the spec's string, nothing written
     (tmp_path / "policies" / "demo.sel").write_text(SPEC.replace("do_chroot(newroot);",
                                                                  "do_chroot(root);"))
@@ -572,13 +584,8 @@ def test_cli_spec_without_patch_is_refused(kb, tmp_path):
 
 
 def _committed_generated() -> dict[str, list[str]]:
-    """Series directory name -> the specs its generated patches name, in file order."""
-    out: dict[str, list[str]] = {}
-    for directory in sorted(p for p in VENDOR.glob("*") if p.is_dir()):
-        specs = [p.spec for p in read_series(directory) if p.spec]
-        if specs:
-            out[directory.name] = specs
-    return out
+    """Series directory name -> the specs of its generated patches, in file order."""
+    return {d.name: generated_specs(d) for d in series_dirs() if d.parent == VENDOR}
 
 
 def _pristine(project: str, dest: Path) -> Path:
@@ -631,7 +638,7 @@ def test_cli_series_of_two_specs_numbers_and_checks(kb, tmp_path):
         SPEC.replace("daemon demo", "daemon democlient").replace("src/demo.c", "src/client.c"))
     args = ("--source", str(tree), "-o", "vendor-patches/demo")
     both = ("policies/server.sel", "policies/client.sel")
-    assert run("patch", *both, *args, cwd=tmp_path).returncode == 0
+    assert run("patch", *both, *args, cwd=tmp_path, env_extra=IDENTITY).returncode == 0
     first, second = sorted((tmp_path / "vendor-patches" / "demo").iterdir())
     assert "Subject: [PATCH 1/2] demo:" in first.read_text()
     assert "Subject: [PATCH 2/2] democlient:" in second.read_text()
@@ -648,7 +655,7 @@ def test_cli_series_of_two_specs_numbers_and_checks(kb, tmp_path):
         assert proc.returncode == 0, proc.stderr
     log = _run(git + ["log", "--format=%an <%ae>|%aD|%s"], cwd=work).stdout.splitlines()
     assert log[:2] == [
-        "selkit <selkit@example.org>|Thu, 1 Jan 2026 00:00:00 +0000|democlient: setcon via an "
+        "Jane Roe <jane@roe.name>|Thu, 1 Jan 2026 00:00:00 +0000|democlient: setcon via an "
         "attr fd opened before chroot",
-        "selkit <selkit@example.org>|Thu, 1 Jan 2026 00:00:00 +0000|demo: setcon via an attr "
+        "Jane Roe <jane@roe.name>|Thu, 1 Jan 2026 00:00:00 +0000|demo: setcon via an attr "
         "fd opened before chroot"]

@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import pytest
+from series_specs import generated_specs
 
 from selkit.compiler import front_end_files
 from selkit.diagnostics import ToolchainError
@@ -22,7 +23,7 @@ from selkit.seccomp.bpf import generate
 ROOT = Path(__file__).resolve().parents[2]
 VENDOR = ROOT / "vendor-patches"
 PROJECTS_WITH_SPECS = sorted(p for p in PROJECTS
-                             if any(s.spec for s in read_series(VENDOR / p)))
+                             if any(s.daemon for s in read_series(VENDOR / p)))
 
 
 def _series_with_filters(kb, project: str, tmp_path: Path) -> tuple[list[Path], str]:
@@ -33,7 +34,7 @@ def _series_with_filters(kb, project: str, tmp_path: Path) -> tuple[list[Path], 
     except ToolchainError as exc:
         pytest.skip(f"no network to the Debian archive and nothing cached: {exc}")
     existing = read_series(VENDOR / project)
-    specs = tuple(str(ROOT / p.spec) for p in existing if p.spec)
+    specs = tuple(str(ROOT / spec) for spec in generated_specs(VENDOR / project))
     _, modules = front_end_files(specs, kb)
     flt = generate(["read", "write", "exit_group"], "kill_process")
     tree = unpack(project, tmp_path / "orig", tarball)
@@ -41,7 +42,7 @@ def _series_with_filters(kb, project: str, tmp_path: Path) -> tuple[list[Path], 
     os.chdir(ROOT)  # labels in the messages, as the committed patches write them
     try:
         run = regenerate(specs, modules, source=str(tree), series_dir=str(VENDOR / project),
-                         steady={m.daemon: flt for m in modules})
+                         steady={m.daemon: flt for m in modules}, seccomp=True)
     finally:
         os.chdir(cwd)
     out = tmp_path / "series"

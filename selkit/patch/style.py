@@ -1,0 +1,106 @@
+"""Generated code in the project's own format: clang-format, where the tree has a .clang-format.
+
+A project that checks its format in CI (OpenVPN pins clang-format in .pre-commit-config.yaml)
+rejects a patch whose new lines differ from what its formatter writes. New files are formatted
+whole; in an edited file only the lines the hook changed (``--lines``), so nothing else moves.
+The formatter's version decides the bytes: when the tree pins one, another version is refused.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from selkit.diagnostics import Diagnostic, ToolchainError
+
+#: Where the tree names the clang-format release its CI runs (pre-commit's mirror).
+_PIN = re.compile(r"mirrors-clang-format\s*\n\s*rev:\s*['\"]?v?(?P<version>[\d.]+)")
+_VERSION = re.compile(r"clang-format version (?P<version>[\d.]+)")
+
+
+@dataclass(frozen=True)
+class Formatter:
+    """clang-format with the tree's configuration."""
+
+    executable: str
+    config: Path
+
+    def format(self, path: str, text: str, lines: list[tuple[int, int]] | None = None) -> str:
+        """``text`` (the file ``path`` of the tree) formatted; only ``lines`` (1-based,
+        inclusive ranges) when given."""
+        argv = [self.executable, f"--style=file:{self.config}", f"--assume-filename={path}"]
+        argv += [f"--lines={a}:{b}" for a, b in lines or []]
+        proc = subprocess.run(argv, input=text.encode("utf-8", "surrogateescape"),
+                              capture_output=True, check=False)
+        if proc.returncode != 0:
+            raise ToolchainError([Diagnostic(
+                "SEL710", f"clang-format failed on {path}: "
+                + proc.stderr.decode("utf-8", "replace").strip()[:300])])
+        return proc.stdout.decode("utf-8", "surrogateescape")
+
+
+def formatter_for(tree: Path) -> Formatter | None:
+    """The tree's formatter: None without a top-level .clang-format; SEL710 when clang-format
+    is missing or is not the version the tree pins."""
+    config = tree / ".clang-format"
+    if not config.is_file():
+        return None
+    pinned = _pinned_version(tree)
+    executable = _find_clang_format()
+    want = f"clang-format {pinned}" if pinned else "clang-format"
+    if executable is None:
+        raise ToolchainError([Diagnostic(
+            "SEL710", f"{tree.name} formats its code with clang-format (.clang-format) and "
+            "clang-format is not installed",
+            hint=f"install {want} (pip install clang-format"
+                 + (f"=={pinned}" if pinned else "") + ") or set SELKIT_CLANG_FORMAT")])
+    if pinned:
+        found = _version_of(executable)
+        if found != pinned:
+            raise ToolchainError([Diagnostic(
+                "SEL710", f"{tree.name} pins clang-format {pinned} (.pre-commit-config.yaml) "
+                f"and {executable} is {found or 'of an unknown version'}: its output could "
+                "differ from the project's CI",
+                hint=f"pip install clang-format=={pinned}, or set SELKIT_CLANG_FORMAT")])
+    return Formatter(executable, config)
+
+
+def changed_lines(old: str, new: str) -> list[tuple[int, int]]:
+    """The 1-based inclusive line ranges of ``new`` that differ from ``old``."""
+    matcher = difflib.SequenceMatcher(None, old.splitlines(), new.splitlines(), autojunk=False)
+    return [(j1 + 1, max(j1 + 1, j2)) for tag, _, _, j1, j2 in matcher.get_opcodes()
+            if tag in ("replace", "insert")]
+
+
+def _pinned_version(tree: Path) -> str | None:
+    config = tree / ".pre-commit-config.yaml"
+    if not config.is_file():
+        return None
+    match = _PIN.search(config.read_text("utf-8", "replace"))
+    return match.group("version") if match else None
+
+
+def _find_clang_format() -> str | None:
+    explicit = os.environ.get("SELKIT_CLANG_FORMAT")
+    if explicit:
+        return explicit
+    beside = Path(sys.executable).parent / "clang-format"  # the venv's, from PyPI
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return str(beside)
+    return shutil.which("clang-format")
+
+
+def _version_of(executable: str) -> str | None:
+    try:
+        out = subprocess.run([executable, "--version"], capture_output=True, text=True,
+                             check=False).stdout
+    except OSError:
+        return None
+    match = _VERSION.search(out)
+    return match.group("version") if match else None
