@@ -289,8 +289,8 @@ def commit_message(request: Request, hook: hooks.Hook, listed_in: list[str]) -> 
               else "setcon_fd.h (added earlier in this series)")
     listing = (f", listed in {' and '.join(listed_in)} so that release tarballs carry it"
                if listed_in and hook.header_text is not None else "")
-    reports = ("through the program's own fatal-error reporting" if switch.fatal is not None
-               else "on stderr and to syslog")
+    reports = (f"through {switch.fatal.text.split('(')[0].strip()}(), as its other fatal "
+               "errors," if switch.fatal is not None else "on stderr and to syslog")
     paragraphs = [
         f"setcon() opens /proc/thread-self/attr/current each time it is called, so once "
         f"{daemon} has entered a chroot that has no /proc, switching to {asked} fails, and "
