@@ -19,7 +19,7 @@ import pytest
 from patch_demo import DEMO_C, SPEC
 from patch_demo import demo_tree as _tree
 from selkit_cli import run
-from series_specs import generated_specs, series_dirs
+from series_specs import generated_specs, series_dirs, unpack_snapshot
 
 from selkit.compiler import front_end
 from selkit.diagnostics import DiagnosticError, ToolchainError
@@ -606,6 +606,22 @@ def test_committed_generated_patches_regenerate_byte_for_byte(kb, tmp_path, proj
                    "--check")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.count("up to date") == len(specs)
+
+
+UPSTREAM_SERIES = [d for d in series_dirs() if d.parent != VENDOR]
+
+
+@pytest.mark.parametrize("series", UPSTREAM_SERIES, ids=lambda d: d.relative_to(VENDOR).as_posix())
+def test_upstream_series_regenerate_byte_for_byte(kb, tmp_path, series):
+    """The generated patches (and cover letter) of each upstream-* series, against the
+    snapshot of the upstream development branch it was made for."""
+    tree = unpack_snapshot(series, tmp_path / "upstream")
+    specs = generated_specs(series)
+    proc = run("patch", *specs, "--source", str(tree), "-o",
+               series.relative_to(ROOT).as_posix(), "--check")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.count("up to date") == len(specs) + (series / "0000-cover-letter.patch"
+                                                            ).is_file()
 
 
 @pytest.mark.parametrize("spec,project,file", [
