@@ -289,7 +289,7 @@ def commit_message(request: Request, hook: hooks.Hook, listed_in: list[str]) -> 
               else "setcon_fd.h (added earlier in this series)")
     listing = (f", listed in {' and '.join(listed_in)} so that release tarballs carry it"
                if listed_in and hook.header_text is not None else "")
-    reports = (f"through {switch.fatal.text.split('(')[0].strip()}(), as its other fatal "
+    reports = (f"through {switch.fatal.text.split('(')[0].strip()}(), like its other fatal "
                "errors," if switch.fatal is not None else "on stderr and to syslog")
     paragraphs = [
         f"setcon() opens /proc/thread-self/attr/current each time it is called, so once "
