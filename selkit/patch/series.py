@@ -194,10 +194,11 @@ def generate(slot: Slot, *, source: Path, preceding: list[tuple[str, str]], tota
 
 
 def _in_house_style(tree: Path, hook: hooks.Hook) -> hooks.Hook:
-    """``hook`` with its new lines and files as the tree's clang-format writes them (the same
-    hook where the tree has no .clang-format)."""
+    """``hook`` with its new lines and files as the tree's clang-format writes them: only where
+    the tree has a .clang-format and the patched file already follows it (a project whose
+    code does not, e.g. ptunnel-ng, keeps the hook in the code's own layout)."""
     formatter = style.formatter_for(tree)
-    if formatter is None:
+    if formatter is None or formatter.format(hook.path, hook.old_text) != hook.old_text:
         return hook
     new_text = formatter.format(hook.path, hook.new_text,
                                 style.changed_lines(hook.old_text, hook.new_text))
