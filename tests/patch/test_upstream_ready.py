@@ -5,6 +5,7 @@ header, and the cover letter."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -100,9 +101,18 @@ def test_a_tree_with_a_clang_format_gets_the_header_in_its_style(kb, tmp_path):
     (tree / ".clang-format").write_text("BasedOnStyle: Mozilla\nBreakBeforeBraces: Allman\n"
                                         "IndentWidth: 4\nUseTab: Never\nColumnLimit: 0\n")
     (tmp_path / "demo.sel").write_text(SPEC)
+    # demo.c does not follow that style: the hook keeps the code's own layout (tabs)
+    unformatted = run("patch", "demo.sel", "--source", str(tree), "--no-seccomp",
+                      cwd=tmp_path, env_extra=IDENTITY)
+    assert unformatted.returncode == 0, unformatted.stderr
+    assert re.search(r"\n\+\t+setcon_fd_prepare\(", unformatted.stdout)
+    # once it does, the new code follows it too
+    subprocess.run([_venv_clang_format(), "--style=file:" + str(tree / ".clang-format"), "-i",
+                    str(tree / "src" / "demo.c")], check=True)
     proc = run("patch", "demo.sel", "--source", str(tree), "--no-seccomp", cwd=tmp_path,
                env_extra=IDENTITY)
     assert proc.returncode == 0, proc.stderr
+    assert re.search(r"\n\+( {4})+setcon_fd_prepare\(", proc.stdout)
     header = proc.stdout.split("+++ b/src/setcon_fd.h\n", 1)[1]
     assert "+static inline void\n+setcon_fd_switch(" in header  # the return type alone
     assert "\n+\t" not in header  # spaces, as the style says
