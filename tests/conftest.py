@@ -21,6 +21,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# `selkit patch` authors a new patch as the user's git identity and refuses to run without one;
+# a CI clone may have none, so the suite brings its own (a test that needs none clears it).
+os.environ.setdefault("GIT_AUTHOR_NAME", "Selkit Test Suite")
+os.environ.setdefault("GIT_AUTHOR_EMAIL", "suite@selkit-tests.name")
 POLICIES = sorted(p for p in (ROOT / "policies").glob("*.sel"))
 
 
