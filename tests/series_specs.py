@@ -39,7 +39,8 @@ def series_dirs() -> list[Path]:
 
 
 def upstream_root() -> Path:
-    """Where the upstream snapshots are: $SELKIT_UPSTREAM, else ../shared/upstream."""
+    """Where the upstream snapshots are: $SELKIT_UPSTREAM, else shared/upstream beside the
+    repository."""
     import os
 
     return Path(os.environ.get("SELKIT_UPSTREAM") or ROOT.parent / "shared" / "upstream")
