@@ -71,16 +71,19 @@ def headers(slot: Slot, author: str | None, date: str | None,
     return mail.check_author(chosen_author), mail.format_date(chosen_date)
 
 
-def keeps(slot: Slot, explicit: bool | None, what: str) -> bool:
-    """An explicit choice, else what the committed patch for this daemon does (``what``:
-    "signoff", a Signed-off-by trailer; "seccomp", a steady filter header), else the default
-    (no signoff; a filter)."""
-    if explicit is not None:
-        return explicit
-    if slot.replaces is None:
-        return what == "seccomp"
-    if what == "signoff":
-        return mail.signed_off(mail.read_mail(slot.replaces.text).body)
+def signs_off(slot: Slot, explicit: bool | None) -> bool:
+    """``--signoff``/``--no-signoff``, else whether the committed patch for this daemon has a
+    Signed-off-by trailer (a new patch: no)."""
+    if explicit is not None or slot.replaces is None:
+        return bool(explicit)
+    return mail.signed_off(mail.read_mail(slot.replaces.text).body)
+
+
+def loads_filter(slot: Slot, explicit: bool | None) -> bool:
+    """``--seccomp``/``--no-seccomp``, else whether the committed patch for this daemon adds a
+    steady filter header (a new patch: yes)."""
+    if explicit is not None or slot.replaces is None:
+        return explicit is not False
     return re.search(r"^\+\+\+ b/\S*_steady\.h$", slot.replaces.text, re.M) is not None
 
 
@@ -131,8 +134,8 @@ def regenerate(specs: tuple[str, ...], modules: tuple[ir.PolicyModule, ...], *, 
     """Generate each spec's patch in memory, in series order, each on top of the patches that
     precede it; nothing is written. ``steady`` maps a daemon to the seccomp filter its hook
     loads after the switch (a daemon not in it: no filter); ``seccomp`` and ``signoff``
-    (None: as the committed patch does, see :func:`keeps`) say whether to load it and whether
-    to add a Signed-off-by trailer."""
+    (None: as the committed patch does, see :func:`loads_filter` and :func:`signs_off`) say
+    whether to load it and whether to add a Signed-off-by trailer."""
     progress = progress or (lambda _msg: None)
     directory = Path(series_dir) if series_dir else None
     existing: list[SeriesPatch] = read_series(directory) if directory else []
@@ -149,10 +152,10 @@ def regenerate(specs: tuple[str, ...], modules: tuple[ir.PolicyModule, ...], *, 
         anchor = slot.request.switch.patch
         assert anchor is not None, "requests_for keeps the switches with a patch"
         progress(f"{slot.request.spec}: {anchor.file}")
-        with_filter = keeps(slot, seccomp, "seccomp")
+        with_filter = loads_filter(slot, seccomp)
         generate(slot, source=Path(source), preceding=[(n, t) for _, n, t in preceding],
                  total=total, author=slot_author, date=slot_date,
-                 signoff=keeps(slot, signoff, "signoff"), progress=progress,
+                 signoff=signs_off(slot, signoff), progress=progress,
                  steady=(steady or {}).get(slot.request.daemon) if with_filter else None)
         run.done.append(slot)
     return run
