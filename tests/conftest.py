@@ -197,6 +197,7 @@ MODULE_MARKERS = {
     "test_lab_initramfs": "lab",
     "test_lab_scenarios": "lab",
     "test_vendor": "vendor",
+    "test_iodine_advisory": "vendor",  # builds iodine's master snapshot and runs its tests
 }
 
 #: Parameters that name a real daemon's source tree.
