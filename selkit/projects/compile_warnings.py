@@ -16,6 +16,10 @@ from collections.abc import Iterable
 _WARNING = re.compile(
     r"^(?P<file>[^\s:][^:]*?:\d+(?::\d+)?|(?:\S*/)?ld(?:\.\w+)?):\s*warning:\s*"
     r"(?P<text>.*?)(?:\s+\[(?P<flag>-W[^\]]+)\])?\s*$")
+#: The compiler's ``path:line[:col]: error: text`` and ``fatal error: text``.
+_ERROR = re.compile(
+    r"^(?P<file>[^\s:][^:]*?:\d+(?::\d+)?):\s*(?:fatal )?error:\s*"
+    r"(?P<text>.*?)(?:\s+\[(?P<flag>-W[^\]]+)\])?\s*$")
 _POSITION = re.compile(r":\d+(?::\d+)?$")
 
 
@@ -29,15 +33,18 @@ def _normalise_path(path: str, roots: Iterable[str]) -> str:
     return path
 
 
-def parse_warnings(log: str, roots: Iterable[str] = ()) -> tuple[str, ...]:
-    """Every warning line of ``log`` as ``file: text [flag]``, sorted, line numbers removed.
+def parse_warnings(log: str, roots: Iterable[str] = (), *, errors: bool = False
+                   ) -> tuple[str, ...]:
+    """Every warning line of ``log`` as ``file: text [flag]``, sorted, line numbers removed
+    (with ``errors``: every compiler error line instead).
 
     Paths under one of ``roots`` (the build tree) are made relative to it, so builds in
     different directories compare equal."""
     roots = tuple(roots)
     found = []
+    pattern = _ERROR if errors else _WARNING
     for line in log.splitlines():
-        match = _WARNING.match(line.strip())
+        match = pattern.match(line.strip())
         if not match:
             continue
         flag = match.group("flag")
