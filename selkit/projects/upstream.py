@@ -422,9 +422,11 @@ def snapshot_tarball(up: Upstream, folder: Path) -> Path:
 
 
 def series_patches(directory: Path) -> tuple[Path, ...]:
-    """The ``NNNN-*.patch`` files of a series directory, in file-name order."""
+    """The ``NNNN-*.patch`` files of a series directory, in file-name order, without its cover
+    letter (``0000-*``, which ``git am`` refuses as an empty patch)."""
     return tuple(sorted(p for p in Path(directory).glob("*.patch")
-                        if re.match(r"^\d{4}-", p.name) and p.is_file()))
+                        if re.match(r"^\d{4}-", p.name) and not p.name.startswith("0000-")
+                        and p.is_file()))
 
 
 def default_series(up: Upstream) -> Path:
