@@ -59,11 +59,13 @@ def series(project: str) -> tuple[Path, ...]:
     return tuple(sorted(directory.glob("*.patch"))) if directory.is_dir() else ()
 
 
-def _fail(code: str, message: str, hint: str | None = None) -> ToolchainError:
+def tool_error(code: str, message: str, hint: str | None = None) -> ToolchainError:
+    """A toolchain error (exit 1) with one diagnostic."""
     return ToolchainError([Diagnostic(code, message, hint=hint)])
 
 
-def _tail(text: str, lines: int = 15) -> str:
+def last_lines(text: str, lines: int = 15) -> str:
+    """The last ``lines`` lines of ``text``, for a message."""
     return "\n".join(text.rstrip().splitlines()[-lines:])
 
 
@@ -77,12 +79,12 @@ def fetch_orig(project: str) -> Path:
     result = subprocess.run(["sh", str(APT_SOURCE), "--download-only", spec.source_package],
                             capture_output=True, text=True, env=env)
     if result.returncode != 0:
-        raise _fail("SEL522", f"cannot download the source package {spec.source_package}: "
-                    f"{_tail(result.stderr, 3)}", hint="needs network access to the Debian "
+        raise tool_error("SEL522", f"cannot download the source package {spec.source_package}: "
+                    f"{last_lines(result.stderr, 3)}", hint="needs network access to the Debian "
                     "archive named in /etc/apt/sources.list.d/debian.sources")
     tarball = Path(result.stdout.strip().splitlines()[-1]) / spec.orig
     if not tarball.is_file():
-        raise _fail("SEL522", f"{spec.source_package}: the download has no {spec.orig}")
+        raise tool_error("SEL522", f"{spec.source_package}: the download has no {spec.orig}")
     return tarball
 
 
@@ -90,18 +92,22 @@ def unpack(project: str, dest: Path, tarball: Path | None = None) -> Path:
     """Unpack the orig tarball into ``dest`` (which must not exist) without its top directory;
     returns ``dest``."""
     spec = _project(project)
-    tarball = tarball or fetch_orig(project)
-    dest = Path(dest)
+    return unpack_tarball(tarball or fetch_orig(project), spec.top_dir, Path(dest), "SEL522")
+
+
+def unpack_tarball(tarball: Path, top_dir: str, dest: Path, code: str) -> Path:
+    """Unpack ``tarball`` and move its directory ``top_dir`` to ``dest`` (which must not
+    exist); ``code`` is the diagnostic when it cannot (a broken tarball, no such directory)."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".unpack-", dir=dest.parent))
     try:
         result = subprocess.run(["tar", "-xf", str(tarball), "-C", str(staging),
                                  "--no-same-owner"], capture_output=True, text=True)
         if result.returncode != 0:
-            raise _fail("SEL522", f"cannot unpack {tarball.name}: {_tail(result.stderr, 3)}")
-        top = staging / spec.top_dir
+            raise tool_error(code, f"cannot unpack {tarball.name}: {last_lines(result.stderr, 3)}")
+        top = staging / top_dir
         if not top.is_dir():
-            raise _fail("SEL522", f"{tarball.name} has no top directory {spec.top_dir}")
+            raise tool_error(code, f"{tarball.name} has no top directory {top_dir}")
         top.rename(dest)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -116,8 +122,8 @@ def apply_series(tree: Path, patches: Iterable[Path]) -> None:
              str(Path(patch).resolve())],
             cwd=tree, capture_output=True, text=True)
         if result.returncode != 0:
-            raise _fail("SEL523", f"{Path(patch).name} does not apply with patch -p1: "
-                        f"{_tail(result.stdout + result.stderr, 4)}")
+            raise tool_error("SEL523", f"{Path(patch).name} does not apply with patch -p1: "
+                        f"{last_lines(result.stdout + result.stderr, 4)}")
 
 
 #: The modification time every file of a patched tree gets (2000-01-01 UTC).
@@ -178,8 +184,8 @@ def _run_recipe(spec: Project, tree: Path, log: Path, progress: Progress | None)
         text.append(f"$ {' '.join(step)}\n{result.stdout}")
         log.write_text("".join(text))
         if result.returncode != 0:
-            raise _fail("SEL524", f"{spec.name}: '{' '.join(step)}' failed "
-                        f"(exit {result.returncode}):\n{_tail(result.stdout)}",
+            raise tool_error("SEL524", f"{spec.name}: '{' '.join(step)}' failed "
+                        f"(exit {result.returncode}):\n{last_lines(result.stdout)}",
                         hint=f"full log: {log}")
     return "".join(text)
 
@@ -210,7 +216,7 @@ def build(project: str, *, patched: bool = True, patches: Sequence[Path] | None 
 
     missing = missing_build_depends(project)
     if missing:
-        raise _fail("SEL521", f"{spec.name}: build dependencies not installed: "
+        raise tool_error("SEL521", f"{spec.name}: build dependencies not installed: "
                     f"{' '.join(missing)}", hint="run 'sh scripts/vendor-deps.sh' as root")
     vendor.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{spec.name}-{key}-", dir=vendor))
@@ -229,7 +235,7 @@ def build(project: str, *, patched: bool = True, patches: Sequence[Path] | None 
         binaries = {}
         for name, rel in spec.binaries:
             if not (tree / rel).is_file():
-                raise _fail("SEL525", f"{spec.name}: the build made no {rel}",
+                raise tool_error("SEL525", f"{spec.name}: the build made no {rel}",
                             hint=f"full log: {log}")
             binaries[name] = rel
         log.rename(work / "build.log")
@@ -252,8 +258,8 @@ def debian_binary(package: str, path: str) -> Path:
     result = subprocess.run(["sh", str(APT_SOURCE), "--deb", package], capture_output=True,
                             text=True, env=env)
     if result.returncode != 0 or not result.stdout.strip():
-        raise _fail("SEL522", f"cannot download the binary package {package}: "
-                    f"{_tail(result.stderr, 3)}")
+        raise tool_error("SEL522", f"cannot download the binary package {package}: "
+                    f"{last_lines(result.stderr, 3)}")
     deb = Path(result.stdout.strip().splitlines()[-1])
     root = cache_root() / "debian" / deb.stem
     if not root.is_dir():
@@ -263,11 +269,12 @@ def debian_binary(package: str, path: str) -> Path:
             unpacked = subprocess.run(["dpkg-deb", "-x", str(deb), str(staging)],
                                       capture_output=True, text=True)
             if unpacked.returncode != 0:
-                raise _fail("SEL522", f"dpkg-deb -x {deb.name}: {_tail(unpacked.stderr, 3)}")
+                raise tool_error("SEL522",
+                                 f"dpkg-deb -x {deb.name}: {last_lines(unpacked.stderr, 3)}")
             rename_into_place(staging, root)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     binary = root / path.lstrip("/")
     if not binary.is_file():
-        raise _fail("SEL522", f"{deb.name} has no {path}")
+        raise tool_error("SEL522", f"{deb.name} has no {path}")
     return binary

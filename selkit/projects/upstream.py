@@ -39,7 +39,13 @@ from pathlib import Path
 from selkit.cache import cache_root, rename_into_place
 from selkit.diagnostics import Diagnostic, ToolchainError
 from selkit.progress import Progress
-from selkit.projects.build import REPO_ROOT, settle_timestamps
+from selkit.projects.build import (
+    REPO_ROOT,
+    last_lines,
+    settle_timestamps,
+    tool_error,
+    unpack_tarball,
+)
 from selkit.projects.checks import CheckRun, run_check
 from selkit.projects.compile_warnings import new_warnings, parse_warnings
 from selkit.projects.recipes import CHECK_CONTEXT, PROJECTS, FailClosedCheck
@@ -458,7 +464,7 @@ def snapshot_tarball(up: Upstream, folder: Path) -> Path:
     """The one snapshot tarball of ``up`` in ``folder``; SEL527 when there is none."""
     reason = missing_snapshot(up, folder)
     if reason:
-        raise _fail("SEL527", reason)
+        raise tool_error("SEL527", reason)
     (name,) = snapshot_candidates((p.name for p in folder.iterdir()), up.snapshot)
     return folder / name
 
@@ -648,14 +654,6 @@ def _first_line_with(output: str) -> str:
 # --- running ----------------------------------------------------------------------------------
 
 
-def _fail(code: str, message: str, hint: str | None = None) -> ToolchainError:
-    return ToolchainError([Diagnostic(code, message, hint=hint)])
-
-
-def _tail(text: str, lines: int = 15) -> str:
-    return "\n".join(text.rstrip().splitlines()[-lines:])
-
-
 def _digest(*parts: bytes | str) -> str:
     digest = hashlib.sha256(f"selkit-upstream {_CACHE_FORMAT}\n".encode())
     for part in parts:
@@ -679,7 +677,7 @@ def missing_tools(names: Iterable[str]) -> tuple[str, ...]:
 def _require(tools: Iterable[str], what: str) -> None:
     missing = missing_tools(tools)
     if missing:
-        raise _fail("SEL521", f"{what}: not installed: {' '.join(missing)}",
+        raise tool_error("SEL521", f"{what}: not installed: {' '.join(missing)}",
                     hint="run 'sh scripts/vendor-deps.sh' as root (and 'sh scripts/setup.sh' "
                     "for the venv's clang-format)")
 
@@ -701,35 +699,20 @@ def _git(tree: Path, *argv: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*_GIT, *argv], cwd=tree, capture_output=True, text=True)
 
 
-def _unpack_snapshot(tarball: Path, dest: Path) -> None:
-    staging = Path(tempfile.mkdtemp(prefix=".unpack-", dir=dest.parent))
-    try:
-        result = subprocess.run(["tar", "-xf", str(tarball), "-C", str(staging),
-                                 "--no-same-owner"], capture_output=True, text=True)
-        if result.returncode != 0:
-            raise _fail("SEL527", f"cannot unpack {tarball.name}: {_tail(result.stderr, 3)}")
-        top = staging / tarball.name.removesuffix(".tar.xz")
-        if not top.is_dir():
-            raise _fail("SEL527", f"{tarball.name} has no top directory {top.name}")
-        top.rename(dest)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-
-
 def apply_with_git_am(tree: Path, patches: Sequence[Path]) -> None:
     """Make ``tree`` a git repository with one commit, then ``git am`` each patch in order;
     SEL528 names the first that does not apply cleanly, with git's account."""
     for argv in (("init", "-q"), ("add", "-A", "-f"), ("commit", "-q", "-m", "snapshot")):
         result = _git(tree, *argv)
         if result.returncode != 0:
-            raise _fail("SEL527", f"git {argv[0]} in the snapshot failed: "
-                        f"{_tail(result.stdout + result.stderr, 5)}")
+            raise tool_error("SEL527", f"git {argv[0]} in the snapshot failed: "
+                        f"{last_lines(result.stdout + result.stderr, 5)}")
     for patch in patches:
         result = _git(tree, "am", "-q", "--keep-cr", str(Path(patch).resolve()))
         if result.returncode != 0:
             _git(tree, "am", "--abort")
-            raise _fail("SEL528", f"{Path(patch).name} does not apply with git am: "
-                        f"{_tail(result.stdout + result.stderr, 8)}")
+            raise tool_error("SEL528", f"{Path(patch).name} does not apply with git am: "
+                        f"{last_lines(result.stdout + result.stderr, 8)}")
 
 
 def _run_steps(steps: Sequence[Step], tree: Path, values: Mapping[str, str], log: Path,
@@ -775,7 +758,7 @@ def _copy_tree(source: Path, dest: Path) -> None:
     result = subprocess.run(["cp", "-a", str(source), str(dest)], capture_output=True,
                             text=True)
     if result.returncode != 0:
-        raise _fail("SEL524", f"cannot copy {source}: {_tail(result.stderr, 3)}")
+        raise tool_error("SEL524", f"cannot copy {source}: {last_lines(result.stderr, 3)}")
 
 
 def prepare(up: Upstream, *, patched: bool, folder: Path | None = None,
@@ -785,7 +768,7 @@ def prepare(up: Upstream, *, patched: bool, folder: Path | None = None,
     tarball = snapshot_tarball(up, folder or snapshots_dir())
     patches = series_patches(series_dir or default_series(up))
     if not patches:
-        raise _fail("SEL528", f"no NNNN-*.patch in {series_dir or default_series(up)}")
+        raise tool_error("SEL528", f"no NNNN-*.patch in {series_dir or default_series(up)}")
     touched = touched_files(p.read_text(errors="replace") for p in patches)
     applied = patches if patched else ()
     key = _digest(tarball.read_bytes(), up.prepare_recipe(),
@@ -803,7 +786,7 @@ def prepare(up: Upstream, *, patched: bool, folder: Path | None = None,
         tree = work / "tree"
         if progress:
             progress(f"{up.project}: unpacking {tarball.name}")
-        _unpack_snapshot(tarball, tree)
+        unpack_tarball(tarball, tarball.name.removesuffix(".tar.xz"), tree, "SEL527")
         if progress and applied:
             progress(f"{up.project}: git am of {len(applied)} patch(es)")
         apply_with_git_am(tree, applied)
@@ -812,8 +795,8 @@ def prepare(up: Upstream, *, patched: bool, folder: Path | None = None,
         _, failed, text = _run_steps(up.prepare, tree, {"tree": str(tree)}, log,
                                      patched=patched, label=up.project, progress=progress)
         if failed is not None:
-            raise _fail("SEL524", f"{up.project}: '{up.prepare[failed].text()}' failed:\n"
-                        f"{_tail(text)}")
+            raise tool_error("SEL524", f"{up.project}: '{up.prepare[failed].text()}' failed:\n"
+                        f"{last_lines(text)}")
         (work / "prepared.json").write_text(json.dumps(
             {"project": up.project, "patched": patched, "tarball": tarball.name,
              "patches": list(done.patches)}, indent=1) + "\n")
@@ -830,7 +813,7 @@ def pinned_clang_format(tree: Path) -> tuple[str, str]:
     config = tree / ".pre-commit-config.yaml"
     hook = precommit_clang_format(config.read_text()) if config.is_file() else None
     if hook is None:
-        raise _fail("SEL521", f"{tree.name}: no mirrors-clang-format hook in "
+        raise tool_error("SEL521", f"{tree.name}: no mirrors-clang-format hook in "
                     ".pre-commit-config.yaml")
     want = hook[0]
     import sys  # noqa: PLC0415  (only here: where this Python's venv keeps its scripts)
@@ -841,7 +824,7 @@ def pinned_clang_format(tree: Path) -> tuple[str, str]:
             out = subprocess.run([str(path), "--version"], capture_output=True, text=True)
             if f"version {want}" in out.stdout:
                 return str(path), want
-    raise _fail("SEL521", f"clang-format {want} (the version .pre-commit-config.yaml pins) is "
+    raise tool_error("SEL521", f"clang-format {want} (the version .pre-commit-config.yaml pins) is "
                 "not installed in the venv", hint=f"pip install clang-format=={want} "
                 "(make setup installs pyproject's dev extra)")
 
@@ -949,7 +932,7 @@ def run_daemon(up: Upstream, name: str, *, patched: bool, folder: Path | None = 
                 progress=progress)
     binary = built.tree / daemon.path
     if not built.ok or not binary.is_file():
-        raise _fail("SEL525", f"{up.project} {daemon.build} made no {daemon.path}",
+        raise tool_error("SEL525", f"{up.project} {daemon.build} made no {daemon.path}",
                     hint=f"log: {built.log}")
     check = daemon.check if timeout is None else replace(daemon.check, timeout=timeout)
     return run_check(binary, check, context=CHECK_CONTEXT)
