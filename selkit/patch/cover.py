@@ -5,7 +5,6 @@ switches domains after startup, how the switch survives a chroot, and how to tes
 
 from __future__ import annotations
 
-import re
 import shutil
 import tempfile
 from collections import OrderedDict
@@ -15,9 +14,9 @@ from pathlib import Path
 from selkit.patch import mail, udiff
 from selkit.patch.series import apply_patch
 from selkit.patch.udiff import SOURCE_ENCODING
+from selkit.projects.patchfiles import diff_paths
 
 COVER_NAME = "0000-cover-letter.patch"
-_DIFF_PATHS = re.compile(r"^diff --git a/(?P<old>\S+) b/(?P<new>\S+)$", re.M)
 
 
 @dataclass(frozen=True)
@@ -109,8 +108,7 @@ def _name(author: str) -> str:
 
 def _combined_stat(patches: list[tuple[str, str]], source: Path) -> str:
     """The diffstat of the whole series against ``source`` (git's cover letter has it)."""
-    paths = list(dict.fromkeys(m.group("new") for _, t in patches
-                               for m in _DIFF_PATHS.finditer(t)))
+    paths = list(dict.fromkeys(path for _, t in patches for path, _ in diff_paths(t)))
     with tempfile.TemporaryDirectory(prefix="selkit-cover-") as tmp:
         tree = Path(tmp, "tree")
         shutil.copytree(source, tree, symlinks=True)

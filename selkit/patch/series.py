@@ -24,12 +24,12 @@ from selkit.ir import nodes as ir
 from selkit.patch import buildlists, mail, style, udiff
 from selkit.patch import hook as hooks
 from selkit.patch.udiff import SOURCE_ENCODING
+from selkit.projects.patchfiles import series_files
 from selkit.seccomp.bpf import Filter
 
 #: The subject of a generated patch (without ``[PATCH n/m]``); it names the daemon, which is
 #: how a regeneration finds the patch it replaces.
 GENERATED = re.compile(r"^(?P<daemon>\S+): setcon via an attr fd opened before chroot$")
-_NUMBERED = re.compile(r"^(?P<number>\d{4})-.+\.patch$")
 _NAME_MAX = 64
 
 
@@ -84,17 +84,13 @@ def read_series(directory: Path) -> list[SeriesPatch]:
     if not directory.is_dir():
         raise DiagnosticError([Diagnostic("SEL708", f"'{directory}' is not a directory")])
     out = []
-    for path in sorted(directory.iterdir()):
-        match = _NUMBERED.match(path.name)
-        if not match or not path.is_file() or int(match.group("number")) == 0:
-            continue
+    for path in series_files(directory):
         try:
             text = path.read_bytes().decode(*SOURCE_ENCODING)
         except (OSError, UnicodeDecodeError) as exc:
             raise DiagnosticError([Diagnostic(
                 "SEL708", f"cannot read {path}: {exc}")]) from None
-        out.append(SeriesPatch(path.name, int(match.group("number")), text,
-                               generated_daemon(text)))
+        out.append(SeriesPatch(path.name, int(path.name[:4]), text, generated_daemon(text)))
     return out
 
 

@@ -22,6 +22,7 @@ from selkit.cache import cache_root, rename_into_place
 from selkit.diagnostics import Diagnostic, ToolchainError
 from selkit.progress import Progress
 from selkit.projects.compile_warnings import parse_warnings
+from selkit.projects.patchfiles import series_files
 from selkit.projects.recipes import CFLAGS, Project
 from selkit.projects.recipes import project as _project
 
@@ -55,8 +56,7 @@ class Build:
 
 def series(project: str) -> tuple[Path, ...]:
     """The committed patch series of ``project``, in file-name order (may be empty)."""
-    directory = PATCHES_ROOT / _project(project).name
-    return tuple(sorted(directory.glob("*.patch"))) if directory.is_dir() else ()
+    return series_files(PATCHES_ROOT / _project(project).name)
 
 
 def tool_error(code: str, message: str, hint: str | None = None) -> ToolchainError:

@@ -48,6 +48,7 @@ from selkit.projects.build import (
 )
 from selkit.projects.checks import CheckRun, run_check
 from selkit.projects.compile_warnings import new_warnings, parse_warnings
+from selkit.projects.patchfiles import series_files, touched_files
 from selkit.projects.recipes import CHECK_CONTEXT, PROJECTS, FailClosedCheck
 
 #: The environment variable naming the snapshot folder.
@@ -469,36 +470,9 @@ def snapshot_tarball(up: Upstream, folder: Path) -> Path:
     return folder / name
 
 
-def series_patches(directory: Path) -> tuple[Path, ...]:
-    """The ``NNNN-*.patch`` files of a series directory, in file-name order, without its cover
-    letter (``0000-*``, which ``git am`` refuses as an empty patch)."""
-    return tuple(sorted(p for p in Path(directory).glob("*.patch")
-                        if re.match(r"^\d{4}-", p.name) and not p.name.startswith("0000-")
-                        and p.is_file()))
-
-
 def default_series(up: Upstream) -> Path:
     """``vendor-patches/<series>``."""
     return REPO_ROOT / "vendor-patches" / up.series
-
-
-_DIFF_GIT = re.compile(r"^diff --git a/(\S+) b/(\S+)$")
-
-
-def touched_files(patch_texts: Iterable[str]) -> tuple[str, ...]:
-    """Every file the patches create or change (not delete), sorted, each once."""
-    files: set[str] = set()
-    for text in patch_texts:
-        lines = text.splitlines()
-        for i, line in enumerate(lines):
-            match = _DIFF_GIT.match(line)
-            if not match:
-                continue
-            deleted = any(lines[j].startswith("deleted file mode")
-                          for j in range(i + 1, min(i + 4, len(lines))))
-            if not deleted:
-                files.add(match.group(2))
-    return tuple(sorted(files))
 
 
 def precommit_clang_format(config: str) -> tuple[str, str, str] | None:
@@ -766,7 +740,7 @@ def prepare(up: Upstream, *, patched: bool, folder: Path | None = None,
     """The prepared tree of ``up`` (cached): snapshot, ``git am`` of the series when
     ``patched``, prepare steps. SEL527/SEL528/SEL524 on failure (nothing kept)."""
     tarball = snapshot_tarball(up, folder or snapshots_dir())
-    patches = series_patches(series_dir or default_series(up))
+    patches = series_files(series_dir or default_series(up))
     if not patches:
         raise tool_error("SEL528", f"no NNNN-*.patch in {series_dir or default_series(up)}")
     touched = touched_files(p.read_text(errors="replace") for p in patches)

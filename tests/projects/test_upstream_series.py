@@ -38,7 +38,7 @@ from selkit.projects.upstream import (
     prepare,
     run,
     run_daemon,
-    series_patches,
+    series_files,
     snapshot_candidates,
     snapshots_dir,
     touched_files,
@@ -67,14 +67,15 @@ def test_the_matrix_of_each_upstream_is_well_formed(name):
 
 @pytest.mark.parametrize("name", sorted(UPSTREAMS))
 def test_each_upstream_series_directory_has_patches(name):
-    assert series_patches(default_series(UPSTREAMS[name])), \
+    assert series_files(default_series(UPSTREAMS[name])), \
         f"no NNNN-*.patch in {default_series(UPSTREAMS[name])}"
 
 
 def test_the_series_is_read_from_its_directory_not_a_list(tmp_path):
-    for file in ("0002-b.patch", "0001-a.patch", "notes.patch", "0003-c.txt", "x.sel"):
+    for file in ("0002-b.patch", "0001-a.patch", "notes.patch", "0003-c.txt", "x.sel",
+                 "0000-cover-letter.patch"):
         (tmp_path / file).write_text("")
-    assert [p.name for p in series_patches(tmp_path)] == ["0001-a.patch", "0002-b.patch"]
+    assert [p.name for p in series_files(tmp_path)] == ["0001-a.patch", "0002-b.patch"]
 
 
 def test_the_snapshot_folder_is_one_setting(tmp_path):
@@ -265,7 +266,7 @@ def test_the_series_applies_to_the_snapshot_with_git_am(project):
     _need_snapshot(project)
     up = UPSTREAMS[project]
     prepared = _toolchain(lambda: prepare(up, patched=True))
-    assert prepared.patches == tuple(p.name for p in series_patches(default_series(up)))
+    assert prepared.patches == tuple(p.name for p in series_files(default_series(up)))
     assert prepared.tree.is_dir()
 
 
