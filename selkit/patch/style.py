@@ -9,19 +9,12 @@ The formatter's version decides the bytes: when the tree pins one, another versi
 from __future__ import annotations
 
 import difflib
-import os
-import re
-import shutil
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from selkit.diagnostics import Diagnostic, ToolchainError
-
-#: Where the tree names the clang-format release its CI runs (pre-commit's mirror).
-_PIN = re.compile(r"mirrors-clang-format\s*\n\s*rev:\s*['\"]?v?(?P<version>[\d.]+)")
-_VERSION = re.compile(r"clang-format version (?P<version>[\d.]+)")
+from selkit.projects import clang_format
 
 
 @dataclass(frozen=True)
@@ -51,8 +44,8 @@ def formatter_for(tree: Path) -> Formatter | None:
     config = tree / ".clang-format"
     if not config.is_file():
         return None
-    pinned = _pinned_version(tree)
-    executable = _find_clang_format()
+    pinned = clang_format.pinned_version(tree)
+    executable = clang_format.find(pinned) or clang_format.find()
     want = f"clang-format {pinned}" if pinned else "clang-format"
     if executable is None:
         raise ToolchainError([Diagnostic(
@@ -61,7 +54,7 @@ def formatter_for(tree: Path) -> Formatter | None:
             hint=f"install {want} (pip install clang-format"
                  + (f"=={pinned}" if pinned else "") + ") or set SELKIT_CLANG_FORMAT")])
     if pinned:
-        found = _version_of(executable)
+        found = clang_format.version_of(executable)
         if found != pinned:
             raise ToolchainError([Diagnostic(
                 "SEL710", f"{tree.name} pins clang-format {pinned} (.pre-commit-config.yaml) "
@@ -76,31 +69,3 @@ def changed_lines(old: str, new: str) -> list[tuple[int, int]]:
     matcher = difflib.SequenceMatcher(None, old.splitlines(), new.splitlines(), autojunk=False)
     return [(j1 + 1, max(j1 + 1, j2)) for tag, _, _, j1, j2 in matcher.get_opcodes()
             if tag in ("replace", "insert")]
-
-
-def _pinned_version(tree: Path) -> str | None:
-    config = tree / ".pre-commit-config.yaml"
-    if not config.is_file():
-        return None
-    match = _PIN.search(config.read_text("utf-8", "replace"))
-    return match.group("version") if match else None
-
-
-def _find_clang_format() -> str | None:
-    explicit = os.environ.get("SELKIT_CLANG_FORMAT")
-    if explicit:
-        return explicit
-    beside = Path(sys.executable).parent / "clang-format"  # the venv's, from PyPI
-    if beside.is_file() and os.access(beside, os.X_OK):
-        return str(beside)
-    return shutil.which("clang-format")
-
-
-def _version_of(executable: str) -> str | None:
-    try:
-        out = subprocess.run([executable, "--version"], capture_output=True, text=True,
-                             check=False).stdout
-    except OSError:
-        return None
-    match = _VERSION.search(out)
-    return match.group("version") if match else None

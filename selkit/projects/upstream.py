@@ -39,6 +39,7 @@ from pathlib import Path
 from selkit.cache import cache_root, rename_into_place
 from selkit.diagnostics import Diagnostic, ToolchainError
 from selkit.progress import Progress
+from selkit.projects import clang_format
 from selkit.projects.build import (
     REPO_ROOT,
     last_lines,
@@ -475,33 +476,6 @@ def default_series(up: Upstream) -> Path:
     return REPO_ROOT / "vendor-patches" / up.series
 
 
-def precommit_clang_format(config: str) -> tuple[str, str, str] | None:
-    """``(rev, files, exclude)`` of the mirrors-clang-format hook in a .pre-commit-config.yaml
-    text (regexes as written; ``files`` defaults to everything, ``exclude`` to nothing), or
-    None without such a hook. A line reader for the one layout pre-commit documents."""
-    lines = config.splitlines()
-    rev = files = exclude = None
-    in_repo = False
-    for line in lines:
-        stripped = line.strip()
-        if stripped.startswith("- repo:"):
-            in_repo = "mirrors-clang-format" in stripped
-            continue
-        if not in_repo:
-            continue
-        key, _, value = stripped.partition(":")
-        value = value.strip().strip("'\"")
-        if key == "rev":
-            rev = value
-        elif key == "files":
-            files = value
-        elif key == "exclude":
-            exclude = value
-    if rev is None:
-        return None
-    return rev.removeprefix("v"), files or "", exclude or ""
-
-
 def format_targets(touched: Iterable[str], files: str, exclude: str) -> tuple[str, ...]:
     """The touched files the hook covers: matching ``files`` (re.search, as pre-commit) and
     not ``exclude``."""
@@ -782,25 +756,19 @@ def prepare(up: Upstream, *, patched: bool, folder: Path | None = None,
 
 
 def pinned_clang_format(tree: Path) -> tuple[str, str]:
-    """``(path, version)`` of the clang-format the tree's pre-commit config pins: the venv's
-    (pip's clang-format wheel), checked against the pin; SEL521 otherwise (never Debian's)."""
-    config = tree / ".pre-commit-config.yaml"
-    hook = precommit_clang_format(config.read_text()) if config.is_file() else None
-    if hook is None:
+    """``(path, version)`` of the clang-format the tree's pre-commit config pins, found by
+    :func:`selkit.projects.clang_format.find` (never Debian's of another version); SEL521
+    otherwise."""
+    want = clang_format.pinned_version(tree)
+    if want is None:
         raise tool_error("SEL521", f"{tree.name}: no mirrors-clang-format hook in "
-                    ".pre-commit-config.yaml")
-    want = hook[0]
-    import sys  # noqa: PLC0415  (only here: where this Python's venv keeps its scripts)
-    candidates = [REPO_ROOT / ".venv" / "bin" / "clang-format",
-                  Path(sys.executable).parent / "clang-format"]
-    for path in candidates:
-        if path.is_file():
-            out = subprocess.run([str(path), "--version"], capture_output=True, text=True)
-            if f"version {want}" in out.stdout:
-                return str(path), want
-    raise tool_error("SEL521", f"clang-format {want} (the version .pre-commit-config.yaml pins) is "
-                "not installed in the venv", hint=f"pip install clang-format=={want} "
-                "(make setup installs pyproject's dev extra)")
+                         ".pre-commit-config.yaml")
+    path = clang_format.find(want)
+    if path is None:
+        raise tool_error("SEL521", f"clang-format {want} (the version .pre-commit-config.yaml "
+                         "pins) is not installed", hint=f"pip install clang-format=={want} "
+                         "(make setup installs pyproject's dev extra)")
+    return path, want
 
 
 def _values(up: Upstream, check: CICheck, prepared: Prepared, tree: Path) -> dict[str, str]:
@@ -809,7 +777,7 @@ def _values(up: Upstream, check: CICheck, prepared: Prepared, tree: Path) -> dic
     if check.uses("format_files") or check.uses("clang_format"):
         path, _ = pinned_clang_format(tree)
         config = (tree / ".pre-commit-config.yaml").read_text()
-        hook = precommit_clang_format(config)
+        hook = clang_format.precommit_hook(config)
         assert hook is not None
         values["clang_format"] = path
         values["format_files"] = " ".join(format_targets(prepared.touched, hook[1], hook[2]))

@@ -18,6 +18,7 @@ from selkit_cli import run
 from selkit.diagnostics import ToolchainError
 from selkit.patch import buildlists, hook, mail, style
 from selkit.patch.series import read_series
+from selkit.projects import clang_format
 
 IDENTITY = {"GIT_AUTHOR_NAME": "Jane Roe", "GIT_AUTHOR_EMAIL": "jane@roe.name"}
 
@@ -90,8 +91,8 @@ def test_a_pinned_clang_format_of_another_version_is_refused(tmp_path, monkeypat
 
 
 def _venv_clang_format() -> str | None:
-    found = style._find_clang_format()
-    return found if found and style._version_of(found) else None
+    found = clang_format.find()
+    return found if found and clang_format.version_of(found) else None
 
 
 @pytest.mark.skipif(_venv_clang_format() is None, reason="clang-format is not installed "

@@ -22,6 +22,7 @@ import pytest
 from selkit.diagnostics import ToolchainError
 from selkit.projects import PROJECTS
 from selkit.projects.checks import CheckRun
+from selkit.projects.clang_format import precommit_hook
 from selkit.projects.upstream import (
     DEBIAN_PACKAGES,
     UPSTREAMS,
@@ -34,7 +35,6 @@ from selkit.projects.upstream import (
     judge_daemon,
     missing_snapshot,
     needs_baseline,
-    precommit_clang_format,
     prepare,
     run,
     run_daemon,
@@ -155,14 +155,14 @@ repos:
 
 
 def test_the_clang_format_hook_is_read_from_pre_commit_config():
-    rev, files, exclude = precommit_clang_format(PRECOMMIT) or ("", "", "")
+    rev, files, exclude = precommit_hook(PRECOMMIT) or ("", "", "")
     assert rev == "21.1.8"
     touched = ("src/openvpn/init.c", "src/openvpn/setcon_fd.h", "src/compat/compat-lz4.c",
                "src/openvpn/ovpn_dco_linux.h", "doc/man-sections/generic-options.rst",
                "CMakeLists.txt")
     assert format_targets(touched, files, exclude) == ("src/openvpn/init.c",
                                                        "src/openvpn/setcon_fd.h")
-    assert precommit_clang_format("repos: []\n") is None
+    assert precommit_hook("repos: []\n") is None
 
 
 def test_the_pinned_clang_format_is_the_dev_dependency():
