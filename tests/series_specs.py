@@ -38,34 +38,17 @@ def series_dirs() -> list[Path]:
     return sorted(found)
 
 
-def upstream_root() -> Path:
-    """Where the upstream snapshots are: $SELKIT_UPSTREAM, else shared/upstream beside the
-    repository."""
-    import os
-
-    return Path(os.environ.get("SELKIT_UPSTREAM") or ROOT.parent / "shared" / "upstream")
-
-
-def snapshot_name(series: Path) -> str:
-    """The upstream project a ``PROJECT/upstream-BRANCH`` series is for: BRANCH when it names
-    another project (upstream-ptunnel-ng), else PROJECT (upstream-master)."""
-    branch = series.name.removeprefix("upstream-")
-    return series.parent.name if branch == "master" else branch
-
-
 def unpack_snapshot(series: Path, dest: Path) -> Path:
-    """The snapshot of ``series``' upstream unpacked into ``dest``; pytest.skip, naming the
-    folder, when the snapshots are absent."""
-    import subprocess
-
+    """The snapshot of the upstream ``series`` is for, unpacked into ``dest``; pytest.skip,
+    naming the folder, when the snapshots are absent (selkit.projects.upstream finds them)."""
     import pytest
 
-    root = upstream_root()
-    found = sorted(root.glob(f"{snapshot_name(series)}-*.tar.xz"))
-    if not found:
-        pytest.skip(f"no upstream snapshot of {snapshot_name(series)} in {root} (set "
-                    "SELKIT_UPSTREAM to the folder of git-archive tarballs)")
-    dest.mkdir(parents=True)
-    subprocess.run(["tar", "-xf", str(found[-1]), "-C", str(dest), "--strip-components=1"],
-                   check=True)
-    return dest
+    from selkit.projects import upstream
+
+    up = upstream.upstream_of_series(series)
+    assert up is not None, f"{series} is no upstream series of selkit.projects.upstream"
+    folder = upstream.snapshots_dir()
+    reason = upstream.missing_snapshot(up, folder)
+    if reason:
+        pytest.skip(reason)
+    return upstream.unpack_snapshot(upstream.snapshot_tarball(up, folder), dest)

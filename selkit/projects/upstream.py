@@ -471,6 +471,18 @@ def snapshot_tarball(up: Upstream, folder: Path) -> Path:
     return folder / name
 
 
+def unpack_snapshot(tarball: Path, dest: Path) -> Path:
+    """The snapshot ``tarball`` unpacked into ``dest`` (without its top directory); SEL527 when
+    it cannot be."""
+    return unpack_tarball(tarball, tarball.name.removesuffix(".tar.xz"), dest, "SEL527")
+
+
+def upstream_of_series(series_dir: Path) -> Upstream | None:
+    """The upstream whose series directory is ``series_dir`` (vendor-patches/...), or None."""
+    return next((up for up in UPSTREAMS.values()
+                 if default_series(up).resolve() == Path(series_dir).resolve()), None)
+
+
 def default_series(up: Upstream) -> Path:
     """``vendor-patches/<series>``."""
     return REPO_ROOT / "vendor-patches" / up.series
@@ -734,7 +746,7 @@ def prepare(up: Upstream, *, patched: bool, folder: Path | None = None,
         tree = work / "tree"
         if progress:
             progress(f"{up.project}: unpacking {tarball.name}")
-        unpack_tarball(tarball, tarball.name.removesuffix(".tar.xz"), tree, "SEL527")
+        unpack_snapshot(tarball, tree)
         if progress and applied:
             progress(f"{up.project}: git am of {len(applied)} patch(es)")
         apply_with_git_am(tree, applied)

@@ -14,55 +14,39 @@ import os
 import re
 import shutil
 import subprocess
-import tarfile
 from pathlib import Path
 
 import pytest
 
+from selkit.projects import upstream
+from selkit.projects.patchfiles import touched_files
+
 ROOT = Path(__file__).resolve().parents[2]
 SERIES = ROOT / "vendor-patches" / "iodine" / "security"
-SNAPSHOT = "iodine-517d7298b084"
 #: The login reply's client address in the report; the first of the test's bad addresses.
 PAYLOAD = "10.53.0.2 ;id>x;:"
-GIT = ["git", "-c", "user.name=selkit", "-c", "user.email=selkit@invalid",
-       "-c", "commit.gpgsign=false", "-c", "core.autocrlf=false"]
 #: src/Makefile's CFLAGS and src/osflags' for windows32, to compile src/tun.c with MinGW.
 WINDOWS_CFLAGS = ["-std=c99", "-c", "-g", "-Wall", "-DWINDOWS32", "-pedantic", "-DWINVER=0x0501",
                   "-Wstrict-prototypes", "-Wtype-limits", "-Wmissing-declarations",
                   "-Wmissing-prototypes"]
 
 
-def upstream_folder() -> Path:
-    """Where the upstream snapshots are: $SELKIT_UPSTREAM, else shared/upstream beside the
-    repository."""
-    default = ROOT.parent / "shared" / "upstream"
-    return Path(os.environ.get("SELKIT_UPSTREAM") or default)
-
-
 @pytest.fixture(scope="module")
 def snapshot() -> Path:
-    """The snapshot tarball of iodine's master branch (skips when the folder is absent)."""
-    folder = upstream_folder()
-    if not folder.is_dir():
-        pytest.skip(f"no upstream snapshots: the folder {folder} is missing "
-                    "(set SELKIT_UPSTREAM to the folder that holds them)")
-    tarball = folder / f"{SNAPSHOT}.tar.xz"
-    if not tarball.is_file():
-        pytest.skip(f"{tarball.name} is missing from the folder {folder}")
-    return tarball
-
-
-def _touched(patch: Path) -> set[str]:
-    """The files a patch changes."""
-    return {line.split()[3].removeprefix("b/") for line in patch.read_text().splitlines()
-            if line.startswith("diff --git ")}
+    """The snapshot tarball of iodine's master branch (skips, naming the folder, when absent)."""
+    up, folder = upstream.UPSTREAMS["iodine"], upstream.snapshots_dir()
+    reason = upstream.missing_snapshot(up, folder)
+    if reason:
+        pytest.skip(reason)
+    return upstream.snapshot_tarball(up, folder)
 
 
 def _patches() -> tuple[list[Path], list[Path]]:
     """(the fix, the tests): the series' patches that change src/, and those that change only
     tests/."""
     patches = sorted(SERIES.glob("*.patch"))
-    tests = [p for p in patches if all(f.startswith("tests/") for f in _touched(p))]
+    tests = [p for p in patches
+             if all(f.startswith("tests/") for f in touched_files([p.read_text()]))]
     return [p for p in patches if p not in tests], tests
 
 
@@ -72,17 +56,8 @@ def _run(argv: list[str], cwd: Path, **kwargs) -> subprocess.CompletedProcess:
 
 def _tree(tarball: Path, dest: Path, patches: list[Path]) -> Path:
     """The snapshot unpacked into dest, a git repository with ``patches`` applied by git am."""
-    dest.mkdir(parents=True)
-    safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
-    with tarfile.open(tarball) as archive:  # Python's lzma: no xz-utils needed
-        archive.extractall(dest, **safe)
-    tree = dest / SNAPSHOT
-    for argv in (["init", "-q"], ["add", "-A", "-f"], ["commit", "-q", "-m", SNAPSHOT]):
-        step = _run(GIT + argv, tree)
-        assert step.returncode == 0, f"git {argv[0]}: {step.stdout}{step.stderr}"
-    if patches:
-        am = _run(GIT + ["am", "-q", *map(str, patches)], tree)
-        assert am.returncode == 0, f"git am: {am.stdout}{am.stderr}"
+    tree = upstream.unpack_snapshot(tarball, dest / "iodine")
+    upstream.apply_with_git_am(tree, patches)
     return tree
 
 
@@ -114,8 +89,8 @@ def test_the_series_is_a_fix_in_tun_c_and_a_test_in_tests():
     fix, tests = _patches()
     assert [p.name[:5] for p in fix + tests] == ["0001-", "0002-"], \
         "expected 0001 (the fix) and 0002 (its regression test)"
-    assert set().union(*map(_touched, fix)) == {"src/tun.c"}
-    assert set().union(*map(_touched, tests)) == {"tests/Makefile", "tests/test.c",
+    assert set(touched_files(p.read_text() for p in fix)) == {"src/tun.c"}
+    assert set(touched_files(p.read_text() for p in tests)) == {"tests/Makefile", "tests/test.c",
                                                   "tests/test.h", "tests/tun.c"}
     assert f'"{PAYLOAD}",' in tests[0].read_text()
 
