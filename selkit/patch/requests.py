@@ -55,19 +55,26 @@ def requests_for(specs: tuple[str, ...], modules: tuple[ir.PolicyModule, ...]) -
 
 def headers(slot: Slot, author: str | None, date: str | None,
             previous: str | None) -> tuple[str, str]:
-    """Explicit options, else what the earlier patch for this daemon says, else the user's git
-    identity (SEL708 without one) and the date of the patch before it in the series (else
+    """The patch's author and date (see :func:`choose_headers`); ``previous`` is the text of
+    the patch before it in the series."""
+    return choose_headers(author, date,
+                          mail.read_mail(slot.replaces.text) if slot.replaces else None,
+                          mail.read_mail(previous) if previous else None, "the patch")
+
+
+def choose_headers(author: str | None, date: str | None, committed: mail.Mail | None,
+                   before: mail.Mail | None, what: str) -> tuple[str, str]:
+    """Explicit options, else what the committed file says, else the user's git identity
+    (SEL708 without one) and the date of the patch ``before`` it (else
     :data:`mail.DEFAULT_DATE`)."""
-    old = mail.read_mail(slot.replaces.text) if slot.replaces else None
-    last = mail.read_mail(previous) if previous else None
-    chosen_author = author or (old.author if old and old.author else mail.git_identity())
+    chosen_author = author or (committed.author if committed else None) or mail.git_identity()
     if chosen_author is None:
         raise DiagnosticError([Diagnostic(
-            "SEL708", "no author for the patch: give --author or set your git identity",
+            "SEL708", f"no author for {what}: give --author or set your git identity",
             hint='git config --global user.name "Jane Doe"; '
                  'git config --global user.email jane@her.domain')])
-    chosen_date = date or (old.date if old and old.date else
-                           last.date if last and last.date else mail.DEFAULT_DATE)
+    chosen_date = (date or (committed.date if committed else None)
+                   or (before.date if before else None) or mail.DEFAULT_DATE)
     return mail.check_author(chosen_author), mail.format_date(chosen_date)
 
 
@@ -169,19 +176,14 @@ def cover(run: SeriesRun, *, source: str, author: str | None, date: str | None
     old = (mail.read_mail(committed.read_bytes().decode(*SOURCE_ENCODING))
            if committed and committed.is_file() else None)
     patches = run.series()
-    last = mail.read_mail(patches[-1][1]) if patches else None
-    chosen_author = author or (old.author if old else None) or mail.git_identity()
-    if chosen_author is None:
-        raise DiagnosticError([Diagnostic(
-            "SEL708", "no author for the cover letter: give --author or set your git identity")])
-    chosen_date = date or (old.date if old else None) or (last.date if last else None) \
-        or mail.DEFAULT_DATE
+    chosen_author, chosen_date = choose_headers(
+        author, date, old, mail.read_mail(patches[-1][1]) if patches else None,
+        "the cover letter")
     switches = [Switch(s.request.daemon, s.request.switch.option,
                        s.request.switch.build.text if s.request.switch.build else None)
                 for s in run.done]
     return COVER_NAME, cover_letter(patches, switches, source=Path(source),
-                                    author=mail.check_author(chosen_author),
-                                    date=mail.format_date(chosen_date))
+                                    author=chosen_author, date=chosen_date)
 
 
 def remove_obsolete(run: SeriesRun) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import PurePath
 
 from selkit.patch.requests import SeriesRun
 from selkit.patch.series import Slot
@@ -35,7 +36,7 @@ class PatchReport(Report):
 
     def _paths(self) -> dict[str, str]:
         """File name -> the path it was written to."""
-        return {path.replace("\\", "/").rsplit("/", 1)[-1]: path for path in self.written}
+        return {PurePath(path).name: path for path in self.written}
 
     def data(self) -> dict:
         paths = self._paths()
