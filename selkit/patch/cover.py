@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from selkit.patch import mail, udiff
-from selkit.patch.series import apply_patch
+from selkit.patch.series import apply_patch, option_name
 from selkit.patch.udiff import SOURCE_ENCODING
 from selkit.projects.patchfiles import diff_paths
 
@@ -34,7 +34,7 @@ def cover_letter(patches: list[tuple[str, str]], switches: list[Switch], *, sour
     """The letter for ``patches`` (name, mail text, in order) applied to ``source``."""
     daemons = ", ".join(dict.fromkeys(s.daemon for s in switches))
     option = next((s.option for s in switches if s.option), None)
-    word = option.split()[0].split("=")[0] if option else None
+    word = option_name(option)
     subject = (f"Enter the {word} SELinux context through an fd opened before chroot"
                if word else "Enter the SELinux context through an fd opened before chroot")
     build = next((s.build for s in switches if s.build), None)

@@ -267,7 +267,9 @@ def apply_patch(tree: Path, name: str, text: str) -> None:
 # The commit message
 
 
-def _option_name(template: str | None) -> str | None:
+def option_name(template: str | None) -> str | None:
+    """The option word of a switch's option template (``-z`` of ``-z {context}``, ``--setcon``
+    of ``--setcon={context}``), or None."""
     if not template:
         return None
     word = template.split()[0]
@@ -278,7 +280,7 @@ def commit_message(request: Request, hook: hooks.Hook, listed_in: list[str]) -> 
     """Why and what, for the project's maintainers, in the project's terms: no line numbers
     (the diff has them) and nothing about the tool or spec that wrote the patch."""
     daemon, switch = request.daemon, request.switch
-    option = _option_name(switch.option)
+    option = option_name(switch.option)
     asked = f"the context given with {option}" if option else "the requested context"
     _, _, build = hooks.require_hook(switch)  # plan() has checked it: this narrows the types
     macro = build.text
