@@ -45,20 +45,18 @@ def main() -> int:
     parser.add_argument("daemons", nargs="*", default=list(DAEMONS))
     args = parser.parse_args()
 
-    from selkit import projects
-    from selkit.lab.runner import daemons, prepare, run_one
-    from selkit.lab.series import lab_series
+    from selkit.lab.runner import build_for, prepare, run_one, scenarios
 
     results: dict[str, dict[str, list[tuple[float, float]]]] = {}
     for name in args.daemons:
-        (scenario,) = daemons(name)
-        prepared = prepare(ROOT / "policies", with_probe=False, chosen=[scenario])
+        (scenario,) = scenarios(name, ROOT / "policies")
+        prepared = prepare([scenario], with_probe=False)
         builds = {}
         with tempfile.TemporaryDirectory(prefix="pps-") as tmp:
             for variant, filters in (("filter", True), ("none", False)):
-                patches = lab_series(scenario.project, prepared.policy.modules,
-                                     Path(tmp, variant), filters=filters)
-                builds[variant] = projects.build(scenario.project, patches=patches)
+                builds[variant] = build_for(scenario, prepared.policy.modules,
+                                            Path(tmp, variant), lambda _msg: None,
+                                            filters=filters)
         runs: dict[str, list[tuple[float, float]]] = {"filter": [], "none": []}
         for round_ in range(args.rounds):
             order = ("filter", "none") if round_ % 2 == 0 else ("none", "filter")

@@ -253,13 +253,14 @@ class Targets:
 
 
 def probe_argv(probe: str | Path, targets: Targets, *, steady: str | None = None,
-               chroot: str | None = None, uid: int | None = None,
+               chroot: str | None = None, uid: int | None = None, gid: int | None = None,
                seccomp: bytes | None = None) -> list[str]:
     """The probe's command line: ``switch STEADY ... -- battery ...`` when ``steady`` is given
     (the confined run, started by exec in the startup domain), else ``battery ...``.
 
-    ``chroot``/``uid`` mirror the daemon's own drop before its switch; the lab leaves ``uid``
-    unset so the battery runs as root and every denial is SELinux's. With ``chroot`` the target
+    ``chroot``/``uid``/``gid`` mirror the daemon's own drop before its switch; the lab's main
+    run leaves them unset so the battery runs as root and every denial is SELinux's, and a
+    second run sets them to the daemon's user (DAC and SELinux together). With ``chroot`` the target
     paths are inside the jail, and attacks that need /proc or a shell there end in "error"
     (ENOENT), not "denied": the lab runs the battery without it. ``seccomp`` is a filter
     program (sock_filter bytes) each attempt loads before it runs, as the daemons' patches
@@ -275,6 +276,8 @@ def probe_argv(probe: str | Path, targets: Targets, *, steady: str | None = None
             argv += ["--chroot", chroot]
         if uid is not None:
             argv += ["--uid", str(uid)]
+        if gid is not None:
+            argv += ["--gid", str(gid)]
         argv.append("--")
     argv.append("battery")
     options = (("--victim", targets.victim), ("--data", targets.data),

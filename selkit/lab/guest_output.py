@@ -172,6 +172,16 @@ def state_of(output: GuestOutput) -> DaemonState:
                        _int(event.get("no_new_privs")))
 
 
+def peer_state_of(output: GuestOutput) -> DaemonState | None:
+    """The ``peer`` event (a confined peer) as a :class:`DaemonState`, or None."""
+    event = output.step("peer")
+    if event is None:
+        return None
+    return DaemonState(_int(event.get("pid")), event.get("current") or None,
+                       exec_parent=event.get("exec_parent") or None,
+                       seccomp=_int(event.get("seccomp")))
+
+
 def longrun_of(output: GuestOutput) -> LongRun:
     """The longrun steps' events as a :class:`LongRun`."""
     syslog = output.step("syslog-restarted") or {}

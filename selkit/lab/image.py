@@ -80,6 +80,7 @@ class GuestImage:
     dirs: set[str] = field(default_factory=set)
     modules: list[tuple[str, bytes]] = field(default_factory=list)
     config: dict[str, str] = field(default_factory=dict)
+    bound: dict[str, tuple[str, bytes, int]] = field(default_factory=dict)
 
     def label(self, path: str, type_: str, writable: bool = False) -> None:
         """Mount a tmpfs labelled ``type_`` at ``path`` in the guest; ``writable``: only the
@@ -91,6 +92,11 @@ class GuestImage:
     def put(self, path: str, data: bytes, mode: int = 0o644) -> None:
         """A file at ``path`` in the guest."""
         self.files[path] = (bytes(data), mode)
+
+    def put_labelled(self, path: str, type_: str, data: bytes, mode: int = 0o600) -> None:
+        """A file at ``path`` labelled ``type_`` whatever its directory's label (bind-mounted
+        from a tmpfs of that label by the guest's /init)."""
+        self.bound[path] = (type_, bytes(data), mode)
 
     def put_host(self, path: str, source: str | os.PathLike, mode: int = 0o755) -> None:
         """A host file at ``path`` in the guest."""
@@ -123,6 +129,10 @@ class GuestImage:
         image.add_file("/.lab/mounts", "".join(
             f"{p} {t} {'rootcontext' if p in self.writable else 'context'}\n"
             for p, t in mounts).encode())
+        image.add_file("/.lab/bound-files", "".join(
+            f"{path} {type_}\n" for path, (type_, _, _) in sorted(self.bound.items())).encode())
+        for path, (_, data, mode) in sorted(self.bound.items()):
+            image.add_file(f"/.lab/bound{path}", data, mode)
         image.add_dir("/.lab/modules")
         for index, (name, data) in enumerate(self.modules):
             image.add_file(f"/.lab/modules/{index:02d}-{name}.ko", data)

@@ -38,6 +38,14 @@ class LabPolicy:
                 return module
         raise KeyError(name)
 
+    def module_of(self, spec: Path, daemon: str | None = None) -> ir.PolicyModule:
+        """The module compiled from the spec file ``spec`` (of ``daemon`` when it has several)."""
+        for module in self.modules:
+            if Path(module.source_path).resolve() == Path(spec).resolve() and \
+                    daemon in (None, module.daemon):
+                return module
+        raise KeyError(f"{spec}: {daemon}")
+
 
 def lab_module_text() -> str:
     """The CIL of the lab-only module (selkit/lab/data/selkit_lab.cil). It grants nothing to

@@ -21,11 +21,12 @@ from selkit.lab.guest_output import (
     Tunnel,
     dmesg_segments,
     longrun_of,
+    peer_state_of,
     probe_process_ids,
     state_of,
     tunnel_of,
 )
-from selkit.lab.scenarios import Scenario
+from selkit.lab.scenario import Scenario
 from selkit.suggest import Suggestion
 from selkit.suggest.avc import Avc
 from selkit.suggest.syscalls import SeccompRecord, SyscallSuggestion
@@ -58,6 +59,14 @@ class LabResult:
     #: The battery again, each attempt under the steady filter (:mod:`.filter_verdict`).
     filtered: tuple[battery.AttackResult, ...] = ()
     longrun: LongRun | None = None
+    #: The battery as the daemon's unprivileged user (``battery_user``) in the steady domain.
+    as_user: tuple[battery.AttackResult, ...] = ()
+    battery_user: str | None = None
+    #: Attacks the scenario leaves out, each with the reason it gives.
+    skipped: tuple[tuple[str, str], ...] = ()
+    #: A confined peer: its steady domain and what the guest saw of it.
+    peer_domain: str | None = None
+    peer_state: DaemonState | None = None
     syscall_suggestions: tuple[SyscallSuggestion, ...] = ()
     logs: dict[str, str] = field(default_factory=dict)
     kept: str | None = None
@@ -78,8 +87,10 @@ def context_of(domain: str) -> str:
 
 
 def judge(scenario: Scenario, module: ir.PolicyModule, output: GuestOutput, seconds: float,
-          *, probe_ran: bool) -> LabResult:
-    """Everything the report shows, and what falls short."""
+          *, probe_ran: bool, peer_module: ir.PolicyModule | None = None,
+          battery_user: str | None = None) -> LabResult:
+    """Everything the report shows, and what falls short. ``peer_module``: the peer runs
+    confined by it; ``battery_user``: the user the battery's second run was made as."""
     startup, steady = module.entry.domain, module.steady.domain
     steady_context = context_of(steady)
     dmesg = output.blocks.get("dmesg", "")
@@ -88,9 +99,10 @@ def judge(scenario: Scenario, module: ir.PolicyModule, output: GuestOutput, seco
     runs = {name: (output.blocks.get(name, ""),
                    battery.score(output.blocks.get(name, ""), avcs_by_segment.get(name, []),
                                  records=parse_seccomp(segments.get(name, ""))))
-            for name in ("probe-steady", "probe-filtered", "probe-default")}
+            for name in ("probe-steady", "probe-filtered", "probe-user", "probe-default")}
     (steady_lines, steady_results), (_, filtered_results), (default_lines, default_results) = (
         runs["probe-steady"], runs["probe-filtered"], runs["probe-default"])
+    user_results = runs["probe-user"][1]
     probe_pids = {r.pid for _, results in runs.values() for r in results if r.pid is not None}
     for lines, _ in runs.values():
         probe_pids.update(probe_process_ids(lines))
@@ -111,15 +123,44 @@ def judge(scenario: Scenario, module: ir.PolicyModule, output: GuestOutput, seco
     if probe_ran:
         program = steady_filter(module).bytes
         problems += filter_verdict(filtered_results, steady, program).problems
+        problems += user_battery_problems(user_results, battery_user)
+    peer_state = peer_state_of(output) if peer_module is not None else None
+    if peer_module is not None:
+        problems += _peer_problems(peer_state, peer_module)
     return LabResult(
         daemon=scenario.daemon, module=module.name, spec=module.source_path,
         startup_domain=startup, steady_domain=steady, steady_context=steady_context,
-        peer=scenario.peer_role, tunnel=tunnel, state=state, denials=denials,
+        peer=scenario.peer.role, tunnel=tunnel, state=state, denials=denials,
         steady=tuple(steady_results), default=tuple(default_results), switch=switch,
         default_context=default_header.context if default_header else None,
         problems=tuple(problems), seconds=seconds, lost_records=lost_records(dmesg),
         seccomp=seccomp, filtered=tuple(filtered_results), longrun=longrun,
-        logs={k: v for k, v in output.blocks.items() if k != "dmesg"})
+        logs={k: v for k, v in output.blocks.items() if k != "dmesg"},
+        as_user=tuple(user_results), battery_user=battery_user,
+        skipped=scenario.skip_attacks,
+        peer_domain=peer_module.steady.domain if peer_module is not None else None,
+        peer_state=peer_state)
+
+
+def user_battery_problems(results: list[battery.AttackResult], user: str | None
+                          ) -> list[str]:
+    """The battery as the daemon's user: every SELinux attack must fail, by DAC or by SELinux
+    (a denial without an AVC is DAC's and counts here: this run shows both together)."""
+    if not results:
+        return [f"the attack battery as {user or 'the daemon user'} did not run"]
+    return [f"as {user}: {r.attack.name}: {r.outcome}, expected {r.attack.expect} ({r.detail})"
+            for r in results if r.attack.layer == battery.SELINUX and not r.as_expected]
+
+
+def _peer_problems(state: DaemonState | None, peer_module: ir.PolicyModule) -> list[str]:
+    """A confined peer must run in its steady domain with its steady filter, like the daemon."""
+    expected = context_of(peer_module.steady.domain)
+    if state is None or state.after != expected:
+        return [f"the confined peer is not in its steady domain "
+                f"({(state.after if state else None) or 'not running'}, expected {expected})"]
+    if state.seccomp != SECCOMP_MODE_FILTER:
+        return ["the confined peer runs without its steady seccomp filter"]
+    return []
 
 
 def _expected_denials(longrun: LongRun, avcs_by_segment: dict[str, list[Avc]], steady: str

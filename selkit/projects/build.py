@@ -54,6 +54,11 @@ class Build:
         return bool(self.patches)
 
 
+def recipe_of(project: str | Project) -> Project:
+    """``project`` itself, or the known project of that name (SEL520 when unknown)."""
+    return project if isinstance(project, Project) else _project(project)
+
+
 def series(project: str) -> tuple[Path, ...]:
     """The committed patch series of ``project``, in file-name order (may be empty)."""
     return series_files(PATCHES_ROOT / _project(project).name)
@@ -69,12 +74,12 @@ def last_lines(text: str, lines: int = 15) -> str:
     return "\n".join(text.rstrip().splitlines()[-lines:])
 
 
-def fetch_orig(project: str) -> Path:
+def fetch_orig(project: str | Project) -> Path:
     """The orig tarball of ``project`` from its Debian bookworm source package (cached).
 
     Uses scripts/apt-source.sh --download-only, which derives the deb-src entry from the
     machine's own apt sources at run time."""
-    spec = _project(project)
+    spec = recipe_of(project)
     env = dict(os.environ, SELKIT_CACHE=str(cache_root()))
     result = subprocess.run(["sh", str(APT_SOURCE), "--download-only", spec.source_package],
                             capture_output=True, text=True, env=env)
@@ -88,10 +93,10 @@ def fetch_orig(project: str) -> Path:
     return tarball
 
 
-def unpack(project: str, dest: Path, tarball: Path | None = None) -> Path:
+def unpack(project: str | Project, dest: Path, tarball: Path | None = None) -> Path:
     """Unpack the orig tarball into ``dest`` (which must not exist) without its top directory;
     returns ``dest``."""
-    spec = _project(project)
+    spec = recipe_of(project)
     return unpack_tarball(tarball or fetch_orig(project), spec.top_dir, Path(dest), "SEL522")
 
 
@@ -145,11 +150,18 @@ def settle_timestamps(tree: Path) -> None:
     os.utime(tree, (_SOURCE_EPOCH, _SOURCE_EPOCH))
 
 
-def cache_key(spec: Project, tarball: Path, patches: Sequence[Path]) -> str:
-    """Hash of the tarball, every patch's name and bytes, and the recipe."""
+def cache_key(spec: Project, source: Path, patches: Sequence[Path]) -> str:
+    """Hash of the source (the orig tarball, or every file of a source tree), every patch's
+    name and bytes, and the recipe."""
     digest = hashlib.sha256()
     digest.update(f"selkit-vendor {_CACHE_FORMAT}\n".encode())
-    digest.update(hashlib.sha256(tarball.read_bytes()).digest())
+    if source.is_dir():
+        for path in sorted(p for p in source.rglob("*") if ".git" not in p.parts):
+            if path.is_file() and not path.is_symlink():
+                digest.update(str(path.relative_to(source)).encode() + b"\0")
+                digest.update(hashlib.sha256(path.read_bytes()).digest())
+    else:
+        digest.update(hashlib.sha256(source.read_bytes()).digest())
     for patch in patches:
         digest.update(Path(patch).name.encode() + b"\0")
         digest.update(hashlib.sha256(Path(patch).read_bytes()).digest())
@@ -157,10 +169,10 @@ def cache_key(spec: Project, tarball: Path, patches: Sequence[Path]) -> str:
     return digest.hexdigest()[:20]
 
 
-def missing_build_depends(project: str) -> tuple[str, ...]:
+def missing_build_depends(project: str | Project) -> tuple[str, ...]:
     """The Debian packages the build of ``project`` needs that are not installed."""
     missing = []
-    for package in _project(project).build_depends:
+    for package in recipe_of(project).build_depends:
         result = subprocess.run(["dpkg-query", "-W", "-f=${Status}", package],
                                 capture_output=True, text=True)
         if "install ok installed" not in result.stdout:
@@ -199,22 +211,24 @@ def _load(directory: Path) -> Build:
                  patches=tuple(manifest["patches"]), tree=tree, key=manifest["key"])
 
 
-def build(project: str, *, patched: bool = True, patches: Sequence[Path] | None = None,
-          progress: Progress | None = None) -> Build:
-    """Build ``project`` from its orig tarball, with its committed series when ``patched``
-    (or exactly ``patches`` when given, e.g. a prefix of the series), with libselinux and
-    -Wall. Cached by input hash; raises ToolchainError (SEL52x) on any failure."""
-    spec = _project(project)
+def build(project: str | Project, *, patched: bool = True,
+          patches: Sequence[Path] | None = None, progress: Progress | None = None,
+          source_tree: Path | None = None) -> Build:
+    """Build ``project`` (a known project's name, or a recipe) from its orig tarball, or from
+    a copy of ``source_tree``, with its committed series when ``patched`` (or exactly
+    ``patches`` when given, e.g. a prefix of the series), with libselinux and -Wall. Cached by
+    input hash; raises ToolchainError (SEL52x) on any failure."""
+    spec = recipe_of(project)
     chosen = tuple(Path(p) for p in patches) if patches is not None else \
-        (series(project) if patched else ())
-    tarball = fetch_orig(project)
-    key = cache_key(spec, tarball, chosen)
+        (series(spec.name) if patched else ())
+    source = Path(source_tree) if source_tree is not None else fetch_orig(spec)
+    key = cache_key(spec, source, chosen)
     vendor = cache_root() / "vendor"
     final = vendor / f"{spec.name}-{key}"
     if (final / "build.json").is_file():
         return _load(final)
 
-    missing = missing_build_depends(project)
+    missing = missing_build_depends(spec)
     if missing:
         raise tool_error("SEL521", f"{spec.name}: build dependencies not installed: "
                     f"{' '.join(missing)}", hint="run 'sh scripts/vendor-deps.sh' as root")
@@ -222,8 +236,12 @@ def build(project: str, *, patched: bool = True, patches: Sequence[Path] | None 
     work = Path(tempfile.mkdtemp(prefix=f".{spec.name}-{key}-", dir=vendor))
     try:
         if progress:
-            progress(f"{spec.name}: unpacking {tarball.name}")
-        tree = unpack(project, work / "tree", tarball)
+            progress(f"{spec.name}: unpacking {source.name}")
+        if source.is_dir():
+            tree = work / "tree"
+            shutil.copytree(source, tree, symlinks=True, ignore=shutil.ignore_patterns(".git"))
+        else:
+            tree = unpack(spec, work / "tree", source)
         if chosen and progress:
             progress(f"{spec.name}: applying {len(chosen)} patch(es)")
         apply_series(tree, chosen)

@@ -34,16 +34,34 @@ def _outcome(result: AttackResult) -> str:
 
 
 def attack_rows(result: LabResult) -> list[tuple[str, ...]]:
-    """One row per SELinux attack: title, expected, selkit outcome, the AVC, default outcome."""
+    """One row per SELinux attack: title, expected, selkit outcome, the AVC, the outcome as
+    the daemon's user (and which layer stopped it), default outcome."""
     default = {r.attack.name: r for r in result.default}
+    as_user = {r.attack.name: r for r in result.as_user}
     rows: list[tuple[str, ...]] = []
     for steady in (r for r in result.steady if r.attack.layer == SELINUX):
         deciding = steady.deciding_denial(result.steady_domain)
         other = default.get(steady.attack.name)
+        user = as_user.get(steady.attack.name)
         rows.append((steady.attack.title, steady.attack.expect, _outcome(steady),
                      short_avc(deciding) if deciding else "-",
+                     _user_outcome(user, result.steady_domain) if user else "-",
                      _outcome(other) if other else "-"))
     return rows
+
+
+def stopped_by(result: AttackResult, domain: str) -> str | None:
+    """What stopped a denied attempt made as an unprivileged user: ``SELinux`` when an AVC
+    from ``domain`` is its, ``DAC`` when the kernel refused it without one, None if it was
+    not denied."""
+    if result.outcome != "denied":
+        return None
+    return "SELinux" if result.denials_by(domain) else "DAC"
+
+
+def _user_outcome(result: AttackResult, domain: str) -> str:
+    layer = stopped_by(result, domain)
+    return f"{_outcome(result)} by {layer}" if layer else _outcome(result)
 
 
 def filter_headers(result: LabResult) -> tuple[str, ...]:
@@ -72,8 +90,9 @@ def filter_rows(result: LabResult) -> list[tuple[str, ...]]:
 
 
 def headers(result: LabResult) -> tuple[str, ...]:
-    """Column headers naming the two domains."""
+    """Column headers naming the two domains and the daemon's user."""
     return ("attack", "expected", f"selkit ({result.steady_domain})", "AVC that denied it",
+            f"as {result.battery_user or 'the daemon user'} (DAC+MAC)",
             _default_header(result))
 
 
@@ -198,6 +217,13 @@ def _head_lines(result: LabResult) -> list[str]:
     lines.append("  " + tunnel_line(result))
     lines.extend("  " + line for line in longrun_lines(result))
     lines.extend("  " + line for line in context_lines(result))
+    if result.peer_domain is not None:
+        state = result.peer_state
+        lines.append(f"  peer confined: {(state.after if state else None) or 'not seen'} "
+                     f"(expected {context_of(result.peer_domain)}), seccomp "
+                     f"{state.seccomp if state and state.seccomp is not None else 'unread'}")
+    for attack, why in result.skipped:
+        lines.append(f"  attack not run (the scenario says): {attack}: {why}")
     if result.denials:
         lines.append(f"  denials outside the attack battery: {len(result.denials)}")
         lines.extend(f"    {avc.rule}   # comm {avc.comm}, pid {avc.pid}"
@@ -308,7 +334,16 @@ def to_dict(result: LabResult) -> dict:
         "attacks": {"steady": [_attack_dict(r) for r in result.steady],
                     "filtered": [_attack_dict(r) for r in result.filtered],
                     "default": [_attack_dict(r) for r in result.default],
-                    "default_context": result.default_context},
+                    "default_context": result.default_context,
+                    "as_user": [{**_attack_dict(r), "stopped_by": stopped_by(
+                        r, result.steady_domain)} for r in result.as_user],
+                    "user": result.battery_user,
+                    "skipped": [{"attack": a, "why": w} for a, w in result.skipped]},
+        "peer_confined": None if result.peer_domain is None else {
+            "domain": result.peer_domain,
+            "current": result.peer_state.after if result.peer_state else None,
+            "pid": result.peer_state.pid if result.peer_state else None,
+            "seccomp": result.peer_state.seccomp if result.peer_state else None},
         "problems": list(result.problems),
         "suggestions": [suggestion_to_dict(s) for s in result.suggestions],
         "seccomp": [seccomp_dict(r) for r in result.seccomp],

@@ -12,7 +12,7 @@ import pytest
 from conftest import ROOT
 from selkit.compiler import front_end
 from selkit.lab import guest_output
-from selkit.lab.scenarios import BY_DAEMON
+from selkit.lab.scenario_file import load_scenario
 from selkit.lab.verdict import judge
 
 STEADY = "system_u:system_r:ptunnel_steady_t:s0"
@@ -52,8 +52,8 @@ def module(kb):
 
 
 def judged(module, text: str):
-    return judge(BY_DAEMON["ptunnel"], module, guest_output.parse_output(text), 1.0,
-                 probe_ran=False)
+    return judge(load_scenario(ROOT / "policies" / "ptunnel.lab.toml"), module,
+                 guest_output.parse_output(text), 1.0, probe_ran=False)
 
 
 def longrun_problems(result) -> list[str]:

@@ -12,7 +12,10 @@ from conftest import POLICIES, ROOT
 from selkit.compiler import front_end
 from selkit.lab import assemble, guest_output, runner, verdict
 from selkit.lab.image import GuestImage, guest_script, render_config
-from selkit.lab.scenarios import SCENARIOS, data_file
+from selkit.lab.scenario_file import find_scenarios, load_scenario
+from selkit.lab.scenario_script import guest_script as scenario_script
+
+SCENARIOS = [load_scenario(path) for path in find_scenarios(ROOT / "policies")]
 
 SCENARIO_FUNCTIONS = ("scenario_prepare", "scenario_start", "scenario_pid", "scenario_traffic")
 
@@ -32,22 +35,29 @@ def test_guest_scripts_parse(name):
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.daemon)
 def test_every_scenario_script_defines_the_four_steps_and_parses(scenario):
-    text = scenario.script().decode()
+    text = scenario_script(scenario)
     for function in SCENARIO_FUNCTIONS:
         assert f"\n{function}() {{" in "\n" + text, function
     assert "$LAB_SWITCH_OPTION" in text and "$LAB_DAEMON" in text
     for shell in _shells():
-        result = subprocess.run([shell, "-n"], input=scenario.script(), capture_output=True)
+        result = subprocess.run([shell, "-n"], input=text.encode(), capture_output=True)
         assert result.returncode == 0, result.stderr.decode()
 
 
-def test_every_shipped_spec_has_a_scenario():
-    daemons = {s.spec for s in SCENARIOS}
-    assert daemons == {p.name for p in POLICIES}
+def test_every_shipped_spec_has_a_scenario_beside_it():
+    assert {s.spec.name for s in SCENARIOS} == {p.name for p in POLICIES}
+    assert all(s.spec.parent == ROOT / "policies" for s in SCENARIOS)
 
 
-def test_openvpn_server_conf_is_shipped():
-    assert b"proto udp4" in data_file("openvpn-server.conf")
+def test_the_iodine_client_runs_against_a_confined_iodined():
+    (iodine,) = [s for s in SCENARIOS if s.daemon == "iodine"]
+    assert iodine.peer.spec == ROOT / "policies" / "iodined.sel"
+    assert iodine.peer.start == "before"
+    text = scenario_script(iodine)
+    # Started from init_t through the init_exec_t nsenter, with its own switch option.
+    assert "lab_nsenter_client /lab/confined-peer/iodined" in text
+    assert "$LAB_PEER_SWITCH_OPTION" in text
+    assert "scenario_reconnect" not in text   # the server is not a client that reconnects
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +86,7 @@ def test_scenario_script_uses_the_spec_jail(modules):
     for scenario in SCENARIOS:
         jail = next(p for p, t in assemble.spec_directories(modules[scenario.daemon])
                     if t.endswith("_jail_t"))
-        assert jail in scenario.script().decode(), scenario.daemon
+        assert jail in scenario_script(scenario), scenario.daemon
 
 
 def test_files_under_labelled_dirs_are_staged_and_mounts_listed(busybox):
@@ -167,9 +177,11 @@ def test_unknown_daemon_is_a_diagnostic():
     from selkit.diagnostics import DiagnosticError
 
     with pytest.raises(DiagnosticError) as err:
-        runner.daemons("sshd")
+        runner.scenarios("iodin", ROOT / "policies")
     assert err.value.diagnostics[0].code == "SEL770"
-    assert [s.daemon for s in runner.daemons("all")] == [s.daemon for s in SCENARIOS]
+    assert err.value.diagnostics[0].hint == "did you mean 'iodine'?"
+    assert [s.daemon for s in runner.scenarios("all", ROOT / "policies")] == \
+        [s.daemon for s in SCENARIOS]
 
 
 def test_the_probes_own_processes_are_known():
@@ -179,43 +191,58 @@ def test_the_probes_own_processes_are_known():
     assert guest_output.probe_process_ids(lines) == {11, 12}
 
 
-def test_a_spec_directory_without_the_chosen_daemon_is_refused_before_any_download(tmp_path):
+def test_a_missing_spec_is_refused_before_any_download(tmp_path):
     from selkit.diagnostics import DiagnosticError
 
-    (tmp_path / "hts.sel").write_text("")
+    scenario = (ROOT / "policies" / "hts.lab.toml").read_text()
+    (tmp_path / "hts.lab.toml").write_text(scenario)
     with pytest.raises(DiagnosticError) as err:
-        runner.spec_paths(tmp_path, runner.daemons("ptunnel"))
+        runner.spec_paths(runner.scenarios("hts", tmp_path))
     assert err.value.diagnostics[0].code == "SEL768"
-    assert "ptunnel.sel" in err.value.diagnostics[0].message
-    assert runner.spec_paths(tmp_path, runner.daemons("hts")) == [str(tmp_path / "hts.sel")]
+    assert "hts.sel" in err.value.diagnostics[0].message
 
 
-def test_scenario_files_come_from_the_build_tree_or_the_package(tmp_path):
+def test_the_lab_links_only_the_chosen_specs_and_their_confined_peers():
+    """--specs DIR needs no other daemon's spec: a spec alone, or with the peer it names."""
+    policies = ROOT / "policies"
+    assert runner.spec_paths(runner.scenarios(str(policies / "hts.sel"), policies)) == \
+        [str(policies / "hts.sel")]
+    linked = runner.spec_paths(runner.scenarios("iodine", policies))
+    assert sorted(Path(p).name for p in linked) == ["iodine.sel", "iodined.sel"]
+    # The same file named two ways (a daemon, and another's peer) is linked once.
+    every = runner.spec_paths(runner.scenarios("all", policies))
+    assert sorted(Path(p).name for p in every) == sorted(p.name for p in POLICIES)
+
+
+def test_scenario_files_come_from_the_build_tree_or_beside_the_scenario(tmp_path):
     from selkit.diagnostics import DiagnosticError
-    from selkit.lab.scenarios import BY_DAEMON, Source
 
-    openvpn = BY_DAEMON["openvpn"]
+    (openvpn,) = [s for s in SCENARIOS if s.daemon == "openvpn"]
     by_path = {f.path: f for f in openvpn.files}
     conf = by_path["/etc/openvpn/server.conf"]
-    assert conf.source is Source.PACKAGE
-    assert assemble.file_data(openvpn, conf, None) == data_file("openvpn-server.conf")
+    assert conf.source == "local"
+    assert b"proto udp4" in assemble.file_data(openvpn, conf, None)
     key = by_path["/etc/openvpn/server.key"]
-    assert (key.source, key.mode) == (Source.BUILD, 0o600)
+    assert (key.source, key.mode) == ("build", 0o600)
     (tmp_path / key.name).parent.mkdir(parents=True)
     (tmp_path / key.name).write_bytes(b"KEY")
     assert assemble.file_data(openvpn, key, tmp_path) == b"KEY"
     with pytest.raises(DiagnosticError) as err:
         assemble.file_data(openvpn, key, None)
     assert err.value.diagnostics[0].code == "SEL769"
-    assert err.value.diagnostics[0].message == "openvpn: no sample keys in the build"
+    assert err.value.diagnostics[0].message == \
+        "openvpn: the build has no sample/sample-keys/server.key (named in openvpn.lab.toml)"
 
 
 def test_the_lab_driver_names_no_daemon():
-    """What differs between daemons is data on the Scenario, not a branch in the runner."""
-    for module in (runner, assemble, verdict, guest_output):
+    """What differs between daemons is data in its scenario file, not a branch in the lab."""
+    from selkit.lab import scenario, scenario_file, scenario_script
+
+    for module in (runner, assemble, verdict, guest_output, scenario, scenario_file,
+                   scenario_script):
         text = Path(module.__file__).read_text()
-        for scenario in SCENARIOS:
-            assert f'"{scenario.daemon}"' not in text, (module.__name__, scenario.daemon)
+        for one in SCENARIOS:
+            assert f'"{one.daemon}"' not in text, (module.__name__, one.daemon)
 
 
 def test_the_bench_reads_the_guests_ping_summary():

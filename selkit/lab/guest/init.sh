@@ -45,6 +45,21 @@ while read -r mnt type how; do
     $BB mount -t tmpfs -o "mode=755,${how:-context}=system_u:object_r:$type:s0" lab "$mnt"
     $BB cp -a "/.lab/stage$mnt/." "$mnt/"
 done < /.lab/mounts
+# Single files with a label of their own in a directory labelled otherwise (/etc/shadow,
+# shadow_t, in /etc, etc_t): each is kept on a tmpfs mounted with its label and bind-mounted
+# onto its path, so reaching it takes only what reaching its directory takes.
+while read -r path type; do
+    [ -n "$path" ] || continue
+    $BB mkdir -p "/.lab/bind/$type"
+    if [ ! -e "/.lab/bind/$type.mounted" ]; then
+        $BB mount -t tmpfs -o "mode=755,context=system_u:object_r:$type:s0" lab "/.lab/bind/$type"
+        $BB touch "/.lab/bind/$type.mounted"
+    fi
+    name=$($BB basename "$path")
+    $BB cp -a "/.lab/bound$path" "/.lab/bind/$type/$name"
+    [ -e "$path" ] || $BB touch "$path"
+    $BB mount --bind "/.lab/bind/$type/$name" "$path"
+done < /.lab/bound-files
 for ko in /.lab/modules/*.ko; do
     [ -e "$ko" ] && $BB insmod "$ko"
 done

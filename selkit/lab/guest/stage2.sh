@@ -43,19 +43,50 @@ in_client() { nsenter -t "$NETNS_PID" -n "$@"; }
     in_client $IP link set vcli up
 } >> /tmp/net.log 2>&1
 
-# The oldest process called NAME that init_t exec'd (the daemon, not a peer of the same name).
+# Run a command in the client's namespace from init_t without leaving it: the nsenter here
+# is busybox on an init_exec_t file (/lab/harness), so a confined peer exec'd through it
+# enters its startup domain from init_t, as the daemon does.
+lab_nsenter_client() { /lab/harness/nsenter -t "$NETNS_PID" -n "$@"; }
+in_netns_of_client() { [ "$(readlink "/proc/$1/ns/net")" = "$(readlink "/proc/$NETNS_PID/ns/net")" ]; }
+
+# The oldest process called NAME that init_t exec'd in this namespace (the daemon, not a
+# peer of the same name).
 lab_pidof() {
     for p in $(pidof "$1" | tr ' ' '\n' | sort -n); do
+        in_netns_of_client "$p" && continue
         case "$(ctx_of "$p" prev)" in
             *:init_t:*) echo "$p"; return ;;
         esac
     done
 }
 
-# Send a line through HOST:PORT from the client namespace; report what came back.
+# Wait up to SECONDS for LINE to appear in FILE.
+lab_wait_for() {
+    for _ in $(seq "$3"); do
+        grep -qF "$2" "$1" 2>/dev/null && return
+        sleep 1
+    done
+}
+
+# Run a command (in_client or local); the tunnel works when it exits 0.
+lab_command() {
+    where=$1
+    shift
+    if [ "$where" = local ]; then "$@" > /tmp/command.out 2>&1; else in_client "$@" > /tmp/command.out 2>&1; fi
+    status=$?
+    ok=false
+    [ "$status" -eq 0 ] && ok=true
+    say "{\"step\": \"${TUNNEL_STEP:-tunnel}\", \"kind\": \"command\", \"traffic\": $ok, \"exit_status\": $status, \"bytes_received\": $(wc -c < /tmp/command.out)}"
+    block command /tmp/command.out
+}
+
+# Send a line through HOST:PORT from the client namespace (in_client) or this one (local);
+# report what came back.
 lab_tcp_echo() {
     payload="selkit-lab payload through the tunnel 0123456789"
-    (echo "$payload"; sleep 3) | in_client timeout 6 nc "$1" "$2" > /tmp/echo.out 2>/tmp/echo.err
+    run=in_client
+    [ "${3:-in_client}" = local ] && run=
+    (echo "$payload"; sleep 3) | $run timeout 6 nc "$1" "$2" > /tmp/echo.out 2>/tmp/echo.err
     got=$(head -n 1 /tmp/echo.out)
     ok=false
     [ "$got" = "$payload" ] && ok=true
@@ -99,7 +130,7 @@ start_syslogd
 # The peer's processes of NAME: those in the client's network namespace.
 peer_pids() {
     for p in $(pidof "$1"); do
-        [ "$(readlink "/proc/$p/ns/net")" = "$(readlink "/proc/$NETNS_PID/ns/net")" ] && echo "$p"
+        in_netns_of_client "$p" && echo "$p"
     done
 }
 lab_kill_peer() {
@@ -137,6 +168,11 @@ done
 # What the kernel says of its seccomp state (Seccomp: 2 is a filter; NoNewPrivs: 1).
 status_of() { sed -n "s/^$1:[[:space:]]*//p" "/proc/$DAEMON_PID/status" 2>/dev/null; }
 say "{\"step\": \"daemon\", \"pid\": \"$DAEMON_PID\", \"exec_parent\": \"$(ctx_of "$DAEMON_PID" prev)\", \"current\": \"$(ctx_of "$DAEMON_PID" current)\", \"threads\": [$threads], \"seen\": [$seen], \"seccomp\": \"$(status_of Seccomp)\", \"no_new_privs\": \"$(status_of NoNewPrivs)\"}"
+if [ -n "$LAB_PEER_CONFINED" ]; then
+    # The peer runs confined too: its state, as the daemon's above.
+    PEER_PID=$(peer_pids "$LAB_PEER_NAME" | sort -n | head -n 1)
+    say "{\"step\": \"peer\", \"pid\": \"$PEER_PID\", \"exec_parent\": \"$(ctx_of "$PEER_PID" prev)\", \"current\": \"$(ctx_of "$PEER_PID" current)\", \"seccomp\": \"$(sed -n 's/^Seccomp:[[:space:]]*//p' "/proc/$PEER_PID/status" 2>/dev/null)\"}"
+fi
 mark traffic-end
 if [ -n "$LAB_BENCH" ]; then
     # bench/lab_filter_pps.py: the tunnel measured, nothing else.
@@ -209,6 +245,11 @@ if [ -n "$LAB_PROBE_STEADY" ]; then
     mark probe-filtered
     eval "$LAB_PROBE_FILTERED" 2>&1 3>&- < /dev/null | cat > /tmp/probe-filtered.txt
     block probe-filtered /tmp/probe-filtered.txt
+    # As the daemon's unprivileged user (dropped before the switch, as the daemon does): what
+    # DAC and SELinux together leave a compromised steady daemon.
+    mark probe-user
+    eval "$LAB_PROBE_USER" 2>&1 3>&- < /dev/null | cat > /tmp/probe-user.txt
+    block probe-user /tmp/probe-user.txt
     # The default column: the same battery in initrc_t, how the daemon runs without selkit.
     mark probe-default
     eval "$LAB_PROBE_DEFAULT" 2>&1 3>&- < /dev/null | cat > /tmp/probe-default.txt
