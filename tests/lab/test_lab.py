@@ -259,3 +259,40 @@ def test_kernel_modules_come_with_their_dependencies_first():
         for dep in filter(None, info.get("depends", "").split(",")):
             assert names.index(dep) < names.index(name), (dep, name)
     assert len(names) > 3  # vxlan needs the UDP tunnel helpers
+
+
+@pytest.mark.parametrize("daemon", DAEMONS)
+def test_the_data_file_attacks_reach_the_file_itself(lab, daemon):
+    """/etc is searchable by every domain: SELinux refuses the file (shadow_t), not the path."""
+    result = lab[2][daemon]
+    steady = result["domains"]["steady"]
+    for name, perm in (("read-file", "read"), ("write-file", "append")):
+        (attack,) = [a for a in result["attacks"]["steady"] if a["attack"] == name]
+        assert attack["outcome"] == "denied", attack
+        rules = {(a["tclass"], a["tcontext"].split(":")[2], tuple(a["perms"]))
+                 for a in attack["avcs"] if a["scontext"].split(":")[2] == steady}
+        assert ("file", "shadow_t", (perm,)) in rules, attack["avcs"]
+        assert not any(tclass == "dir" for tclass, _, _ in rules), rules
+
+
+@pytest.mark.parametrize("daemon", DAEMONS)
+def test_the_battery_as_the_daemons_user_shows_dac_and_selinux(lab, daemon):
+    """As nobody in the steady domain every attack fails, each marked with the layer that
+    refused it: DAC for the root-owned file, SELinux for what DAC would let nobody do."""
+    result = lab[2][daemon]
+    assert result["attacks"]["user"] == "nobody"
+    by_name = {a["attack"]: a for a in result["attacks"]["as_user"]
+               if a["layer"] == "selinux"}
+    assert by_name and all(a["outcome"] == "denied" for a in by_name.values()), by_name
+    assert by_name["read-file"]["stopped_by"] == "DAC"      # /etc/shadow is 0600 root
+    assert by_name["connect"]["stopped_by"] == "SELinux"    # nobody may connect; SELinux not
+    assert by_name["bind"]["stopped_by"] == "SELinux"       # port 4444 is nobody's to bind
+    # Regaining root: nobody has no CAP_SETUID, so the kernel refuses before SELinux asks.
+    assert by_name["setuid"]["stopped_by"] == "DAC"
+
+
+def test_the_iodine_client_ran_against_a_confined_iodined(lab):
+    peer = lab[2]["iodine"]["peer_confined"]
+    assert peer == {**peer, "domain": "iodined_steady_t",
+                    "current": "system_u:system_r:iodined_steady_t:s0", "seccomp": 2}
+    assert lab[2]["iodine"]["tunnel"]["traffic"]
