@@ -220,12 +220,15 @@ def test_prove_exit_codes_and_json(tmp_path, cli):
         ("d_startup_t", "udp_socket", "read"), ("d_startup_t", "udp_socket", "write"),
         ("d_startup_t", "udp_socket", "getattr"), ("d_startup_t", "fd", "use")}
     assert "ptrace" in steady["denied_families"]
+    assert "syslog" in steady["denied_families"]  # JSON keeps the name, text prints syslog(2)
     assert "execve" in steady["blocked_families"]  # file execute on libraries, no exec
 
     broken = tmp_path / "e.sel"
     broken.write_text(GOOD.replace("daemon d", "daemon e").replace(
         "    switch", "    forbid steady { null_device_t:chr_file write }\n    switch"))
     assert cli("check", str(broken)).returncode == 0
+    text = cli("prove", str(spec)).stdout
+    assert "syslog(2) (the kernel log buffer; syslog(3) logging goes through a socket)" in text
     refuted = cli("prove", str(broken))
     assert refuted.returncode == 1
     assert "every forbid holds over the effective policy" in refuted.stdout
