@@ -56,7 +56,7 @@ def test_version():
 def test_check_prints_one_line_per_daemon(selkit, spec):
     result = selkit("check", "d.sel")
     assert result.exit_code == 0, result.stderr
-    assert result.stdout == "d.sel: d: ok (startup=14, steady=2 rules)\n"
+    assert result.stdout == "d.sel: d: ok (startup=14, steady=2 allow rules)\n"
     assert result.stderr == ""
 
 
