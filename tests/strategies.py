@@ -139,6 +139,48 @@ def comment_texts(module: ast.Module) -> tuple[str, ...]:
     return tuple(c.text for c in module.comments)
 
 
+_BLOCK_BODIES = {ast.Fragment: "body", ast.Daemon: "items", ast.Phase: "body",
+                 ast.Switch: "items", ast.Forbid: "items"}
+
+
+def _nodes(items, path=()):
+    """Every statement and block with its index path in the tree (the same in a module and
+    in its printed form, whose items are equal but for the spans)."""
+    for i, item in enumerate(items):
+        yield path + (i,), item
+        if type(item) in _BLOCK_BODIES:
+            yield from _nodes(getattr(item, _BLOCK_BODIES[type(item)]), path + (i,))
+
+
+def comment_places(module: ast.Module, text: str) -> tuple[tuple[str, str, tuple], ...]:
+    """Each comment of ``module`` (parsed from ``text``) with what it follows on its line,
+    read from the characters before it: ``own`` (nothing), ``close`` (a block's '}'), ``open``
+    (a block's '{') or ``after`` (a statement), and the index path of that block or statement.
+    """
+    nodes = list(_nodes(module.items))
+    lines = text.split("\n")
+    places = []
+    for comment in module.comments:
+        line, column = comment.span.line, comment.span.column
+        before = lines[line - 1][:column - 1].rstrip(" \t\f;")
+        if not before:
+            places.append((comment.text, "own", ()))
+            continue
+        ending = [(path, node) for path, node in nodes
+                  if (node.span.end_line, node.span.end_column) == (line, len(before) + 1)]
+        if ending:  # the innermost node ending there is the statement, else the block
+            path, node = ending[-1]
+            kind = "close" if type(node) in _BLOCK_BODIES else "after"
+            places.append((comment.text, kind, path))
+            continue
+        assert before.endswith("{"), (comment, before)
+        path, node = max(((p, n) for p, n in nodes if type(n) in _BLOCK_BODIES
+                          and n.span.line == line and n.span.column < column),
+                         key=lambda pn: pn[1].span.column)
+        places.append((comment.text, "open", path))
+    return tuple(places)
+
+
 # ---------------------------------------------------------------------------------------------
 # Semantic generator: valid daemons built from the vocabulary
 

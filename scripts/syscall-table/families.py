@@ -9,11 +9,14 @@ SIGNALS = ["process:signal", "process:sigkill", "process:sigstop", "process:sigc
            "process:signull"]
 
 
-def fam(syscalls, needs, note, requires=None):
+def fam(syscalls, needs, note, requires=None, label=None):
+    """A family; ``label`` is how reports name it when the name alone misleads."""
     d = {"syscalls": list(dict.fromkeys(syscalls)), "needs": list(dict.fromkeys(needs)),
          "note": note}
     if requires is not None:
         d["requires"] = [list(dict.fromkeys(c)) for c in requires]
+    if label is not None:
+        d["label"] = label
     return d
 
 
@@ -185,7 +188,9 @@ def families(socket_classes, netlink_classes, inet_bind_classes):
     F["syslog"] = fam(["syslog"], ["system:syslog_read", "system:syslog_mod",
                                    "system:syslog_console"],
                       "Reading or controlling the kernel log buffer.",
-                      [["system:syslog_read", "system:syslog_mod", "system:syslog_console"]])
+                      [["system:syslog_read", "system:syslog_mod", "system:syslog_console"]],
+                      label="syslog(2) (the kernel log buffer; syslog(3) logging goes through "
+                            "a socket)")
     F["sysv_ipc"] = fam(["msgget", "msgsnd", "msgrcv", "msgctl", "shmget", "shmat", "shmctl",
                          "semget", "semop", "semtimedop", "semctl"],
                         ["msgq:create", "msgq:associate", "shm:create", "shm:associate",

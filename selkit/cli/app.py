@@ -105,6 +105,10 @@ class Application:
         """A line on stdout."""
         self.write(text + "\n")
 
+    def note(self, text: str) -> None:
+        """A line on stderr, for a command whose stdout carries data (``fmt --stdout``)."""
+        self._err(text)
+
     def diagnostics(self, diags: tuple[Diagnostic, ...] | list[Diagnostic]) -> None:
         """Show diagnostics: all of them as JSON on stdout, else the first ones on stderr."""
         if self.json_mode:

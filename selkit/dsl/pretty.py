@@ -1,7 +1,7 @@
 """AST → canonical ``.sel`` text (``selkit fmt``, and the print → parse round-trip tests).
 
 Comments are kept on the module (:class:`~selkit.dsl.ast.Comment`) and put back next to the
-statements they preceded or trailed.
+statements they preceded, or after the statement, ``{`` or ``}`` they trailed.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ def format_module(module: ast.Module) -> str:
     sets with single spaces, at most one blank line between statements (kept where the source
     had one), comments on their own line or after a statement as in the source.
     """
-    printer = _Printer(module.comments)
+    printer = _Printer(module)
     printer.items(module.items, 0)
     printer.flush_before(10**9, 0)
     text = "\n".join(_align(printer.lines)).strip("\n")
@@ -52,11 +52,52 @@ def _indent(code: str) -> int:
     return len(code) - len(code.lstrip(" "))
 
 
-class _Printer:
-    """Emits statements and interleaves the comments that precede or trail them."""
+#: The field of each block node that holds its statements.
+_BODIES = {ast.Fragment: "body", ast.Daemon: "items", ast.Phase: "body", ast.Switch: "items",
+           ast.Forbid: "items"}
 
-    def __init__(self, comments):
-        self.pending = sorted(comments, key=lambda c: (c.span.line, c.span.column))
+#: Where a comment that ends a line of code goes: after a block's head ``{`` (``HEAD``), or
+#: after a statement or a block's ``}`` (``END``).
+HEAD, END = "head", "end"
+
+
+def _children(item) -> tuple:
+    field = _BODIES.get(type(item))
+    return getattr(item, field) if field else ()
+
+
+def _anchors(items, found: dict[int, list[tuple[int, tuple[int, str]]]]) -> None:
+    """Every place on a line that a trailing comment can follow, by line: a block's head (at
+    the block's start, before anything inside it), a statement's end, a block's ``}``."""
+    for item in items:
+        span = item.span
+        if type(item) in _BODIES:
+            found.setdefault(span.line, []).append((span.column, (id(item), HEAD)))
+            _anchors(_children(item), found)
+        found.setdefault(span.end_line, []).append((span.end_column, (id(item), END)))
+
+
+class _Printer:
+    """Emits statements and interleaves the comments that precede or trail them.
+
+    A comment after code belongs to the last thing before it on its line, so it stays after
+    that thing however the line is split: ``phase p { tun }  # c`` prints ``}  # c``, and
+    ``phase p { tun  # c`` prints ``tun  # c``. Every other comment has a line of its own and
+    is printed before the first statement that follows it.
+    """
+
+    def __init__(self, module: ast.Module):
+        anchors: dict[int, list[tuple[int, tuple[int, str]]]] = {}
+        _anchors(module.items, anchors)
+        self.trailing: dict[tuple[int, str], str] = {}
+        self.pending = []  # comments on lines of their own, in source order
+        for comment in sorted(module.comments, key=lambda c: (c.span.line, c.span.column)):
+            before = [a for a in anchors.get(comment.span.line, ())
+                      if a[0] <= comment.span.column]
+            if before:
+                self.trailing[max(before)[1]] = comment.text
+            else:
+                self.pending.append(comment)
         self.lines: list[tuple[str, str]] = []  # (code, trailing comment)
         self.last_line = 0  # source line of the last thing printed
 
@@ -72,40 +113,37 @@ class _Printer:
                 and self.lines[-1][0] != "" and not self.lines[-1][0].endswith("{")):
             self.lines.append(("", ""))
 
-    def _trailing(self, line: int) -> str:
-        if self.pending and self.pending[0].span.line == line:
-            return self.pending.pop(0).text
-        return ""
+    def _trailing(self, item, where: str) -> str:
+        return self.trailing.pop((id(item), where), "")
 
     def simple(self, item, depth: int) -> None:
         self.flush_before(item.span.line, depth)
         self._gap(item.span.line)
-        self.lines.append((INDENT * depth + item_text(item), self._trailing(item.span.end_line)))
+        self.lines.append((INDENT * depth + item_text(item), self._trailing(item, END)))
         self.last_line = item.span.end_line
 
-    def block(self, head: str, item, children, depth: int) -> None:
+    def block(self, head: str, item, depth: int) -> None:
         self.flush_before(item.span.line, depth)
         self._gap(item.span.line)
-        self.lines.append((INDENT * depth + head + " {", self._trailing(item.span.line)))
+        self.lines.append((INDENT * depth + head + " {", self._trailing(item, HEAD)))
         self.last_line = item.span.line
-        self.items(children, depth + 1)
+        self.items(_children(item), depth + 1)
         self.flush_before(item.span.end_line, depth + 1)
-        self.lines.append((INDENT * depth + "}", self._trailing(item.span.end_line)))
+        self.lines.append((INDENT * depth + "}", self._trailing(item, END)))
         self.last_line = item.span.end_line
 
     def items(self, items, depth: int) -> None:
         for item in items:
             if isinstance(item, ast.Fragment):
-                self.block(f"fragment {item.name.text}", item, item.body, depth)
+                self.block(f"fragment {item.name.text}", item, depth)
             elif isinstance(item, ast.Daemon):
-                self.block(f"daemon {item.name.text}", item, item.items, depth)
+                self.block(f"daemon {item.name.text}", item, depth)
             elif isinstance(item, ast.Phase):
-                self.block(f"phase {item.name.text}", item, item.body, depth)
+                self.block(f"phase {item.name.text}", item, depth)
             elif isinstance(item, ast.Switch):
-                head = f"switch {item.source.text} -> {item.target.text}"
-                self.block(head, item, item.items, depth)
+                self.block(f"switch {item.source.text} -> {item.target.text}", item, depth)
             elif isinstance(item, ast.Forbid):
-                self.block(f"forbid {item.phase.text}", item, item.items, depth)
+                self.block(f"forbid {item.phase.text}", item, depth)
             else:
                 self.simple(item, depth)
 

@@ -76,6 +76,14 @@ class Family:
     #: Alternatives to every clause that the policy does not define: the kernel's check of
     #: them always passes, so the family is never denied nor blocked.
     free: tuple[Perm, ...] = ()
+    #: How reports name the family when its name alone misleads (``syslog`` is the system
+    #: call, not the syslog(3) every daemon logs with); empty when the name says it.
+    label: str = ""
+
+    @property
+    def title(self) -> str:
+        """The family's name as reports print it: its label, else its name."""
+        return self.label or self.name
 
 
 @dataclass(frozen=True)
@@ -139,7 +147,8 @@ def _family(name: str, f: dict, defined: frozenset[Perm]) -> Family:
     requires = tuple(tuple(p for p in _with_userns(perm_pair(p) for p in clause) if p in defined)
                      for clause in f.get("requires", ()))
     free = tuple(p for p in UNDEFINED_ALTERNATIVES.get(name, ()) if p not in defined)
-    return Family(name, tuple(f["syscalls"]), needs, requires, f["note"], free)
+    return Family(name, tuple(f["syscalls"]), needs, requires, f["note"], free,
+                  f.get("label", ""))
 
 
 def _from_json(data: dict) -> SyscallTable:

@@ -364,6 +364,12 @@ class PolicyModule:
         return tuple(r for r in self.rules if isinstance(r, Allow)
                      and (source is None or r.source == source))
 
+    def allow_rules_of(self, phase: str) -> tuple[Allow, ...]:
+        """The phase's *allow rules*: the module's allow rules whose source is the phase's
+        domain, compiler plumbing included. ``compile`` and ``check`` print how many each
+        phase has; ``prove`` names the same number beside the permissions they declare."""
+        return self.allows(self.domain_of(phase))
+
     @property
     def own_types(self) -> frozenset[str]:
         """Every type this module declares."""

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from selkit.ir import nodes as ir
 from selkit.report.format import Block, Report, Table
 
-HEADERS = ("daemon", "domains", "rules per phase", "outputs", "installed")
+HEADERS = ("daemon", "domains", "allow rules per phase", "outputs", "installed")
 
 
 def display_name(module: ir.PolicyModule) -> str:
@@ -20,8 +20,9 @@ def display_name(module: ir.PolicyModule) -> str:
 
 
 def rules_per_phase(module: ir.PolicyModule) -> dict[str, int]:
-    """Allow rules per phase (by source domain)."""
-    return {p.name: len(module.allows(p.domain)) for p in module.phases}
+    """How many allow rules each phase has (:meth:`~selkit.ir.nodes.PolicyModule.allow_rules_of`:
+    the module's rules whose source is the phase's domain, compiler plumbing included)."""
+    return {p.name: len(module.allow_rules_of(p.name)) for p in module.phases}
 
 
 @dataclass(frozen=True)
@@ -81,5 +82,5 @@ class CheckReport(Report):
         out: list[Block] = []
         for m in self.modules:
             phases = ", ".join(f"{name}={n}" for name, n in rules_per_phase(m).items())
-            out.append(f"{m.source_path}: {display_name(m)}: ok ({phases} rules)")
+            out.append(f"{m.source_path}: {display_name(m)}: ok ({phases} allow rules)")
         return out

@@ -194,17 +194,30 @@ def render_plain(report: ProofReport, table: SyscallTable, *, baseline: bool = F
         count = len(classified.baseline)
         lines.append(f"  baseline {count} grants through the domain attribute "
                      "(shown with --baseline)")
-    granted = {(g.tclass, g.perm) for g in classified.all}
-    denied = denied_families(table, granted)
-    blocked = [f for f in blocked_families(table, granted) if f not in denied]
-    lines += ["", "Denied completely (no permission for any of them, in any user namespace): "
-              + ", ".join(denied)]
-    if blocked:
-        lines += ["Cannot succeed (a necessary permission is missing): " + ", ".join(blocked)]
+    lines += ["", *family_lines(table, {(g.tclass, g.perm) for g in classified.all})]
     lines += ["", f"Not mediated by SELinux at all ({len(table.unmediated)} system calls, "
               "e.g. " + ", ".join(sorted(table.unmediated)[:12]) + ", ...): the policy says "
               "nothing about them. " + _unmediated_under_filter(report, table)]
     return "\n".join(lines)
+
+
+def family_lines(table: SyscallTable, granted: Iterable[tuple[str, str]]) -> list[str]:
+    """The system call families (selkit/facts/data/syscalls.json) that ``granted`` leaves
+    denied, then those it leaves unable to succeed, each by its title (``syslog(2) (the kernel
+    log buffer; ...)``, not a bare ``syslog``); JSON keeps the names."""
+    granted = set(granted)
+    denied = denied_families(table, granted)
+    blocked = [f for f in blocked_families(table, granted) if f not in denied]
+
+    def titles(names: list[str]) -> str:
+        return ", ".join(table.families[name].title for name in names)
+
+    lines = ["System call families denied completely (no permission for any of them, in any "
+             "user namespace): " + titles(denied)]
+    if blocked:
+        lines.append("System call families that cannot succeed (a necessary permission is "
+                     "missing): " + titles(blocked))
+    return lines
 
 
 def _unmediated_under_filter(report: ProofReport, table: SyscallTable) -> str:

@@ -5,7 +5,8 @@ terminal strategies so tokens are separated; see ``tests/strategies.py``):
 
 * every string the grammar derives parses;
 * print → parse gives the same AST (spans aside) and the same comments, and formatting is
-  idempotent; also with keywords used as names where the contextual lexer allows it;
+  idempotent; every comment stays after what it followed on its line (a block's '}' or '{',
+  a statement, nothing); also with keywords used as names where the contextual lexer allows it;
 * formatting does not depend on CRLF vs LF line endings;
 * text mutated out of the language fails only with coded SEL1xx diagnostics inside the text.
 
@@ -24,6 +25,7 @@ import json
 import os
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -35,6 +37,7 @@ from selkit.diagnostics import DiagnosticError
 from selkit.dsl.parser import parse
 from selkit.dsl.pretty import format_module
 from strategies import (
+    comment_places,
     comment_texts,
     mutated_sources,
     provenance_problems,
@@ -86,6 +89,24 @@ def test_format_round_trip(text):
     second = _parse(printed)
     assert strip_spans(second.items) == strip_spans(first.items), printed
     assert comment_texts(second) == comment_texts(first), printed
+    assert format_module(second) == printed, "formatting is not idempotent"
+
+
+@GRAMMAR
+@given(sel_sources())
+@example("fragment f {}# empty")
+@example("daemon d {\n    forbid steady { exec; capabilities }  # forbids\n}\n")
+@example("daemon d {\n    phase p { tun io }  # end of p\n    phase q {\n    }\n}\n")
+@example("daemon d {\n    phase p { tun  # open_tun()\n        tun io }  # end of p\n}\n")
+@example('daemon d { exec "/x"; phase p { tun };  # end of p\n}  # end of d\n')
+def test_format_keeps_every_comment_in_its_place(text):
+    """fmt keeps the multiset of comments, each after what it followed on its line (a block's
+    '}' or '{', a statement, or nothing), and fmt(fmt(x)) == fmt(x)."""
+    first = _parse(text)
+    printed = format_module(first)
+    second = _parse(printed)
+    assert Counter(comment_texts(second)) == Counter(comment_texts(first)), printed
+    assert comment_places(second, printed) == comment_places(first, text), printed
     assert format_module(second) == printed, "formatting is not idempotent"
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 
 from click.testing import CliRunner
@@ -29,8 +30,8 @@ def test_check_prints_one_line_per_daemon(cli):
     result = cli("check", "policies/openvpn.sel", "policies/iodined.sel")
     assert result.returncode == 0, result.stderr
     assert result.stdout == (
-        "policies/openvpn.sel: openvpn: ok (startup=45, steady=5 rules)\n"
-        "policies/iodined.sel: iodined (module iodine): ok (startup=35, steady=5 rules)\n")
+        "policies/openvpn.sel: openvpn: ok (startup=45, steady=5 allow rules)\n"
+        "policies/iodined.sel: iodined (module iodine): ok (startup=35, steady=5 allow rules)\n")
     assert result.stderr == ""
 
 
@@ -72,8 +73,8 @@ def test_compile_writes_every_output_and_a_summary(tmp_path, cli):
     result = cli("compile", str(spec), "-o", str(out))
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in out.iterdir()) == ["d.cil", "d.fc", "d.if", "d.pp", "d.te"]
-    assert result.stdout.splitlines()[0].split() == ["daemon", "domains", "rules", "per",
-                                                     "phase", "outputs", "installed"]
+    assert result.stdout.splitlines()[0].split() == ["daemon", "domains", "allow", "rules",
+                                                     "per", "phase", "outputs", "installed"]
     assert "d_startup_t d_steady_t" in result.stdout and "not tried" in result.stdout
     assert result.stderr == ""
 
@@ -202,6 +203,31 @@ def test_base_policy_elsewhere_needs_its_store(tmp_path, cli):
     assert bad.returncode == 2 and "error[SEL906]" in bad.stderr
 
 
+@needs_tools("checkmodule", "semodule_package", "semodule")
+def test_compile_and_prove_count_the_same_allow_rules(tmp_path, cli):
+    """The shipped policies: compile's "allow rules per phase" is the number prove names
+    beside each phase's declared grants, and check says the same."""
+    files = [str(p.relative_to(ROOT)) for p in POLICIES]
+    compiled = cli("compile", "--json", "--target", "cil", "-o", str(tmp_path), *files)
+    assert compiled.returncode == 0, compiled.stderr
+    counts = {m["source"]: m["rules_per_phase"] for m in json.loads(compiled.stdout)["modules"]}
+    checked = cli("check", "--json", *files)
+    assert {m["source"]: m["rules_per_phase"]
+            for m in json.loads(checked.stdout)["modules"]} == counts
+    proved = cli("prove", "--json", *files)
+    assert proved.returncode == 0, proved.stderr
+    said: dict[str, dict[str, int]] = {}
+    for report in json.loads(proved.stdout)["reports"]:
+        for obligation in report["obligations"]:
+            if obligation["id"] in ("steady-exact", "startup-exact"):
+                for phase, rules in re.findall(
+                        r"(\w+): \d+ declared grants \(from the module's (\d+) allow rules?\)",
+                        obligation["summary"]):
+                    said.setdefault(report["source"], {})[phase] = int(rules)
+    assert said == counts
+    assert all(len(phases) >= 2 for phases in said.values())
+
+
 @needs_tools("semodule")
 def test_prove_exit_codes_and_json(tmp_path, cli):
     """0 when every obligation holds, 1 when one is refuted (here a forbid broken by the
@@ -220,12 +246,15 @@ def test_prove_exit_codes_and_json(tmp_path, cli):
         ("d_startup_t", "udp_socket", "read"), ("d_startup_t", "udp_socket", "write"),
         ("d_startup_t", "udp_socket", "getattr"), ("d_startup_t", "fd", "use")}
     assert "ptrace" in steady["denied_families"]
+    assert "syslog" in steady["denied_families"]  # JSON keeps the name, text prints syslog(2)
     assert "execve" in steady["blocked_families"]  # file execute on libraries, no exec
 
     broken = tmp_path / "e.sel"
     broken.write_text(GOOD.replace("daemon d", "daemon e").replace(
         "    switch", "    forbid steady { null_device_t:chr_file write }\n    switch"))
     assert cli("check", str(broken)).returncode == 0
+    text = cli("prove", str(spec)).stdout
+    assert "syslog(2) (the kernel log buffer; syslog(3) logging goes through a socket)" in text
     refuted = cli("prove", str(broken))
     assert refuted.returncode == 1
     assert "every forbid holds over the effective policy" in refuted.stdout

@@ -56,7 +56,7 @@ def test_version():
 def test_check_prints_one_line_per_daemon(selkit, spec):
     result = selkit("check", "d.sel")
     assert result.exit_code == 0, result.stderr
-    assert result.stdout == "d.sel: d: ok (startup=14, steady=2 rules)\n"
+    assert result.stdout == "d.sel: d: ok (startup=14, steady=2 allow rules)\n"
     assert result.stderr == ""
 
 
@@ -124,6 +124,40 @@ def test_fmt_check_and_rewrite(selkit, spec):
     assert result.exit_code == 0 and result.stdout == "reformatted d.sel\n"
     assert spec.read_text() == GOOD
     assert selkit("fmt", "--check", "d.sel", base=False).exit_code == 0
+
+
+@pytest.mark.parametrize("old,new,line", [
+    # canonical already: after a phase's '}', after the daemon's '}'
+    ("    }\n    phase steady {", "    }  # end of startup\n    phase steady {",
+     "    }  # end of startup"),
+    ("    }\n}\n", "    }\n}  # end of d\n", "}  # end of d"),
+    # not canonical: a one-line phase, a switch whose '}' shares the option's line
+    ("    phase steady {\n        udp io\n    }", "    phase steady { udp io }  # steady",
+     "    }  # steady"),
+    ('        option "-z {context}"\n    }', '        option "-z {context}" }  # switch',
+     "    }  # switch"),
+])
+def test_fmt_keeps_a_comment_after_its_closing_brace(selkit, spec, old, new, line):
+    source = GOOD.replace(old, new, 1)
+    spec.write_text(source)
+    canonical = line in source.splitlines()
+    assert selkit("fmt", "--check", "d.sel", base=False).exit_code == (0 if canonical else 1)
+    assert selkit("fmt", "d.sel", base=False).exit_code == 0
+    assert line in spec.read_text().splitlines(), spec.read_text()
+    assert selkit("fmt", "--check", "d.sel", base=False).exit_code == 0
+
+
+def test_fmt_check_with_stdout_still_reports_and_fails(selkit, spec):
+    messy = GOOD.replace("    phase steady {\n        udp io\n    }", "  phase steady {udp io}")
+    spec.write_text(messy)
+    result = selkit("fmt", "--check", "--stdout", "d.sel", base=False)
+    assert result.exit_code == 1
+    assert result.stdout == GOOD
+    assert result.stderr == "would reformat d.sel\n"
+    assert spec.read_text() == messy
+    spec.write_text(GOOD)
+    result = selkit("fmt", "--check", "--stdout", "d.sel", base=False)
+    assert (result.exit_code, result.stdout, result.stderr) == (0, GOOD, "")
 
 
 def test_doc_verbs_lists_every_form(selkit):

@@ -105,6 +105,16 @@ def test_brief_families_are_present(table):
         ("process", "transition")}
 
 
+def test_a_family_named_like_a_library_call_says_which_one_it_is(raw, table):
+    """The syslog family is the syslog(2) system call (the kernel log buffer), not syslog(3),
+    which every daemon that logs calls: its label says so, and a label names its family."""
+    assert table.families["syslog"].title == (
+        "syslog(2) (the kernel log buffer; syslog(3) logging goes through a socket)")
+    assert table.families["ptrace"].title == "ptrace"  # no label: the name
+    for name, fam in raw["families"].items():
+        assert fam.get("label", name).startswith(name), name
+
+
 def test_unmediated_list(table):
     um = set(table.unmediated)
     assert len(um) == len(table.unmediated)

@@ -22,6 +22,7 @@ from selkit.ir import nodes as ir
 from selkit.prove.api import compare, prove_files
 from selkit.prove.engine import prove
 from selkit.prove.obligations import Verdict
+from selkit.report.compile import rules_per_phase
 from tiny import TinyLinker
 
 SPEC = '''daemon tinyd {
@@ -120,6 +121,20 @@ def test_a_base_rule_reaches_a_new_domain_through_its_attribute(tiny, tmp_path):
         assert effective.Grant("shadow_t", "file", "read") not in steady.all
         assert report.verdict is Verdict.HOLDS, [
             (r.id, [e.text for e in r.evidence]) for r in report.results]
+
+
+def test_the_exact_obligations_count_the_allow_rules_compile_counts(tiny, tmp_path):
+    """One vocabulary: prove names each phase's declared grants and the module's allow rules
+    they come from, the number compile and check print for the phase."""
+    spec = _module(tiny[1], tmp_path)
+    rules = rules_per_phase(spec)
+    for report in _reports(tiny, spec, spec):
+        for obligation, phase in (("steady-exact", "steady"), ("startup-exact", "startup")):
+            c = report.phases[phase]
+            assert _result(report, obligation).summary == (
+                f"{phase}: {len(c.declared)} declared grants (from the module's "
+                f"{rules[phase]} allow rules) + {len(c.baseline)} baseline grants; "
+                "nothing else"), report.engine
 
 
 def test_the_engines_agree_grant_for_grant(tiny, tmp_path):

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from selkit.analysis.effective import Reach
 from selkit.analysis.profile import PROBE_SELF
 from selkit.diagnostics import Span
+from selkit.facts.syscalls import load_table
 from selkit.ir import nodes as ir
 from selkit.prove.obligations import Evidence
 from selkit.report.format import (
@@ -20,7 +21,7 @@ from selkit.report.format import (
 )
 from selkit.report.html import HtmlRenderer
 from selkit.report.markdown import MarkdownRenderer
-from selkit.report.prove import finding_lines, findings
+from selkit.report.prove import family_lines, finding_lines, findings
 from selkit.report.renderers import renderer
 
 
@@ -125,3 +126,17 @@ def test_a_plain_note_is_a_finding_of_its_own():
     notes = [Evidence("typebounds a b is missing"), Evidence("typebounds a b is missing")]
     found = findings(notes, frozenset())
     assert len(found) == 2 and all(f.kind is None for f in found)
+
+
+def test_denied_families_are_named_so_that_syslog_is_not_read_as_logging():
+    """A daemon that logs through syslog(3) (a unix socket) keeps the syslog(2) family denied:
+    the text names the system call and the kernel log buffer, never a bare "syslog"."""
+    lines = family_lines(load_table(), {("unix_dgram_socket", "write"),
+                                        ("file", "execute")})
+    denied, blocked = lines
+    assert denied.startswith("System call families denied completely (")
+    assert "syslog(2) (the kernel log buffer; syslog(3) logging goes through a socket)" in denied
+    assert "syslog" not in denied.split(": ", 1)[1].split(", ")
+    assert "ptrace" in denied.split(": ", 1)[1].split(", ")
+    assert blocked == ("System call families that cannot succeed (a necessary permission is "
+                       "missing): execve")
