@@ -143,8 +143,12 @@ def _sort_key(d: Diagnostic) -> tuple:
 
 def did_you_mean(word: str, candidates: Iterable[str], *, n: int = 1,
                  cutoff: float = 0.72) -> str | None:
-    """The closest candidate to ``word`` as a hint ("did you mean 'x'?"), or None."""
-    matches = difflib.get_close_matches(word, sorted(set(candidates)), n=n, cutoff=cutoff)
+    """The closest candidate to ``word`` as a hint ("did you mean 'x'?"), or None.
+
+    Never ``word`` itself: a name the candidates hold is known, so when it is reported the
+    problem is elsewhere, and suggesting it back says nothing."""
+    matches = difflib.get_close_matches(word, sorted(set(candidates) - {word}), n=n,
+                                        cutoff=cutoff)
     if not matches:
         return None
     if len(matches) == 1:

@@ -251,6 +251,23 @@ def test_the_base_policy_module_cannot_be_replaced(tmp_path, module, base_module
     assert diag.code == "SEL221" and f"'module {module}_local'" in diag.hint
 
 
+@pytest.mark.parametrize("items, message, column", [
+    # Two items on one line without ';': the grammar reads the second as the first's
+    # permission, which once gave "unknown class or forbid group 'exec'; did you mean 'exec'?".
+    ("exec capabilities", "expected ';' between the forbid items 'exec' and 'capabilities'", 26),
+    ("capabilities tcp_socket", "expected ';' between the forbid items 'capabilities' and "
+     "'tcp_socket'", 34),
+    ("exec { execute }", "forbid group 'exec' takes no permissions", 26),
+    ("steady:exec", "forbid group 'exec' takes no target", 21),
+])
+def test_a_forbid_group_stands_alone(tmp_path, items, message, column):
+    text = TWO_PHASES.replace("switch startup", f"forbid steady {{ {items} }}\n    switch startup")
+    (diag,) = _lower_errors(text, tmp_path, small_kb())
+    assert (diag.code, diag.message) == ("SEL222", message)
+    assert (diag.span.line, diag.span.column) == (14, column)
+    assert "did you mean" not in (diag.hint or "")
+
+
 def test_new_types_must_not_exist_in_the_base(tmp_path):
     """A type the module would declare that the base already has is SEL208 (the small kb
     has syslogd_runtime_t, which daemon 'syslogd' with file 'runtime' would declare)."""
