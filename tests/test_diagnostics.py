@@ -26,3 +26,14 @@ def test_a_known_name_is_never_suggested_back():
 def test_no_suggestion_is_the_word_itself(word, others, n):
     hint = did_you_mean(word, [word, *others], n=n)
     assert hint is None or f"'{word}'" not in hint
+
+
+def test_one_slip_in_a_short_word_is_found():
+    """difflib alone misses these ('upd' is 0.67 from 'udp')."""
+    verbs = ["udp", "tcp", "tun", "icmp", "syslog"]
+    assert did_you_mean("upd", verbs) == "did you mean 'udp'?"       # two letters swapped
+    assert did_you_mean("icpm", verbs) == "did you mean 'icmp'?"
+    assert did_you_mean("tnu", verbs) == "did you mean 'tun'?"
+    assert did_you_mean("tcpp", verbs) == "did you mean 'tcp'?"      # one letter more
+    assert did_you_mean("xyz", verbs) is None
+    assert did_you_mean("ud", ["io"]) is None                         # two letters: too short

@@ -199,6 +199,21 @@ def test_name_errors_suggest(tmp_path):
     assert "capability" in err.value.diagnostics[0].hint
 
 
+@pytest.mark.parametrize("port, hint", [
+    ("ssh", "did you mean 'ssh_port_t' (tcp 22)? a port type is written in full"),
+    ("shh", "did you mean 'ssh_port_t' (tcp 22)? a port type is written in full"),
+    ("http_prot_t", "did you mean 'http_port_t' (tcp 80, 8080)? a port type is written in full"),
+    ("nothing", "give a port number (53), a range (6000-6010) or a port type"),
+])
+def test_a_port_named_by_its_service_suggests_the_port_type(tmp_path, port, hint):
+    text = TWO_PHASES.replace("        setid\n",
+                              f"        setid\n        tcp connect port {port}\n")
+    with pytest.raises(DiagnosticError) as err:
+        compile_text(text, tmp_path)
+    (diag,) = err.value.diagnostics
+    assert (diag.code, diag.hint) == ("SEL204", hint)
+
+
 def test_file_context_clash_with_the_base(tmp_path):
     text = TWO_PHASES.replace('exec "/usr/sbin/d"', 'exec "/usr/sbin/taken"')
     assert codes(text, tmp_path) == ["SEL217"]
