@@ -141,10 +141,44 @@ def _sort_key(d: Diagnostic) -> tuple:
     return (d.span or Span("", 0, 0, 0, 0), d.code)
 
 
+def closest(word: str, candidates: Iterable[str], *, n: int = 1,
+            cutoff: float = 0.72) -> list[str]:
+    """Up to ``n`` candidates close to ``word``, closest first; never ``word`` itself.
+
+    difflib's ratio finds most slips, but in a short word one slip weighs too much: a swap
+    ('upd' for 'udp' is 0.67) or a wrong letter ('tdp' for 'tcp'). So a candidate one edit
+    away (a letter added, dropped, changed, or two neighbours swapped) is close too, for
+    words of three letters or more.
+    """
+    names = sorted(set(candidates) - {word})
+    found = difflib.get_close_matches(word, names, n=n, cutoff=cutoff)
+    if len(found) < n and len(word) >= 3:
+        found += [c for c in names if c not in found and _one_edit(word, c)][:n - len(found)]
+    return found
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """True if ``b`` is ``a`` with one letter added, dropped or changed, or two adjacent
+    letters swapped."""
+    if abs(len(a) - len(b)) > 1 or a == b:
+        return False
+    if len(a) == len(b):
+        diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
+                                  and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    short, long = sorted((a, b), key=len)
+    i = next((k for k, (x, y) in enumerate(zip(short, long, strict=False)) if x != y),
+             len(short))
+    return short[i:] == long[i + 1:]
+
+
 def did_you_mean(word: str, candidates: Iterable[str], *, n: int = 1,
                  cutoff: float = 0.72) -> str | None:
-    """The closest candidate to ``word`` as a hint ("did you mean 'x'?"), or None."""
-    matches = difflib.get_close_matches(word, sorted(set(candidates)), n=n, cutoff=cutoff)
+    """The closest candidate to ``word`` as a hint ("did you mean 'x'?"), or None.
+
+    Never ``word`` itself: a name the candidates hold is known, so when it is reported the
+    problem is elsewhere, and suggesting it back says nothing."""
+    matches = closest(word, candidates, n=n, cutoff=cutoff)
     if not matches:
         return None
     if len(matches) == 1:

@@ -9,6 +9,8 @@ from pathlib import Path
 #: An ``allow`` statement of CIL with a plain permission list: source, target, class, the
 #: permissions (space-separated).
 CIL_ALLOW = re.compile(r"\(allow (\S+) (\S+) \((\S+) \(([^)]*)\)\)\)")
+#: A statement only a base module makes: the kernel's classes, initial SIDs, MLS sensitivities.
+_BASE_STATEMENT = re.compile(rb"^\((?:class|sid|sensitivity) ", re.M)
 _CIL_FILECON = re.compile(r'^\(filecon "((?:[^"\\]|\\.)*)" (\w+) (?:\(\w+ \w+ (\w+)|\(\)|(\w+))',
                           re.M)
 
@@ -42,6 +44,13 @@ def active_module_cils(store: str) -> list[tuple[str, Path]]:
     for cil in sorted(modules.glob("[0-9]*/*/cil")):
         chosen[cil.parent.name] = cil  # sorted: a higher priority directory wins
     return [(name, path) for name, path in sorted(chosen.items()) if name not in disabled]
+
+
+def base_modules(store: str) -> frozenset[str]:
+    """The enabled modules that are the base policy itself (Debian: ``base``): they declare
+    what every other module is written against, so replacing one unlinks the whole policy."""
+    return frozenset(name for name, cil in active_module_cils(store)
+                     if _BASE_STATEMENT.search(read_cil(cil)))
 
 
 def store_file_contexts(store: str) -> dict[tuple[str, str], tuple[str, tuple[str, ...]]]:

@@ -12,7 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeAlias
 
-from selkit.base.modules import active_module_cils, disabled_modules, store_file_contexts
+from selkit.base.modules import (
+    active_module_cils,
+    base_modules,
+    disabled_modules,
+    store_file_contexts,
+)
 from selkit.cache import cache_root, read_pickle, write_pickle
 from selkit.diagnostics import Diagnostic, DiagnosticError
 from selkit.ir.kb import KnowledgeBase, PortRange
@@ -188,6 +193,7 @@ def _read_kb(policy_path: str, store: str | None) -> KnowledgeBase:
     file_contexts = {}
     enabled: frozenset[str] = frozenset()
     disabled: frozenset[str] = frozenset()
+    base: frozenset[str] = frozenset()
     if store:
         from selkit.base.store import load_store_model  # noqa: PLC0415 (imports this module)
 
@@ -201,12 +207,13 @@ def _read_kb(policy_path: str, store: str | None) -> KnowledgeBase:
         file_contexts = store_file_contexts(store)
         enabled = frozenset(name for name, _ in active_module_cils(store))
         disabled = disabled_modules(store)
+        base = base_modules(store)
     return KnowledgeBase(
         types=frozenset(types), attributes=frozenset(attributes), classes=policy_classes(policy),
         portcons=policy_portcons(policy), attribute_members=members,
         roles=frozenset(str(r) for r in policy.roles()), mls=bool(policy.mls),
         source=policy_path, file_contexts=file_contexts, enabled_modules=enabled,
-        disabled_modules=disabled, aliases=aliases, store=store)
+        disabled_modules=disabled, base_modules=base, aliases=aliases, store=store)
 
 
 def policy_classes(policy: Policy) -> dict[str, frozenset[str]]:

@@ -7,10 +7,18 @@ large, empty) becomes a coded diagnostic (SEL9xx); nothing here prints or exits.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from selkit.diagnostics import Diagnostic, DiagnosticError, DiagnosticSink, Related, Span
+from selkit.diagnostics import (
+    Diagnostic,
+    DiagnosticError,
+    DiagnosticSink,
+    Related,
+    Span,
+    closest,
+)
 from selkit.dsl import ast
 from selkit.dsl.limits import MAX_SOURCE_BYTES
 from selkit.dsl.parser import parse
@@ -116,8 +124,8 @@ def _follow_uses(program: Program, module: ast.Module, sink: DiagnosticSink,
             for d in exc.diagnostics:
                 if d.span is None or d.code in ("SEL901", "SEL903", "SEL904"):
                     sink.error("SEL214", f"cannot use '{use.path.value}': {d.message}",
-                               use.path.span, hint="a 'use' path is relative to the directory "
-                               "of the file that uses it" if d.code == "SEL901" else None)
+                               use.path.span, hint=_missing_use_hint(base, use.path.value)
+                               if d.code == "SEL901" else None)
                 else:
                     sink.items.append(d)
             continue
@@ -139,3 +147,81 @@ def _collect_fragments(program: Program, sink: DiagnosticSink) -> None:
                            frag.name.span, related=[Related(first.name.span, "first defined here")])
                 continue
             program.fragments[frag.name.text] = frag
+
+
+# ---------------------------------------------------------------------------------------------
+# Files a 'use' could mean: hints for a misspelt path and for a fragment no file read defines
+
+#: How deep below the folder of the file being read the hints look for libraries, and how many
+#: .sel files they open at most (a spec in a large folder must not make an error slow).
+_LIBRARY_DEPTH = 2
+_LIBRARY_FILES = 200
+_DECLARES = re.compile(r"^[ \t]*(daemon|fragment)[ \t]", re.M)
+
+
+def _library_text(path: str) -> str | None:
+    """The text of ``path`` if it is a library 'use' can read: fragments and no daemon."""
+    try:
+        text = read_source(path)
+    except DiagnosticError:
+        return None
+    return text if {m.group(1) for m in _DECLARES.finditer(text)} == {"fragment"} else None
+
+
+def _missing_use_hint(base: str, written: str) -> str:
+    """SEL214's hint for a 'use' path that names no file: the closest existing path, corrected
+    one part at a time (folders by folder names, the file among the libraries of its folder)."""
+    where = Path(base or ".")
+    parts = Path(written).parts
+    fixed: list[str] = []
+    for i, part in enumerate(parts):
+        here = where / part
+        last = i == len(parts) - 1
+        if (here.is_file() if last else here.is_dir()) or part in ("/", "..", "."):
+            fixed.append(part)
+            where = here
+            continue
+        try:
+            entries = sorted(os.listdir(where))
+        except OSError:
+            break
+        if last:  # the closest names first: only a few files are read
+            near = [e for e in closest(part, [e for e in entries if e.endswith(".sel")], n=5)
+                    if _library_text(str(where / e)) is not None][:1]
+        else:
+            near = closest(part, [e for e in entries if (where / e).is_dir()])
+        if not near:
+            break
+        fixed.append(near[0])
+        where = where / near[0]
+    else:
+        return f"did you mean \"{os.path.join(*fixed)}\"?"
+    return "a 'use' path is relative to the directory of the file that uses it"
+
+
+def fragment_homes(name: str, near: str) -> list[str]:
+    """The 'use' paths (relative to the folder of the file ``near``) of the .sel files in that
+    folder or up to two folders below it that define fragment ``name``, nearest first."""
+    root = Path(os.path.dirname(near) or ".")
+    defines = re.compile(rf"^[ \t]*fragment[ \t]+{re.escape(name)}\b", re.M)
+    found: list[str] = []
+    opened = 0
+    for depth in range(_LIBRARY_DEPTH + 1):
+        pattern = "/".join(["*"] * depth + ["*.sel"])
+        for path in sorted(root.glob(pattern)):
+            if opened >= _LIBRARY_FILES:
+                return found
+            if any(p.startswith(".") for p in path.relative_to(root).parts) or \
+                    os.path.abspath(path) == os.path.abspath(near):
+                continue
+            opened += 1
+            text = _library_text(str(path))
+            if text is None or not defines.search(text):
+                continue
+            try:
+                module = parse(text, str(path))
+            except DiagnosticError:
+                continue
+            if any(f.name.text == name for f in module.of(ast.Fragment)):
+                found.append(path.relative_to(root).as_posix())
+    return found

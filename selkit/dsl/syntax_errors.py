@@ -277,6 +277,9 @@ def _bad_character(exc: UnexpectedCharacters, text: str, path: str) -> Diagnosti
         hint = f"options and other free text are written as strings: \"{run}\""
     elif char == "-":
         hint = "a port range is written without spaces: 6000-6010"
+    elif char == ",":
+        hint = ("',' separates nothing: statements and forbid items are separated by ';' or "
+                "a line break, the permissions of '{ ... }' by blanks")
     elif char in "/.~" and len(run) > 1:
         hint = f"paths are written as strings: \"{run}\""
     else:

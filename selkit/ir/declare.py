@@ -48,21 +48,39 @@ def _raw_offset(body: str, index: int) -> int:
 
 
 def module_name(ctx: DaemonState) -> str:
-    """The module's name: the daemon's, or the one 'module' gives (SEL215, SEL219, SEL326)."""
+    """The module's name: the daemon's, or the one 'module' gives (SEL215, SEL219, SEL221,
+    SEL326)."""
     nodes = ctx.daemon.of(ast.ModuleName)
     for extra in nodes[1:]:
         ctx.sink.error("SEL326", "a daemon has at most one 'module'", extra.span,
                        related=[Related(nodes[0].span, "first given here")])
     if not nodes:
-        _check_not_disabled(ctx, ctx.name, ctx.daemon.name.span, implicit=True)
+        _check_module_name(ctx, ctx.name, ctx.daemon.name.span, implicit=True)
         return ctx.name
     name = nodes[0].name.text
     if not VALID_NAME.match(name):
         ctx.sink.error("SEL215", f"module name '{name}' is not valid", nodes[0].name.span,
                        hint="use lower-case letters, digits and '_', starting with a letter")
     else:
-        _check_not_disabled(ctx, name, nodes[0].name.span, implicit=False)
+        _check_module_name(ctx, name, nodes[0].name.span, implicit=False)
     return name
+
+
+def _check_module_name(ctx: DaemonState, name: str, span: Span, *, implicit: bool) -> None:
+    """SEL221 for the base policy's own module, SEL219 for one the store keeps disabled."""
+    if ctx.kb.is_base_module(name):
+        # semodule would install it over the base at a higher priority: the link then lacks
+        # every class, type and rule of the base, and fails on names the spec never wrote.
+        how = (f"add 'module {name}_local' (or another name) to the daemon" if implicit
+               else f"drop this 'module' (the module is then named '{ctx.name}', after the "
+                    "daemon) or name another module")
+        ctx.sink.error(
+            "SEL221", f"module '{name}' is the base policy's own module: installing this one "
+            "would replace the whole base policy, which every other module is linked against",
+            span, hint=f"{how}; a path the base already labels keeps the base's type, which "
+                       "statements name directly")
+        return
+    _check_not_disabled(ctx, name, span, implicit=implicit)
 
 
 def _check_not_disabled(ctx: DaemonState, name: str, span: Span, *, implicit: bool) -> None:
@@ -91,9 +109,49 @@ def check_fc_conflict(ctx: DaemonState, fc: ir.FileContext, module_name: str) ->
     ctx.sink.error(
         "SEL217", f"'{fc.regex}' is already labelled {base_type} by module {who} of the "
         "base policy; semodule keeps one label per path and would silently drop this one",
-        fc.origin.span,
-        hint=(f"replace that module: add 'module {owners[0]}' to the daemon, "
-              "or label another path") if owners else "label another path")
+        fc.origin.span, hint=_clash_hint(ctx, fc, base_type, owners))
+
+
+def _clash_hint(ctx: DaemonState, fc: ir.FileContext, base_type: str,
+                owners: tuple[str, ...]) -> str:
+    """What to do about a path another module labels: a 'file' uses the type the path has
+    (a statement takes a type wherever it takes a file name); an exec path can only replace
+    the module that labels it, and never the base policy's own module."""
+    replaceable = [o for o in owners if not ctx.kb.is_base_module(o)]
+    replace = (f"replace module '{replaceable[0]}': add 'module {replaceable[0]}' to the "
+               "daemon, if this daemon is the one it confines") if replaceable else None
+    name = ir.own_name_of(ctx.name, fc.type)
+    if fc.origin.cause is ir.Cause.DECL and name is not None:
+        example = _use_with_type(ctx, name, base_type)
+        hint = (f"the path already has the type {base_type}: drop this 'file' and write "
+                f"{base_type} where the spec names '{name}'" +
+                (f" ('{example}')" if example else " (a statement takes a type wherever it "
+                                                   "takes a file name)"))
+        return f"{hint}; or {replace}" if replace else hint
+    if replace:
+        return f"{replace}; or install the program under another path"
+    return ("the base policy's own module cannot be replaced: install the program under "
+            "another path")
+
+
+def _use_with_type(ctx: DaemonState, name: str, type_name: str) -> str | None:
+    """The first statement of the daemon's phases (fragments included) that names its own
+    file ``name``, with ``type_name`` written in its place."""
+    pending = [item for phase in ctx.daemon.of(ast.Phase) for item in phase.body]
+    seen: set[str] = set()
+    while pending:
+        item = pending.pop(0)
+        if isinstance(item, ast.Include):
+            frag = ctx.program.fragments.get(item.name.text)
+            if frag is not None and item.name.text not in seen:
+                seen.add(item.name.text)
+                pending[:0] = frag.body
+        elif isinstance(item, ast.Verb) and any(a.is_word and a.text == name for a in item.args):
+            return " ".join([item.name.text, *(type_name if a.is_word and a.text == name
+                                               else a.text for a in item.args)])
+        elif isinstance(item, ast.Allow) and item.target.text == name:
+            return item_text(item).replace(f"allow {name}:", f"allow {type_name}:", 1)
+    return None
 
 
 def _new_type(ctx: DaemonState, name: str, span: Span) -> bool:

@@ -44,8 +44,11 @@ def _forbid_item(ctx: DaemonState, phase: str, item: ast.ForbidItem) -> list[ir.
     if item.target is not None and target is None:
         return []
     name = item.name.text
-    if item.target is None and item.perms is None and name in vocab.FORBID_GROUPS:
-        return forbid_group_patterns(phase, name, origin, ctx.kb.classes)
+    if name in vocab.FORBID_GROUPS and name not in ctx.kb.classes:
+        if item.target is None and item.perms is None:
+            return forbid_group_patterns(phase, name, origin, ctx.kb.classes)
+        _group_with_more(ctx, item)
+        return []
     if name not in ctx.kb.classes:
         hint = did_you_mean(name, set(ctx.kb.classes) | set(vocab.FORBID_GROUPS))
         ctx.sink.error("SEL202", f"unknown class or forbid group '{name}'", item.name.span,
@@ -57,3 +60,34 @@ def _forbid_item(ctx: DaemonState, phase: str, item: ast.ForbidItem) -> list[ir.
         if perms is None:
             return []
     return [ir.ForbidPattern(phase, target, name, perms, origin)]
+
+
+def _group_with_more(ctx: DaemonState, item: ast.ForbidItem) -> None:
+    """SEL222: a group stands alone. ``exec capabilities`` is two items without a ';' (the
+    grammar reads the second as the first's permission), ``exec { execute }`` or ``T:exec``
+    a group given what only a class takes."""
+    name = item.name.text
+    perms = item.perms
+    if item.target is None and perms is not None and perms.kind is ast.PermKind.ONE:
+        second = perms.perms[0]
+        if second.text in vocab.FORBID_GROUPS or second.text in ctx.kb.classes:
+            ctx.sink.error(
+                "SEL222", f"expected ';' between the forbid items '{name}' and "
+                f"'{second.text}'", second.span,
+                hint=f"a forbid group takes no permissions, so '{second.text}' was read as "
+                     f"one of '{name}': write '{name}; {second.text}', or put each item on a "
+                     "line of its own")
+            return
+    if item.target is not None:
+        ctx.sink.error(
+            "SEL222", f"forbid group '{name}' takes no target", item.target.span,
+            hint=f"a group covers every target: drop '{item.target.text}:', or forbid a class "
+                 f"on that target ('{item.target.text}:CLASS PERMS')")
+        return
+    assert perms is not None, "this is a bug."
+    written = item_text(item)[len(name) + 1:]  # the permissions as written
+    ctx.sink.error(
+        "SEL222", f"forbid group '{name}' takes no permissions", perms.span,
+        hint="a group is all of its classes and permissions (the table at the end of "
+             "dsl/REFERENCE.md): drop the permissions, or forbid them on the class they "
+             f"belong to ('CLASS {written}'); separate several items with ';'")

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+#: The name semodule gives the base policy's module.
+BASE_MODULE = "base"
+
 
 @dataclass(frozen=True, order=True)
 class PortRange:
@@ -42,10 +45,17 @@ class KnowledgeBase:
     #: Names of the store's enabled modules, and of the modules it lists as disabled.
     enabled_modules: frozenset[str] = frozenset()
     disabled_modules: frozenset[str] = frozenset()
+    #: The store's base modules: the base policy itself, which no daemon's module may replace.
+    base_modules: frozenset[str] = frozenset()
     #: Each type alias and the type it stands for.
     aliases: dict[str, str] = field(default_factory=dict)
     #: The module store the policy was linked from (None: a binary policy alone).
     store: str | None = None
+
+    def is_base_module(self, name: str) -> bool:
+        """True if a module named ``name`` would replace the base policy's own module
+        (``base`` is the base module's name in every module store)."""
+        return name == BASE_MODULE or name in self.base_modules
 
     def is_type_or_attribute(self, name: str) -> bool:
         """True if ``name`` is a type, alias or attribute of the base policy."""

@@ -6,7 +6,7 @@ first, then to the base policy's; an unknown name is reported with the closest k
 
 from __future__ import annotations
 
-from selkit.diagnostics import did_you_mean
+from selkit.diagnostics import closest, did_you_mean
 from selkit.dsl import ast
 from selkit.ir.daemon_state import DaemonState, PhaseState
 from selkit.ir.nodes import SELF, own_type_name
@@ -97,12 +97,28 @@ def resolve_port(ctx: DaemonState, arg: ast.Arg,
             ranges = [r for r in ctx.kb.port_ranges_of(arg.text) if r.protocol == protocol]
             return (arg.text,), any(r.low < 1024 for r in ranges)
         ctx.sink.error("SEL204", f"unknown port type '{arg.text}'", arg.span,
-                       hint=did_you_mean(arg.text, ctx.kb.port_types) or
-                       "give a port number (53), a range (6000-6010) or a port type")
+                       hint=_port_hint(ctx, arg.text, protocol))
         return None
     ctx.sink.error("SEL205", f"expected a port, found {arg.kind} '{arg.text}'", arg.span,
                    hint="give a port number (53), a range (6000-6010) or a port type")
     return None
+
+
+def _port_hint(ctx: DaemonState, word: str, protocol: str) -> str:
+    """SEL204's hint: the port type ``word`` names by its service ('ssh' is ssh_port_t, the
+    way the base names its port types), else the closest port type, with its ports."""
+    suffix = "_port_t"
+    services = {t[:-len(suffix)]: t for t in ctx.kb.port_types if t.endswith(suffix)}
+    found = services.get(word)
+    if found is None:
+        near = closest(word, ctx.kb.port_types) or [services[s] for s in closest(word, services)]
+        found = near[0] if near else None
+    if found is None:
+        return "give a port number (53), a range (6000-6010) or a port type"
+    ports = ", ".join(f"{r.low}" if r.low == r.high else f"{r.low}-{r.high}"
+                      for r in ctx.kb.port_ranges_of(found) if r.protocol == protocol)
+    where = f" ({protocol} {ports})" if ports else f" (no {protocol} port in the base)"
+    return f"did you mean '{found}'{where}? a port type is written in full"
 
 
 def _types_in_range(ctx: DaemonState, protocol: str, low: int, high: int) -> tuple[str, ...]:

@@ -6,11 +6,13 @@ and a form that uses a resource an earlier phase opened is tied to that phase (t
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Iterator
 
 from selkit.diagnostics import Span, did_you_mean
 from selkit.dsl import ast
+from selkit.dsl.loader import fragment_homes
 from selkit.dsl.pretty import item_text
 from selkit.ir import nodes as ir
 from selkit.ir import vocab
@@ -54,13 +56,26 @@ def _expand_includes(ctx: DaemonState, items: Iterable[ast.PhaseItem], stack: li
         frag = ctx.program.fragments.get(name)
         if frag is None:
             ctx.sink.error("SEL213", f"unknown fragment '{name}'", item.name.span,
-                           hint=did_you_mean(name, ctx.program.fragments))
+                           hint=_fragment_hint(ctx, item))
             continue
         if name in stack:
             ctx.sink.error("SEL320", f"fragment '{name}' includes itself",
                            item.name.span)
             continue
         yield from _expand_includes(ctx, frag.body, stack + [name])
+
+
+def _fragment_hint(ctx: DaemonState, item: ast.Include) -> str:
+    """SEL213's hint: the 'use' line that brings the fragment in, when a library near the
+    including file defines it; else the closest fragment of the files read."""
+    name = item.name.text
+    homes = fragment_homes(name, item.span.path)
+    if homes:
+        where = os.path.basename(item.span.path)
+        return (f"add 'use \"{homes[0]}\"' at the top of {where}: that file defines "
+                f"fragment '{name}'")
+    return did_you_mean(name, ctx.program.fragments) or (
+        "a fragment is defined in this file or in a file it reads with 'use \"PATH\"'")
 
 
 def _lower_allow(ctx: DaemonState, state: PhaseState, node: ast.Allow) -> None:

@@ -75,4 +75,6 @@ def closest_hint(text: str, needle: str, path: str) -> str:
     if best is None:
         return f"{path} is empty"
     shown = best.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    if best == want:  # the anchor's own text: only the blanks around it are not in the file
+        return f'the file has "{shown}" ({path}:{best_line}) without the blanks around it'
     return f'did you mean "{shown}" ({path}:{best_line})?'

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from fakes import small_kb
@@ -197,11 +199,88 @@ def test_name_errors_suggest(tmp_path):
     assert "capability" in err.value.diagnostics[0].hint
 
 
+@pytest.mark.parametrize("port, hint", [
+    ("ssh", "did you mean 'ssh_port_t' (tcp 22)? a port type is written in full"),
+    ("shh", "did you mean 'ssh_port_t' (tcp 22)? a port type is written in full"),
+    ("http_prot_t", "did you mean 'http_port_t' (tcp 80, 8080)? a port type is written in full"),
+    ("nothing", "give a port number (53), a range (6000-6010) or a port type"),
+])
+def test_a_port_named_by_its_service_suggests_the_port_type(tmp_path, port, hint):
+    text = TWO_PHASES.replace("        setid\n",
+                              f"        setid\n        tcp connect port {port}\n")
+    with pytest.raises(DiagnosticError) as err:
+        compile_text(text, tmp_path)
+    (diag,) = err.value.diagnostics
+    assert (diag.code, diag.hint) == ("SEL204", hint)
+
+
 def test_file_context_clash_with_the_base(tmp_path):
     text = TWO_PHASES.replace('exec "/usr/sbin/d"', 'exec "/usr/sbin/taken"')
     assert codes(text, tmp_path) == ["SEL217"]
     replaced = text.replace('    exec', '    module other\n    exec')
     assert compile_text(replaced, tmp_path).name == "other"
+
+
+def _lower_errors(text: str, tmp_path, kb) -> list:
+    path = tmp_path / "d.sel"
+    path.write_text(text)
+    with pytest.raises(DiagnosticError) as err:
+        lower(load(str(path)), kb)
+    return err.value.diagnostics
+
+
+def test_a_file_the_base_module_labels_names_the_type_it_has(tmp_path):
+    """A jail the base policy's own module labels (/tmp is tmp_t) cannot be replaced away:
+    the hint says to use the type the path has, in the statement that names the file."""
+    kb = dataclasses.replace(small_kb(), file_contexts={
+        ("/tmp", "dir"): ("tmp_t", ("base",)), ("/srv/other", "dir"): ("etc_t", ("other",))})
+    (diag,) = _lower_errors(TWO_PHASES.replace('"/var/empty/d"', '"/tmp"'), tmp_path, kb)
+    assert diag.code == "SEL217"
+    assert "write tmp_t where the spec names 'jail' ('chroot tmp_t')" in diag.hint
+    assert "module base" not in diag.hint
+    # A path of another module: the type it has, or replacing that module.
+    (diag,) = _lower_errors(TWO_PHASES.replace('"/var/empty/d"', '"/srv/other"'), tmp_path, kb)
+    assert "write etc_t where" in diag.hint and "'module other'" in diag.hint
+
+
+def test_an_exec_path_the_base_module_labels_is_never_fixed_by_replacing_it(tmp_path):
+    kb = dataclasses.replace(small_kb(), file_contexts={
+        ("/usr/sbin/d", "file"): ("bin_t", ("base",))})
+    (diag,) = _lower_errors(TWO_PHASES, tmp_path, kb)
+    assert diag.code == "SEL217" and "module base" not in diag.hint
+    assert "another path" in diag.hint
+
+
+@pytest.mark.parametrize("module, base_modules", [
+    ("base", frozenset()),               # semodule's name for the base module, in any store
+    ("refpolicy", frozenset({"refpolicy"})),  # a store whose base module has another name
+])
+def test_the_base_policy_module_cannot_be_replaced(tmp_path, module, base_modules):
+    kb = dataclasses.replace(small_kb(), base_modules=base_modules)
+    text = TWO_PHASES.replace("    exec", f"    module {module}\n    exec", 1)
+    (diag,) = _lower_errors(text, tmp_path, kb)
+    assert diag.code == "SEL221" and f"module '{module}' is the base policy's own" in diag.message
+    assert diag.span.line == 2 and "drop this 'module'" in diag.hint
+    (diag,) = _lower_errors(TWO_PHASES.replace("daemon d {", f"daemon {module} {{"),
+                            tmp_path, kb)
+    assert diag.code == "SEL221" and f"'module {module}_local'" in diag.hint
+
+
+@pytest.mark.parametrize("items, message, column", [
+    # Two items on one line without ';': the grammar reads the second as the first's
+    # permission, which once gave "unknown class or forbid group 'exec'; did you mean 'exec'?".
+    ("exec capabilities", "expected ';' between the forbid items 'exec' and 'capabilities'", 26),
+    ("capabilities tcp_socket", "expected ';' between the forbid items 'capabilities' and "
+     "'tcp_socket'", 34),
+    ("exec { execute }", "forbid group 'exec' takes no permissions", 26),
+    ("steady:exec", "forbid group 'exec' takes no target", 21),
+])
+def test_a_forbid_group_stands_alone(tmp_path, items, message, column):
+    text = TWO_PHASES.replace("switch startup", f"forbid steady {{ {items} }}\n    switch startup")
+    (diag,) = _lower_errors(text, tmp_path, small_kb())
+    assert (diag.code, diag.message) == ("SEL222", message)
+    assert (diag.span.line, diag.span.column) == (14, column)
+    assert "did you mean" not in (diag.hint or "")
 
 
 def test_new_types_must_not_exist_in_the_base(tmp_path):

@@ -157,6 +157,14 @@ def test_closest_hint_spans_lines_for_a_multi_line_anchor():
         'did you mean "for (;;)\\n  {\\n    work();" (f.c:2)?'
 
 
+def test_closest_hint_never_quotes_the_anchor_back():
+    """An anchor whose text is in the file but not the blanks around it: the hint says so
+    instead of "did you mean" the same text."""
+    text = "int a;\n\tdo_setcon(context);\n"
+    assert closest_hint(text, "  do_setcon(context);", "f.c") == \
+        'the file has "do_setcon(context);" (f.c:2) without the blanks around it'
+
+
 def test_hook_braces_an_unbraced_body_and_replaces_the_statement(kb):
     hook = hooks.plan(DEMO_C, _switch(kb), header_exists=False)
     new = hook.new_text
