@@ -125,3 +125,21 @@ def test_no_scenario_beside_a_spec(tmp_path):
 def test_the_shipped_scenarios_load():
     names = sorted(load_scenario(p).daemon for p in (ROOT / "policies").glob("*.lab.toml"))
     assert names == ["hts", "iodine", "iodined", "openvpn", "ptunnel"]
+
+
+def test_a_command_traffic_step_and_a_server_side_peer(tmp_path):
+    from selkit.lab.scenario_script import guest_script
+
+    text = MINIMAL.replace('tcp_echo = "127.0.0.1:2222"',
+                           'command = ["sh", "-c", "echo it works"]\nfrom = "server"')
+    text = text.replace('[peer]\n', '[peer]\nside = "server"\nstart = "before"\n'
+                        'ready_line = "listening"\n')
+    scenario = load_scenario(write(tmp_path, text))
+    script = guest_script(scenario)
+    assert "lab_command local sh -c 'echo it works'" in script
+    # A server-side peer started before the daemon, waited for by its log line.
+    prepare = script.split("scenario_prepare() {")[1].split("}")[0]
+    assert "/lab/peer/htc -F 2222 192.0.2.1:80 < /dev/null 3>&- > /tmp/peer.log 2>&1" in prepare
+    assert "in_client" not in prepare
+    assert "lab_wait_for /tmp/peer.log listening 20" in prepare
+    assert "scenario_reconnect" not in script
