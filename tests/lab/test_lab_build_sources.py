@@ -7,8 +7,9 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from conftest import ROOT
 from patch_demo import SPEC, demo_tree
+
+from conftest import ROOT
 from selkit.compiler import front_end
 from selkit.lab.runner import build_for
 from selkit.lab.scenario import BuildKind
