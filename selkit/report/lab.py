@@ -51,12 +51,20 @@ def attack_rows(result: LabResult) -> list[tuple[str, ...]]:
 
 
 def stopped_by(result: AttackResult, domain: str) -> str | None:
-    """What stopped a denied attempt made as an unprivileged user: ``SELinux`` when an AVC
-    from ``domain`` is its, ``DAC`` when the kernel refused it without one, None if it was
-    not denied."""
+    """What refused a denied attempt made as an unprivileged user: ``SELinux`` when an AVC
+    from ``domain`` is on the attack's own check or a gate on its way, ``DAC`` when the
+    kernel refused it without any AVC from ``domain``, ``both`` when SELinux refused an
+    earlier step (reading the module file) and the final call failed without an AVC (the
+    missing capability); None if it was not denied."""
     if result.outcome != "denied":
         return None
-    return "SELinux" if result.denials_by(domain) else "DAC"
+    if not result.denials_by(domain):
+        return "DAC"
+    own = (result.attack.avc_hint, *result.attack.other_gates)
+    wanted = {tuple(hint.split(":", 1)) for hint in own}
+    if any((a.tclass, perm) in wanted for a in result.denials_by(domain) for perm in a.perms):
+        return "SELinux"
+    return "both"
 
 
 def _user_outcome(result: AttackResult, domain: str) -> str:

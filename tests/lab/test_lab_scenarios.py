@@ -260,3 +260,31 @@ def test_the_bench_reads_the_guests_ping_summary():
     assert bench.measure(block) == (450.0, 1.234)
     with pytest.raises(ValueError, match="no measurement"):
         bench.measure("ping: sendto: Network unreachable\n")
+
+
+def _avc(source: str, target: str, tclass: str, perm: str):
+    from selkit.suggest.avc import Avc
+
+    return Avc(True, (perm,), 7, "probe", f"system_u:system_r:{source}:s0",
+               f"system_u:object_r:{target}:s0", source, target, tclass, False, "")
+
+
+@pytest.mark.parametrize("name, avcs, expected", [
+    ("read-file", (), "DAC"),                                          # no AVC at all
+    ("connect", (("tcp_socket", "name_connect"),), "SELinux"),         # the attack's own check
+    ("read-file", (("dir", "search"),), "SELinux"),                    # a gate on its way
+    ("module-init", (("dir", "search"),), "both"),                     # an earlier step only
+])
+def test_which_layer_stopped_an_attempt_as_the_daemons_user(name, avcs, expected):
+    from selkit.lab.battery import ATTACKS_BY_NAME, AttackResult
+    from selkit.report.lab import stopped_by
+
+    records = tuple(_avc("x_steady_t", "t", tclass, perm) for tclass, perm in avcs)
+    result = AttackResult(ATTACKS_BY_NAME[name], "denied", 7, "EPERM", "call", "", records)
+    assert stopped_by(result, "x_steady_t") == expected
+    # Another domain's AVC is not this domain's refusal; an attempt that succeeded has none.
+    other = AttackResult(ATTACKS_BY_NAME[name], "denied", 7, "EPERM", "call", "",
+                         tuple(_avc("y_t", "t", c, p) for c, p in avcs))
+    assert stopped_by(other, "x_steady_t") == "DAC"
+    allowed = AttackResult(ATTACKS_BY_NAME[name], "allowed", 7, None, "call", "", records)
+    assert stopped_by(allowed, "x_steady_t") is None
