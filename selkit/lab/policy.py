@@ -13,6 +13,7 @@ from pathlib import Path
 
 from selkit.base import BaseSpec, load_kb
 from selkit.compiler import Artifact, compile_modules, front_end_files, write_atomically
+from selkit.diagnostics import Diagnostic, DiagnosticError
 from selkit.ir import nodes as ir
 from selkit.lab.kernel import lab_cache
 from selkit.progress import Progress
@@ -39,12 +40,19 @@ class LabPolicy:
         raise KeyError(name)
 
     def module_of(self, spec: Path, daemon: str | None = None) -> ir.PolicyModule:
-        """The module compiled from the spec file ``spec`` (of ``daemon`` when it has several)."""
-        for module in self.modules:
-            if Path(module.source_path).resolve() == Path(spec).resolve() and \
-                    daemon in (None, module.daemon):
+        """The module compiled from the spec file ``spec``: its daemon ``daemon``, or its only
+        one; SEL776 when the spec has no such daemon (a scenario's ``name``)."""
+        ours = [m for m in self.modules
+                if Path(m.source_path).resolve() == Path(spec).resolve()]
+        for module in ours:
+            if module.daemon == daemon:
                 return module
-        raise KeyError(f"{spec}: {daemon}")
+        if len(ours) == 1:
+            return ours[0]
+        names = ", ".join(m.daemon for m in ours) or "none"
+        raise DiagnosticError([Diagnostic(
+            "SEL776", f"{spec} has no daemon '{daemon}' (its daemons: {names})",
+            hint="name the daemon in the scenario: name = \"DAEMON\"")])
 
 
 def lab_module_text() -> str:

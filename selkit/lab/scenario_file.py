@@ -166,7 +166,8 @@ class _Reader:
         for name, table in tables.items():
             self.check_keys(table, name)
         if "spec" in data:
-            spec = self.local_path("", "spec", self.get(data, "", "spec", str))
+            named = self.local_path("", "spec", self.get(data, "", "spec", str))
+            spec = spec or named   # the spec given on the command line wins
         spec = spec or self.path.with_name(self.path.name.removesuffix(SUFFIX) + ".sel")
         daemon_table, guest, attacks = tables["daemon"], tables["guest"], tables["attacks"]
         command = self.command(daemon_table, "daemon")

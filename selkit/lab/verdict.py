@@ -128,7 +128,7 @@ def judge(scenario: Scenario, module: ir.PolicyModule, output: GuestOutput, seco
     if peer_module is not None:
         problems += _peer_problems(peer_state, peer_module)
     return LabResult(
-        daemon=scenario.daemon, module=module.name, spec=module.source_path,
+        daemon=module.daemon, module=module.name, spec=module.source_path,
         startup_domain=startup, steady_domain=steady, steady_context=steady_context,
         peer=scenario.peer.role, tunnel=tunnel, state=state, denials=denials,
         steady=tuple(steady_results), default=tuple(default_results), switch=switch,

@@ -143,3 +143,11 @@ def test_a_command_traffic_step_and_a_server_side_peer(tmp_path):
     assert "in_client" not in prepare
     assert "lab_wait_for /tmp/peer.log listening 20" in prepare
     assert "scenario_reconnect" not in script
+
+
+def test_the_spec_given_wins_over_the_one_the_scenario_names(tmp_path):
+    (tmp_path / "other.sel").write_text("")
+    path = write(tmp_path, 'spec = "other.sel"\n' + MINIMAL)
+    assert load_scenario(path).spec == (tmp_path / "other.sel").resolve()
+    given = tmp_path / "elsewhere" / "x.sel"
+    assert load_scenario(path, given).spec == given

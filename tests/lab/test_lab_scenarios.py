@@ -288,3 +288,23 @@ def test_which_layer_stopped_an_attempt_as_the_daemons_user(name, avcs, expected
     assert stopped_by(other, "x_steady_t") == "DAC"
     allowed = AttackResult(ATTACKS_BY_NAME[name], "allowed", 7, None, "call", "", records)
     assert stopped_by(allowed, "x_steady_t") is None
+
+
+def test_the_lab_finds_the_module_of_a_scenarios_spec(tmp_path):
+    from types import SimpleNamespace
+
+    from selkit.diagnostics import DiagnosticError
+    from selkit.lab.policy import LabPolicy
+
+    one, two = tmp_path / "one.sel", tmp_path / "two.sel"
+    modules = (SimpleNamespace(source_path=str(one), daemon="solo"),
+               SimpleNamespace(source_path=str(two), daemon="a"),
+               SimpleNamespace(source_path=str(two), daemon="b"))
+    policy = LabPolicy(tmp_path / "policy.33", modules, "", "")  # type: ignore[arg-type]
+    # A spec's only daemon whatever the scenario's file name says; by name among several.
+    assert policy.module_of(one, "one").daemon == "solo"
+    assert policy.module_of(Path(str(two)), "b").daemon == "b"
+    with pytest.raises(DiagnosticError) as err:
+        policy.module_of(two, "two")
+    assert err.value.diagnostics[0].code == "SEL776"
+    assert "its daemons: a, b" in err.value.diagnostics[0].message
