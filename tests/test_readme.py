@@ -1,0 +1,75 @@
+"""README.md says what the repository does: what `make demo` and `make test` install, how to
+run selkit after them, every option of every command, and what the exit codes mean."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+DEPS_SCRIPTS = ("scripts/vendor-deps.sh", "scripts/lab-deps.sh", "scripts/browser-deps.sh")
+
+
+def _section(start: str, end: str) -> str:
+    return README[README.index(start):README.index(end, README.index(start))]
+
+
+def _dry_run(target: str) -> str:
+    """What ``make TARGET`` runs (``make -n``: nothing is run)."""
+    return subprocess.run(["make", "-n", target], cwd=ROOT, capture_output=True, text=True,
+                          check=True).stdout
+
+
+def _packages(script: str) -> list[str]:
+    """The Debian packages a setup script installs (its quoted package list)."""
+    text = (ROOT / script).read_text()
+    listed = re.findall(r'^[A-Z_]+="([^"]*)"', text, re.MULTILINE)  # PACKAGES="..."
+    if not listed:  # the names on the apt-install.sh line itself
+        listed = re.findall(r'apt-install\.sh"? [\w-]+ ([^$\n]+)$', text, re.MULTILINE)
+    (names,) = listed
+    return names.split()
+
+
+needs_make = pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+
+
+@needs_make
+def test_make_demo_installs_only_what_selkit_needs():
+    demo = _dry_run("demo")
+    assert "scripts/setup.sh" in demo
+    for script in DEPS_SCRIPTS:
+        assert script not in demo, f"make demo runs {script}"
+
+
+@needs_make
+def test_make_test_installs_what_the_suite_needs():
+    test = _dry_run("test")
+    for script in ("scripts/setup.sh", *DEPS_SCRIPTS):
+        assert script in test, f"make test does not run {script}"
+
+
+def test_the_readme_names_what_each_target_installs():
+    demo = _section("- `make demo` runs", "- `make test`")
+    assert "scripts/setup.sh" in demo
+    for package in _packages("scripts/setup.sh"):
+        assert re.search(rf"(?<![\w-]){re.escape(package)}(?![\w-])", demo), package
+    assert not any(script in demo for script in DEPS_SCRIPTS)
+    test = _section("- `make test`", "`.ci/run` runs")
+    for script in DEPS_SCRIPTS:
+        assert f"`{script}`" in test, script
+    for package in _packages("scripts/lab-deps.sh") + _packages("scripts/browser-deps.sh"):
+        assert package in test, package
+
+
+@needs_make
+def test_make_demo_ends_by_saying_how_to_run_selkit():
+    demo = _dry_run("demo")
+    last = demo[demo.rindex("prove"):]
+    assert ".venv/bin/selkit" in last and ". .venv/bin/activate" in last
+    assert "`.venv/bin/selkit`" in README and "`. .venv/bin/activate`" in README
