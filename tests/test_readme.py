@@ -8,7 +8,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import click
 import pytest
+
+from selkit.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -73,3 +76,59 @@ def test_make_demo_ends_by_saying_how_to_run_selkit():
     last = demo[demo.rindex("prove"):]
     assert ".venv/bin/selkit" in last and ". .venv/bin/activate" in last
     assert "`.venv/bin/selkit`" in README and "`. .venv/bin/activate`" in README
+
+
+# --- the command table ---------------------------------------------------------------------
+
+#: What the README's ``BASE`` stands for ("`BASE` is `[--base POLICY] [--base-store DIR]`").
+BASE = ("--base", "--base-store")
+
+
+def _leaf_commands():
+    """(words after ``selkit``, command) of every command that runs."""
+    def walk(group, words):
+        for name, command in sorted(group.commands.items()):
+            if isinstance(command, click.Group):
+                yield from walk(command, (*words, name))
+            else:
+                yield (*words, name), command
+    return list(walk(main, ()))
+
+
+def _synopses(words: tuple[str, ...]) -> str:
+    """The synopses of ``selkit WORDS`` in the first cells of README's command table (a cell
+    may hold two, each in backquotes)."""
+    table = _section("## Commands", "\n\n`BASE` is")
+    prefix = "selkit " + " ".join(words)
+    found = []
+    for row in table.splitlines():
+        if row.startswith("| `selkit"):
+            first = re.split(r"(?<!\\)\|", row)[1]
+            found += [s for s in re.findall(r"`(selkit [^`]*)`", first)
+                      if s == prefix or s.startswith(prefix + " ")]
+    return "\n".join(found)
+
+
+def _documented(synopsis: str) -> set[str]:
+    options = set(re.findall(r"(?<![\w-])(--?[a-z][a-z0-9-]*)", synopsis))
+    return options | set(BASE) if re.search(r"\bBASE\b", synopsis) else options
+
+
+@pytest.mark.parametrize("words,command", _leaf_commands(),
+                         ids=[" ".join(w) for w, _ in _leaf_commands()])
+def test_the_command_table_lists_every_option_help_shows(words, command):
+    synopsis = _synopses(words)
+    assert synopsis, f"README's command table has no row for selkit {' '.join(words)}"
+    documented = _documented(synopsis)
+    missing = [p.opts[-1] for p in command.params if isinstance(p, click.Option)
+               and not documented & set(p.opts + p.secondary_opts)]
+    assert not missing, f"selkit {' '.join(words)}: {missing} missing from README's table"
+
+
+@pytest.mark.parametrize("words,command", _leaf_commands(),
+                         ids=[" ".join(w) for w, _ in _leaf_commands()])
+def test_the_command_table_lists_no_option_the_command_lacks(words, command):
+    names = {n for p in command.params if isinstance(p, click.Option)
+             for n in p.opts + p.secondary_opts}
+    extra = _documented(_synopses(words)) - names
+    assert not extra, f"selkit {' '.join(words)} has no {sorted(extra)} (README's table)"
