@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 import pytest
+from click.testing import CliRunner
 
 from selkit.cli import main
 
@@ -132,3 +133,24 @@ def test_the_command_table_lists_no_option_the_command_lacks(words, command):
              for n in p.opts + p.secondary_opts}
     extra = _documented(_synopses(words)) - names
     assert not extra, f"selkit {' '.join(words)} has no {sorted(extra)} (README's table)"
+
+
+# --- exit codes ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("words,command", _leaf_commands(),
+                         ids=[" ".join(w) for w, _ in _leaf_commands()])
+def test_help_ends_with_the_exit_codes_and_the_readme_agrees(words, command):
+    result = CliRunner().invoke(main, [*words, "--help"], terminal_width=100)
+    assert result.exit_code == 0
+    codes = result.output[result.output.index("Exit codes:"):]
+    for line in ("0  success", "2  bad input or usage", "3  a bug in selkit"):
+        assert line in codes, (words, codes)
+    ones = re.findall(r"^ +1  ", codes, re.MULTILINE)
+    table = _section("Exit codes (each command's", "Errors are")
+    (one,) = re.findall(r"^\| 1 \|([^\n]*)", table, re.MULTILINE)
+    (never,) = re.findall(r"([^.;]*) never exit 1", one)
+    named = set(re.findall(r"`([a-z]+)[` ]", one.replace(never, "")))
+    if ones:
+        assert words[0] in named, f"README's exit status 1 does not name {words[0]}"
+    else:
+        assert f"`{words[0]}`" in never, f"README does not say {words[0]} never exits 1"

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from selkit.cli.app import Application
+from selkit.cli.app import TOOLCHAIN_REFUSED, Application, exit_codes
 from selkit.cli.options import base_options, base_spec, front, json_option
 
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ def _artifacts(_ctx: click.Context, _param: click.Parameter, value: str
         raise click.BadParameter(str(exc)) from None
 
 
-@click.command("compile")
+@click.command("compile", epilog=exit_codes(TOOLCHAIN_REFUSED))
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=True))
 @click.option("-o", "--output", "output", default=".", metavar="DIR", show_default=True,
               help="directory for the generated files")

@@ -7,11 +7,13 @@ from pathlib import Path
 
 import click
 
-from selkit.cli.app import Application
+from selkit.cli.app import EXIT_FAILED, Application, exit_codes
 from selkit.lab.scenarios import BY_DAEMON
 
 
-@click.command("lab")
+@click.command("lab", epilog=exit_codes(
+    "a tunnel did not work, an unexpected denial was seen or an attack was not denied",
+    "a build, the toolchain or the VM failed (SEL5xx, SEL76x-SEL78x)"))
 @click.argument("daemon", metavar=f"{'|'.join(BY_DAEMON)}|all")
 @click.option("--json", "json_mode", is_flag=True, help="machine-readable results")
 @click.option("--keep", "keep", default=None, metavar="DIR", type=click.Path(file_okay=False),
@@ -28,8 +30,7 @@ from selkit.lab.scenarios import BY_DAEMON
 def lab_command(app: Application, daemon: str, json_mode: bool, keep: str | None,
                 with_suggestions: bool, spec_dir: str, timeout: int) -> None:
     """Run confined daemons under a real enforcing kernel with real traffic and an attack
-    battery. Exit 0 when every tunnel works, no unexpected denial is seen and every attack is
-    denied; 1 otherwise; 2 for bad input."""
+    battery."""
     from selkit.compiler import check_output_dir  # noqa: PLC0415
     from selkit.lab.runner import daemons, prepare, run_one  # noqa: PLC0415
     from selkit.report.lab import LabReport  # noqa: PLC0415
@@ -49,4 +50,4 @@ def lab_command(app: Application, daemon: str, json_mode: bool, keep: str | None
     report = LabReport(results)
     app.render(report)
     if not report.ok:
-        app.exit(1)
+        app.exit(EXIT_FAILED)

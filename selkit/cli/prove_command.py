@@ -7,11 +7,12 @@ from pathlib import Path
 import click
 
 from selkit.analysis.engines import Engine
-from selkit.cli.app import Application
+from selkit.cli.app import EXIT_FAILED, TOOLCHAIN_REFUSED, Application, exit_codes
 from selkit.cli.options import base_options, base_spec, front, json_option
 
 
-@click.command("prove")
+@click.command("prove", epilog=exit_codes(
+    "an obligation is refuted", "the engines disagree (--engine both)", TOOLCHAIN_REFUSED))
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=True))
 @click.option("--engine", type=click.Choice([e.value for e in Engine]),
               default=Engine.COMPOSITIONAL.value,
@@ -31,7 +32,7 @@ from selkit.cli.options import base_options, base_spec, front, json_option
 def prove_command(app: Application, files: tuple[str, ...], engine: str,
                   linked_policy: str | None, ini_path: str | None, show_baseline: bool,
                   base: str | None, base_store: str | None, json_mode: bool) -> None:
-    """Prove what each phase's domain can and cannot do (exit 1 if an obligation fails)."""
+    """Prove what each phase's domain can and cannot do."""
     from selkit.compiler import check_output_file, write_atomically  # noqa: PLC0415
     from selkit.facts.syscalls import load_table  # noqa: PLC0415
     from selkit.prove.api import prove_files  # noqa: PLC0415
@@ -53,4 +54,4 @@ def prove_command(app: Application, files: tuple[str, ...], engine: str,
     report = ProveReport(outcome.reports, load_table(), outcome.disagreements, show_baseline)
     app.render(report)
     if not report.ok:
-        app.exit(1)
+        app.exit(EXIT_FAILED)
