@@ -20,8 +20,9 @@ from selkit.cli.options import base_options, base_spec, front, json_option
               help="compositional: base policy + module IR, no link; linked: link into a store "
                    "copy and analyse the kernel policy; both: run both and require agreement")
 @click.option("--policy", "linked_policy", default=None, metavar="POLICY",
-              help="prove against this linked binary policy (e.g. the live one) instead of "
-                   "linking a store copy (linked engine)")
+              help="the linked engine proves against this linked binary policy (e.g. the "
+                   "live one) instead of linking a store copy; needs --engine linked or both "
+                   "(error SEL604 with the compositional engine, which would not read it)")
 @click.option("--sechecker-ini", "ini_path", default=None, metavar="FILE",
               help="also write the obligations as a SETools sechecker configuration")
 @click.option("--baseline", "show_baseline", is_flag=True,
@@ -35,10 +36,11 @@ def prove_command(app: Application, files: tuple[str, ...], engine: str,
     """Prove what each phase's domain can and cannot do."""
     from selkit.compiler import check_output_file, write_atomically  # noqa: PLC0415
     from selkit.facts.syscalls import load_table  # noqa: PLC0415
-    from selkit.prove.api import prove_files  # noqa: PLC0415
+    from selkit.prove.api import check_engine_options, prove_files  # noqa: PLC0415
     from selkit.report.prove import ProveReport  # noqa: PLC0415
 
     app.json_mode = json_mode
+    check_engine_options(Engine(engine), linked_policy)  # before any work
     if ini_path:
         check_output_file(ini_path, "--sechecker-ini")
     spec = base_spec(base, base_store, need_store=True)  # profiles are measured in it
