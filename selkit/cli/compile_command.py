@@ -34,7 +34,8 @@ def _artifacts(_ctx: click.Context, _param: click.Parameter, value: str
 @base_options
 @click.option("--install", is_flag=True,
               help="also install the modules into a copy of the base's store and load the "
-                   "result with setools (never touches the live store)")
+                   "result with setools; the copy is made in a temporary directory, named in "
+                   "the output, and removed (the live store is never touched)")
 @json_option
 @click.pass_obj
 def compile_command(app: Application, files: tuple[str, ...], output: str,
@@ -52,4 +53,4 @@ def compile_command(app: Application, files: tuple[str, ...], output: str,
         done = build(modules, kb, targets, output, install=install, base=spec,
                      progress=progress)
     app.render(CompileReport([CompiledRow(c.module, tuple(sorted(c.files)), done.installed[c.name])
-                              for c in done.modules], done.written))
+                              for c in done.modules], done.written, done.stores))
