@@ -96,6 +96,11 @@ def _leaf_commands():
     return list(walk(main, ()))
 
 
+#: A test per command that runs: ``words`` after ``selkit``, and the click command.
+EACH_COMMAND = pytest.mark.parametrize("words,command", _leaf_commands(),
+                                       ids=[" ".join(w) for w, _ in _leaf_commands()])
+
+
 def _synopses(words: tuple[str, ...]) -> str:
     """The synopses of ``selkit WORDS`` in the first cells of README's command table (a cell
     may hold two, each in backquotes)."""
@@ -115,8 +120,7 @@ def _documented(synopsis: str) -> set[str]:
     return options | set(BASE) if re.search(r"\bBASE\b", synopsis) else options
 
 
-@pytest.mark.parametrize("words,command", _leaf_commands(),
-                         ids=[" ".join(w) for w, _ in _leaf_commands()])
+@EACH_COMMAND
 def test_the_command_table_lists_every_option_help_shows(words, command):
     synopsis = _synopses(words)
     assert synopsis, f"README's command table has no row for selkit {' '.join(words)}"
@@ -126,8 +130,7 @@ def test_the_command_table_lists_every_option_help_shows(words, command):
     assert not missing, f"selkit {' '.join(words)}: {missing} missing from README's table"
 
 
-@pytest.mark.parametrize("words,command", _leaf_commands(),
-                         ids=[" ".join(w) for w, _ in _leaf_commands()])
+@EACH_COMMAND
 def test_the_command_table_lists_no_option_the_command_lacks(words, command):
     names = {n for p in command.params if isinstance(p, click.Option)
              for n in p.opts + p.secondary_opts}
@@ -137,8 +140,7 @@ def test_the_command_table_lists_no_option_the_command_lacks(words, command):
 
 # --- exit codes ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("words,command", _leaf_commands(),
-                         ids=[" ".join(w) for w, _ in _leaf_commands()])
+@EACH_COMMAND
 def test_help_ends_with_the_exit_codes_and_the_readme_agrees(words, command):
     result = CliRunner().invoke(main, [*words, "--help"], terminal_width=100)
     assert result.exit_code == 0
