@@ -5,19 +5,29 @@ SELKIT := $(VENV)/bin/selkit
 POLICIES := $(filter-out policies/include/%,$(wildcard policies/*.sel))
 OUT := out
 
-.PHONY: setup demo check test lint lab patches bench clean
+.PHONY: setup setup-core demo check test lint lab patches bench clean
 
-setup:
-	@sh scripts/setup.sh
+# setup-core (scripts/setup.sh) is what selkit itself needs: Debian's SELinux userspace,
+# SETools and refpolicy, and .venv with selkit and its test and dev extras. setup adds what the
+# test suite needs: the vendor builds' dependencies (gcc and headers, which some quick tests
+# compile C with), the lab's qemu and the browser of the HTML test. A second run only checks.
+setup: setup-core
 	@sh scripts/vendor-deps.sh
 	@sh scripts/lab-deps.sh
 	@sh scripts/browser-deps.sh
 
+setup-core:
+	@sh scripts/setup.sh
+
 # Compile every shipped policy, install the .pp and the .cil forms into copies of the Debian
 # refpolicy store (never the live one), then prove each steady domain with both engines.
-demo: setup
+# Only setup-core: the demo builds no daemon, boots no VM and opens no browser.
+demo: setup-core
 	$(SELKIT) compile $(POLICIES) -o $(OUT) --install
 	$(SELKIT) prove --engine both --sechecker-ini $(OUT)/sechecker.ini $(POLICIES)
+	@echo
+	@echo "selkit is $(SELKIT), not on PATH: run it as $(SELKIT) COMMAND ..., or put it"
+	@echo "on PATH in this shell with '. $(VENV)/bin/activate' and run selkit COMMAND ..."
 
 # The quick loop: ruff, mypy, then the parser, IR, passes, emitters, the prover's logic (on the
 # tiny base policies of tests/data/tiny) and the command line: every test not marked toolchain,

@@ -149,14 +149,27 @@ def check_files(paths: Iterable[str], base: BaseSpec) -> tuple[KnowledgeBase, di
     return kb, programs, modules
 
 
+@dataclass(frozen=True)
+class StoreInstall:
+    """One form of every module installed by ``--install``: the store that was copied (never
+    changed itself), the directory the copy was made in, and whether it was kept (never: the
+    copy and the policy linked in it are removed once the install is verified)."""
+
+    form: str
+    store: str
+    path: str
+    kept: bool = False
+
+
 @dataclass
 class Compiled:
     """What ``selkit compile`` did: each module's files, which forms were installed into a
-    store copy, and the paths written."""
+    store copy (and where those copies were), and the paths written."""
 
     modules: list[CompiledModule]
     installed: dict[str, dict[str, bool]]
     written: list[str]
+    stores: list[StoreInstall] = field(default_factory=list)
 
 
 def build(modules: tuple[ir.PolicyModule, ...], kb: KnowledgeBase,
@@ -168,15 +181,16 @@ def build(modules: tuple[ir.PolicyModule, ...], kb: KnowledgeBase,
     (all or none)."""
     compiled = compile_modules(modules, kb, artifacts, progress)
     installed: dict[str, dict[str, bool]] = {c.name: {} for c in compiled}
+    stores = []
     if install:
         for form in ("pp", "cil"):
             if not all(f"{c.name}.{form}" in c.files for c in compiled):
                 continue
-            install_into_store_copy(compiled, form, base, progress)
+            stores.append(install_into_store_copy(compiled, form, base, progress))
             for c in compiled:
                 installed[c.name][form] = True
     files = {name: data for item in compiled for name, data in item.files.items()}
-    return Compiled(compiled, installed, write_atomically(output, files))
+    return Compiled(compiled, installed, write_atomically(output, files), stores)
 
 
 def _unwritable(path: str, problem: str, hint: str | None = None) -> DiagnosticError:
@@ -256,11 +270,14 @@ def write_atomically(directory: str, files: dict[str, bytes]) -> list[str]:
 
 def install_into_store_copy(compiled: list[CompiledModule], form: str,
                             base: BaseSpec = BaseSpec(),
-                            progress: Progress | None = None) -> None:
-    """Install every module's ``.pp`` or ``.cil`` into a fresh copy of ``base``'s store; raises
-    ToolchainError if semodule refuses or the linked policy lacks a module or its types
+                            progress: Progress | None = None) -> StoreInstall:
+    """Install every module's ``.pp`` or ``.cil`` into a fresh copy of ``base``'s store, made
+    in a temporary directory that is removed afterwards; raises ToolchainError if semodule
+    refuses or the linked policy lacks a module or its types
     (:meth:`selkit.toolchain.StoreCopy.verify` loads it), SEL908 if the base has no store."""
     files = {f"{c.name}.{form}": c.files[f"{c.name}.{form}"] for c in compiled}
     with tempfile.TemporaryDirectory(prefix="selkit-install-") as tmp:
         toolchain.link_files(files, [c.module for c in compiled], str(Path(tmp, "policy")),
-                             source_root=base.root, store=base.name, progress=progress)
+                             source_root=base.root, store=base.name, progress=progress,
+                             work_dir=tmp)
+    return StoreInstall(form, str(Path(base.root, "var/lib/selinux", base.name)), tmp)

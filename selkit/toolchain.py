@@ -98,10 +98,12 @@ class StoreCopy:
     root: str = ""
     #: False mirrors Debian's default, where bounds and neverallows are not checked at link.
     expand_check: bool = True
+    #: The directory the copy is made in (default: the system's temporary directory).
+    parent: str | None = None
     _tmp: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
 
     def __enter__(self) -> StoreCopy:
-        self._tmp = tempfile.TemporaryDirectory(prefix="selkit-store-")
+        self._tmp = tempfile.TemporaryDirectory(prefix="selkit-store-", dir=self.parent)
         self.root = self._tmp.name
         src_etc = Path(self.source_root, "etc/selinux")
         src_var = Path(self.source_root, "var/lib/selinux", self.store)
@@ -226,11 +228,13 @@ class Linker(Protocol):
 
 def link_files(files: dict[str, bytes], modules: Iterable[ir.PolicyModule], dest: str, *,
                source_root: str = DEFAULT_ROOT, store: str = DEFAULT_STORE_NAME,
-               expand_check: bool = True, progress: Progress | None = None) -> str:
+               expand_check: bool = True, progress: Progress | None = None,
+               work_dir: str | None = None) -> str:
     """Install module files (``NAME.pp``/``NAME.cil`` → bytes) into a fresh copy of the store
-    in one transaction and copy the resulting kernel policy to ``dest``; return ``dest``."""
-    with tempfile.TemporaryDirectory(prefix="selkit-link-") as tmp, \
-            StoreCopy(source_root, store, expand_check=expand_check) as copy:
+    in one transaction and copy the resulting kernel policy to ``dest``; return ``dest``. The
+    copy is made in ``work_dir`` (default: the system's temporary directory) and removed."""
+    with tempfile.TemporaryDirectory(prefix="selkit-link-", dir=work_dir) as tmp, \
+            StoreCopy(source_root, store, expand_check=expand_check, parent=work_dir) as copy:
         paths = []
         for name, data in files.items():
             Path(tmp, name).write_bytes(data)

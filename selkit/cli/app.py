@@ -10,6 +10,7 @@ import contextlib
 import os
 import shutil
 import sys
+import textwrap
 from collections.abc import Iterator
 from typing import IO, TYPE_CHECKING, NoReturn
 
@@ -24,6 +25,28 @@ if TYPE_CHECKING:  # rich is imported when a console is first needed
     from rich.text import Text
 
 EXIT_OK, EXIT_TOOLCHAIN, EXIT_USAGE = 0, 1, 2
+
+#: A command's negative verdict (a refuted proof, a failed lab run, a file fmt --check would
+#: change, a stale patch, an audit over --fail-on or --threshold): the same 1 as a refusal.
+EXIT_FAILED = 1
+
+#: What exit status 1 means for a command that links or builds with the SELinux toolchain.
+TOOLCHAIN_REFUSED = "the SELinux toolchain refused a module or a link (SEL5xx)"
+
+
+def exit_codes(*failed: str) -> str:
+    """The end of a command's ``--help``: one line per exit status and reason, ``failed`` the
+    reasons for 1 (none: the command never exits 1). Click keeps the lines of a paragraph that
+    starts with ``\\b``; long reasons are wrapped here."""
+    rows = [("0", "success"), *(("1", reason) for reason in failed),
+            ("2", "bad input or usage (a coded diagnostic, or a command-line error)"),
+            ("3", "a bug in selkit")]
+    lines = ["\b", "Exit codes:"]
+    for code, reason in rows:
+        lines += textwrap.wrap(reason, 74, initial_indent=f"  {code}  ",
+                               subsequent_indent=" " * 5)
+    return "\n".join(lines)
+
 
 #: Diagnostics shown in text form; --json always has all of them.
 MAX_SHOWN = 50

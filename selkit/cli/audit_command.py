@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from selkit.cli.app import EXIT_TOOLCHAIN, Application
+from selkit.cli.app import EXIT_FAILED, TOOLCHAIN_REFUSED, Application, exit_codes
 from selkit.cli.audit_score import run_score, score_options, wants_score
 from selkit.cli.options import base_options, base_spec, format_option, front, json_option
 from selkit.diagnostics import Diagnostic, DiagnosticError
@@ -27,7 +27,9 @@ def _usage(message: str, hint: str) -> DiagnosticError:
     return DiagnosticError([Diagnostic("SEL614", message, hint=hint)])
 
 
-@click.command("audit")
+@click.command("audit", epilog=exit_codes(
+    "a change adds a grant in a --fail-on category", "a scored domain is above --threshold",
+    TOOLCHAIN_REFUSED))
 @click.argument("sources", nargs=-1, metavar="[SPEC | OLD NEW | SPEC...]")
 @click.option("--against", "domain", default=None, metavar="DOMAIN",
               help="compare the spec's phases with the distribution's domain for the daemon "
@@ -90,7 +92,7 @@ def audit_command(app: Application, sources: tuple[str, ...], domain: str | None
                      f"--policy with specs; got {len(sources)} argument(s)",
                      "selkit audit HEAD~1:policies/x.sel policies/x.sel")
     if crossed:
-        app.exit(EXIT_TOOLCHAIN)
+        app.exit(EXIT_FAILED)
 
 
 def _against(app: Application, file: str, domain: str, base: str | None,

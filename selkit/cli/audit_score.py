@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from selkit.cli.app import Application
+from selkit.cli.app import EXIT_FAILED, Application
 from selkit.cli.options import base_spec, front
 from selkit.diagnostics import Diagnostic, DiagnosticError
 
@@ -24,7 +24,7 @@ _Command = TypeVar("_Command", bound=Callable[..., Any])
 
 #: The exit status when a scored domain is above --threshold (as systemd-analyze security
 #: --threshold fails; 2 stays bad input).
-EXIT_ABOVE = 1
+EXIT_ABOVE = EXIT_FAILED
 
 
 def score_options(func: _Command) -> _Command:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import click
 
-from selkit.cli.app import Application
+from selkit.cli.app import Application, exit_codes
 from selkit.cli.options import base_options, base_spec, front, json_option
 
 
-@click.command("check")
+@click.command("check", epilog=exit_codes())
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=True))
 @base_options
 @click.option("--dump", type=click.Choice(["ast", "ir", "syscalls"]), default=None,

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from selkit.cli.app import Application
+from selkit.cli.app import TOOLCHAIN_REFUSED, Application, exit_codes
 from selkit.cli.options import base_options, base_spec, front, json_option
 
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ def _artifacts(_ctx: click.Context, _param: click.Parameter, value: str
         raise click.BadParameter(str(exc)) from None
 
 
-@click.command("compile")
+@click.command("compile", epilog=exit_codes(TOOLCHAIN_REFUSED))
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=True))
 @click.option("-o", "--output", "output", default=".", metavar="DIR", show_default=True,
               help="directory for the generated files")
@@ -34,7 +34,8 @@ def _artifacts(_ctx: click.Context, _param: click.Parameter, value: str
 @base_options
 @click.option("--install", is_flag=True,
               help="also install the modules into a copy of the base's store and load the "
-                   "result with setools (never touches the live store)")
+                   "result with setools; the copy is made in a temporary directory, named in "
+                   "the output, and removed (the live store is never touched)")
 @json_option
 @click.pass_obj
 def compile_command(app: Application, files: tuple[str, ...], output: str,
@@ -52,4 +53,4 @@ def compile_command(app: Application, files: tuple[str, ...], output: str,
         done = build(modules, kb, targets, output, install=install, base=spec,
                      progress=progress)
     app.render(CompileReport([CompiledRow(c.module, tuple(sorted(c.files)), done.installed[c.name])
-                              for c in done.modules], done.written))
+                              for c in done.modules], done.written, done.stores))

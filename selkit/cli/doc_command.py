@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from selkit.cli.app import Application
+from selkit.cli.app import Application, exit_codes
 
 
 @click.group("doc")
@@ -12,7 +12,7 @@ def doc_group() -> None:
     """Print parts of the language reference."""
 
 
-@doc_group.command("verbs")
+@doc_group.command("verbs", epilog=exit_codes())
 @click.pass_obj
 def doc_verbs(app: Application) -> None:
     """Every verb form with its exact refpolicy and CIL expansion (Markdown)."""

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import click
 
-from selkit.cli.app import Application
+from selkit.cli.app import EXIT_FAILED, Application, exit_codes
 from selkit.diagnostics import Diagnostic, DiagnosticError
 
 
-@click.command("fmt")
+@click.command("fmt", epilog=exit_codes("with --check, a file is not canonical"))
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=True))
 @click.option("--check", "check_only", is_flag=True,
               help="change nothing; list each file whose canonical form differs and exit 1 if "
@@ -51,4 +51,4 @@ def fmt_command(app: Application, files: tuple[str, ...], check_only: bool, to_s
         elif not to_stdout:
             report(f"reformatted {path}")
     if check_only and changed:
-        app.exit(1)
+        app.exit(EXIT_FAILED)

@@ -7,10 +7,12 @@ from pathlib import Path
 
 import click
 
-from selkit.cli.app import Application
+from selkit.cli.app import EXIT_FAILED, Application, exit_codes
 
 
-@click.command("lab")
+@click.command("lab", epilog=exit_codes(
+    "a tunnel did not work, an unexpected denial was seen or an attack was not denied",
+    "a build, the toolchain or the VM failed (SEL5xx, SEL761-SEL767, SEL781-SEL782)"))
 @click.argument("target", metavar="SPEC.sel|DAEMON|all")
 @click.option("--scenario", "scenario_file", default=None, metavar="FILE",
               type=click.Path(dir_okay=False),
@@ -32,8 +34,7 @@ def lab_command(app: Application, target: str, scenario_file: str | None, json_m
                 keep: str | None, with_suggestions: bool, spec_dir: str, timeout: int) -> None:
     """Run confined daemons under a real enforcing kernel with real traffic and an attack
     battery: a spec with its lab scenario (NAME.lab.toml beside NAME.sel), a daemon whose
-    scenario is in --specs, or all of them. Exit 0 when every tunnel works, no unexpected
-    denial is seen and every attack is denied; 1 otherwise; 2 for bad input."""
+    scenario is in --specs, or all of them."""
     from selkit.compiler import check_output_dir  # noqa: PLC0415
     from selkit.lab.runner import prepare, run_one, scenarios  # noqa: PLC0415
     from selkit.report.lab import LabReport  # noqa: PLC0415
@@ -53,4 +54,4 @@ def lab_command(app: Application, target: str, scenario_file: str | None, json_m
     report = LabReport(results)
     app.render(report)
     if not report.ok:
-        app.exit(1)
+        app.exit(EXIT_FAILED)

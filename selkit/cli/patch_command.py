@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from selkit.cli.app import Application
+from selkit.cli.app import EXIT_FAILED, Application, exit_codes
 from selkit.cli.options import base_options, base_spec, front, json_option
 
 
@@ -22,7 +22,9 @@ class _DefaultsHelp(click.Option):
         return super().get_help_record(ctx)
 
 
-@click.command("patch")
+@click.command("patch", epilog=exit_codes(
+    "with --check, a committed patch differs from what its spec generates",
+    "a tool refused (GNU patch, clang-format, git: SEL7xx)"))
 @click.argument("specs", nargs=-1, required=True, type=click.Path(dir_okay=True))
 @click.option("--source", "source", required=True, metavar="DIR",
               help="the pristine source tree (the unpacked orig tarball's top directory)")
@@ -91,7 +93,7 @@ def patch_command(app: Application, specs: tuple[str, ...], source: str, output:
         report = PatchCheckReport(run, letter)
         app.render(report)
         if not report.ok:
-            app.exit(1)
+            app.exit(EXIT_FAILED)
         return
     if output is None:
         if json_mode:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from selkit.cli.app import Application
+from selkit.cli.app import Application, exit_codes
 from selkit.cli.options import base_options, base_spec, front_programs, json_option
 from selkit.diagnostics import Diagnostic, DiagnosticError
 
@@ -40,7 +40,7 @@ def read_log(path: str) -> str:
     return data.decode("utf-8", "replace")
 
 
-@click.command("suggest")
+@click.command("suggest", epilog=exit_codes())
 @click.argument("specs", nargs=-1, required=True, metavar="SPEC...")
 @click.option("--log", "log_path", required=True, metavar="FILE",
               help="audit.log, dmesg or journal text with AVC and seccomp (type=1326) records; "
@@ -51,8 +51,8 @@ def read_log(path: str) -> str:
 def suggest_command(app: Application, specs: tuple[str, ...], log_path: str, base: str | None,
                     base_store: str | None, json_mode: bool) -> None:
     """Map each AVC denial and seccomp record of a log to the .sel statement that would allow
-    it, checked by compiling the spec with it. Exit 0 (advice, not a verdict); 2 for bad
-    input."""
+    it, checked by compiling the spec with it. Suggestions are advice, not a verdict: the exit
+    status is 0 whatever denials the log holds."""
     from selkit.lab.avc import parse_avcs, parse_seccomp  # noqa: PLC0415
     from selkit.report.suggest import SuggestReport  # noqa: PLC0415
     from selkit.suggest import suggest  # noqa: PLC0415

@@ -62,13 +62,29 @@ def _require_types(policy: Policy, modules: tuple[ir.PolicyModule, ...], path: s
                  "to link a store copy")])
 
 
+def check_engine_options(engine: Engine, linked_policy: str | None) -> None:
+    """SEL604 when ``linked_policy`` is given to an engine choice that never reads it (the
+    compositional engine alone): a proof without the policy the caller named, reported as if
+    about it, is worse than none."""
+    if linked_policy and engine == Engine.COMPOSITIONAL:
+        from selkit.diagnostics import Diagnostic, DiagnosticError  # noqa: PLC0415
+
+        raise DiagnosticError([Diagnostic(
+            "SEL604", f"--policy names a linked policy ('{linked_policy}'), which only the "
+                      "linked engine reads; the compositional engine would prove without it",
+            hint="add --engine linked to prove against that policy, or --engine both to "
+                 "compare it with the compositional engine's proof; or leave out --policy")])
+
+
 def prove_files(modules: tuple[ir.PolicyModule, ...], kb: KnowledgeBase, *,
                 engine: Engine = Engine.COMPOSITIONAL, base: BaseSpec = BaseSpec(),
                 linked_policy: str | None = None, progress: Progress | None = None,
                 linker: Linker = link_files) -> Outcome:
     """Prove every module with the chosen engine(s); ``linker`` does the links (the probe
     module that measures the base's profiles, and the linked engine's unless
-    ``linked_policy`` names a policy already linked)."""
+    ``linked_policy`` names a policy already linked: SEL604 with the compositional engine,
+    which would not read it)."""
+    check_engine_options(engine, linked_policy)
     profiles = profiles_for(modules, base, progress, kb=kb, linker=linker)
     outcome = Outcome()
     policy = None

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from selkit.ir import nodes as ir
 from selkit.report.format import Block, Report, Table
+
+if TYPE_CHECKING:
+    from selkit.compiler import StoreInstall
 
 HEADERS = ("daemon", "domains", "allow rules per phase", "outputs", "installed")
 
@@ -50,19 +54,32 @@ class CompiledRow:
                 "installed": dict(self.installed)}
 
 
+def store_line(install: StoreInstall) -> str:
+    """Where ``--install`` put one form, and that nothing of it is left."""
+    fate = "kept" if install.kept else "removed when the install was verified"
+    return (f"--install: every .{install.form} linked into a copy of the store {install.store} "
+            f"made in {install.path} ({fate}; the store itself is never changed)")
+
+
 @dataclass(frozen=True)
 class CompileReport(Report):
-    """Every compiled module and the files written."""
+    """Every compiled module, the files written, and the store copies of ``--install``."""
 
     rows: Sequence[CompiledRow]
     written: Sequence[str]
+    stores: Sequence[StoreInstall] = ()
     schema = "compile"
 
     def data(self) -> dict:
-        return {"modules": [r.data() for r in self.rows], "written": list(self.written)}
+        out = {"modules": [r.data() for r in self.rows], "written": list(self.written)}
+        if self.stores:
+            out["store_copies"] = [{"form": s.form, "store": s.store, "path": s.path,
+                                    "kept": s.kept} for s in self.stores]
+        return out
 
     def blocks(self) -> list[Block]:
-        return [Table(HEADERS, [r.cells() for r in self.rows])]
+        return [Table(HEADERS, [r.cells() for r in self.rows]),
+                *(store_line(s) for s in self.stores)]
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import json
 import os
 import re
 import subprocess
+from pathlib import Path
 
 from click.testing import CliRunner
 from selkit_cli import GOOD
@@ -181,7 +182,18 @@ def test_compile_install_reports_yes_for_both_forms(tmp_path, cli):
     spec.write_text(GOOD)
     result = cli("compile", "--json", str(spec), "-o", str(tmp_path / "o"), "--install")
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["modules"][0]["installed"] == {"pp": True, "cil": True}
+    data = json.loads(result.stdout)
+    assert data["modules"][0]["installed"] == {"pp": True, "cil": True}
+    copies = data["store_copies"]
+    assert [(c["form"], c["store"], c["kept"]) for c in copies] == [
+        ("pp", "/var/lib/selinux/default", False), ("cil", "/var/lib/selinux/default", False)]
+    for copy in copies:  # named, and gone: the copy was made there and removed
+        assert Path(copy["path"]).name.startswith("selkit-install-")
+        assert not Path(copy["path"]).exists()
+    text = cli("compile", str(spec), "-o", str(tmp_path / "o"), "--install").stdout
+    assert "--install: every .pp linked into a copy of the store /var/lib/selinux/default " \
+           "made in " in text
+    assert text.count("(removed when the install was verified;") == 2
 
 
 def test_base_policy_elsewhere_needs_its_store(tmp_path, cli):

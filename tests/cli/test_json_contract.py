@@ -54,6 +54,13 @@ def test_compile(tmp_path):
     assert by_module["iodine_client"]["daemon"] == "iodine"  # names, never a display string
 
 
+@needs_tools("checkmodule", "semodule_package", "semodule")
+def test_compile_install(tmp_path):
+    data = _json("compile", "--json", "--install", REL[0], "-o", str(tmp_path))
+    _validate(data, "compile")
+    assert [c["form"] for c in data["store_copies"]] == ["pp", "cil"]
+
+
 def test_seccomp_files(tmp_path):
     """``compile --target seccomp`` writes NAME.seccomp.json, a contract like --json output."""
     _json("compile", "--json", "--target", "seccomp", *REL, "-o", str(tmp_path))

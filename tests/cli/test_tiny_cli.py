@@ -116,6 +116,18 @@ def test_prove_needs_the_store_of_its_base(selkit, spec):
     assert "has no module store" in result.stderr
 
 
+@pytest.mark.parametrize("engine", [(), ("--engine", "compositional")])
+def test_prove_policy_without_the_linked_engine_is_bad_input(selkit, spec, engine):
+    """--policy is read by the linked engine only: the compositional engine (the default)
+    would prove without it, so asking for both is refused before anything runs."""
+    result = selkit("prove", *engine, "--policy", "/sys/fs/selinux/policy", "d.sel")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error[SEL604]: --policy names a linked policy")
+    assert "--engine linked" in result.stderr
+    data = json.loads(selkit("prove", *engine, "--policy", "p", "--json", "d.sel").stdout)
+    assert [d["code"] for d in data["diagnostics"]] == ["SEL604"]
+
+
 def test_fmt_check_and_rewrite(selkit, spec):
     spec.write_text(GOOD.replace("    phase steady {\n        udp io\n    }",
                                  "  phase steady {udp io}"))

@@ -16,7 +16,7 @@ from selkit.analysis.engines import Engine
 from selkit.analysis.views import link_candidates
 from selkit.base import BaseSpec, load_kb
 from selkit.compiler import front_end
-from selkit.diagnostics import Span
+from selkit.diagnostics import DiagnosticError, Span
 from selkit.emit import CilEmitter
 from selkit.ir import nodes as ir
 from selkit.prove.api import compare, prove_files
@@ -135,6 +135,14 @@ def test_the_exact_obligations_count_the_allow_rules_compile_counts(tiny, tmp_pa
                 f"{phase}: {len(c.declared)} declared grants (from the module's "
                 f"{rules[phase]} allow rules) + {len(c.baseline)} baseline grants; "
                 "nothing else"), report.engine
+
+
+def test_prove_files_refuses_a_linked_policy_it_would_not_read(tiny, tmp_path):
+    spec = _module(tiny[1], tmp_path)
+    with pytest.raises(DiagnosticError) as err:
+        prove_files((spec,), tiny[1], engine=Engine.COMPOSITIONAL, base=_link_base(tiny),
+                    linked_policy=str(tmp_path / "policy"), linker=tiny[2])
+    assert [d.code for d in err.value.diagnostics] == ["SEL604"]
 
 
 def test_the_engines_agree_grant_for_grant(tiny, tmp_path):

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
 
 from selkit.analysis.effective import Reach
 from selkit.analysis.profile import PROBE_SELF
@@ -23,6 +26,8 @@ from selkit.report.html import HtmlRenderer
 from selkit.report.markdown import MarkdownRenderer
 from selkit.report.prove import family_lines, finding_lines, findings
 from selkit.report.renderers import renderer
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
@@ -140,3 +145,29 @@ def test_denied_families_are_named_so_that_syslog_is_not_read_as_logging():
     assert "ptrace" in denied.split(": ", 1)[1].split(", ")
     assert blocked == ("System call families that cannot succeed (a necessary permission is "
                        "missing): execve")
+
+
+def test_compile_says_where_each_install_went_and_that_it_is_gone():
+    """--install links into a store copy made in a temporary directory: the text names the
+    store and the directory and says it was removed; JSON has the same (compile schema)."""
+    from selkit.compiler import StoreInstall
+    from selkit.report.compile import CompileReport
+
+    stores = [StoreInstall("pp", "/var/lib/selinux/default", "/tmp/selkit-install-a"),
+              StoreInstall("cil", "/var/lib/selinux/default", "/tmp/selkit-install-b")]
+    report = CompileReport([], ["out/d.pp"], stores)
+    text = TextRenderer().render(report)
+    assert ("--install: every .pp linked into a copy of the store /var/lib/selinux/default "
+            "made in /tmp/selkit-install-a (removed when the install was verified; the store "
+            "itself is never changed)") in text
+    assert "every .cil linked into a copy of the store" in text
+    data = json.loads(JsonRenderer().render(report))
+    assert data["store_copies"] == [
+        {"form": "pp", "store": "/var/lib/selinux/default", "path": "/tmp/selkit-install-a",
+         "kept": False},
+        {"form": "cil", "store": "/var/lib/selinux/default", "path": "/tmp/selkit-install-b",
+         "kept": False}]
+    assert "store_copies" not in json.loads(JsonRenderer().render(CompileReport([], [])))
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads((ROOT / "schemas" / "compile.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(data)
