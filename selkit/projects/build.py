@@ -156,7 +156,8 @@ def cache_key(spec: Project, source: Path, patches: Sequence[Path]) -> str:
     digest = hashlib.sha256()
     digest.update(f"selkit-vendor {_CACHE_FORMAT}\n".encode())
     if source.is_dir():
-        for path in sorted(p for p in source.rglob("*") if ".git" not in p.parts):
+        for path in sorted(p for p in source.rglob("*")
+                           if ".git" not in p.relative_to(source).parts):
             if path.is_file() and not path.is_symlink():
                 digest.update(str(path.relative_to(source)).encode() + b"\0")
                 digest.update(hashlib.sha256(path.read_bytes()).digest())
