@@ -5,7 +5,7 @@ SELKIT := $(VENV)/bin/selkit
 POLICIES := $(filter-out policies/include/%,$(wildcard policies/*.sel))
 OUT := out
 
-.PHONY: setup setup-core demo check test lint lab patches bench clean
+.PHONY: setup setup-core demo check test lint lab patches bench clean install
 
 # setup-core (scripts/setup.sh) is what selkit itself needs: Debian's SELinux userspace,
 # SETools and refpolicy, and .venv with selkit and its test and dev extras. setup adds what the
@@ -28,6 +28,14 @@ demo: setup-core
 	@echo
 	@echo "selkit is $(SELKIT), not on PATH: run it as $(SELKIT) COMMAND ..., or put it"
 	@echo "on PATH in this shell with '. $(VENV)/bin/activate' and run selkit COMMAND ..."
+
+# semodule -i NAME.sel: libsemanage runs $(HLL_DIR)/sel for a module file ending in .sel
+# (docs/hll.md). One symlink to the venv's selkit-hll-sel; `rm $(HLL_DIR)/sel` undoes it.
+HLL_DIR := /usr/libexec/selinux/hll
+install: setup-core
+	install -d $(HLL_DIR)
+	ln -sf $(CURDIR)/$(VENV)/bin/selkit-hll-sel $(HLL_DIR)/sel
+	@echo "installed $(HLL_DIR)/sel -> $(CURDIR)/$(VENV)/bin/selkit-hll-sel"
 
 # The quick loop: ruff, mypy, then the parser, IR, passes, emitters, the prover's logic (on the
 # tiny base policies of tests/data/tiny) and the command line: every test not marked toolchain,

@@ -16,6 +16,7 @@ from pathlib import Path
 from selkit import toolchain
 from selkit.base import BaseSpec, load_kb
 from selkit.diagnostics import Diagnostic, DiagnosticError, Related
+from selkit.dsl.bundle import bundle
 from selkit.dsl.loader import Program, load, read_source
 from selkit.emit import Target, emit, package_sources
 from selkit.ir import nodes as ir
@@ -172,13 +173,35 @@ class Compiled:
     stores: list[StoreInstall] = field(default_factory=list)
 
 
+def bundles(programs: dict[str, Program], modules: tuple[ir.PolicyModule, ...],
+            kb: KnowledgeBase) -> dict[str, bytes]:
+    """``MODULE.sel`` for each spec file: the spec with every file it uses inlined
+    (:mod:`selkit.dsl.bundle`), checked to compile alone to the same module. A file with
+    several daemons is SEL917: semodule installs one module per file, named after the file."""
+    out: dict[str, bytes] = {}
+    for path, program in programs.items():
+        own = [m for m in modules if m.source_path == path]
+        if len(own) != 1:
+            raise DiagnosticError([Diagnostic(
+                "SEL917", f"{path} declares {len(own)} daemons; a bundle is one module",
+                hint="give each daemon a file of its own to bundle it")])
+        text = bundle(program, own[0].name)
+        name = f"{own[0].name}.sel"
+        _, again = checked_ir(name, kb, text)
+        if [m.name for m in again] != [own[0].name]:
+            raise DiagnosticError([Diagnostic(
+                "SEL917", f"the bundle of {path} does not compile to module {own[0].name}")])
+        out[name] = text.encode()
+    return out
+
+
 def build(modules: tuple[ir.PolicyModule, ...], kb: KnowledgeBase,
           artifacts: Collection[Artifact | Target | str], output: str, *,
           install: bool = False, base: BaseSpec = BaseSpec(),
-          progress: Progress | None = None) -> Compiled:
+          progress: Progress | None = None, extra: dict[str, bytes] | None = None) -> Compiled:
     """Compile every module, optionally install every form that was built for all of them
-    (``.pp``, ``.cil``) into a copy of ``base``'s store, then write every file into ``output``
-    (all or none)."""
+    (``.pp``, ``.cil``) into a copy of ``base``'s store, then write every file (and
+    ``extra``, e.g. the bundles) into ``output`` (all or none)."""
     compiled = compile_modules(modules, kb, artifacts, progress)
     installed: dict[str, dict[str, bool]] = {c.name: {} for c in compiled}
     stores = []
@@ -190,6 +213,7 @@ def build(modules: tuple[ir.PolicyModule, ...], kb: KnowledgeBase,
             for c in compiled:
                 installed[c.name][form] = True
     files = {name: data for item in compiled for name, data in item.files.items()}
+    files.update(extra or {})
     return Compiled(compiled, installed, write_atomically(output, files), stores)
 
 
