@@ -1,4 +1,4 @@
-"""``selkit suggest SPEC... --log FILE``: the statements a log's AVC denials and seccomp records
+"""``selkit suggest SPEC... --audit-log FILE``: the statements a log's AVC denials and seccomp records
 ask of the specs (a filter rolled out with ``syscalls default log``, a permissive domain)."""
 
 from __future__ import annotations
@@ -42,9 +42,10 @@ def read_log(path: str) -> str:
 
 @click.command("suggest", epilog=exit_codes())
 @click.argument("specs", nargs=-1, required=True, metavar="SPEC...")
-@click.option("--log", "log_path", required=True, metavar="FILE",
-              help="audit.log, dmesg or journal text with AVC and seccomp (type=1326) records; "
-                   "'-' reads standard input")
+@click.option("--audit-log", "--log", "log_path", required=True, metavar="FILE",
+              help="a host's audit.log (or dmesg or journal text) with AVC, USER_AVC and "
+                   "seccomp (type=1326) records; records of other domains are set aside, "
+                   "each named; '-' reads standard input")
 @base_options
 @json_option
 @click.pass_obj
