@@ -1,5 +1,6 @@
-"""``selkit suggest SPEC... --audit-log FILE``: the statements a log's AVC denials and seccomp records
-ask of the specs (a filter rolled out with ``syscalls default log``, a permissive domain)."""
+"""``selkit suggest SPEC... --audit-log FILE``: the statements a log's AVC denials and seccomp
+records ask of the specs (a filter rolled out with ``syscalls default log``, a permissive
+domain)."""
 
 from __future__ import annotations
 
