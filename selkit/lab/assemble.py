@@ -5,6 +5,7 @@ scripts read."""
 from __future__ import annotations
 
 import dataclasses
+import re
 import shlex
 from pathlib import Path
 
@@ -44,6 +45,17 @@ def spec_directories(module: ir.PolicyModule) -> list[tuple[str, str]]:
             out.append((regex, fc.type))
     return [(path.replace("\\.", "."), type_) for path, type_ in out
             if not any(ch in path.replace("\\.", "") for ch in "[]()*+?|^$")]
+
+
+def file_type(modules: list[ir.PolicyModule], path: str) -> str | None:
+    """The type a spec's single-file context gives ``path`` (``file conf "/etc/x\\.conf"
+    file``), or None; paths under a labelled directory tree get theirs from its mount."""
+    for module in modules:
+        for fc in module.file_contexts:
+            if fc.kind in ("file", "any") and not fc.regex.endswith("(/.*)?") and \
+                    re.fullmatch(fc.regex, path):
+                return fc.type
+    return None
 
 
 def switch_option(module: ir.PolicyModule, context: str) -> str:
@@ -98,7 +110,12 @@ def build_image(scenario: Scenario, module: ir.PolicyModule, binaries: dict[str,
     image.put_labelled(DATA_FILE, DATA_TYPE, DATA, 0o600)
     image.put(MODULE_FILE, dict(the_kernel.modules_in_load_order(["dummy"]))["dummy"])
     for file in scenario.files:
-        image.put(file.path, file_data(scenario, file, tree), file.mode)
+        data = file_data(scenario, file, tree)
+        labelled = file_type(confined, file.path)
+        if labelled is None:
+            image.put(file.path, data, file.mode)
+        else:   # a file the spec gives a type of its own (dns2tcpd's configuration)
+            image.put_labelled(file.path, labelled, data, file.mode)
     image.config = _config(scenario, module, probe is not None, peer_module)
     image.config["LAB_BENCH"] = "1" if bench else ""
     if probe is not None:
