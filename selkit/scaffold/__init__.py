@@ -18,7 +18,7 @@ from pathlib import Path
 
 from selkit.base.store import load_store_model
 from selkit.compiler import front_end
-from selkit.diagnostics import Diagnostic, DiagnosticError
+from selkit.diagnostics import Diagnostic, DiagnosticError, ToolchainError
 from selkit.dsl import ast
 from selkit.dsl.parser import parse
 from selkit.ir.kb import KnowledgeBase
@@ -138,10 +138,13 @@ def store_blockers(kb: KnowledgeBase) -> Blockers:
 
 
 def self_check(text: str, path: str, kb: KnowledgeBase) -> None:
-    """The front end of ``selkit check`` on the text; a diagnostic is selkit's bug (the
-    scaffold promises a spec that checks), raised as one, never written."""
+    """The front end of ``selkit check`` on the text; a diagnostic about the text is
+    selkit's bug (the scaffold promises a spec that checks), raised as one, never written. A
+    tool's refusal stays a ToolchainError (exit 1)."""
     try:
         front_end(path, kb, text)
+    except ToolchainError:
+        raise  # a tool refused (semodule linking the store without a replaced module)
     except DiagnosticError as exc:
         found = "; ".join(f"{d.code} {d.message}" for d in exc.diagnostics)
         raise RuntimeError(f"the scaffold does not pass selkit check ({found}); nothing "

@@ -103,3 +103,38 @@ def test_exec_is_required(cli):
     result = cli("new")
     assert result.returncode == 2
     assert "Missing option '--exec'" in result.stderr
+
+
+@pytest.fixture
+def fake_base(monkeypatch):
+    """The hand-made base of tests/fakes.py in place of the Debian policy (quick tier)."""
+    from fakes import small_kb
+
+    monkeypatch.setattr("selkit.base.load_kb", lambda spec=None: small_kb())
+
+
+def test_on_the_fake_base_the_spec_is_written_and_summarised(cli, tmp_path, fake_base):
+    _program(tmp_path)
+    result = cli("new", "--exec", tmp_path / "vpnd", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == (
+        f"wrote vpnd.sel: daemon vpnd, module vpnd, exec {tmp_path / 'vpnd'}")
+    assert "  package: none (no installed package owns" in result.stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["vpnd", "vpnd.sel"]
+    header = " ".join((tmp_path / "vpnd.sel").read_text().split("\n#\n")[0].split("\n# "))
+    assert header == f"# vpnd: a starting spec, written by `selkit new --exec {tmp_path}/vpnd`."
+
+
+def test_a_scaffold_that_does_not_check_is_a_bug_and_writes_nothing(cli, tmp_path, fake_base,
+                                                                     monkeypatch):
+    from selkit.scaffold import render as render_module
+
+    real = render_module.render
+    monkeypatch.setattr(render_module, "render", lambda decided, command: real(
+        decided, command).replace("phase steady {", "phase calm {"))
+    _program(tmp_path)
+    result = cli("new", "--exec", tmp_path / "vpnd", "-o", tmp_path / "vpnd.sel")
+    assert result.returncode == 3
+    assert result.stderr.startswith("internal error: RuntimeError: the scaffold does not pass "
+                                    "selkit check (SEL306")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["vpnd"]

@@ -206,3 +206,14 @@ def test_a_scaffold_that_does_not_check_is_a_bug_and_is_not_returned(monkeypatch
 
 def test_self_check_passes_a_good_scaffold():
     self_check(_text(), "vpnd.sel", small_kb())
+
+
+def test_a_tool_that_refuses_during_the_self_check_stays_a_toolchain_error(monkeypatch):
+    from selkit.diagnostics import Diagnostic, ToolchainError
+
+    def refuse(path, kb, text):
+        raise ToolchainError([Diagnostic("SEL510", "'semodule' is not installed")])
+
+    monkeypatch.setattr("selkit.scaffold.front_end", refuse)
+    with pytest.raises(ToolchainError):
+        self_check(_text(), "vpnd.sel", small_kb())
