@@ -18,14 +18,14 @@ from pathlib import Path
 
 from selkit.base.store import load_store_model
 from selkit.compiler import front_end
-from selkit.diagnostics import Diagnostic, DiagnosticError, ToolchainError
+from selkit.diagnostics import DiagnosticError, ToolchainError
 from selkit.dsl import ast
 from selkit.dsl.parser import parse
 from selkit.ir.kb import KnowledgeBase
 from selkit.scaffold import probe, render
 from selkit.scaffold.binary import DAEMON_START, DROP_PRIVILEGES
 from selkit.scaffold.package import PLAIN_PATH
-from selkit.scaffold.plan import Blockers, Facts, Owner, Plan, check_name, plan
+from selkit.scaffold.plan import Blockers, Facts, Owner, Plan, check_name, plan, refusal
 
 
 @dataclass(frozen=True)
@@ -36,41 +36,37 @@ class Scaffold:
     plan: Plan
 
 
-def _error(code: str, message: str, hint: str) -> DiagnosticError:
-    return DiagnosticError([Diagnostic(code, message, hint=hint)])
-
-
 def check_exec(path: str) -> tuple[str, str]:
     """The program as given (made absolute) and the file it resolves to; SEL801 if there is
     none, SEL802 if it is no regular file, SEL803 if it is not executable, SEL809 if a file
     context cannot name it."""
     given = os.path.abspath(path)
     if not os.path.lexists(given):
-        raise _error("SEL801", f"--exec {path}: no such file",
-                     "give the path of the daemon's program, e.g. --exec /usr/sbin/openvpn")
+        raise refusal("SEL801", f"--exec {path}: no such file",
+                      "give the path of the daemon's program, e.g. --exec /usr/sbin/openvpn")
     real = os.path.realpath(given)
     if not os.path.exists(real):
-        raise _error("SEL801", f"--exec {path}: a symbolic link to {real}, which does not "
-                     "exist", "give the path of the program itself")
+        raise refusal("SEL801", f"--exec {path}: a symbolic link to {real}, which does not "
+                      "exist", "give the path of the program itself")
     if not os.path.isfile(real):
         what = "a directory" if os.path.isdir(real) else "not a regular file"
-        raise _error("SEL802", f"--exec {path}: {what}",
-                     "give the daemon's program (the file init executes)")
+        raise refusal("SEL802", f"--exec {path}: {what}",
+                      "give the daemon's program (the file init executes)")
     if not os.access(real, os.X_OK) or not os.stat(real).st_mode & 0o111:
-        raise _error("SEL803", f"--exec {path}: not executable",
-                     f"a daemon's program has an execute bit; chmod +x {real} if it is one")
+        raise refusal("SEL803", f"--exec {path}: not executable",
+                      f"a daemon's program has an execute bit; chmod +x {real} if it is one")
     if not PLAIN_PATH.match(real):
-        raise _error("SEL809", f"--exec {path}: the path {real} cannot be named by a file "
-                     "context (blanks, quotes and non-ASCII characters cannot be labelled)",
-                     "install or link the program under a plain path and give that")
+        raise refusal("SEL809", f"--exec {path}: the path {real} cannot be named by a file "
+                      "context (blanks, quotes and non-ASCII characters cannot be labelled)",
+                      "install or link the program under a plain path and give that")
     return given, real
 
 
 def check_output(output: str, force: bool) -> None:
     """SEL804 when the output file exists and ``--force`` was not given."""
     if not force and os.path.lexists(output) and not os.path.isdir(output):
-        raise _error("SEL804", f"{output} exists",
-                     "pass --force to replace it, or -o another file")
+        raise refusal("SEL804", f"{output} exists",
+                      "pass --force to replace it, or -o another file")
 
 
 def gather(given: str, real: str, package: str | None, output: str | None) -> Facts:
@@ -79,10 +75,10 @@ def gather(given: str, real: str, package: str | None, output: str | None) -> Fa
     if package is not None:
         listed = probe.files(package)
         if listed is None:
-            raise _error("SEL808", f"--package {package}: not an installed package "
-                         "(dpkg-query -L found nothing)",
-                         "name an installed package (dpkg -S PROGRAM finds its owner), or "
-                         "omit --package")
+            raise refusal("SEL808", f"--package {package}: not an installed package "
+                          "(dpkg-query -L found nothing)",
+                          "name an installed package (dpkg -S PROGRAM finds its owner), or "
+                          "omit --package")
         owner = Owner(package, "--package")
     else:
         owner = probe.owner(given, real)

@@ -75,7 +75,8 @@ class Plan:
     suggestions: list[Suggestion]
 
 
-def _error(code: str, message: str, hint: str) -> DiagnosticError:
+def refusal(code: str, message: str, hint: str) -> DiagnosticError:
+    """A refusal of ``selkit new``'s input (SEL8xx): about an option, so without a span."""
     return DiagnosticError([Diagnostic(code, message, hint=hint)])
 
 
@@ -122,11 +123,11 @@ def choose_module(daemon: str, asked: str | None, exec_path: str, kb: KnowledgeB
     if owners:
         needed = blockers(owners[0])
         if needed:
-            raise _error("SEL811", f"module '{owners[0]}' of the base store labels {exec_path} "
-                         f"(as {labelled[0] if labelled else ''}), and it cannot be replaced: "
-                         f"{_needed_by(needed)}",
-                         "confine a copy of the program under a path of its own (e.g. "
-                         f"/usr/local/sbin/{os.path.basename(exec_path)}) and give that")
+            raise refusal("SEL811", f"module '{owners[0]}' of the base store labels {exec_path} "
+                          f"(as {labelled[0] if labelled else ''}), and it cannot be replaced: "
+                          f"{_needed_by(needed)}",
+                          "confine a copy of the program under a path of its own (e.g. "
+                          f"/usr/local/sbin/{os.path.basename(exec_path)}) and give that")
         return owners[0], (f"module '{owners[0]}' of the base store labels {exec_path}; a "
                            "module of another name would have its label dropped (SEL217)")
     if daemon in kb.disabled_modules:
@@ -148,8 +149,8 @@ def _needed_by(modules: tuple[str, ...]) -> str:
 def check_name(asked: str) -> None:
     """SEL805 for a ``--name`` that cannot be a module name at all."""
     if not VALID_NAME.match(asked):
-        raise _error("SEL805", f"--name '{asked}' cannot be a module name",
-                     "use lower-case letters, digits and '_', starting with a letter")
+        raise refusal("SEL805", f"--name '{asked}' cannot be a module name",
+                      "use lower-case letters, digits and '_', starting with a letter")
 
 
 def _check_asked(asked: str, exec_path: str, labelled: tuple[str, tuple[str, ...]] | None,
@@ -157,21 +158,21 @@ def _check_asked(asked: str, exec_path: str, labelled: tuple[str, tuple[str, ...
     """SEL805, SEL806, SEL807, SEL810 for a ``--name`` that cannot work."""
     check_name(asked)
     if asked in kb.disabled_modules:
-        raise _error("SEL806", f"--name '{asked}' names a module the base store lists as "
-                     "disabled; semodule would install it disabled",
-                     f"choose another name, e.g. --name {asked}_local")
+        raise refusal("SEL806", f"--name '{asked}' names a module the base store lists as "
+                      "disabled; semodule would install it disabled",
+                      f"choose another name, e.g. --name {asked}_local")
     if labelled and asked not in labelled[1]:
         owner = labelled[1][0]
-        raise _error("SEL807", f"--name '{asked}': module '{owner}' of the base store labels "
-                     f"{exec_path} (as {labelled[0]}); semodule keeps one label per path and "
-                     "would drop this module's",
-                     f"omit --name (the module is then '{owner}', which replaces the "
-                     f"store's), or pass --name {owner}")
+        raise refusal("SEL807", f"--name '{asked}': module '{owner}' of the base store labels "
+                      f"{exec_path} (as {labelled[0]}); semodule keeps one label per path and "
+                      "would drop this module's",
+                      f"omit --name (the module is then '{owner}', which replaces the "
+                      f"store's), or pass --name {owner}")
     needed = blockers(asked)
     if needed:
-        raise _error("SEL810", f"--name '{asked}': the base store's module '{asked}' cannot "
-                     f"be replaced: {_needed_by(needed)}",
-                     f"choose another name, e.g. --name {asked}_local")
+        raise refusal("SEL810", f"--name '{asked}': the base store's module '{asked}' cannot "
+                      f"be replaced: {_needed_by(needed)}",
+                      f"choose another name, e.g. --name {asked}_local")
 
 
 def plan(facts: Facts, kb: KnowledgeBase, asked_name: str | None = None,
