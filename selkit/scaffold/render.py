@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import textwrap
 
+from selkit.diagnostics import DiagnosticError
 from selkit.dsl.parser import parse
 from selkit.dsl.pretty import format_module
 from selkit.ir.vocab import FORMS
@@ -113,7 +114,11 @@ def render(plan: Plan, command: str) -> str:
                             "none of them.", INDENT)
     lines += [f"{INDENT}forbid steady {{"] + [f"{INDENT * 2}{g}" for g in FORBID]
     lines += [f"{INDENT}}}", "}"]
-    return format_module(parse("\n".join(lines) + "\n", "<scaffold>"))
+    try:
+        return format_module(parse("\n".join(lines) + "\n", "<scaffold>"))
+    except DiagnosticError as exc:  # the text is ours: not the user's bad input
+        found = "; ".join(f"{d.code} {d.message}" for d in exc.diagnostics)
+        raise RuntimeError(f"the scaffold does not parse ({found})") from None
 
 
 def _header(plan: Plan, command: str) -> list[str]:

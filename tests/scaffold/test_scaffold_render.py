@@ -217,3 +217,9 @@ def test_a_tool_that_refuses_during_the_self_check_stays_a_toolchain_error(monke
     monkeypatch.setattr("selkit.scaffold.front_end", refuse)
     with pytest.raises(ToolchainError):
         self_check(_text(), "vpnd.sel", small_kb())
+
+
+def test_a_scaffold_that_does_not_parse_is_a_bug_not_bad_input(monkeypatch):
+    monkeypatch.setattr(render_module, "FORBID", ("exec", "{"))
+    with pytest.raises(RuntimeError, match=r"the scaffold does not parse \(SEL1"):
+        _text()
