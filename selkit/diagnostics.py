@@ -4,8 +4,8 @@ Every layer reports problems as :class:`Diagnostic` values. Only the CLI decides
 them (rich on a terminal, this module's plain renderer in a pipe, JSON with ``--json``).
 
 Code ranges: SEL1xx syntax, SEL2xx names and resolution, SEL3xx semantic checks, SEL4xx the
-target cannot express it, SEL5xx the toolchain refused output, SEL6xx prove/audit, SEL9xx input
-files (unreadable, not UTF-8, ...).
+target cannot express it, SEL5xx the toolchain refused output, SEL6xx prove/audit, SEL7xx
+patch and lab, SEL8xx ``selkit new``, SEL9xx input files (unreadable, not UTF-8, ...).
 """
 
 from __future__ import annotations

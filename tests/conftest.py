@@ -193,6 +193,7 @@ MODULE_MARKERS = {
     "test_store_model": "toolchain",
     "test_toolchain": "toolchain",
     "test_cli": "toolchain",
+    "test_new_command": "toolchain",   # selkit new on Debian programs, the store's modules
     "test_lab": "lab",
     "test_lab_initramfs": "lab",
     "test_lab_scenarios": "lab",
@@ -235,7 +236,8 @@ def _tiers(item) -> set[str]:
 #: toolchain and base-choice tests, the upstream CI builds).
 LONGEST_FIRST = ("test_lab", "test_sechecker", "test_prove_mutations", "test_adversarial",
                  "test_diff_debian", "test_audit_versions", "test_audit_mutants",
-                 "test_toolchain", "test_base_choice", "test_cli", "test_upstream_series",
+                 "test_toolchain", "test_base_choice", "test_cli", "test_new_command",
+                 "test_upstream_series",
                  "test_vendor",
                  "test_examples", "test_against")
 

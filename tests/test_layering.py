@@ -30,7 +30,7 @@ LAYERS = {
     "selkit.analysis": 5,
     "selkit.prove": 6, "selkit.patch": 6,
     "selkit.compiler": 7, "selkit.audit": 7,
-    "selkit.lab": 8,
+    "selkit.lab": 8, "selkit.scaffold": 8,
     "selkit.report": 9,
     "selkit.cli": 10, "selkit.__main__": 11,
 }

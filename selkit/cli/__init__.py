@@ -20,6 +20,7 @@ from selkit.cli.compile_command import compile_command
 from selkit.cli.doc_command import doc_group
 from selkit.cli.fmt_command import fmt_command
 from selkit.cli.lab_command import lab_command
+from selkit.cli.new_command import new_command
 from selkit.cli.patch_command import patch_command
 from selkit.cli.prove_command import prove_command
 from selkit.cli.suggest_command import suggest_command
@@ -95,5 +96,5 @@ def main(ctx: click.Context) -> None:
 
 
 for _command in (compile_command, check_command, fmt_command, doc_group, prove_command,
-                 audit_command, patch_command, lab_command, suggest_command):
+                 audit_command, patch_command, lab_command, suggest_command, new_command):
     main.add_command(_command)
