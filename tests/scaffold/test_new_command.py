@@ -48,7 +48,7 @@ def test_arpd_scaffold_checks_formats_compiles_and_links(cli, tmp_path):
 
     check = cli("check", spec)
     assert (check.returncode, check.stdout) == (0, f"{spec}: arpd: ok (startup=24, steady=0 "
-                                                   "rules)\n"), check.stderr
+                                                   "allow rules)\n"), check.stderr
     assert cli("fmt", "--check", spec).returncode == 0
     built = cli("compile", spec, "-o", tmp_path / "out", "--install")
     assert built.returncode == 0, built.stderr
