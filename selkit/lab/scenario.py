@@ -64,7 +64,8 @@ class Peer:
     ``traffic`` step (a client: killed and started again for the reconnect step).
     ``background``: the program stays in the foreground, so the lab runs it in the background.
     ``timeout``: seconds after which the lab stops waiting for it (0: none). ``wait``: seconds
-    to wait after starting it; ``ready``: a line to wait for in ``ready_file`` instead.
+    to wait after starting it; ``ready_line`` in ``ready_file``, or a TCP listener on
+    ``ready_port`` on its side, to wait for instead (up to ``timeout``, default 20 s).
     ``spec``: the peer runs confined by this spec (linked into the lab policy) in its own
     steady domain, started by init like the daemon."""
 
@@ -77,6 +78,7 @@ class Peer:
     wait: float = 1.0
     ready_file: str = ""
     ready_line: str = ""
+    ready_port: int = 0
     spec: Path | None = None
 
 
@@ -91,12 +93,14 @@ class TrafficKind(enum.Enum):
 @dataclass(frozen=True)
 class Traffic:
     """The traffic step: ``target`` is ``host:port`` (tcp-echo) or an address (ping);
-    ``side`` where it is sent from; ``command`` the argv of a ``command`` check."""
+    ``side`` where it is sent from; ``command`` the argv of a ``command`` check; ``wait``
+    how long a tcp-echo connection stays open for the answer."""
 
     kind: TrafficKind
     side: str = "client"
     target: str = ""
     command: tuple[str, ...] = ()
+    wait: int = 3
 
 
 @dataclass(frozen=True)

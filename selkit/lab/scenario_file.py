@@ -37,8 +37,8 @@ KEYS: dict[str, tuple[str, ...]] = {
               "build_depends", "binaries"),
     "daemon": ("command", "pidfile", "process", "settle", "restart_signals", "longrun"),
     "peer": ("command", "role", "side", "start", "background", "timeout", "wait", "ready_file",
-             "ready_line", "spec"),
-    "traffic": ("tcp_echo", "ping", "command", "from"),
+             "ready_line", "ready_port", "spec"),
+    "traffic": ("tcp_echo", "ping", "command", "from", "wait"),
     "guest": ("echo_ports", "sysctl", "kernel_modules", "dirs", "files"),
     "guest.files": ("path", "local", "build", "mode"),
     "attacks": ("skip", "user"),
@@ -252,6 +252,7 @@ class _Reader:
             wait=float(self.get(data, "peer", "wait", (int, float), 1)),
             ready_file=self.get(data, "peer", "ready_file", str, ""),
             ready_line=self.get(data, "peer", "ready_line", str, ""),
+            ready_port=self.get(data, "peer", "ready_port", int, 0),
             spec=self.local_path("peer", "spec", spec) if isinstance(spec, str) else
             (None if spec is None else self._bad_type("peer", "spec", "string")))
 
@@ -272,7 +273,8 @@ class _Reader:
         target = self.get(data, "traffic", kind, str)
         if kind == "tcp_echo" and not re.fullmatch(r"[^:\s]+:\d{1,5}", target):
             raise self.fail("traffic", kind, f"tcp_echo is '{target}'; expected HOST:PORT")
-        return Traffic(TrafficKind(kind.replace("_", "-")), side, target=target)
+        return Traffic(TrafficKind(kind.replace("_", "-")), side, target=target,
+                       wait=self.get(data, "traffic", "wait", int, 3))
 
     def files(self, guest: Mapping) -> tuple[GuestFile, ...]:
         out = []

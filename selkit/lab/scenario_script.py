@@ -60,7 +60,10 @@ def peer_start(scenario: Scenario) -> list[str]:
         line = (f"{command} < /dev/null 3>&- > /tmp/peer.log 2>&1"
                 f"{' &' if peer.background else ''}")
     lines = [line]
-    if peer.ready_line:
+    if peer.ready_port:
+        where = "in_client" if peer.side == "client" else "local"
+        lines.append(f"lab_wait_listen {peer.ready_port} {peer.timeout or 20} {where}")
+    elif peer.ready_line:
         lines.append(f"lab_wait_for {shlex.quote(peer.ready_file or '/tmp/peer.log')} "
                      f"{shlex.quote(peer.ready_line)} {peer.timeout or 20}")
     elif peer.wait:
@@ -74,7 +77,7 @@ def traffic_check(scenario: Scenario) -> str:
     where = "in_client" if traffic.side == "client" else "local"
     if traffic.kind is TrafficKind.TCP_ECHO:
         host, port = traffic.target.rsplit(":", 1)
-        return f"lab_tcp_echo {shlex.quote(host)} {port} {where}"
+        return f"lab_tcp_echo {shlex.quote(host)} {port} {where} {traffic.wait}"
     if traffic.kind is TrafficKind.PING:
         return f"lab_ping {shlex.quote(traffic.target)} {where}"
     return f"lab_command {where} " + " ".join(shlex.quote(a) for a in traffic.command)

@@ -71,8 +71,13 @@ PROJECTS: dict[str, Project] = {p.name: p for p in (
         orig="iodine_0.7.0.orig.tar.gz",
         top_dir="iodine-0.7.0",
         # src/Makefile appends its own flags (-std=c99 -c -Wall -pedantic, -DHAVE_SETCON when
-        # selinux.h exists) to CFLAGS from the environment.
-        steps=(("make", "-j2"),),
+        # selinux.h exists) to CFLAGS from the environment. When systemd's sd-daemon.h exists
+        # (libsystemd-dev) src/osflags also links -lsystemd-daemon, a library systemd merged
+        # into libsystemd in 2014: a linker script of that name in src/ (LDFLAGS has -L.)
+        # points it at libsystemd, as Debian's package does by patching the flag.
+        steps=(("sh", "-c", "[ ! -e /usr/include/systemd/sd-daemon.h ] || "
+                "echo 'INPUT(-lsystemd)' > src/libsystemd-daemon.so"),
+               ("make", "-j2")),
         env_cflags=True,
         build_depends=_COMMON_DEPENDS + ("zlib1g-dev",),
         binaries=(("iodined", "bin/iodined"), ("iodine", "bin/iodine")),

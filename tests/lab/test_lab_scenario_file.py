@@ -151,3 +151,13 @@ def test_the_spec_given_wins_over_the_one_the_scenario_names(tmp_path):
     assert load_scenario(path).spec == (tmp_path / "other.sel").resolve()
     given = tmp_path / "elsewhere" / "x.sel"
     assert load_scenario(path, given).spec == given
+
+
+def test_a_peer_ready_when_it_listens_and_a_longer_echo(tmp_path):
+    from selkit.lab.scenario_script import guest_script
+
+    text = MINIMAL.replace('[peer]\n', '[peer]\nready_port = 2222\ntimeout = 30\n')
+    text = text.replace('tcp_echo = "127.0.0.1:2222"', 'tcp_echo = "127.0.0.1:2222"\nwait = 8')
+    script = guest_script(load_scenario(write(tmp_path, text)))
+    assert "lab_wait_listen 2222 30 in_client" in script
+    assert "lab_tcp_echo 127.0.0.1 2222 in_client 8" in script

@@ -60,6 +60,19 @@ lab_pidof() {
     done
 }
 
+# Wait up to SECONDS for a TCP listener on PORT (in_client or local): /proc/net/tcp of the
+# namespace, state 0A (LISTEN), the port in hex.
+lab_wait_listen() {
+    hex=$(printf ':%04X' "$1")
+    run=in_client
+    [ "$3" = local ] && run=
+    for _ in $(seq "$2"); do
+        $run cat /proc/self/net/tcp /proc/self/net/tcp6 2>/dev/null \
+            | awk -v p="$hex" '$2 ~ p"$" && $4 == "0A" {f=1} END {exit !f}' && return
+        sleep 1
+    done
+}
+
 # Wait up to SECONDS for LINE to appear in FILE.
 lab_wait_for() {
     for _ in $(seq "$3"); do
@@ -80,13 +93,15 @@ lab_command() {
     block command /tmp/command.out
 }
 
-# Send a line through HOST:PORT from the client namespace (in_client) or this one (local);
-# report what came back.
+# Send a line through HOST:PORT from the client namespace (in_client) or this one (local),
+# keep the connection open WAIT seconds (default 3) for the answer; report what came back.
 lab_tcp_echo() {
     payload="selkit-lab payload through the tunnel 0123456789"
     run=in_client
     [ "${3:-in_client}" = local ] && run=
-    (echo "$payload"; sleep 3) | $run timeout 6 nc "$1" "$2" > /tmp/echo.out 2>/tmp/echo.err
+    wait=${4:-3}
+    (echo "$payload"; sleep "$wait") | $run timeout $((wait + 3)) nc "$1" "$2" \
+        > /tmp/echo.out 2>/tmp/echo.err
     got=$(head -n 1 /tmp/echo.out)
     ok=false
     [ "$got" = "$payload" ] && ok=true
