@@ -136,6 +136,18 @@ class StoreCopy:
             self._tmp.cleanup()
             self._tmp = None
 
+    def semodule(self) -> list[str]:
+        """``semodule`` on this copy, to which a caller appends its modes: the private root
+        (``-p``) and store (``-s``), and never a reload of the running kernel's policy
+        (``-n``)."""
+        return [_tool("semodule"), "-p", self.root, "-s", self.store, "-n"]
+
+    @property
+    def file_contexts(self) -> str:
+        """The copy's file_contexts, as the last transaction wrote it (what ``matchpathcon
+        -f`` and ``restorecon`` would read on a host with this store)."""
+        return str(Path(self.root, "etc/selinux", self.store, "contexts/files/file_contexts"))
+
     @property
     def policy_path(self) -> str:
         """The kernel policy the last successful install produced."""
@@ -147,11 +159,10 @@ class StoreCopy:
                 progress: Progress | None = None) -> None:
         """``semodule -p ROOT -s STORE -n -i`` each path in one transaction."""
         paths = list(paths)
-        semodule = _tool("semodule")
+        argv = self.semodule()
         if progress:
             progress(f"linking {', '.join(Path(p).name for p in paths)} into a copy of the "
                      f"'{self.store}' store")
-        argv = [semodule, "-p", self.root, "-s", self.store, "-n"]
         for path in paths:
             argv += ["-i", path]
         result = _run(argv)
@@ -166,8 +177,7 @@ class StoreCopy:
         """Every module of the copy, by name: True if enabled (``semodule --list-modules=full``:
         ``PRIORITY NAME KIND [disabled]``; the disabled flag holds for the name at any
         priority)."""
-        result = _run([_tool("semodule"), "-p", self.root, "-s", self.store,
-                       "--list-modules=full"])
+        result = _run([*self.semodule(), "--list-modules=full"])
         if result.returncode != 0:
             raise ToolchainError([Diagnostic(
                 "SEL512", "cannot list the modules of the store copy: "

@@ -233,10 +233,12 @@ def _tiers(item) -> set[str]:
 #: longest modules are handed to the workers first, so that no worker starts one at the end
 #: (measured with --durations: the lab's VM boots, the mutants' proofs, the sechecker runs,
 #: the adversarial corpus, sediff in the audit's differential test, the store links of the
-#: toolchain and base-choice tests, the upstream CI builds).
+#: toolchain and base-choice tests, the deployment guide's semodule sessions, the upstream CI
+#: builds).
 LONGEST_FIRST = ("test_lab", "test_sechecker", "test_prove_mutations", "test_adversarial",
                  "test_diff_debian", "test_audit_versions", "test_audit_mutants",
-                 "test_toolchain", "test_base_choice", "test_cli", "test_new_command",
+                 "test_toolchain", "test_deploy_doc", "test_base_choice", "test_cli",
+                 "test_new_command",
                  "test_upstream_series",
                  "test_vendor",
                  "test_examples", "test_against")

@@ -39,7 +39,7 @@ def _link_together(paths: list[Path], modules) -> tuple[object, str]:
     with StoreCopy() as store:
         store.install([str(p) for p in paths], list(modules))
         policy = load_policy(store.policy_path)
-        fcs = Path(store.root, "etc/selinux/default/contexts/files/file_contexts").read_text()
+        fcs = Path(store.file_contexts).read_text()
         return policy, fcs
 
 

@@ -126,6 +126,10 @@ class FileKind(enum.StrEnum):
     BLOCK = "block"
 
 
+#: The suffix of a file context that labels a directory and everything below it.
+TREE_SUFFIX = "(/.*)?"
+
+
 @dataclass(frozen=True)
 class FileContext:
     """One file-context entry: a path regex, a file kind and the type it gets."""
@@ -134,6 +138,15 @@ class FileContext:
     kind: FileKind
     type: str
     origin: Origin
+
+    @property
+    def path(self) -> str | None:
+        """The one path the regex names (for ``DIR(/.*)?``, the tree's root ``DIR``), as
+        restorecon and mkdir take it; None when the regex matches by pattern."""
+        root = self.regex.removesuffix(TREE_SUFFIX)
+        if any(ch in root.replace("\\.", "") for ch in "[]()*+?|^$\\"):
+            return None
+        return root.replace("\\.", ".")
 
 
 @dataclass(frozen=True)

@@ -36,15 +36,8 @@ USERS = {"nobody": (65534, 65534), "root": (0, 0)}
 
 def spec_directories(module: ir.PolicyModule) -> list[tuple[str, str]]:
     """``(path, type)`` for every directory the spec labels (jails, configuration trees)."""
-    out = []
-    for fc in module.file_contexts:
-        regex = fc.regex
-        if regex.endswith("(/.*)?"):
-            out.append((regex[: -len("(/.*)?")], fc.type))
-        elif fc.kind == "dir":
-            out.append((regex, fc.type))
-    return [(path.replace("\\.", "."), type_) for path, type_ in out
-            if not any(ch in path.replace("\\.", "") for ch in "[]()*+?|^$")]
+    return [(fc.path, fc.type) for fc in module.file_contexts
+            if fc.path is not None and (fc.regex.endswith(ir.TREE_SUFFIX) or fc.kind == "dir")]
 
 
 def file_type(modules: list[ir.PolicyModule], path: str) -> str | None:

@@ -21,12 +21,16 @@ from dataclasses import dataclass
 from sepolgen import audit as sepolgen_audit
 from sepolgen import refpolicy
 
+from selkit.facts.numbers import AUDIT_ARCH_I386, AUDIT_ARCH_X86_64, numbers
 from selkit.suggest.avc import SELINUX_ERR, Avc
 from selkit.suggest.syscalls import SeccompRecord
 
-#: An audit record header, with the record type when the console or auditd printed one.
+#: An audit record header, with the record type when the console or auditd printed one. The
+#: time is the kernel's (``1747735203.111``) or, in ``ausearch -i`` output, local time
+#: (``05/20/25 10:00:03.111``, then `` :``).
 _HEADER = re.compile(
-    r"(?:type=(?P<type>\w+)\s+(?:msg=)?)?audit\((?P<time>\d+\.\d+):(?P<serial>\d+)\):")
+    r"(?:type=(?P<type>\w+)\s+(?:msg=)?)?audit\("
+    r"(?P<time>\d+\.\d+|\d+/\d+/\d+ \d+:\d+:\d+\.\d+):(?P<serial>\d+)\) ?:")
 #: An AVC without a header (journald/syslog forms such as ``audit[12]: AVC avc:  denied ...``).
 _BARE_AVC = re.compile(r"\bavc:\s+(?:denied|granted)\b")
 _PID = re.compile(r"(?<![\w-])pid=(\d+)")
@@ -87,9 +91,10 @@ def parse_avcs(text: str) -> list[Avc]:
 
 
 def parse_seccomp(text: str) -> list[SeccompRecord]:
-    """Every seccomp record (``type=1326`` on the console, ``type=SECCOMP`` from auditd) in
-    ``text``, in order, each once; one without ``arch`` or ``syscall`` (a truncated line) is
-    skipped. ``domain`` is empty when the record has no ``subj`` (a kernel without SELinux).
+    """Every seccomp record (``type=1326`` on the console, ``type=SECCOMP`` from auditd, raw or
+    as ``ausearch -i`` prints it) in ``text``, in order, each once; one without ``arch`` or
+    ``syscall`` (a truncated line) is skipped. ``domain`` is empty when the record has no
+    ``subj`` (a kernel without SELinux).
 
     The kernel writes (kernel/auditsc.c, audit_seccomp): ``auid= uid= gid= ses= subj=CONTEXT
     pid= comm="..." exe="..." sig= arch=HEX syscall= compat= ip= code=HEX``.
@@ -105,7 +110,7 @@ def parse_seccomp(text: str) -> list[SeccompRecord]:
             seen.add((seg.serial, seg.text))
             fields = _fields(seg.text)
             try:
-                arch, nr = int(fields["arch"], 16), int(fields["syscall"])
+                arch, nr = _call(fields["arch"], fields["syscall"])
                 domain = _type_of(fields.get("subj", ""))
             except (KeyError, ValueError):
                 continue
@@ -114,6 +119,30 @@ def parse_seccomp(text: str) -> list[SeccompRecord]:
                 _untrusted(_COMM.search(seg.text)), _hex(fields.get("code")),
                 int(fields["sig"]) if fields.get("sig", "").isdigit() else None, seg.serial))
     return records
+
+
+#: ``ausearch -i`` names the architecture (auparse's machine names).
+_ARCH_NAMES = {"x86_64": AUDIT_ARCH_X86_64, "i386": AUDIT_ARCH_I386}
+
+
+def _call(arch: str, syscall: str) -> tuple[int, int]:
+    """``seccomp_data.arch`` and ``nr`` of a record: as the kernel prints them (hex, decimal) or
+    as ``ausearch -i`` does (``arch=x86_64 syscall=newfstatat``); ValueError or KeyError when
+    neither (a name no table has)."""
+    number = _ARCH_NAMES.get(arch)
+    arch_value = int(arch, 16) if number is None else number
+    if syscall.isdigit():
+        return arch_value, int(syscall)
+    return arch_value, numbers("i386" if arch_value == AUDIT_ARCH_I386 else "x86_64"
+                               ).number(syscall)
+
+
+def _event_syscall(event: dict[str, str]) -> int | None:
+    """The call number of an event's SYSCALL record (named by ``ausearch -i``), if it has one."""
+    try:
+        return _call(event.get("arch", "c000003e"), event["syscall"])[1]
+    except (KeyError, ValueError):
+        return None
 
 
 def _hex(value: str | None) -> int | None:
@@ -190,7 +219,7 @@ def _avc(seg: _Segment, event: dict[str, str], start: int) -> Avc | None:
         permissive=bool(permissive and permissive.group(1) == "1"),
         raw=seg.text,
         serial=seg.serial,
-        syscall=int(event["syscall"]) if event.get("syscall", "").isdigit() else None,
+        syscall=_event_syscall(event),
         name=_untrusted(_NAME.search(body)),
     )
 
@@ -228,7 +257,7 @@ def _selinux_err(seg: _Segment, event: dict[str, str]) -> Avc | None:
         kind=SELINUX_ERR,
         op=op,
         serial=seg.serial,
-        syscall=int(event["syscall"]) if event.get("syscall", "").isdigit() else None,
+        syscall=_event_syscall(event),
     )
 
 

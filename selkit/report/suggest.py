@@ -13,6 +13,7 @@ from typing import assert_never
 
 from selkit.report.format import Block, Report
 from selkit.suggest import DeniedRule, Kind, Suggestion
+from selkit.suggest.scope import SetAside
 from selkit.suggest.syscalls import SyscallSuggestion
 
 
@@ -114,27 +115,60 @@ def _summary(denied: Iterable[DeniedRule], *, with_source: bool) -> str:
 
 
 
+#: How many domains of the set-aside records the text names; --json lists every one.
+SET_ASIDE_SHOWN = 8
+
+
 @dataclass(frozen=True)
 class SuggestReport(Report):
-    """``selkit suggest``: what a log's records ask of the specs (docs/json.md)."""
+    """``selkit suggest``: what a log's records ask of the specs (docs/json.md). ``denials``
+    and ``seccomp`` count every record read, ``set_aside`` those of other domains, which get
+    no suggestion."""
 
     log: str
     denials: int
     seccomp: int
     suggestions: Sequence[Suggestion]
     syscall_suggestions: Sequence[SyscallSuggestion]
+    set_aside: SetAside = SetAside()
     schema = "suggest"
 
     def data(self) -> dict:
         return {"log": self.log, "denials": self.denials, "seccomp": self.seccomp,
+                "set_aside": {"denials": self.set_aside.denials,
+                              "seccomp": self.set_aside.seccomp,
+                              "domains": [{"domain": d.domain, "denials": d.denials,
+                                           "seccomp": d.seccomp}
+                                          for d in self.set_aside.domains]},
                 "suggestions": [suggestion_to_dict(s) for s in self.suggestions],
                 "syscall_suggestions": [syscall_suggestion_to_dict(s)
                                         for s in self.syscall_suggestions]}
 
     def blocks(self) -> list[Block]:
-        head = (f"{self.log}: {_count(self.denials)} (AVC and SELINUX_ERR), "
+        head = (f"{self.log}: {_count(self.denials)} (AVC, USER_AVC and SELINUX_ERR), "
                 f"{_records(self.seccomp)}")
         if not self.denials and not self.seccomp:
             return [head + ": nothing to suggest"]
-        return [head, "", *render_suggestions(self.suggestions).splitlines(),
+        lines = [head]
+        if self.set_aside.domains:
+            lines.append(_set_aside_line(self.set_aside))
+        if not self.suggestions and not self.syscall_suggestions:
+            return [*lines, "no record names a phase of the specs given: nothing to suggest"]
+        return [*lines, "", *render_suggestions(self.suggestions).splitlines(),
                 *render_syscall_suggestions(self.syscall_suggestions).splitlines()]
+
+
+def _set_aside_line(aside: SetAside) -> str:
+    """``set aside, no phase of the specs involved: N denials, M seccomp records of K other
+    domains: a_t 3, b_t 1, ...``: the domains with the most records first."""
+    amounts = [text for n, text in ((aside.denials, _count(aside.denials)),
+                                    (aside.seccomp, _records(aside.seccomp))) if n]
+    domains = aside.domains
+    names = ", ".join(f"{d.domain or '(no SELinux context)'} {d.total}"
+                      for d in domains[:SET_ASIDE_SHOWN])
+    more = len(domains) - SET_ASIDE_SHOWN
+    if more > 0:
+        names += f" and {more} more (--json lists them)"
+    other = "1 other domain" if len(domains) == 1 else f"{len(domains)} other domains"
+    return f"set aside, no phase of the specs involved: {' and '.join(amounts)} of {other}: " \
+           f"{names}"

@@ -132,7 +132,27 @@ def not_ours(index: int, avc: Avc, specs: list[SpecModel]) -> Item:
         if phase is not None:
             why += (f"; the target is phase '{phase}' of module '{spec.module.name}', whose "
                     "rules come from its own statements and 'exec' (REFERENCE 5.2)")
+            why += _entry_symptom(spec, phase, avc)
     return Item(Kind.NONE, why, [(index, avc, tuple(avc.perms))])
+
+
+def _entry_symptom(spec: SpecModel, phase: str, avc: Avc) -> str:
+    """What another domain's refused entry into a phase says about the deployment: a switch
+    from outside the phase that switches (the daemon never entered it), or an exec under
+    no_new_privs, which the module grants no ``nnp_transition`` for."""
+    if avc.tclass == "process" and "dyntransition" in avc.perms:
+        sources = [sw.source for sw in spec.module.switches if sw.target == phase]
+        if sources:
+            return (f"; the process that called setcon() was in {avc.stype}, not in phase "
+                    f"'{sources[0]}' ({spec.domain(sources[0])}): it did not enter its "
+                    "startup domain at exec; check the executable's label (restorecon) and "
+                    "that init started it (docs/deploy.md)")
+    if avc.tclass == "process2" and {"nnp_transition", "nosuid_transition"} & set(avc.perms):
+        return ("; the daemon was started with no_new_privs (systemd's NoNewPrivileges= or "
+                "an option that implies it) or from a nosuid mount, and the module grants no "
+                "nnp_transition or nosuid_transition into its phases; start it without "
+                "(docs/deploy.md)")
+    return ""
 
 
 def not_an_access(index: int, avc: Avc, specs: list[SpecModel]) -> Item:

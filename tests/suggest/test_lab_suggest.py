@@ -153,6 +153,20 @@ def test_a_domain_of_no_module_gets_no_suggestion(kb, shipped_specs):
     assert s.why.startswith("initrc_t is not a phase domain of the modules given")
 
 
+def test_another_domains_entry_into_a_phase_names_the_deployment_mistake(kb, shipped_specs):
+    """init_t's refused setcon() into steady: the daemon never entered its startup domain (its
+    executable unlabelled); a refused nnp_transition into startup: started under
+    no_new_privs. Neither is a spec edit, each says what to check."""
+    switch, nnp = (only(run(kb, shipped_specs, denial("init_t", target, tclass, perm)), Kind.NONE)
+                   for target, tclass, perm in (("openvpn_steady_t", "process", "dyntransition"),
+                                                ("openvpn_startup_t", "process2",
+                                                 "nnp_transition")))
+    assert "in init_t, not in phase 'startup' (openvpn_startup_t)" in switch.why
+    assert "restorecon" in switch.why and "no_new_privs" not in switch.why
+    assert "NoNewPrivileges=" in nnp.why and "restorecon" not in nnp.why
+    assert switch.statement is None and nnp.statement is None
+
+
 def test_no_verb_falls_back_to_a_raw_allow_in_both_phases(kb, shipped_specs):
     """No verb grants setrlimit; the raw allow in steady needs startup to hold it too."""
     s = only(run(kb, shipped_specs, denial("openvpn_steady_t", "openvpn_steady_t", "process",
