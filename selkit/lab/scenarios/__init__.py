@@ -1,6 +1,7 @@
 """One scenario per shipped daemon: which build runs confined, which runs as its peer, the
 guest script (``<daemon>.sh``) that starts both and passes real traffic, and the files the
-guest needs besides (configurations, keys).
+guest needs besides (configurations, keys). What each daemon does in each phase, with the
+options its scenario starts it with, is in docs/daemons.md.
 
 A scenario script defines ``scenario_prepare`` (echo services, the peer if it must come
 first), ``scenario_start`` (the confined daemon, exec'd by init_t with the options its spec was
