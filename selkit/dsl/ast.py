@@ -146,10 +146,13 @@ class User:
 
 @dataclass(frozen=True)
 class ModuleName:
-    """``module NAME``: the policy module's name when it differs from the daemon's."""
+    """``module NAME [replaces]``: the policy module's name when it differs from the daemon's;
+    ``replaces`` (the keyword, when written) says that replacing the base store's module of
+    that name is intended."""
 
     name: Word
     span: Span
+    replaces: Word | None = None
 
 
 @dataclass(frozen=True)

@@ -164,7 +164,7 @@ def item_text(item) -> str:
     if isinstance(item, ast.User):
         return f"user {item.name.text}"
     if isinstance(item, ast.ModuleName):
-        return f"module {item.name.text}"
+        return f"module {item.name.text}" + (" replaces" if item.replaces else "")
     if isinstance(item, ast.FileDecl):
         text = f"file {item.name.text} {item.regex.raw}"
         return text + (f" {item.kind.text}" if item.kind else "")

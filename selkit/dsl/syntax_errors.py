@@ -32,6 +32,7 @@ _TOKEN_NAMES = {
     "CONTEXT": "'context'",
     "BUILD": "'build'",
     "FATAL": "'fatal'",
+    "REPLACES": "'replaces'",
     "STRING": "a quoted string",
     "INT": "a number",
     "FAMILY": "a system call family ('@memory')",
@@ -47,11 +48,11 @@ _TOKEN_NAMES = {
 }
 
 _WORD_TYPES = frozenset({"NAME", "EXEC", "FILE", "USER", "FROM", "ANCHOR", "PREPARE",
-                         "CONTEXT", "BUILD", "FATAL"})
+                         "CONTEXT", "BUILD", "FATAL", "REPLACES"})
 _KEYWORD_TYPES = frozenset({"USE", "FRAGMENT", "DAEMON", "PHASE", "ALLOW", "INCLUDE", "SWITCH",
                             "OPTION", "PATCH", "FORBID", "MODULE", "SYSCALLS", "EXEC", "FILE",
                             "USER", "FROM", "ANCHOR", "PREPARE", "CONTEXT", "BUILD",
-                            "FATAL"})
+                            "FATAL", "REPLACES"})
 _PHASE_HOLDS = ("statements such as 'stdio' or 'tcp connect port ssh_port_t', "
                 "'allow TYPE:CLASS PERMS', 'syscalls allow|deny|default ...' and "
                 "'include FRAGMENT'")

@@ -46,8 +46,8 @@ class _ToAst(Transformer):
     """Bottom-up conversion: one method per grammar rule, called with the rule's parts.
 
     Keyword tokens that the grammar keeps (``EXEC``, ``USER``, ``FILE``, ``FROM``, ``PREPARE``,
-    ``CONTEXT``, ``BUILD``: they double as words elsewhere) arrive as parts named ``_keyword``.
-    """
+    ``CONTEXT``, ``BUILD``, ``FATAL``: they double as words elsewhere) arrive as parts named
+    ``_keyword``; ``REPLACES`` after a module name is kept as a word of the node."""
 
     def __init__(self, path: str):
         super().__init__()
@@ -86,8 +86,9 @@ class _ToAst(Transformer):
     def user_stmt(self, meta, _keyword, name):
         return ast.User(self._word(name), self._span(meta))
 
-    def module_stmt(self, meta, name):
-        return ast.ModuleName(self._word(name), self._span(meta))
+    def module_stmt(self, meta, name, replaces=None):
+        return ast.ModuleName(self._word(name), self._span(meta),
+                              self._word(replaces) if replaces is not None else None)
 
     def file_stmt(self, meta, _keyword, name, regex, kind=None):
         kind = self._word(kind) if kind is not None else None

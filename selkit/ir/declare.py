@@ -62,12 +62,15 @@ def module_name(ctx: DaemonState) -> str:
         ctx.sink.error("SEL215", f"module name '{name}' is not valid", nodes[0].name.span,
                        hint="use lower-case letters, digits and '_', starting with a letter")
     else:
-        _check_module_name(ctx, name, nodes[0].name.span, implicit=False)
+        _check_module_name(ctx, name, nodes[0].name.span, implicit=False,
+                           replaces=nodes[0].replaces is not None)
     return name
 
 
-def _check_module_name(ctx: DaemonState, name: str, span: Span, *, implicit: bool) -> None:
-    """SEL221 for the base policy's own module, SEL219 for one the store keeps disabled."""
+def _check_module_name(ctx: DaemonState, name: str, span: Span, *, implicit: bool,
+                       replaces: bool = False) -> None:
+    """SEL221 for the base policy's own module, SEL219 for one the store keeps disabled,
+    the warning SEL223 for a store module replaced without 'replaces'."""
     if ctx.kb.is_base_module(name):
         # semodule would install it over the base at a higher priority: the link then lacks
         # every class, type and rule of the base, and fails on names the spec never wrote.
@@ -81,6 +84,31 @@ def _check_module_name(ctx: DaemonState, name: str, span: Span, *, implicit: boo
                        "statements name directly")
         return
     _check_not_disabled(ctx, name, span, implicit=implicit)
+    if name in ctx.kb.enabled_modules and not replaces:
+        _warn_replaced(ctx, name, span, implicit=implicit)
+
+
+def _warn_replaced(ctx: DaemonState, name: str, span: Span, *, implicit: bool) -> None:
+    """SEL223: installing the module removes the store's module of the same name (semodule
+    installs ours at a higher priority), which a spec says on purpose with 'replaces'."""
+    confined = [n.path.value for n in ctx.daemon.of(ast.Exec)
+                if name in ctx.kb.file_contexts.get((fc_escape(n.path.value), ir.FileKind.FILE),
+                                                    ("", ()))[1]]
+    taken = ctx.kb.enabled_modules | ctx.kb.disabled_modules
+    other = next((n for n in (ctx.name, f"{ctx.name}_local", f"{name}_local")
+                  if n != name and n not in taken and not ctx.kb.is_base_module(n)), "NAME")
+    rename = f"add 'module {other}'" if implicit else f"name it 'module {other}'"
+    opt_in = f"'module {name} replaces'"
+    # A module that confines the daemon's own program must be replaced (another name would
+    # label its exec path twice, SEL217): only the opt-in is worth suggesting.
+    hint = (f"the store's '{name}' confines {confined[0]}, this daemon's program, so this "
+            f"module replaces it: say so with {opt_in}" if confined else
+            f"{rename} (a name the store lacks); or, if replacing the store's '{name}' is the "
+            f"point, say so with {opt_in}")
+    ctx.sink.warning(
+        "SEL223", f"module '{name}' is also a module of the base store: installing this one "
+        f"replaces the distribution's '{name}' (its types, rules and file contexts) while it "
+        "is installed", span, hint=hint)
 
 
 def _check_not_disabled(ctx: DaemonState, name: str, span: Span, *, implicit: bool) -> None:
@@ -118,8 +146,8 @@ def _clash_hint(ctx: DaemonState, fc: ir.FileContext, base_type: str,
     (a statement takes a type wherever it takes a file name); an exec path can only replace
     the module that labels it, and never the base policy's own module."""
     replaceable = [o for o in owners if not ctx.kb.is_base_module(o)]
-    replace = (f"replace module '{replaceable[0]}': add 'module {replaceable[0]}' to the "
-               "daemon, if this daemon is the one it confines") if replaceable else None
+    replace = (f"replace module '{replaceable[0]}': add 'module {replaceable[0]} replaces' to "
+               "the daemon, if this daemon is the one it confines") if replaceable else None
     name = ir.own_name_of(ctx.name, fc.type)
     if fc.origin.cause is ir.Cause.DECL and name is not None:
         example = _use_with_type(ctx, name, base_type)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from selkit.diagnostics import Diagnostic, DiagnosticSink, Related, Span
+from selkit.diagnostics import Diagnostic, DiagnosticSink, Related, Severity, Span
 from selkit.dsl import ast
 from selkit.dsl.loader import Program
 from selkit.ir import declare
@@ -99,10 +99,15 @@ def type_collisions(modules: Iterable[ir.PolicyModule]) -> list[Diagnostic]:
     return out
 
 
+def _errors_since(sink: DiagnosticSink, start: int) -> bool:
+    """True if an error (not a warning) was reported after the first ``start`` items."""
+    return any(d.severity is Severity.ERROR for d in sink.items[start:])
+
+
 def _lower_daemon(ctx: DaemonState) -> ir.PolicyModule | None:
     """One daemon's module; None when it has errors (reported to ``ctx.sink``)."""
     sink = ctx.sink
-    errors_before = len(sink.items)
+    start = len(sink.items)
     if not declare.VALID_NAME.match(ctx.name):
         sink.error("SEL215", f"daemon name '{ctx.name}' is not a valid module name",
                    ctx.daemon.name.span,
@@ -117,7 +122,7 @@ def _lower_daemon(ctx: DaemonState) -> ir.PolicyModule | None:
     for name in ctx.phase_order():
         lower_phase(ctx, ctx.phases[name])
     forbid_patterns = forbids(ctx)
-    if len(sink.items) > errors_before and sink.has_errors:
+    if _errors_since(sink, start):
         return None
     phases = tuple(
         ir.Phase(n, s.domain, s.parent, ctx.origin(s.node.name.span, f"phase {n}",
@@ -125,10 +130,11 @@ def _lower_daemon(ctx: DaemonState) -> ir.PolicyModule | None:
         for n, s in ((n, ctx.phases[n]) for n in ctx.phase_order()))
     for fc in ctx.fcs:
         declare.check_fc_conflict(ctx, fc, module_name)
-    if sink.has_errors and len(sink.items) > errors_before:
+    if _errors_since(sink, start):
         return None
+    warnings = tuple(d for d in sink.items[start:] if d.severity is not Severity.ERROR)
     return ir.PolicyModule(
-        name=module_name, daemon=ctx.name, version=MODULE_VERSION,
+        name=module_name, daemon=ctx.name, version=MODULE_VERSION, notes=warnings,
         source_path=ctx.program.main.path, phases=phases, types=tuple(ctx.types),
         rules=tuple(ctx.rules), file_contexts=tuple(ctx.fcs), switches=switch_nodes,
         forbids=forbid_patterns, user=user, mls=ctx.kb.mls, starter=ctx.starter,

@@ -303,7 +303,8 @@ def run(module: ir.PolicyModule, kb: KnowledgeBase) -> ir.PolicyModule:
     diagnostics += errors
     if diagnostics:
         raise DiagnosticError(sorted(diagnostics, key=lambda d: (d.span, d.code)))
-    return dataclasses.replace(module, notes=tuple(sorted(notes, key=lambda d: (d.span, d.code))))
+    return dataclasses.replace(module, notes=tuple(sorted([*module.notes, *notes],
+                                                          key=lambda d: (d.span, d.code))))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """What selkit knows about each upstream project: its Debian source, how to build it, what it
-installs where, and how a patched daemon must refuse a context on a kernel without SELinux."""
+installs where, and how a patched daemon must refuse a context on a kernel without SELinux
+(each daemon, its patches and its phases: docs/daemons.md)."""
 
 from __future__ import annotations
 

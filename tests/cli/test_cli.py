@@ -441,6 +441,25 @@ def test_module_named_like_a_disabled_store_module_is_refused_before_install(tmp
     assert not out.exists()
 
 
+def test_a_borrowed_store_module_name_warns_and_the_shipped_specs_opt_in(tmp_path, cli):
+    """'module openvpn' for another program replaces Debian's openvpn module when installed:
+    a warning (exit 0), gone with 'replaces'; the shipped specs that replace say so."""
+    spec = tmp_path / "d.sel"
+    spec.write_text(GOOD.replace('    exec "/usr/sbin/d"',
+                                 '    module openvpn\n    exec "/usr/sbin/d"'))
+    result = cli("check", str(spec))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.startswith(
+        "warning[SEL223]: module 'openvpn' is also a module of the base store: installing this "
+        "one replaces the distribution's 'openvpn' (its types, rules and file contexts) while it "
+        "is installed\n")
+    assert "name it 'module d' (a name the store lacks)" in result.stderr
+    spec.write_text(spec.read_text().replace("module openvpn", "module openvpn replaces"))
+    assert cli("check", str(spec)).stderr == ""
+    shipped = cli("check", *(str(p) for p in POLICIES))
+    assert shipped.returncode == 0 and shipped.stderr == "", shipped.stderr
+
+
 def test_colliding_type_names_across_files(tmp_path, cli):
     """a_b's phase c and a's file b_c, in two files compiled together: SEL220 at both."""
     first = tmp_path / "a_b.sel"

@@ -80,6 +80,17 @@ def test_keywords_are_words_where_a_word_fits():
         ("exec", None), ("file", "one"), ("user", None)]
 
 
+def test_module_replaces_is_a_keyword_only_after_the_module_name():
+    (daemon,) = parse('daemon d { module iodine replaces; module other\n'
+                      ' phase p { replaces x; allow self:replaces read } }').items
+    first, second = daemon.of(ast.ModuleName)
+    assert first.replaces is not None and first.replaces.span == Span("<input>", 1, 26, 1, 34)
+    assert (item_text(first), item_text(second)) == ("module iodine replaces", "module other")
+    assert second.replaces is None
+    verb, allow = daemon.of(ast.Phase)[0].body
+    assert verb.name.text == "replaces" and allow.tclass.text == "replaces"
+
+
 def test_string_escapes():
     (daemon,) = parse(r'daemon d { file f "/a\\.b\"c" }').items
     (decl,) = daemon.of(ast.FileDecl)

@@ -240,7 +240,7 @@ def test_a_file_the_base_module_labels_names_the_type_it_has(tmp_path):
     assert "module base" not in diag.hint
     # A path of another module: the type it has, or replacing that module.
     (diag,) = _lower_errors(TWO_PHASES.replace('"/var/empty/d"', '"/srv/other"'), tmp_path, kb)
-    assert "write etc_t where" in diag.hint and "'module other'" in diag.hint
+    assert "write etc_t where" in diag.hint and "'module other replaces'" in diag.hint
 
 
 def test_an_exec_path_the_base_module_labels_is_never_fixed_by_replacing_it(tmp_path):
@@ -281,6 +281,44 @@ def test_a_forbid_group_stands_alone(tmp_path, items, message, column):
     assert (diag.code, diag.message) == ("SEL222", message)
     assert (diag.span.line, diag.span.column) == (14, column)
     assert "did you mean" not in (diag.hint or "")
+
+
+def _notes(text: str, tmp_path, kb) -> list:
+    path = tmp_path / "d.sel"
+    path.write_text(text)
+    (module,) = lower(load(str(path)), kb)
+    return [(d.code, d.severity.value, d.span.line, d.hint)
+            for d in passes.run(module, kb).notes]
+
+
+def test_a_module_that_borrows_a_store_module_name_is_a_warning(tmp_path):
+    """'module openvpn' for another daemon replaces Debian's openvpn module silently; the
+    warning says so, and 'module openvpn replaces' says it is meant."""
+    kb = dataclasses.replace(small_kb(), enabled_modules=frozenset({"openvpn", "d"}))
+    text = TWO_PHASES.replace("    exec", "    module openvpn\n    exec", 1)
+    ((code, severity, line, hint),) = _notes(text, tmp_path, kb)
+    assert (code, severity, line) == ("SEL223", "warning", 2)
+    assert hint.startswith("name it 'module d_local' (a name the store lacks)")
+    assert "'module openvpn replaces'" in hint
+    assert _notes(text.replace("module openvpn", "module openvpn replaces"), tmp_path, kb) == []
+    # The daemon's own name, when it is a store module's: the same warning at the name.
+    ((code, _, line, hint),) = _notes(TWO_PHASES, tmp_path, kb)
+    assert (code, line) == ("SEL223", 1) and hint.startswith("add 'module d_local'")
+    assert _notes(TWO_PHASES.replace("    exec", "    module d replaces\n    exec", 1),
+                  tmp_path, kb) == []
+
+
+def test_replacing_the_module_that_confines_the_program_only_asks_to_say_so(tmp_path):
+    """Another name would label the exec path twice (SEL217): the hint is 'replaces' only."""
+    kb = dataclasses.replace(small_kb(), enabled_modules=frozenset({"dist"}), file_contexts={
+        ("/usr/sbin/d", "file"): ("dist_exec_t", ("dist",))})
+    text = TWO_PHASES.replace("    exec", "    module dist\n    exec", 1)
+    ((code, _, _, hint),) = _notes(text, tmp_path, kb)
+    assert code == "SEL223" and hint == (
+        "the store's 'dist' confines /usr/sbin/d, this daemon's program, so this module "
+        "replaces it: say so with 'module dist replaces'")
+    (diag,) = _lower_errors(TWO_PHASES, tmp_path, kb)
+    assert diag.code == "SEL217" and "add 'module dist replaces'" in diag.hint
 
 
 def test_new_types_must_not_exist_in_the_base(tmp_path):
