@@ -46,7 +46,7 @@ def listed(store: StoreCopy) -> list[str]:
 @pytest.fixture(scope="module")
 def openvpn_bundle(kb):
     programs, modules = front_end_files([str(SPEC)], kb)
-    return bundles(programs, modules, kb)["openvpn.sel"], modules
+    return bundles(programs, modules, kb, str(SPEC.parent.parent / "out"))["openvpn.sel"], modules
 
 
 def test_semodule_installs_a_bundle_through_the_sel_compiler(store, openvpn_bundle, tmp_path):
