@@ -5,6 +5,7 @@ bundles that must compile alone to the rules of the spec they come from."""
 from __future__ import annotations
 
 import pytest
+from selkit_cli import GOOD as SMALL
 
 from fakes import small_kb
 from selkit import compiler
@@ -21,20 +22,8 @@ from selkit.compiler import (
 from selkit.diagnostics import DiagnosticError
 from selkit.dsl.loader import BUNDLE_HINT
 
-GOOD = '''daemon d {
-    exec "/usr/sbin/d"
-    phase startup {
-        include start
-        udp bind port 53
-    }
-    phase steady {
-        udp io
-    }
-    switch startup -> steady {
-        option "-z {context}"
-    }
-}
-'''
+#: The shared small spec, its startup phase including a fragment of a library.
+GOOD = SMALL.replace("        udp bind port", "        include start\n        udp bind port")
 LIBRARY = "fragment start {\n    stdio\n    syslog\n}\n"
 
 

@@ -18,21 +18,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import pytest
-from selkit_cli import ROOT, pipe_env
-
-GOOD = '''daemon d {
-    exec "/usr/sbin/d"
-    phase startup {
-        udp bind port 53
-    }
-    phase steady {
-        udp io
-    }
-    switch startup -> steady {
-        option "-z {context}"
-    }
-}
-'''
+from selkit_cli import GOOD, ROOT, pipe_env
 
 
 class Piped(NamedTuple):
@@ -140,10 +126,10 @@ def test_use_is_refused_with_the_bundle_as_the_way_and_nothing_is_read(hll):
 
 def test_an_unresolved_include_names_the_bundle_not_a_neighbour(hll):
     (hll.cwd / "lib.sel").write_text("fragment start_basics {\n    stdio\n}\n")
-    ran = hll(GOOD.replace("udp bind port 53", "udp bind port 53\n        include start_basics"))
+    ran = hll(GOOD.replace("        udp bind", "        include start_basics\n        udp bind"))
     assert ran.returncode == 2
     assert ran.stderr.startswith("error[SEL213]: unknown fragment 'start_basics'\n"
-                                 "  --> <stdin>:5:17\n")
+                                 "  --> <stdin>:4:17\n")
     assert "selkit compile --bundle" in ran.stderr and "lib.sel" not in ran.stderr
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from selkit_cli import GOOD
 
 from conftest import POLICIES, ROOT
 from selkit.diagnostics import DiagnosticError
@@ -16,23 +17,8 @@ from selkit.dsl.loader import BUNDLE_HINT, load, read_source
 from selkit.dsl.parser import parse
 from selkit.dsl.pretty import format_module
 
-SPEC = '''# A daemon that uses a library.
-use "lib/start.sel"
-
-daemon d {
-    exec "/usr/sbin/d"
-    phase startup {
-        include start
-        udp bind port 53
-    }
-    phase steady {
-        udp io
-    }
-    switch startup -> steady {
-        option "-z {context}"
-    }
-}
-'''
+SPEC = '# A daemon that uses a library.\nuse "lib/start.sel"\n\n' + GOOD.replace(
+    "        udp bind port", "        include start\n        udp bind port")
 # The library uses another one, one folder further down.
 START = 'use "more/log.sel"\n\nfragment start {\n    stdio\n    include log\n}\n'
 LOG = "# Logging.\nfragment log {\n    syslog\n}\n"
