@@ -5,7 +5,7 @@ SELKIT := $(VENV)/bin/selkit
 POLICIES := $(filter-out policies/include/%,$(wildcard policies/*.sel))
 OUT := out
 
-.PHONY: setup setup-core demo check test lint lab patches bench clean install
+.PHONY: setup setup-core demo check test lint lab patches bench clean install uninstall
 
 # setup-core (scripts/setup.sh) is what selkit itself needs: Debian's SELinux userspace,
 # SETools and refpolicy, and .venv with selkit and its test and dev extras. setup adds what the
@@ -30,12 +30,18 @@ demo: setup-core
 	@echo "on PATH in this shell with '. $(VENV)/bin/activate' and run selkit COMMAND ..."
 
 # semodule -i NAME.sel: libsemanage runs $(HLL_DIR)/sel for a module file ending in .sel
-# (docs/hll.md). One symlink to the venv's selkit-hll-sel; `rm $(HLL_DIR)/sel` undoes it.
+# (docs/hll.md). One symlink to the venv's selkit-hll-sel; `make uninstall` removes it (only
+# if it is still this checkout's link). Modules already installed keep their CIL in the store.
 HLL_DIR := /usr/libexec/selinux/hll
+HLL_SEL := $(CURDIR)/$(VENV)/bin/selkit-hll-sel
 install: setup-core
 	install -d $(HLL_DIR)
-	ln -sf $(CURDIR)/$(VENV)/bin/selkit-hll-sel $(HLL_DIR)/sel
-	@echo "installed $(HLL_DIR)/sel -> $(CURDIR)/$(VENV)/bin/selkit-hll-sel"
+	ln -sf $(HLL_SEL) $(HLL_DIR)/sel
+	@echo "installed $(HLL_DIR)/sel -> $(HLL_SEL)"
+
+uninstall:
+	@if [ "$$(readlink $(HLL_DIR)/sel)" = "$(HLL_SEL)" ]; then rm $(HLL_DIR)/sel && \
+	  echo "removed $(HLL_DIR)/sel"; else echo "$(HLL_DIR)/sel is not a link to $(HLL_SEL): left alone"; fi
 
 # The quick loop: ruff, mypy, then the parser, IR, passes, emitters, the prover's logic (on the
 # tiny base policies of tests/data/tiny) and the command line: every test not marked toolchain,

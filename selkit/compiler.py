@@ -16,6 +16,7 @@ from pathlib import Path
 from selkit import toolchain
 from selkit.base import BaseSpec, load_kb
 from selkit.diagnostics import Diagnostic, DiagnosticError, Related
+from selkit.dsl import ast
 from selkit.dsl.bundle import bundle
 from selkit.dsl.loader import Program, load, read_source
 from selkit.emit import Target, emit, package_sources
@@ -76,7 +77,40 @@ def checked_ir(path: str, kb: KnowledgeBase, text: str | None = None
     """Parse, lower and run the passes, without the checks against the whole store (for
     tests that hand a module to libsepol to see what it says)."""
     program = load(path, text)
-    return program, tuple(passes.run(m, kb) for m in lower(program, kb))
+    return program, _lowered(program, kb)
+
+
+def _lowered(program: Program, kb: KnowledgeBase) -> tuple[ir.PolicyModule, ...]:
+    return tuple(passes.run(m, kb) for m in lower(program, kb))
+
+
+#: The name a module read from standard input goes by (diagnostics, provenance comments).
+STDIN = "<stdin>"
+
+
+def load_standalone(text: str, path: str = STDIN) -> Program:
+    """``text`` as one module with nothing around it, as semodule's HLL compiler receives it
+    (``path`` only names it): a ``use`` is SEL916 (:func:`selkit.dsl.loader.load`), and so is
+    a second daemon, since semodule installs one module per file. Needs no base policy."""
+    program = load(path, text, standalone=True)
+    daemons = program.main.of(ast.Daemon)
+    if len(daemons) > 1:
+        raise DiagnosticError([Diagnostic(
+            "SEL916", f"a second daemon, '{daemons[1].name.text}': semodule installs one "
+            "module per file", daemons[1].name.span,
+            hint="give each daemon a file of its own (selkit compile --bundle writes one "
+                 "MODULE.sel per daemon file)")])
+    return program
+
+
+def compile_standalone(program: Program, kb: KnowledgeBase) -> CompiledModule:
+    """The CIL of a :func:`load_standalone` program, checked as ``selkit compile`` checks a
+    spec (the store checks included): what ``selkit compile --target cil`` writes for the
+    same text under the same name."""
+    modules = _lowered(program, kb)
+    _raise_if_any(check_against_store(modules, kb))
+    (compiled,) = compile_modules(modules, kb, (Artifact.CIL,))
+    return compiled
 
 
 def _raise_if_any(diagnostics: list[Diagnostic]) -> None:
@@ -174,25 +208,57 @@ class Compiled:
 
 
 def bundles(programs: dict[str, Program], modules: tuple[ir.PolicyModule, ...],
-            kb: KnowledgeBase) -> dict[str, bytes]:
-    """``MODULE.sel`` for each spec file: the spec with every file it uses inlined
-    (:mod:`selkit.dsl.bundle`), checked to compile alone to the same module. A file with
-    several daemons is SEL917: semodule installs one module per file, named after the file."""
+            kb: KnowledgeBase, output: str) -> dict[str, bytes]:
+    """``MODULE.sel`` for each spec file, to be written into ``output``: the spec with every
+    file it uses inlined (:mod:`selkit.dsl.bundle`). Each is compiled as semodule's HLL
+    compiler will compile it (:func:`compile_standalone`) and must give the CIL rules of the
+    module it came from. SEL917: a file with several daemons (semodule installs one module
+    per file, named after the file), or a bundle that would not compile to the same rules;
+    SEL918: a bundle that would overwrite a file it is made from."""
     out: dict[str, bytes] = {}
+    sources = [source for program in programs.values() for source in program.texts]
     for path, program in programs.items():
-        own = [m for m in modules if m.source_path == path]
-        if len(own) != 1:
+        daemons = program.main.of(ast.Daemon)
+        if len(daemons) != 1:
             raise DiagnosticError([Diagnostic(
-                "SEL917", f"{path} declares {len(own)} daemons; a bundle is one module",
+                "SEL917", f"{path} declares {len(daemons)} daemons; a bundle is one module",
+                daemons[1].name.span if len(daemons) > 1 else None,
                 hint="give each daemon a file of its own to bundle it")])
-        text = bundle(program, own[0].name)
-        name = f"{own[0].name}.sel"
-        _, again = checked_ir(name, kb, text)
-        if [m.name for m in again] != [own[0].name]:
+        (module,) = (m for m in modules if m.source_path == path)
+        name = f"{module.name}.sel"
+        _refuse_overwriting(Path(output, name), sources)
+        text = bundle(program, module.name)
+        (original,) = compile_modules((module,), kb, (Artifact.CIL,))
+        try:
+            alone = compile_standalone(load_standalone(text, name), kb)
+        except DiagnosticError as exc:
             raise DiagnosticError([Diagnostic(
-                "SEL917", f"the bundle of {path} does not compile to module {own[0].name}")])
+                "SEL917", f"the bundle of {path} does not compile alone",
+                hint="; ".join(d.message for d in exc.diagnostics))]) from None
+        if _cil_rules(alone.files[f"{module.name}.cil"]) != \
+                _cil_rules(original.files[f"{module.name}.cil"]):
+            raise DiagnosticError([Diagnostic(
+                "SEL917", f"the bundle of {path} does not compile to the rules of module "
+                f"{module.name}")])
         out[name] = text.encode()
     return out
+
+
+def _refuse_overwriting(target: Path, sources: list[str]) -> None:
+    for source in sources:
+        if target.exists() and os.path.samefile(target, source):
+            raise DiagnosticError([Diagnostic(
+                "SEL918", f"the bundle {target} would overwrite {source}, which it is made from",
+                hint="give -o another directory")])
+
+
+def _cil_rules(cil: bytes) -> list[str]:
+    """The statements of emitted CIL, sorted, without its comments: the provenance comments
+    name the file and line a rule came from, and rules are emitted in the order of those
+    (a fragment of a used file comes first in the spec, last in its bundle). CIL statements
+    mean the same in any order."""
+    lines = (line.split("\t;", 1)[0] for line in cil.decode().splitlines())
+    return sorted(line for line in lines if line and not line.startswith(";"))
 
 
 def build(modules: tuple[ir.PolicyModule, ...], kb: KnowledgeBase,

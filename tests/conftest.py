@@ -194,6 +194,7 @@ MODULE_MARKERS = {
     "test_toolchain": "toolchain",
     "test_cli": "toolchain",
     "test_new_command": "toolchain",   # selkit new on Debian programs, the store's modules
+    "test_hll": "toolchain",   # the real semodule -i NAME.sel into copies of the Debian store
     "test_lab": "lab",
     "test_lab_initramfs": "lab",
     "test_lab_scenarios": "lab",
@@ -239,6 +240,7 @@ LONGEST_FIRST = ("test_lab", "test_sechecker", "test_prove_mutations", "test_adv
                  "test_diff_debian", "test_audit_versions", "test_audit_mutants",
                  "test_toolchain", "test_deploy_doc", "test_base_choice", "test_cli",
                  "test_new_command",
+                 "test_hll",
                  "test_upstream_series",
                  "test_vendor",
                  "test_examples", "test_against")

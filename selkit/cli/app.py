@@ -11,12 +11,13 @@ import os
 import shutil
 import sys
 import textwrap
-from collections.abc import Iterator
+import traceback
+from collections.abc import Callable, Iterator
 from typing import IO, TYPE_CHECKING, NoReturn
 
 import click
 
-from selkit.diagnostics import Diagnostic, Severity, render_plain
+from selkit.diagnostics import Diagnostic, DiagnosticError, Severity, ToolchainError, render_plain
 from selkit.dsl.limits import MAX_SOURCE_BYTES
 from selkit.report.format import Format, Report
 
@@ -25,6 +26,10 @@ if TYPE_CHECKING:  # rich is imported when a console is first needed
     from rich.text import Text
 
 EXIT_OK, EXIT_TOOLCHAIN, EXIT_USAGE = 0, 1, 2
+
+#: A bug in selkit, an interrupt, and a reader of the output that went away (128 + SIGPIPE, as
+#: a shell reports a program killed by SIGPIPE).
+EXIT_BUG, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 3, 130, 141
 
 #: A command's negative verdict (a refuted proof, a failed lab run, a file fmt --check would
 #: change, a stale patch, an audit over --fail-on or --threshold): the same 1 as a refusal.
@@ -226,3 +231,57 @@ def _styled(text: str, severity: Severity) -> Text:
         else:
             out.append(line)
     return out
+
+
+def _quiet_after_broken_pipe() -> NoReturn:
+    """The reader of our output is gone (``selkit ... | head -1``): stop quietly, like other
+    Unix tools. Python ignores SIGPIPE and raises BrokenPipeError instead; the standard streams
+    are pointed at /dev/null so that flushing them at exit raises nothing more."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(devnull, stream.fileno())
+    os.close(devnull)
+    os._exit(EXIT_BROKEN_PIPE)  # no more flushing of buffers that can only fail
+
+
+@contextlib.contextmanager
+def reported(app: Callable[[], Application],
+             before_report: Callable[[], None] = lambda: None) -> Iterator[None]:
+    """Run the body as a command: a library error becomes diagnostics on ``app()`` and an exit
+    status (ToolchainError 1, DiagnosticError 2, a bug 3 without a traceback unless
+    SELKIT_DEBUG is set, an interrupt 130, a reader gone away 141). ``before_report`` runs
+    before anything is reported (the HLL compiler closes its standard output there)."""
+    try:
+        try:
+            try:
+                yield
+            except ToolchainError as exc:
+                before_report()
+                app().diagnostics(exc.diagnostics)
+                sys.exit(EXIT_TOOLCHAIN)
+            except DiagnosticError as exc:
+                before_report()
+                app().diagnostics(exc.diagnostics)
+                sys.exit(EXIT_USAGE)
+            except KeyboardInterrupt:
+                before_report()
+                sys.stderr.write("interrupted\n")
+                sys.exit(EXIT_INTERRUPTED)
+            except (click.exceptions.Exit, click.exceptions.ClickException, SystemExit,
+                    BrokenPipeError):
+                raise
+            except Exception as exc:  # noqa: BLE001 - last resort: a bug, reported without a trace
+                before_report()
+                if os.environ.get("SELKIT_DEBUG"):
+                    traceback.print_exc()
+                sys.stderr.write(f"internal error: {type(exc).__name__}: {exc}\n"
+                                 "this is a bug in selkit; rerun with SELKIT_DEBUG=1 for "
+                                 "details\n")
+                sys.exit(EXIT_BUG)
+        finally:
+            # Buffered output reaches the pipe here, inside the handler, not at exit.
+            sys.stdout.flush()
+            sys.stderr.flush()
+    except BrokenPipeError:
+        _quiet_after_broken_pipe()

@@ -52,7 +52,7 @@ def compile_command(app: Application, files: tuple[str, ...], output: str,
     check_output_dir(output, "-o")
     spec = base_spec(base, base_store, need_store=install)
     kb, programs, modules = front_programs(app, files, spec)
-    extra = bundles(programs, modules, kb) if with_bundle else {}
+    extra = bundles(programs, modules, kb, output) if with_bundle else {}
     with app.progress("building module packages") as progress:
         done = build(modules, kb, targets, output, install=install, base=spec,
                      progress=progress, extra=extra)

@@ -2,10 +2,12 @@
 that sees one text and no neighbouring files (semodule's HLL compiler reads the module from
 standard input; see docs/hll.md).
 
-The main file keeps its text (each ``use`` line becomes a comment, so lines keep their
-numbers after the two header lines); each used file follows under a comment naming it, its own
-``use`` lines commented out the same way. A fragment is found by name wherever it is defined,
-so the order does not matter.
+The main file keeps its text after two header lines (each ``use`` line becomes a comment, so
+its other lines keep their order and shift by the header alone); each used file follows,
+nearest first as the loader read them, under a comment naming it, its own ``use`` lines
+commented out the same way. A fragment is found by name wherever it is defined, so the order
+does not matter to the compiler. The result depends only on the texts and the relative paths
+between them: the same spec gives the same bundle wherever it is bundled.
 """
 
 from __future__ import annotations
@@ -15,15 +17,21 @@ import os
 from selkit.dsl import ast
 from selkit.dsl.loader import Program
 
-#: How the first line of a bundle starts (the HLL compiler names the source it came from).
+#: How the first line of a bundle starts.
 HEADER = "# selkit bundle of "
+
+#: What a ``use`` line becomes.
+INLINED = "# (inlined below) "
 
 
 def bundle(program: Program, module_name: str) -> str:
-    """The text of ``program`` with every used file inlined."""
+    """The text of ``program`` with every used file inlined; ``module_name`` is the module the
+    spec compiles to, which names the file semodule must be given."""
     main = program.main.path
-    lines = [f"{HEADER}{os.path.basename(main)} (module {module_name}): every file it uses is "
-             "inlined,", "# so semodule -i can compile it from standard input alone."]
+    lines = [f"{HEADER}{os.path.basename(main)} (module {module_name}): the spec with every "
+             "file it uses inlined,",
+             f"# for semodule -i {module_name}.sel (semodule names the module after the file). "
+             "Edit the spec, not this."]
     lines += _without_uses(program.texts[main], program.main).rstrip("\n").split("\n")
     for path, module in program.modules.items():
         if path == main:
@@ -35,8 +43,9 @@ def bundle(program: Program, module_name: str) -> str:
 
 
 def _without_uses(text: str, module: ast.Module) -> str:
-    """``text`` with each ``use`` statement turned into a comment (a ``use`` sharing its line
-    with other code is blanked instead, which keeps every column)."""
+    """``text`` with each ``use`` statement turned into a comment. A ``use`` that shares its
+    line with other code is blanked instead, with the ``;`` that separated it from what
+    follows, which keeps every other statement at its line and column."""
     lines = text.split("\n")
     for use in module.of(ast.Use):
         span = use.span
@@ -46,10 +55,13 @@ def _without_uses(text: str, module: ast.Module) -> str:
         after = line[span.end_column - 1:]
         if span.end_line == span.line and not before.strip() and \
                 (not after.strip() or after.strip().startswith("#")):
-            lines[index] = f"{before}# (inlined below) {statement}{after}"
-        else:
-            for i in range(span.line - 1, span.end_line):
-                start = span.column - 1 if i == span.line - 1 else 0
-                end = span.end_column - 1 if i == span.end_line - 1 else len(lines[i])
-                lines[i] = lines[i][:start] + " " * (end - start) + lines[i][end:]
+            lines[index] = f"{before}{INLINED}{statement}{after}"
+            continue
+        for i in range(span.line - 1, span.end_line):
+            start = span.column - 1 if i == span.line - 1 else 0
+            end = span.end_column - 1 if i == span.end_line - 1 else len(lines[i])
+            rest = lines[i][end:]
+            if i == span.end_line - 1 and rest.lstrip().startswith(";"):
+                end += len(rest) - len(rest.lstrip()) + 1
+            lines[i] = lines[i][:start] + " " * (end - start) + lines[i][end:]
     return "\n".join(lines)

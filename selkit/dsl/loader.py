@@ -34,28 +34,30 @@ class Program:
     modules: dict[str, ast.Module]
     texts: dict[str, str]
     fragments: dict[str, ast.Fragment] = field(default_factory=dict)
+    #: Read as one text with no file around it (semodule's HLL compiler reads the module from
+    #: standard input): no ``use`` is followed and no neighbouring file is opened, not even
+    #: for a hint.
+    standalone: bool = False
+
+
+#: What to do with a spec that needs other files where none can be read.
+BUNDLE_HINT = ("install a bundle instead: selkit compile --bundle SPEC -o DIR writes "
+               "DIR/MODULE.sel with every file the spec uses inlined; then semodule -i "
+               "DIR/MODULE.sel")
 
 
 def read_source(path: str) -> str:
     """The text of ``path``, or a :class:`DiagnosticError` saying precisely why not."""
-    where = Span.point(path)
     p = Path(path)
     if p.is_dir():
         raise DiagnosticError([Diagnostic("SEL903", f"'{path}' is a directory, not a .sel file",
                                           None, hint="pass the .sel files inside it")])
     try:
-        size = p.stat().st_size
-        if size > MAX_SOURCE_BYTES:
-            raise DiagnosticError([Diagnostic(
-                "SEL905", f"input is larger than {MAX_SOURCE_BYTES} bytes; refusing to parse it",
-                where, hint=_SPLIT_HINT)])
+        if p.stat().st_size > MAX_SOURCE_BYTES:
+            raise _too_large(path)
         # Bounded, so a device or pipe that never ends (/dev/zero) cannot exhaust memory.
         with p.open("rb") as handle:
             data = handle.read(MAX_SOURCE_BYTES + 1)
-        if len(data) > MAX_SOURCE_BYTES:
-            raise DiagnosticError([Diagnostic(
-                "SEL905", f"input is larger than {MAX_SOURCE_BYTES} bytes; refusing to parse it",
-                where, hint=_SPLIT_HINT)])
     except FileNotFoundError:
         raise DiagnosticError([Diagnostic("SEL901", f"no such file: '{path}'")]) from None
     except PermissionError:
@@ -64,6 +66,21 @@ def read_source(path: str) -> str:
     except OSError as exc:
         raise DiagnosticError([Diagnostic("SEL904", f"cannot read '{path}': {exc.strerror}")]
                               ) from None
+    return decode_source(data, path)
+
+
+def _too_large(path: str) -> DiagnosticError:
+    return DiagnosticError([Diagnostic(
+        "SEL905", f"input is larger than {MAX_SOURCE_BYTES} bytes; refusing to parse it",
+        Span.point(path), hint=_SPLIT_HINT)])
+
+
+def decode_source(data: bytes, path: str) -> str:
+    """``data`` read from ``path`` (a file, or standard input under a name such as
+    ``<stdin>``) as text: SEL905 when it is larger than a spec may be, SEL902 when it is not
+    UTF-8 (with the line and column of the first bad byte)."""
+    if len(data) > MAX_SOURCE_BYTES:
+        raise _too_large(path)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -84,8 +101,11 @@ def read_source(path: str) -> str:
             Span.point(path, line, column), hint=hint)]) from None
 
 
-def load(path: str, text: str | None = None) -> Program:
-    """Parse ``path`` (or ``text`` as if it were ``path``) and every file it ``use``s."""
+def load(path: str, text: str | None = None, *, standalone: bool = False) -> Program:
+    """Parse ``path`` (or ``text`` as if it were ``path``) and every file it ``use``s.
+
+    ``standalone``: ``text`` is all there is (``path`` only names it in diagnostics, e.g.
+    ``<stdin>``); each ``use`` is SEL916, since the files it names cannot be read."""
     if text is None:
         text = read_source(path)
     if not text.strip() or not _has_code(text):
@@ -93,9 +113,14 @@ def load(path: str, text: str | None = None) -> Program:
             "SEL907", f"'{path}' is empty: it declares no daemon", Span.point(path),
             hint="a policy file holds at least one 'daemon NAME { ... }'")])
     main = parse(text, path)
-    program = Program(main, {path: main}, {path: text})
+    program = Program(main, {path: main}, {path: text}, standalone=standalone)
     sink = DiagnosticSink()
-    _follow_uses(program, main, sink, stack=[os.path.abspath(path)])
+    if standalone:
+        for use in main.of(ast.Use):
+            sink.error("SEL916", f"'use {use.path.raw}': a module read from standard input "
+                       "cannot read the files next to it", use.span, hint=BUNDLE_HINT)
+    else:
+        _follow_uses(program, main, sink, stack=[os.path.abspath(path)])
     _collect_fragments(program, sink)
     sink.check()
     return program

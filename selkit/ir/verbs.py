@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 
 from selkit.diagnostics import Span, did_you_mean
 from selkit.dsl import ast
-from selkit.dsl.loader import fragment_homes
+from selkit.dsl.loader import BUNDLE_HINT, fragment_homes
 from selkit.dsl.pretty import item_text
 from selkit.ir import nodes as ir
 from selkit.ir import vocab
@@ -67,8 +67,13 @@ def _expand_includes(ctx: DaemonState, items: Iterable[ast.PhaseItem], stack: li
 
 def _fragment_hint(ctx: DaemonState, item: ast.Include) -> str:
     """SEL213's hint: the 'use' line that brings the fragment in, when a library near the
-    including file defines it; else the closest fragment of the files read."""
+    including file defines it; else the closest fragment of the files read. A standalone text
+    (standard input) has no folder to look in: the closest fragment, or the bundle."""
     name = item.name.text
+    if ctx.program.standalone:  # no file around it to look in: the fragment must come along
+        return did_you_mean(name, ctx.program.fragments) or (
+            "a module read from standard input has only the fragments it defines itself; "
+            + BUNDLE_HINT)
     homes = fragment_homes(name, item.span.path)
     if homes:
         where = os.path.basename(item.span.path)
